@@ -1,0 +1,109 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
+import { Type } from 'typebox';
+import type { UserRow } from '../db/schema.js';
+import type { SessionGuard } from '../http/auth.js';
+import { CaptchaAnswerField, CaptchaIdField, PasswordField, PhoneField, responses, UserEnvelope } from '../http/schemas.js';
+import type { SessionService } from '../sessions/service.js';
+import type { AccountService } from './service.js';
+
+export interface AccountRouteDeps {
+  accounts: AccountService;
+  sessions: SessionService;
+  requireSession: SessionGuard;
+  cookie: { name: string; secure: boolean; maxAgeSeconds: number };
+}
+
+export function publicUser(user: UserRow) {
+  return {
+    id: user.id,
+    phone: user.phone,
+    name: user.name,
+    role: user.role,
+    status: user.status,
+    organization_id: user.organization_id,
+    created_at: new Date(user.created_at).toISOString(),
+  };
+}
+
+export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async (app, deps) => {
+  const { accounts, sessions, requireSession, cookie } = deps;
+
+  async function startSession(reply: FastifyReply, user: UserRow, ip: string, userAgent: string | undefined) {
+    const { token } = await sessions.create(user.id, { ip, userAgent: userAgent ?? null });
+    reply.setCookie(cookie.name, token, { httpOnly: true, sameSite: 'lax', secure: cookie.secure, path: '/', maxAge: cookie.maxAgeSeconds });
+  }
+
+  app.post(
+    '/api/auth/register',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Register into an organization with its invitation code',
+        body: Type.Object(
+          {
+            phone: PhoneField,
+            password: PasswordField,
+            name: Type.String({ minLength: 1, maxLength: 256 }),
+            invitation_code: Type.String({ minLength: 1, maxLength: 64 }),
+            captcha_id: CaptchaIdField,
+            captcha: CaptchaAnswerField,
+          },
+          { additionalProperties: false },
+        ),
+        response: responses({ 201: UserEnvelope }),
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const user = await accounts.register({
+        phone: body.phone,
+        password: body.password,
+        name: body.name,
+        invitationCode: body.invitation_code,
+        captchaId: body.captcha_id,
+        captcha: body.captcha,
+      });
+      await startSession(reply, user, request.ip, request.headers['user-agent']);
+      return reply.code(201).send({ user: publicUser(user) });
+    },
+  );
+
+  app.post(
+    '/api/auth/login',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Log in with phone number, password and captcha',
+        body: Type.Object(
+          { phone: PhoneField, password: PasswordField, captcha_id: CaptchaIdField, captcha: CaptchaAnswerField },
+          { additionalProperties: false },
+        ),
+        response: responses({ 200: UserEnvelope }),
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const user = await accounts.login({ phone: body.phone, password: body.password, captchaId: body.captcha_id, captcha: body.captcha });
+      await startSession(reply, user, request.ip, request.headers['user-agent']);
+      return { user: publicUser(user) };
+    },
+  );
+
+  app.get(
+    '/api/auth/me',
+    { preHandler: requireSession, schema: { tags: ['auth'], summary: 'The signed-in user', response: responses({ 200: UserEnvelope }) } },
+    async (request) => ({ user: publicUser(request.auth!.user) }),
+  );
+
+  app.post(
+    '/api/auth/logout',
+    { preHandler: requireSession, schema: { tags: ['auth'], summary: 'End this session', response: responses({ 204: Type.Null() }) } },
+    async (request, reply) => {
+      const { user, session } = request.auth!;
+      await sessions.revoke(user.id, session.id);
+      reply.clearCookie(cookie.name, { path: '/' });
+      return reply.code(204).send(null);
+    },
+  );
+};

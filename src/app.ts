@@ -1,0 +1,122 @@
+// buildApp(deps) → a Fastify instance with every route; it never listens and holds no globals, so
+// tests build as many as they like and drive them with inject().
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import { accountRoutes } from './accounts/routes.js';
+import { AccountService } from './accounts/service.js';
+import { captchaRoutes } from './captcha/routes.js';
+import { CaptchaService } from './captcha/service.js';
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import { healthRoutes } from './health/routes.js';
+import { createSessionGuard } from './http/auth.js';
+import { installErrorBoundary } from './http/errors.js';
+import { ErrorBody } from './http/schemas.js';
+import type { KeyValueStore } from './kv/store.js';
+import { loggerOptions } from './observability/logger.js';
+import { OrgService } from './orgs/service.js';
+import { sessionRoutes } from './sessions/routes.js';
+import { SessionService } from './sessions/service.js';
+
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  kv: KeyValueStore;
+  /** Key for captcha and code HMACs, the same on every worker and server. */
+  secret: string;
+  /** Cluster worker index; sent as X-Worker so that tests can see which worker answered. */
+  workerIndex?: number;
+  logger?: FastifyBaseLogger | boolean;
+}
+
+export interface Services {
+  captcha: CaptchaService;
+  orgs: OrgService;
+  accounts: AccountService;
+  sessions: SessionService;
+}
+
+export function createServices(deps: Pick<AppDeps, 'config' | 'database' | 'kv' | 'secret'>): Services {
+  const { config, database, kv, secret } = deps;
+  const captcha = new CaptchaService({
+    kv,
+    secret,
+    ttlSeconds: config.captcha.ttlSeconds,
+    length: config.captcha.length,
+    testAnswer: config.testCaptcha,
+  });
+  const orgs = new OrgService(database);
+  const accounts = new AccountService({ database, captcha, orgs, defaultRegion: config.defaultRegion });
+  const sessions = new SessionService(database, { ttlSeconds: config.session.ttlSeconds, maxAgeSeconds: config.session.maxAgeSeconds });
+  return { captcha, orgs, accounts, sessions };
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Bodies are validated strictly (no type coercion, no silent dropping of unknown fields); query strings and path parameters are coerced from text. */
+function validatorCompilers() {
+  const common = { allErrors: false, strict: false, removeAdditional: false, useDefaults: true } as const;
+  const strictBodies = addFormats.default(new Ajv({ ...common, coerceTypes: false }));
+  const coercing = addFormats.default(new Ajv({ ...common, coerceTypes: true }));
+  return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
+    (httpPart === 'body' ? strictBodies : coercing).compile(schema);
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    logger: deps.logger === undefined ? loggerOptions(config.logLevel, deps.workerIndex === undefined ? {} : { worker: deps.workerIndex }) : deps.logger,
+    // Fastify accepts a hop count at run time; its types omit the number form.
+    trustProxy: config.trustProxy as boolean | string | string[],
+    bodyLimit: config.bodyLimitBytes,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    // A request that never finishes sending must not hold a worker forever.
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    return503OnClosing: true,
+    ajv: { customOptions: { strict: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompilers());
+  app.decorateRequest('auth', null);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    if (deps.workerIndex !== undefined) reply.header('x-worker', String(deps.workerIndex));
+    reply.header('x-content-type-options', 'nosniff');
+  });
+  installErrorBoundary(app);
+
+  await app.register(fastifyCookie);
+  app.addSchema(ErrorBody);
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Gatehouse', version: '0.1.0', description: 'Account and access service. Errors: docs/errors.md.' },
+      tags: [{ name: 'auth' }, { name: 'ops' }],
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  const services = createServices(deps);
+  const requireSession = createSessionGuard({ sessions: services.sessions, accounts: services.accounts, cookieName: config.session.cookieName });
+
+  await app.register(healthRoutes, { database: deps.database, kv: deps.kv });
+  await app.register(captchaRoutes, { captcha: services.captcha });
+  await app.register(accountRoutes, {
+    accounts: services.accounts,
+    sessions: services.sessions,
+    requireSession,
+    cookie: { name: config.session.cookieName, secure: config.session.secureCookie, maxAgeSeconds: config.session.maxAgeSeconds },
+  });
+  await app.register(sessionRoutes, { sessions: services.sessions, requireSession });
+  return app;
+}

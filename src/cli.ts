@@ -1,0 +1,235 @@
+#!/usr/bin/env node
+// The command line: the only place that wires config to processes.
+import cluster from 'node:cluster';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { publicUser } from './accounts/routes.js';
+import { createServices } from './app.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { migrateToLatest } from './db/migrate.js';
+import { isAppError } from './errors.js';
+import { OrgService } from './orgs/service.js';
+import { firstRunMessage, prepareDatabase } from './server/bootstrap.js';
+import { runPrimary, WORKER_INDEX_ENV } from './server/primary.js';
+import { openRuntime, type Runtime } from './server/runtime.js';
+import { exitGracefullyOnSignals, startServer } from './server/worker.js';
+import { randomToken } from './security/tokens.js';
+
+class UsageError extends Error {}
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(values: Record<string, string | boolean | undefined>): Promise<void>;
+}
+
+const json = { type: 'boolean', default: false } as const;
+
+function print(value: unknown, asJson: boolean, text: () => string): void {
+  process.stdout.write(asJson ? JSON.stringify(value) + '\n' : text() + '\n');
+}
+
+function positiveInt(value: string | boolean | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${flag} takes a whole number of at least 1`);
+  return Number(value);
+}
+
+async function withRuntime<T>(config: Config, fn: (runtime: Runtime) => Promise<T>): Promise<T> {
+  const runtime = openRuntime(config);
+  try {
+    await migrateToLatest(runtime.database.db);
+    return await fn(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function readStdinLine(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+}
+
+function configFrom(values: Record<string, string | boolean | undefined>): Config {
+  const overrides: Record<string, string> = {};
+  if (typeof values.workers === 'string') overrides.WORKERS = values.workers;
+  if (typeof values.port === 'string') overrides.PORT = values.port;
+  if (typeof values.host === 'string') overrides.HOST = values.host;
+  return loadConfig(overrides);
+}
+
+const COMMANDS: Record<string, Command> = {
+  serve: {
+    summary: 'Run the HTTP service (a primary and N worker processes)',
+    usage: 'gatehouse serve [--workers N] [--port P] [--host H]\n\n  --workers N  worker processes (default: WORKERS or the CPU count; 0 or 1: a single process)\n  --port P     TCP port (default: PORT or 9527)\n  --host H     address to listen on (default: HOST or 127.0.0.1)',
+    options: { workers: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } },
+    async run(values) {
+      const config = configFrom(values);
+      if (cluster.isWorker) {
+        const server = await startServer(config, Number(process.env[WORKER_INDEX_ENV] ?? 0));
+        exitGracefullyOnSignals(server, config.shutdownTimeoutMs);
+        return;
+      }
+      if (config.testCaptcha) process.stderr.write('WARNING: GATEHOUSE_TEST_CAPTCHA is set: every captcha has a known answer. Never use this in production.\n');
+      const runtime = openRuntime(config);
+      const prepared = await prepareDatabase(runtime.database);
+      await runtime.close();
+      const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+      const announce = () => {
+        const message = firstRunMessage(prepared, url);
+        if (message) process.stdout.write(message + '\n');
+        process.stdout.write(`Gatehouse listening on ${url} (${Math.max(1, config.workers)} worker${config.workers > 1 ? 's' : ''}); API docs at ${url}/docs\n`);
+      };
+      if (config.workers > 1) {
+        runPrimary(config, announce);
+        return;
+      }
+      const server = await startServer(config);
+      exitGracefullyOnSignals(server, config.shutdownTimeoutMs);
+      announce();
+    },
+  },
+  migrate: {
+    summary: 'Bring the database schema up to date',
+    usage: 'gatehouse migrate [--json]',
+    options: { json },
+    async run(values) {
+      const config = loadConfig();
+      const runtime = openRuntime(config);
+      try {
+        const { applied } = await migrateToLatest(runtime.database.db);
+        print({ applied }, values.json === true, () => (applied.length ? `applied: ${applied.join(', ')}` : 'schema is up to date'));
+      } finally {
+        await runtime.close();
+      }
+    },
+  },
+  'org create': {
+    summary: 'Create an organization and its first invitation code',
+    usage: 'gatehouse org create --name NAME [--max-uses N] [--expires-in-days D] [--json]',
+    options: { name: { type: 'string' }, 'max-uses': { type: 'string' }, 'expires-in-days': { type: 'string' }, json },
+    async run(values) {
+      if (typeof values.name !== 'string' || values.name.trim() === '') throw new UsageError('--name is required');
+      const maxUses = positiveInt(values['max-uses'], '--max-uses');
+      const days = positiveInt(values['expires-in-days'], '--expires-in-days');
+      await withRuntime(loadConfig(), async ({ database }) => {
+        const { organization, invitation } = await new OrgService(database).createOrganization(values.name as string, {
+          maxUses: maxUses ?? null,
+          expiresAt: days ? Date.now() + days * 86_400_000 : null,
+        });
+        const out = {
+          id: organization.id,
+          name: organization.name,
+          created_at: new Date(organization.created_at).toISOString(),
+          invitation_code: invitation.code,
+          max_uses: invitation.max_uses,
+          expires_at: invitation.expires_at === null ? null : new Date(invitation.expires_at).toISOString(),
+        };
+        print(out, values.json === true, () => `organization ${out.id} "${out.name}" created; invitation code ${out.invitation_code}`);
+      });
+    },
+  },
+  'org list': {
+    summary: 'List organizations with their invitation codes',
+    usage: 'gatehouse org list [--json]',
+    options: { json },
+    async run(values) {
+      await withRuntime(loadConfig(), async ({ database }) => {
+        const orgs = new OrgService(database);
+        const rows = await orgs.listOrganizations();
+        const out = await Promise.all(
+          rows.map(async (row) => {
+            const codes = await orgs.listInvitationCodes(row.id);
+            return {
+            id: row.id,
+            name: row.name,
+            user_count: Number(row.user_count),
+            created_at: new Date(row.created_at).toISOString(),
+            invitation_codes: codes.map((c) => ({
+              invitation_code: c.code,
+              uses: c.uses,
+              max_uses: c.max_uses,
+              expires_at: c.expires_at === null ? null : new Date(c.expires_at).toISOString(),
+              revoked: c.revoked_at !== null,
+            })),
+            };
+          }),
+        );
+        print(out, values.json === true, () =>
+          out.length === 0
+            ? 'no organizations'
+            : out.map((o) => `${o.id}\t${o.name}\t${o.user_count} users\tcodes: ${o.invitation_codes.filter((c) => !c.revoked).map((c) => c.invitation_code).join(', ') || '-'}`).join('\n'),
+        );
+      });
+    },
+  },
+  'admin create': {
+    summary: 'Create an administrator account',
+    usage:
+      'gatehouse admin create --phone PHONE --name NAME [--org ID] [--password-stdin] [--json]\n\n  Without --password-stdin a strong password is generated and printed once.',
+    options: { phone: { type: 'string' }, name: { type: 'string' }, org: { type: 'string' }, 'password-stdin': { type: 'boolean', default: false }, json },
+    async run(values) {
+      if (typeof values.phone !== 'string') throw new UsageError('--phone is required');
+      if (typeof values.name !== 'string') throw new UsageError('--name is required');
+      const config = loadConfig();
+      const password = values['password-stdin'] ? await readStdinLine() : randomToken(15);
+      await withRuntime(config, async (runtime) => {
+        const { orgs, accounts } = createServices({ config, ...runtime });
+        const orgId = positiveInt(values.org, '--org') ?? (await orgs.listOrganizations())[0]?.id;
+        if (orgId === undefined || !(await orgs.findOrganization(orgId))) throw new UsageError('no such organization: create one with `gatehouse org create` or pass --org ID');
+        const user = await accounts.createUser({ phone: values.phone as string, name: values.name as string, password, organizationId: orgId, role: 'admin' });
+        const out = { user: publicUser(user), ...(values['password-stdin'] ? {} : { password }) };
+        print(out, values.json === true, () =>
+          `admin ${user.id} created for ${user.phone}` + (values['password-stdin'] ? '' : `\npassword (shown once): ${password}`),
+        );
+      });
+    },
+  },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(14)} ${c.summary}`);
+  return `Usage: gatehouse <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nEach command takes --help. Configuration comes from environment variables (see README).`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [first, second] = argv;
+  if (!first || first === '--help' || first === '-h' || first === 'help') {
+    process.stdout.write(usage() + '\n');
+    return first ? 0 : 2;
+  }
+  const twoWord = second && !second.startsWith('-') ? `${first} ${second}` : undefined;
+  const name = twoWord && COMMANDS[twoWord] ? twoWord : first;
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`gatehouse: unknown command "${twoWord ?? first}"\n\n${usage()}\n`);
+    return 2;
+  }
+  const rest = argv.slice(name.split(' ').length);
+  try {
+    const { values } = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
+    if (values.help) {
+      process.stdout.write(`${command.summary}\n\nUsage: ${command.usage}\n`);
+      return 0;
+    }
+    await command.run(values as Record<string, string | boolean | undefined>);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`gatehouse ${name}: ${(error as Error).message}\n\nUsage: ${command.usage}\n`);
+      return 2;
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`gatehouse: configuration error: ${error.message}\n`);
+      return 2;
+    }
+    if (isAppError(error)) {
+      process.stderr.write(`gatehouse ${name}: ${error.code}: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,148 @@
+// The only module that reads process.env. Everything else receives a frozen Config.
+import { availableParallelism } from 'node:os';
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import type { CountryCode } from 'libphonenumber-js';
+import { getCountries } from 'libphonenumber-js/max';
+
+export type TrustProxy = boolean | string | string[] | number;
+
+export interface Config {
+  readonly nodeEnv: string;
+  readonly port: number;
+  readonly host: string;
+  readonly workers: number;
+  readonly dataDir: string;
+  /** SQLite file path for the durable store (embedded mode). */
+  readonly databaseUrl: string;
+  readonly logLevel: string;
+  readonly trustProxy: TrustProxy;
+  readonly defaultRegion: CountryCode;
+  /** Key for HMACs of captcha answers; shared by every worker and server. Unset: a file in DATA_DIR. */
+  readonly secretKey: string | undefined;
+  readonly testCaptcha: string | undefined;
+  readonly captcha: { readonly ttlSeconds: number; readonly length: number };
+  readonly session: {
+    readonly ttlSeconds: number;
+    readonly maxAgeSeconds: number;
+    readonly cookieName: string;
+    readonly secureCookie: boolean;
+  };
+  readonly bodyLimitBytes: number;
+  readonly shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+/** TRUST_PROXY takes the forms Fastify's trustProxy takes: true/false, a hop count, addresses/CIDRs. */
+export function parseTrustProxy(raw: string | undefined): TrustProxy {
+  const value = raw?.trim() ?? '';
+  if (value === '' || value.toLowerCase() === 'false') return false;
+  if (value.toLowerCase() === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  const parts = value.split(',').map((p) => p.trim()).filter(Boolean);
+  const addressLike = /^[0-9a-fA-F.:]+(\/\d{1,3})?$|^(loopback|linklocal|uniquelocal)$/;
+  for (const part of parts) {
+    if (!addressLike.test(part)) throw new ConfigError(`TRUST_PROXY: "${part}" is not an address, CIDR, hop count or true/false`);
+  }
+  return parts.length === 1 ? parts[0]! : parts;
+}
+
+/** Reads KEY=VALUE lines of an optional .env file; real environment variables win. */
+function readDotEnv(file: string): Env {
+  if (!existsSync(file)) return {};
+  const out: Env = {};
+  for (const line of readFileSync(file, 'utf8').split(/\r?\n/)) {
+    const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (!match || line.trim().startsWith('#')) continue;
+    out[match[1]!] = match[2]!.replace(/^(['"])(.*)\1$/, '$2');
+  }
+  return out;
+}
+
+export function loadConfig(overrides: Env = {}, env: Env = process.env): Config {
+  const merged: Env = { ...readDotEnv(path.resolve('.env')), ...env, ...overrides };
+  const nodeEnv = merged.NODE_ENV?.trim() || 'development';
+  const dataDir = path.resolve(merged.DATA_DIR?.trim() || './data');
+
+  const region = (merged.DEFAULT_REGION?.trim() || 'CN').toUpperCase();
+  if (!(getCountries() as string[]).includes(region)) throw new ConfigError(`DEFAULT_REGION "${region}" is not a known region code`);
+
+  const testCaptcha = merged.GATEHOUSE_TEST_CAPTCHA?.trim() || undefined;
+  if (testCaptcha && nodeEnv === 'production') {
+    throw new ConfigError('GATEHOUSE_TEST_CAPTCHA is refused when NODE_ENV=production');
+  }
+  if (testCaptcha && !/^[A-Za-z0-9]{1,16}$/.test(testCaptcha)) {
+    throw new ConfigError('GATEHOUSE_TEST_CAPTCHA must be 1-16 letters or digits');
+  }
+
+  const databaseUrl = merged.DATABASE_URL?.trim() || path.join(dataDir, 'gatehouse.sqlite');
+  if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL: PostgreSQL is not available in this version yet; unset it to use the embedded SQLite store');
+  }
+  if (merged.REDIS_URL?.trim()) {
+    throw new ConfigError('REDIS_URL: Redis is not available in this version yet; unset it to use the embedded store');
+  }
+
+  const secretKey = merged.SECRET_KEY?.trim() || undefined;
+  if (secretKey !== undefined && secretKey.length < 32) throw new ConfigError('SECRET_KEY must be at least 32 characters');
+
+  const sessionTtl = int(merged, 'SESSION_TTL_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600);
+  const config: Config = {
+    nodeEnv,
+    port: int(merged, 'PORT', 9527, 0, 65535),
+    host: merged.HOST?.trim() || '127.0.0.1',
+    workers: int(merged, 'WORKERS', availableParallelism(), 0, 256),
+    dataDir,
+    databaseUrl: path.resolve(databaseUrl.replace(/^sqlite:(\/\/)?/, '')),
+    logLevel: merged.LOG_LEVEL?.trim() || 'info',
+    trustProxy: parseTrustProxy(merged.TRUST_PROXY),
+    defaultRegion: region as CountryCode,
+    secretKey,
+    testCaptcha,
+    captcha: {
+      ttlSeconds: int(merged, 'CAPTCHA_TTL_SECONDS', 300, 1, 3600),
+      length: int(merged, 'CAPTCHA_LENGTH', 4, 4, 8),
+    },
+    session: {
+      ttlSeconds: sessionTtl,
+      maxAgeSeconds: int(merged, 'SESSION_MAX_AGE_SECONDS', 30 * 24 * 3600, sessionTtl, 10 * 365 * 24 * 3600),
+      cookieName: merged.SESSION_COOKIE_NAME?.trim() || 'gatehouse_session',
+      secureCookie: bool(merged, 'SECURE_COOKIES', nodeEnv === 'production'),
+    },
+    bodyLimitBytes: int(merged, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 64 * 1024 * 1024),
+    shutdownTimeoutMs: int(merged, 'SHUTDOWN_TIMEOUT_MS', 15_000, 100, 600_000),
+  };
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${config.logLevel}"`);
+  }
+  return deepFreeze(config);
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) {
+    if (child && typeof child === 'object') deepFreeze(child as object);
+  }
+  return Object.freeze(value);
+}

@@ -1,0 +1,88 @@
+// The durable store: one Kysely instance per process over SQLite (embedded mode).
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import { AppError } from '../errors.js';
+import { isBusy } from './errors.js';
+import type { DatabaseSchema } from './schema.js';
+
+export type Db = Kysely<DatabaseSchema>;
+
+export interface Database {
+  readonly db: Db;
+  readonly dialect: 'sqlite';
+  /**
+   * Runs fn in a write transaction. SQLite: BEGIN IMMEDIATE, so the write lock is taken up front and a
+   * busy database is retried here (with jitter) instead of failing half-way through a transaction.
+   */
+  write<T>(fn: (trx: Db) => Promise<T>): Promise<T>;
+  /** Retries a single autocommit statement while another process holds the write lock. */
+  retrying<T>(fn: () => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SqliteOptions {
+  file: string;
+  /** How long SQLite itself waits for a lock before reporting busy (blocks the event loop: keep short). */
+  busyTimeoutMs?: number;
+  /** How long, in all, a write keeps retrying a busy database before giving up with 503. */
+  busyDeadlineMs?: number;
+}
+
+export function openSqlite(options: SqliteOptions): Database {
+  mkdirSync(path.dirname(options.file), { recursive: true });
+  const raw = new BetterSqlite3(options.file);
+  raw.pragma('journal_mode = WAL');
+  // FULL: a commit is on disk before a 201 is sent.
+  raw.pragma('synchronous = FULL');
+  raw.pragma('foreign_keys = ON');
+  raw.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 25}`);
+  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: raw }) });
+  const deadlineMs = options.busyDeadlineMs ?? 15_000;
+
+  async function retrying<T>(fn: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (!isBusy(error)) throw error;
+        if (Date.now() - started > deadlineMs) {
+          throw new AppError('STORE_UNAVAILABLE', { retryAfterSeconds: 1, cause: error });
+        }
+        // Full jitter, capped: contending writers spread out instead of retrying in lockstep.
+        await sleep(Math.random() * Math.min(50, 2 + 2 ** attempt));
+      }
+    }
+  }
+
+  return {
+    db,
+    dialect: 'sqlite',
+    retrying,
+    write<T>(fn: (trx: Db) => Promise<T>): Promise<T> {
+      return db.connection().execute((connection) =>
+        retrying(async () => {
+          await sql`begin immediate`.execute(connection);
+          try {
+            const result = await fn(connection);
+            await sql`commit`.execute(connection);
+            return result;
+          } catch (error) {
+            await sql`rollback`.execute(connection).catch(() => undefined);
+            throw error;
+          }
+        }),
+      );
+    },
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,53 @@
+// Every error the API can answer with: a stable UPPER_SNAKE code, its HTTP status and default message.
+// A code is never reused for another meaning; docs/errors.md lists them all (checked by a test).
+
+export const ERROR_CATALOGUE = {
+  VALIDATION_FAILED: { status: 400, message: 'The request is not valid.' },
+  INVALID_JSON: { status: 400, message: 'The request body is not valid JSON.' },
+  INVALID_PHONE: { status: 400, message: 'The phone number is not valid.' },
+  WEAK_PASSWORD: { status: 400, message: 'The password does not meet the password policy.' },
+  INVALID_NAME: { status: 400, message: 'The name is not valid.' },
+  CAPTCHA_INVALID: { status: 400, message: 'The captcha answer is wrong; request a new captcha.' },
+  CAPTCHA_EXPIRED: { status: 400, message: 'The captcha has expired or was already used; request a new captcha.' },
+  INVALID_INVITATION_CODE: { status: 400, message: 'The invitation code is not valid.' },
+  INVALID_CREDENTIALS: { status: 401, message: 'The phone number or password is wrong.' },
+  UNAUTHENTICATED: { status: 401, message: 'Sign in first.' },
+  FORBIDDEN: { status: 403, message: 'You are not allowed to do this.' },
+  ACCOUNT_DISABLED: { status: 403, message: 'This account is disabled.' },
+  NOT_FOUND: { status: 404, message: 'Not found.' },
+  SESSION_NOT_FOUND: { status: 404, message: 'No such session.' },
+  PHONE_TAKEN: { status: 409, message: 'An account with this phone number already exists.' },
+  BODY_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the request body as application/json.' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests; try again later.' },
+  INTERNAL_ERROR: { status: 500, message: 'Something went wrong on our side.' },
+  STORE_UNAVAILABLE: { status: 503, message: 'A backing store is unavailable; try again shortly.' },
+  SHUTTING_DOWN: { status: 503, message: 'The server is restarting; try again shortly.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Extra fields placed beside code and message in the error body (e.g. attempts_left). */
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+  /** Seconds for a Retry-After header (429, 423, 503). */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(
+    code: ErrorCode,
+    options: { message?: string; details?: Record<string, unknown>; retryAfterSeconds?: number; cause?: unknown } = {},
+  ) {
+    super(options.message ?? ERROR_CATALOGUE[code].message, { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = ERROR_CATALOGUE[code].status;
+    this.details = options.details;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}

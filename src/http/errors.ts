@@ -1,0 +1,53 @@
+// The single error boundary: every failure leaves as {"error":{"code","message"}} with a stable code.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, ERROR_CATALOGUE, type ErrorCode } from '../errors.js';
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_FAILED',
+  FST_ERR_CTP_INVALID_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+};
+
+function toAppError(error: FastifyError | Error): AppError {
+  if (error instanceof AppError) return error;
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) {
+    const first = fastifyError.validation[0];
+    const field = first ? `${fastifyError.validationContext ?? 'body'}${first.instancePath || ''}` : undefined;
+    return new AppError('VALIDATION_FAILED', {
+      message: fastifyError.message,
+      details: field ? { field: field.replace(/\//g, '.') } : {},
+    });
+  }
+  if (SyntaxError.prototype.isPrototypeOf(error) && (fastifyError.statusCode ?? 400) < 500) return new AppError('INVALID_JSON');
+  const mapped = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
+  if (mapped) return new AppError(mapped);
+  const status = fastifyError.statusCode ?? 500;
+  if (status === 413) return new AppError('BODY_TOO_LARGE');
+  if (status === 415) return new AppError('UNSUPPORTED_MEDIA_TYPE');
+  if (status >= 400 && status < 500) return new AppError('VALIDATION_FAILED', { message: fastifyError.message });
+  return new AppError('INTERNAL_ERROR', { cause: error });
+}
+
+export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
+  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
+  return reply.code(error.status).send({ error: { ...error.details, code: error.code, message: error.message } });
+}
+
+export function installErrorBoundary(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const appError = toAppError(error);
+    if (appError.status >= 500) {
+      request.log.error({ err: appError.code === 'INTERNAL_ERROR' ? error : appError.cause ?? appError, code: appError.code }, 'request failed');
+    }
+    return sendError(reply, appError);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    return sendError(reply, new AppError('NOT_FOUND', { message: `No route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}.` }));
+  });
+}
+
+export const ALL_ERROR_CODES = Object.keys(ERROR_CATALOGUE) as ErrorCode[];

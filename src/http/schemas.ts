@@ -1,0 +1,37 @@
+// Schema pieces shared by every route: the error body and common field shapes.
+import { Type, type TSchema } from 'typebox';
+
+export const ErrorBody = Type.Object(
+  {
+    error: Type.Object(
+      {
+        code: Type.String({ description: 'Stable UPPER_SNAKE error code (docs/errors.md).' }),
+        message: Type.String(),
+      },
+      { additionalProperties: true },
+    ),
+  },
+  { $id: 'ErrorBody', description: 'Every error answer has this shape.' },
+);
+
+/** Response schemas for a route: its success bodies plus the shared error body for 4xx and 5xx. */
+export function responses<T extends Record<number, TSchema>>(success: T) {
+  return { ...success, '4xx': ErrorBody, '5xx': ErrorBody };
+}
+
+export const PhoneField = Type.String({ minLength: 1, maxLength: 32, description: 'Mobile number; without a country code DEFAULT_REGION applies.' });
+export const CaptchaIdField = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
+export const CaptchaAnswerField = Type.String({ minLength: 1, maxLength: 16 });
+export const PasswordField = Type.String({ minLength: 1, maxLength: 1024 });
+
+export const UserBody = Type.Object({
+  id: Type.Integer(),
+  phone: Type.String(),
+  name: Type.String(),
+  role: Type.Union([Type.Literal('user'), Type.Literal('admin')]),
+  status: Type.Union([Type.Literal('active'), Type.Literal('disabled')]),
+  organization_id: Type.Integer(),
+  created_at: Type.String({ format: 'date-time' }),
+});
+
+export const UserEnvelope = Type.Object({ user: UserBody });

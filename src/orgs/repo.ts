@@ -1,0 +1,46 @@
+import type { Db } from '../db/database.js';
+import type { InvitationCodeRow, OrganizationRow } from '../db/schema.js';
+
+export interface InvitationWithOrg extends InvitationCodeRow {
+  organization_name: string;
+}
+
+export function createOrgRepo(db: Db) {
+  return {
+    async insertOrganization(name: string, now: number): Promise<OrganizationRow> {
+      return db.insertInto('organizations').values({ name, created_at: now }).returningAll().executeTakeFirstOrThrow();
+    },
+    async insertInvitationCode(row: Omit<InvitationCodeRow, 'uses'>): Promise<InvitationCodeRow> {
+      return db.insertInto('invitation_codes').values(row).returningAll().executeTakeFirstOrThrow();
+    },
+    async findOrganization(id: number): Promise<OrganizationRow | undefined> {
+      return db.selectFrom('organizations').selectAll().where('id', '=', id).executeTakeFirst();
+    },
+    async listOrganizations(): Promise<Array<OrganizationRow & { user_count: number }>> {
+      return db
+        .selectFrom('organizations as o')
+        .selectAll('o')
+        .select((eb) => eb.selectFrom('users').whereRef('users.organization_id', '=', 'o.id').select(eb.fn.countAll<number>().as('n')).as('user_count'))
+        .orderBy('o.id')
+        .execute() as Promise<Array<OrganizationRow & { user_count: number }>>;
+    },
+    async listInvitationCodes(organizationId: number): Promise<InvitationCodeRow[]> {
+      return db.selectFrom('invitation_codes').selectAll().where('organization_id', '=', organizationId).orderBy('created_at').execute();
+    },
+    async findInvitation(code: string): Promise<InvitationWithOrg | undefined> {
+      return db
+        .selectFrom('invitation_codes as c')
+        .innerJoin('organizations as o', 'o.id', 'c.organization_id')
+        .selectAll('c')
+        .select('o.name as organization_name')
+        .where('c.code', '=', code)
+        .executeTakeFirst();
+    },
+    async countOrganizations(): Promise<number> {
+      const row = await db.selectFrom('organizations').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+  };
+}
+
+export type OrgRepo = ReturnType<typeof createOrgRepo>;

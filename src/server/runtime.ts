@@ -1,0 +1,32 @@
+// Opens what one process needs: the durable database, the shared ephemeral store and the HMAC key.
+import path from 'node:path';
+import type { Config } from '../config.js';
+import { openSqlite, type Database } from '../db/database.js';
+import { createSqliteStore } from '../kv/sqlite.js';
+import type { KeyValueStore } from '../kv/store.js';
+import { loadOrCreateSecret } from '../security/secret.js';
+
+export interface Runtime {
+  database: Database;
+  kv: KeyValueStore;
+  secret: string;
+  close(): Promise<void>;
+}
+
+export function kvFileFor(config: Config): string {
+  return path.join(path.dirname(config.databaseUrl), 'gatehouse-kv.sqlite');
+}
+
+export function openRuntime(config: Config): Runtime {
+  const secret = loadOrCreateSecret(config.secretKey, config.dataDir);
+  const database = openSqlite({ file: config.databaseUrl });
+  const kv = createSqliteStore({ file: kvFileFor(config) });
+  return {
+    database,
+    kv,
+    secret,
+    async close() {
+      await Promise.allSettled([database.close(), kv.close()]);
+    },
+  };
+}

@@ -1,0 +1,52 @@
+// One serving process: builds the app on its own store connections and listens. In cluster mode the
+// primary shares its listening socket and hands connections round-robin to the workers.
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../app.js';
+import type { Config } from '../config.js';
+import { openRuntime } from './runtime.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Config, workerIndex?: number): Promise<RunningServer> {
+  const runtime = openRuntime(config);
+  const app = await buildApp({ config, ...runtime, workerIndex });
+  await app.listen({ port: config.port, host: config.host });
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    close() {
+      // app.close() stops accepting, lets in-flight requests finish, then the stores close.
+      closing ??= app.close().then(() => runtime.close());
+      return closing;
+    },
+  };
+}
+
+/** Closes gracefully on SIGTERM/SIGINT or the primary's 'shutdown' message, then exits 0. */
+export function exitGracefullyOnSignals(server: RunningServer, timeoutMs: number): void {
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    const force = setTimeout(() => {
+      server.app.log.error('shutdown timed out; exiting with requests still open');
+      process.exit(1);
+    }, timeoutMs);
+    force.unref();
+    server
+      .close()
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        server.app.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('message', (message: unknown) => {
+    if ((message as { type?: string } | null)?.type === 'shutdown') stop();
+  });
+}

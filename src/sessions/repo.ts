@@ -1,0 +1,30 @@
+import type { Db } from '../db/database.js';
+import type { SessionRow } from '../db/schema.js';
+
+export function createSessionRepo(db: Db) {
+  return {
+    insert(row: Omit<SessionRow, 'id'>): Promise<SessionRow> {
+      return db.insertInto('sessions').values(row).returningAll().executeTakeFirstOrThrow();
+    },
+    findByTokenHash(tokenHash: string): Promise<SessionRow | undefined> {
+      return db.selectFrom('sessions').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+    },
+    async touch(id: number, lastSeenAt: number, expiresAt: number): Promise<void> {
+      await db.updateTable('sessions').set({ last_seen_at: lastSeenAt, expires_at: expiresAt }).where('id', '=', id).execute();
+    },
+    listLive(userId: number, now: number): Promise<SessionRow[]> {
+      return db.selectFrom('sessions').selectAll().where('user_id', '=', userId).where('expires_at', '>', now).orderBy('last_seen_at', 'desc').execute();
+    },
+    async deleteOne(userId: number, id: number): Promise<boolean> {
+      const result = await db.deleteFrom('sessions').where('user_id', '=', userId).where('id', '=', id).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    },
+    async deleteById(id: number): Promise<void> {
+      await db.deleteFrom('sessions').where('id', '=', id).execute();
+    },
+    async deleteExpired(now: number): Promise<number> {
+      const result = await db.deleteFrom('sessions').where('expires_at', '<=', now).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+  };
+}

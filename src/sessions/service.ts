@@ -1,0 +1,71 @@
+// Sessions: an opaque random token in the cookie, only its SHA-256 in the database (a stolen database
+// yields no usable token). Expiry slides with use, up to an absolute maximum age.
+import type { Database } from '../db/database.js';
+import type { SessionRow } from '../db/schema.js';
+import { randomToken, sha256Hex } from '../security/tokens.js';
+import { createSessionRepo } from './repo.js';
+
+export interface SessionOptions {
+  ttlSeconds: number;
+  maxAgeSeconds: number;
+}
+
+export interface ClientInfo {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** Renewal writes at most this often per session, so that a busy client does not write on every request. */
+const RENEW_AFTER_MS = 60_000;
+
+export class SessionService {
+  private readonly repo;
+
+  constructor(private readonly database: Database, private readonly options: SessionOptions, private readonly now: () => number = Date.now) {
+    this.repo = createSessionRepo(database.db);
+  }
+
+  async create(userId: number, client: ClientInfo): Promise<{ token: string; session: SessionRow }> {
+    const token = randomToken(32);
+    const now = this.now();
+    const session = await this.database.retrying(() =>
+      this.repo.insert({
+        token_hash: sha256Hex(token),
+        user_id: userId,
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + this.options.ttlSeconds * 1000,
+        absolute_expires_at: now + this.options.maxAgeSeconds * 1000,
+        ip: client.ip,
+        user_agent: client.userAgent?.slice(0, 256) ?? null,
+      }),
+    );
+    return { token, session };
+  }
+
+  /** The live session a token names, renewed; null for an unknown, expired or malformed token. */
+  async authenticate(token: string): Promise<SessionRow | null> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
+    const session = await this.repo.findByTokenHash(sha256Hex(token));
+    const now = this.now();
+    if (!session) return null;
+    if (session.expires_at <= now || session.absolute_expires_at <= now) {
+      await this.database.retrying(() => this.repo.deleteById(session.id));
+      return null;
+    }
+    if (now - session.last_seen_at >= RENEW_AFTER_MS) {
+      const expiresAt = Math.min(now + this.options.ttlSeconds * 1000, session.absolute_expires_at);
+      await this.database.retrying(() => this.repo.touch(session.id, now, expiresAt));
+      return { ...session, last_seen_at: now, expires_at: expiresAt };
+    }
+    return session;
+  }
+
+  list(userId: number): Promise<SessionRow[]> {
+    return this.repo.listLive(userId, this.now());
+  }
+
+  revoke(userId: number, sessionId: number): Promise<boolean> {
+    return this.database.retrying(() => this.repo.deleteOne(userId, sessionId));
+  }
+}

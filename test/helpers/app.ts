@@ -1,0 +1,79 @@
+// In-process app for tests that need no second process: memory store, a fresh SQLite file.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { openSqlite, type Database } from '../../src/db/database.js';
+import { createMemoryStore } from '../../src/kv/memory.js';
+import type { KeyValueStore } from '../../src/kv/store.js';
+import { prepareDatabase } from '../../src/server/bootstrap.js';
+
+export const TEST_CAPTCHA = 'TEST';
+
+export interface TestApp {
+  app: FastifyInstance;
+  config: Config;
+  database: Database;
+  kv: KeyValueStore;
+  invitationCode: string;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-test-'));
+  const config = loadConfig({ DATA_DIR: dataDir, GATEHOUSE_TEST_CAPTCHA: TEST_CAPTCHA, LOG_LEVEL: 'silent', ...env }, {});
+  const database = openSqlite({ file: config.databaseUrl });
+  const prepared = await prepareDatabase(database);
+  const kv = createMemoryStore();
+  const app = await buildApp({ config, database, kv, secret: 'x'.repeat(40), logger: false });
+  return {
+    app,
+    config,
+    database,
+    kv,
+    invitationCode: prepared.firstOrganization!.invitationCode,
+    dataDir,
+    async close() {
+      await app.close();
+      await database.close();
+      await kv.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function newCaptcha(app: FastifyInstance, purpose?: string): Promise<string> {
+  const res = await app.inject({ method: 'GET', url: `/api/auth/captcha/generate${purpose ? `?purpose=${purpose}` : ''}` });
+  if (res.statusCode !== 200) throw new Error(`captcha generate: ${res.statusCode} ${res.body}`);
+  return res.json().captcha_id as string;
+}
+
+let phoneCounter = 0;
+/** A valid mainland mobile number, different on every call within a test run. */
+export function uniquePhone(): string {
+  phoneCounter++;
+  return `139${String(process.pid % 10_000).padStart(4, '0')}${String(phoneCounter).padStart(4, '0')}`;
+}
+
+export function sessionCookie(res: LightMyRequestResponse, name = 'gatehouse_session'): string {
+  const cookie = res.cookies.find((c) => c.name === name);
+  if (!cookie) throw new Error(`no ${name} cookie in response`);
+  return `${name}=${cookie.value}`;
+}
+
+export async function register(t: TestApp, fields: Partial<Record<string, unknown>> = {}) {
+  const captcha_id = await newCaptcha(t.app, 'register');
+  return t.app.inject({
+    method: 'POST',
+    url: '/api/auth/register',
+    payload: { phone: uniquePhone(), password: 'correct horse battery', name: '张老师', invitation_code: t.invitationCode, captcha_id, captcha: TEST_CAPTCHA, ...fields },
+  });
+}
+
+export async function login(t: TestApp, phone: string, password: string) {
+  const captcha_id = await newCaptcha(t.app, 'login');
+  return t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { phone, password, captcha_id, captcha: TEST_CAPTCHA } });
+}
