@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { runCli } from './helpers/cluster.js';
+
+describe('gatehouse CLI', () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-cli-'));
+  const env = { DATA_DIR: dataDir };
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('every command has --help; an unknown command exits 2 with the usage', async () => {
+    for (const command of [['serve'], ['migrate'], ['org', 'create'], ['org', 'list'], ['admin', 'create']]) {
+      const res = await runCli([...command, '--help'], env);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stdout, new RegExp(`Usage: gatehouse ${command.join(' ')}`));
+    }
+    const unknown = await runCli(['frobnicate'], env);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown command/);
+    const badFlag = await runCli(['org', 'create', '--nmae', 'x'], env);
+    assert.equal(badFlag.code, 2);
+  });
+
+  it('migrate, org create and org list speak JSON for scripts', async () => {
+    const migrated = await runCli(['migrate', '--json'], env);
+    assert.equal(migrated.code, 0, migrated.stderr);
+    assert.deepEqual(JSON.parse(migrated.stdout), { applied: ['001_initial'] });
+
+    const created = await runCli(['org', 'create', '--name', '北京第一中学', '--max-uses', '500', '--json'], env);
+    assert.equal(created.code, 0, created.stderr);
+    const org = JSON.parse(created.stdout);
+    assert.equal(org.name, '北京第一中学');
+    assert.match(org.invitation_code, /^[A-HJ-NP-Z2-9]{8}$/);
+    assert.equal(org.max_uses, 500);
+
+    const listed = await runCli(['org', 'list', '--json'], env);
+    const orgs = JSON.parse(listed.stdout);
+    const found = orgs.find((o: { id: number }) => o.id === org.id);
+    assert.equal(found.invitation_codes[0].invitation_code, org.invitation_code);
+    assert.equal(found.user_count, 0);
+  });
+
+  it('admin create makes an admin with a generated password, or one read from stdin', async () => {
+    const generated = await runCli(['admin', 'create', '--phone', '13811112222', '--name', 'Root', '--json'], env);
+    assert.equal(generated.code, 0, generated.stderr);
+    const out = JSON.parse(generated.stdout);
+    assert.equal(out.user.role, 'admin');
+    assert.equal(out.user.phone, '+8613811112222');
+    assert.ok(out.password.length >= 20);
+
+    const fromStdin = await runCli(['admin', 'create', '--phone', '13811113333', '--name', 'Ops', '--password-stdin', '--json'], env, 'a chosen admin passphrase\n');
+    assert.equal(fromStdin.code, 0, fromStdin.stderr);
+    assert.equal(JSON.parse(fromStdin.stdout).password, undefined);
+
+    const taken = await runCli(['admin', 'create', '--phone', '13811112222', '--name', 'Again'], env);
+    assert.equal(taken.code, 1);
+    assert.match(taken.stderr, /PHONE_TAKEN/);
+    const weak = await runCli(['admin', 'create', '--phone', '13811114444', '--name', 'W', '--password-stdin'], env, 'password\n');
+    assert.equal(weak.code, 1);
+    assert.match(weak.stderr, /WEAK_PASSWORD/);
+  });
+
+  it('a bad configuration stops with a clear message and exit code 2', async () => {
+    const res = await runCli(['migrate'], { ...env, PORT: 'nope' });
+    assert.equal(res.code, 2);
+    assert.match(res.stderr, /configuration error: PORT must be a whole number/);
+  });
+});

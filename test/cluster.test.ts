@@ -1,0 +1,181 @@
+// Cross-process behaviour with real `gatehouse serve` process trees: the point of the shared store.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { cookieOf, request, startServer, uniquePhone, type ServerProcess } from './helpers/cluster.js';
+
+const PASSWORD = 'a good long passphrase';
+
+async function captcha(port: number, purpose = 'login') {
+  const res = await request(port, 'GET', `/api/auth/captcha/generate?purpose=${purpose}`);
+  assert.equal(res.status, 200);
+  return { id: res.body.captcha_id as string, worker: res.worker };
+}
+
+async function registerUser(port: number, invitationCode: string, phone = uniquePhone()) {
+  const c = await captcha(port, 'register');
+  const res = await request(port, 'POST', '/api/auth/register', {
+    body: { phone, password: PASSWORD, name: 'Teacher', invitation_code: invitationCode, captcha_id: c.id, captcha: 'TEST' },
+  });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  return { phone, cookie: cookieOf(res) };
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+describe('four worker processes share one store', () => {
+  let server: ServerProcess;
+  let phone: string;
+  before(async () => {
+    server = await startServer({ workers: 4 });
+    ({ phone } = await registerUser(server.port, server.invitationCode));
+  });
+  after(() => server?.stop());
+
+  it('200 captcha flows whose generate and verify landed on different workers all succeed', async () => {
+    let crossed = 0;
+    let attempts = 0;
+    const workersSeen = new Set<string>();
+    while (crossed < 200 && attempts < 800) {
+      const batch = await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          const c = await captcha(server.port);
+          const res = await request(server.port, 'POST', '/api/auth/login', { body: { phone, password: PASSWORD, captcha_id: c.id, captcha: 'TEST' } });
+          return { generatedOn: c.worker, verifiedOn: res.worker, status: res.status, body: res.body };
+        }),
+      );
+      for (const flow of batch) {
+        attempts++;
+        assert.equal(flow.status, 200, `flow failed: ${JSON.stringify(flow)}`);
+        assert.ok(flow.generatedOn !== undefined && flow.verifiedOn !== undefined);
+        workersSeen.add(flow.generatedOn!).add(flow.verifiedOn!);
+        if (flow.generatedOn !== flow.verifiedOn) crossed++;
+      }
+    }
+    assert.ok(crossed >= 200, `only ${crossed} of ${attempts} flows crossed workers`);
+    assert.deepEqual([...workersSeen].sort(), ['0', '1', '2', '3']);
+  });
+
+  it('one captcha, 50 concurrent correct verifications over the workers: exactly one succeeds', async () => {
+    const c = await captcha(server.port);
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => request(server.port, 'POST', '/api/auth/login', { body: { phone, password: PASSWORD, captcha_id: c.id, captcha: 'TEST' } })),
+    );
+    const ok = results.filter((r) => r.status === 200);
+    assert.equal(ok.length, 1, JSON.stringify(results.map((r) => r.status)));
+    for (const r of results.filter((x) => x.status !== 200)) {
+      assert.equal(r.status, 400);
+      assert.equal(r.body.error.code, 'CAPTCHA_EXPIRED');
+    }
+    assert.ok(new Set(results.map((r) => r.worker)).size >= 2, 'the attempts were spread over workers');
+  });
+
+  it('a wrong answer consumes the captcha', async () => {
+    const c = await captcha(server.port);
+    const wrong = await request(server.port, 'POST', '/api/auth/login', { body: { phone, password: PASSWORD, captcha_id: c.id, captcha: 'NOPE' } });
+    assert.equal(wrong.body.error.code, 'CAPTCHA_INVALID');
+    const right = await request(server.port, 'POST', '/api/auth/login', { body: { phone, password: PASSWORD, captcha_id: c.id, captcha: 'TEST' } });
+    assert.equal(right.status, 400);
+    assert.equal(right.body.error.code, 'CAPTCHA_EXPIRED');
+  });
+
+  it('20 concurrent registrations of one phone: exactly one 201, the rest 409 PHONE_TAKEN, no 5xx', async () => {
+    const samePhone = uniquePhone();
+    const captchas = await Promise.all(Array.from({ length: 20 }, () => captcha(server.port, 'register')));
+    const results = await Promise.all(
+      captchas.map((c) =>
+        request(server.port, 'POST', '/api/auth/register', {
+          body: { phone: samePhone, password: PASSWORD, name: 'Twin', invitation_code: server.invitationCode, captcha_id: c.id, captcha: 'TEST' },
+        }),
+      ),
+    );
+    const statuses = results.map((r) => r.status);
+    assert.equal(statuses.filter((s) => s === 201).length, 1, JSON.stringify(statuses));
+    assert.equal(statuses.filter((s) => s === 409).length, 19, JSON.stringify(statuses));
+    assert.ok(results.filter((r) => r.status === 409).every((r) => r.body.error.code === 'PHONE_TAKEN'));
+  });
+
+  it('a session made on one worker works on every other', async () => {
+    const { cookie } = await registerUser(server.port, server.invitationCode);
+    const seen = new Set<string>();
+    for (let i = 0; i < 12; i++) {
+      const me = await request(server.port, 'GET', '/api/auth/me', { cookie });
+      assert.equal(me.status, 200);
+      seen.add(me.worker!);
+    }
+    assert.ok(seen.size >= 3, `sessions were checked on ${seen.size} workers`);
+  });
+
+  it('a worker killed with SIGKILL is replaced and requests keep succeeding', async () => {
+    const before = childPids(server.child.pid!);
+    assert.equal(before.length, 4, `expected 4 workers, found ${before.length}`);
+    process.kill(before[0]!, 'SIGKILL');
+    // Requests sent while the worker is dead and while it is replaced all succeed on the others.
+    const workers = new Set<string>();
+    let replaced = false;
+    for (let i = 0; i < 300 && !(replaced && workers.size === 4); i++) {
+      const res = await request(server.port, 'GET', '/api/auth/captcha/generate');
+      assert.equal(res.status, 200);
+      const now = childPids(server.child.pid!);
+      if (now.length === 4 && !now.includes(before[0]!)) {
+        if (!replaced) workers.clear();
+        replaced = true;
+      }
+      workers.add(res.worker!);
+      await sleep(50);
+    }
+    assert.ok(replaced, 'a new worker took the killed one\'s place');
+    assert.deepEqual([...workers].sort(), ['0', '1', '2', '3'], 'the replacement serves under the dead worker\'s index');
+  });
+});
+
+describe('captcha expiry across workers', () => {
+  let server: ServerProcess;
+  before(async () => {
+    server = await startServer({ workers: 2, env: { CAPTCHA_TTL_SECONDS: '1' } });
+  });
+  after(() => server?.stop());
+
+  it('an expired captcha is refused even with the right answer', async () => {
+    const { phone } = await registerUser(server.port, server.invitationCode);
+    const fresh = await captcha(server.port);
+    const stale = await captcha(server.port);
+    const ok = await request(server.port, 'POST', '/api/auth/login', { body: { phone, password: PASSWORD, captcha_id: fresh.id, captcha: 'TEST' } });
+    assert.equal(ok.status, 200);
+    await sleep(1_300);
+    const res = await request(server.port, 'POST', '/api/auth/login', { body: { phone, password: PASSWORD, captcha_id: stale.id, captcha: 'TEST' } });
+    assert.equal(res.status, 400);
+    assert.equal(res.body.error.code, 'CAPTCHA_EXPIRED');
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('SIGTERM lets an in-flight request finish, then the primary exits 0', async () => {
+    const server = await startServer({ workers: 2 });
+    const body = JSON.stringify({ phone: '13800000000', password: 'whatever it is', captcha_id: 'abc', captcha: 'TEST' });
+    const socket = net.connect(server.port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    let response = '';
+    socket.on('data', (d) => (response += d));
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    // Headers and half the body: the request is in flight on a worker.
+    socket.write(`POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 10)}`);
+    await sleep(300);
+    const exited = server.stop('SIGTERM');
+    await sleep(500);
+    assert.equal(server.child.exitCode, null, 'the server waits for the in-flight request');
+    socket.end(body.slice(10));
+    await closed;
+    assert.match(response, /^HTTP\/1\.1 400 /, response);
+    assert.match(response, /CAPTCHA_EXPIRED/);
+    assert.equal(await exited, 0);
+  });
+});

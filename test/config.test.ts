@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig, parseTrustProxy } from '../src/config.js';
+
+describe('config', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({}, {});
+    assert.equal(config.port, 9527);
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.defaultRegion, 'CN');
+    assert.equal(config.trustProxy, false);
+    assert.equal(config.testCaptcha, undefined);
+    assert.equal(config.captcha.ttlSeconds, 300);
+    assert.ok(config.workers >= 1);
+    assert.ok(Object.isFrozen(config) && Object.isFrozen(config.session));
+  });
+
+  it('refuses bad values with a message naming the variable', () => {
+    for (const [env, name] of [
+      [{ PORT: 'abc' }, 'PORT'],
+      [{ PORT: '70000' }, 'PORT'],
+      [{ WORKERS: '-1' }, 'WORKERS'],
+      [{ DEFAULT_REGION: 'XX' }, 'DEFAULT_REGION'],
+      [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+      [{ SECRET_KEY: 'short' }, 'SECRET_KEY'],
+      [{ TRUST_PROXY: 'evil.example.com' }, 'TRUST_PROXY'],
+      [{ SECURE_COOKIES: 'maybe' }, 'SECURE_COOKIES'],
+    ] as const) {
+      assert.throws(() => loadConfig(env, {}), (e: unknown) => e instanceof ConfigError && e.message.includes(name), JSON.stringify(env));
+    }
+  });
+
+  it('refuses GATEHOUSE_TEST_CAPTCHA in production', () => {
+    assert.equal(loadConfig({ GATEHOUSE_TEST_CAPTCHA: 'TEST' }, {}).testCaptcha, 'TEST');
+    assert.throws(() => loadConfig({ GATEHOUSE_TEST_CAPTCHA: 'TEST', NODE_ENV: 'production' }, {}), /production/);
+  });
+
+  it('parses TRUST_PROXY in the forms Fastify takes', () => {
+    assert.equal(parseTrustProxy(undefined), false);
+    assert.equal(parseTrustProxy('true'), true);
+    assert.equal(parseTrustProxy('2'), 2);
+    assert.equal(parseTrustProxy('127.0.0.1'), '127.0.0.1');
+    assert.deepEqual(parseTrustProxy('10.0.0.0/8, ::1'), ['10.0.0.0/8', '::1']);
+  });
+});
