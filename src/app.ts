@@ -14,13 +14,20 @@ import { captchaRoutes } from './captcha/routes.js';
 import { CaptchaService } from './captcha/service.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import { AppError } from './errors.js';
 import { healthRoutes } from './health/routes.js';
 import { createSessionGuard } from './http/auth.js';
 import { installErrorBoundary } from './http/errors.js';
 import { ErrorBody } from './http/schemas.js';
 import type { KeyValueStore } from './kv/store.js';
 import { loggerOptions } from './observability/logger.js';
+import { instrumentStore } from './kv/instrumented.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { metricsRoutes } from './observability/routes.js';
 import { OrgService } from './orgs/service.js';
+import { HashAdmission } from './security/hash-admission.js';
+import { Lockout } from './security/lockout.js';
+import { RateLimits } from './security/rate-limits.js';
 import { sessionRoutes } from './sessions/routes.js';
 import { SessionService } from './sessions/service.js';
 
@@ -33,6 +40,10 @@ export interface AppDeps {
   /** Cluster worker index; sent as X-Worker so that tests can see which worker answered. */
   workerIndex?: number;
   logger?: FastifyBaseLogger | boolean;
+  /** This process's metrics; a fresh registry when absent. */
+  metrics?: Metrics;
+  /** What /metrics serves; this process's registry when absent (cluster workers pass the aggregate). */
+  collectMetrics?: () => Promise<string>;
 }
 
 export interface Services {
@@ -40,21 +51,30 @@ export interface Services {
   orgs: OrgService;
   accounts: AccountService;
   sessions: SessionService;
+  rateLimits: RateLimits;
+  lockout: Lockout;
+  hashing: HashAdmission;
 }
 
-export function createServices(deps: Pick<AppDeps, 'config' | 'database' | 'kv' | 'secret'>): Services {
-  const { config, database, kv, secret } = deps;
+export function createServices(deps: Pick<AppDeps, 'config' | 'database' | 'kv' | 'secret' | 'metrics'>): Services {
+  const { config, database, secret, metrics } = deps;
+  const kv = metrics ? instrumentStore(deps.kv, metrics) : deps.kv;
+  const rateLimits = new RateLimits(kv, config.rateLimits, metrics);
+  const lockout = new Lockout(kv, config.lockout, metrics);
+  const hashing = new HashAdmission(config.hashQueueMax, metrics);
   const captcha = new CaptchaService({
     kv,
     secret,
     ttlSeconds: config.captcha.ttlSeconds,
     length: config.captcha.length,
     testAnswer: config.testCaptcha,
+    rateLimits,
+    metrics,
   });
-  const orgs = new OrgService(database);
-  const accounts = new AccountService({ database, captcha, orgs, defaultRegion: config.defaultRegion });
+  const orgs = new OrgService(database, { metrics });
   const sessions = new SessionService(database, { ttlSeconds: config.session.ttlSeconds, maxAgeSeconds: config.session.maxAgeSeconds });
-  return { captcha, orgs, accounts, sessions };
+  const accounts = new AccountService({ database, captcha, orgs, sessions, rateLimits, lockout, hashing, metrics, defaultRegion: config.defaultRegion });
+  return { captcha, orgs, accounts, sessions, rateLimits, lockout, hashing };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -83,7 +103,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // A request that never finishes sending must not hold a worker forever.
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
-    return503OnClosing: true,
+    // Replaced by the SHUTTING_DOWN hook below, which answers in the API's error shape.
+    return503OnClosing: false,
     ajv: { customOptions: { strict: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -97,6 +118,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('x-content-type-options', 'nosniff');
   });
   installErrorBoundary(app);
+  // While draining, requests that still arrive on kept-alive connections are told to go elsewhere.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close');
+    throw new AppError('SHUTTING_DOWN', { retryAfterSeconds: 1 });
+  });
 
   await app.register(fastifyCookie);
   app.addSchema(ErrorBody);
@@ -108,7 +139,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
-  const services = createServices(deps);
+  const metrics = deps.metrics ?? createMetrics();
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ method: request.method, route, status: reply.statusCode });
+    metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+  await app.register(metricsRoutes, { collect: deps.collectMetrics ?? (() => metrics.registry.metrics()), contentType: metrics.registry.contentType });
+
+  const services = createServices({ ...deps, metrics });
   const requireSession = createSessionGuard({ sessions: services.sessions, accounts: services.accounts, cookieName: config.session.cookieName });
 
   await app.register(healthRoutes, { database: deps.database, kv: deps.kv });

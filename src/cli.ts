@@ -6,10 +6,11 @@ import { publicUser } from './accounts/routes.js';
 import { createServices } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { migrateToLatest } from './db/migrate.js';
+import type { InvitationCodeRow } from './db/schema.js';
 import { isAppError } from './errors.js';
 import { OrgService } from './orgs/service.js';
 import { firstRunMessage, prepareDatabase } from './server/bootstrap.js';
-import { runPrimary, WORKER_INDEX_ENV } from './server/primary.js';
+import { runPrimary } from './server/primary.js';
 import { openRuntime, type Runtime } from './server/runtime.js';
 import { exitGracefullyOnSignals, startServer } from './server/worker.js';
 import { randomToken } from './security/tokens.js';
@@ -67,7 +68,7 @@ const COMMANDS: Record<string, Command> = {
     async run(values) {
       const config = configFrom(values);
       if (cluster.isWorker) {
-        const server = await startServer(config, Number(process.env[WORKER_INDEX_ENV] ?? 0));
+        const server = await startServer(config, { workerIndex: config.workerIndex ?? 0, clustered: true });
         exitGracefullyOnSignals(server, config.shutdownTimeoutMs);
         return;
       }
@@ -146,13 +147,7 @@ const COMMANDS: Record<string, Command> = {
             name: row.name,
             user_count: Number(row.user_count),
             created_at: new Date(row.created_at).toISOString(),
-            invitation_codes: codes.map((c) => ({
-              invitation_code: c.code,
-              uses: c.uses,
-              max_uses: c.max_uses,
-              expires_at: c.expires_at === null ? null : new Date(c.expires_at).toISOString(),
-              revoked: c.revoked_at !== null,
-            })),
+            invitation_codes: codes.map(invitationJson),
             };
           }),
         );
@@ -161,6 +156,63 @@ const COMMANDS: Record<string, Command> = {
             ? 'no organizations'
             : out.map((o) => `${o.id}\t${o.name}\t${o.user_count} users\tcodes: ${o.invitation_codes.filter((c) => !c.revoked).map((c) => c.invitation_code).join(', ') || '-'}`).join('\n'),
         );
+      });
+    },
+  },
+  'invite create': {
+    summary: 'Issue another invitation code for an organization',
+    usage: 'gatehouse invite create --org ID [--max-uses N] [--expires-in-days D] [--json]',
+    options: { org: { type: 'string' }, 'max-uses': { type: 'string' }, 'expires-in-days': { type: 'string' }, json },
+    async run(values) {
+      const orgId = positiveInt(values.org, '--org');
+      if (orgId === undefined) throw new UsageError('--org is required');
+      const maxUses = positiveInt(values['max-uses'], '--max-uses');
+      const days = positiveInt(values['expires-in-days'], '--expires-in-days');
+      await withRuntime(loadConfig(), async (runtime) => {
+        const { orgs } = createServices({ config: loadConfig(), ...runtime });
+        const code = await orgs.createInvitationCode(orgId, { maxUses: maxUses ?? null, expiresAt: days ? Date.now() + days * 86_400_000 : null });
+        const out = invitationJson(code);
+        print(out, values.json === true, () => `invitation code ${out.invitation_code} for organization ${orgId}`);
+      });
+    },
+  },
+  'invite revoke': {
+    summary: 'Revoke an invitation code: nobody else registers with it',
+    usage: 'gatehouse invite revoke --code CODE [--json]',
+    options: { code: { type: 'string' }, json },
+    async run(values) {
+      if (typeof values.code !== 'string') throw new UsageError('--code is required');
+      await withRuntime(loadConfig(), async (runtime) => {
+        const { orgs } = createServices({ config: loadConfig(), ...runtime });
+        const out = invitationJson(await orgs.revokeInvitation(values.code as string));
+        print(out, values.json === true, () => `invitation code ${out.invitation_code} revoked`);
+      });
+    },
+  },
+  'invite rotate': {
+    summary: 'Replace an invitation code with a new one (same organization, quota and expiry)',
+    usage: 'gatehouse invite rotate --code CODE [--json]',
+    options: { code: { type: 'string' }, json },
+    async run(values) {
+      if (typeof values.code !== 'string') throw new UsageError('--code is required');
+      await withRuntime(loadConfig(), async (runtime) => {
+        const { orgs } = createServices({ config: loadConfig(), ...runtime });
+        const out = invitationJson(await orgs.rotateInvitation(values.code as string));
+        print(out, values.json === true, () => `invitation code ${values.code} revoked; new code ${out.invitation_code}`);
+      });
+    },
+  },
+  'user unlock': {
+    summary: 'Clear the failed-password count of an account (lifts a lockout)',
+    usage: 'gatehouse user unlock --phone PHONE [--json]',
+    options: { phone: { type: 'string' }, json },
+    async run(values) {
+      if (typeof values.phone !== 'string') throw new UsageError('--phone is required');
+      const config = loadConfig();
+      await withRuntime(config, async (runtime) => {
+        const { accounts } = createServices({ config, ...runtime });
+        await accounts.unlock(values.phone as string);
+        print({ unlocked: true }, values.json === true, () => 'unlocked');
       });
     },
   },
@@ -187,6 +239,18 @@ const COMMANDS: Record<string, Command> = {
     },
   },
 };
+
+function invitationJson(code: InvitationCodeRow) {
+  return {
+    invitation_code: code.code,
+    organization_id: code.organization_id,
+    uses: code.uses,
+    max_uses: code.max_uses,
+    expires_at: code.expires_at === null ? null : new Date(code.expires_at).toISOString(),
+    revoked: code.revoked_at !== null,
+    created_at: new Date(code.created_at).toISOString(),
+  };
+}
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(14)} ${c.summary}`);

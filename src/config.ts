@@ -9,6 +9,8 @@ export type TrustProxy = boolean | string | string[] | number;
 
 export interface Config {
   readonly nodeEnv: string;
+  /** Set by the cluster primary in each worker's environment (GATEHOUSE_WORKER_INDEX). */
+  readonly workerIndex: number | undefined;
   readonly port: number;
   readonly host: string;
   readonly workers: number;
@@ -28,8 +30,26 @@ export interface Config {
     readonly cookieName: string;
     readonly secureCookie: boolean;
   };
+  readonly rateLimits: RateLimitConfig;
+  readonly lockout: { readonly maxFailures: number; readonly windowSeconds: number; readonly lockSeconds: number };
+  /** Requests admitted to password hashing per process; past this, 503 OVERLOADED at once. */
+  readonly hashQueueMax: number;
   readonly bodyLimitBytes: number;
   readonly shutdownTimeoutMs: number;
+}
+
+/** A limit of `points` requests per `seconds`. */
+export interface RateLimit {
+  readonly points: number;
+  readonly seconds: number;
+}
+
+export interface RateLimitConfig {
+  readonly captchaPerIp: RateLimit;
+  readonly registerPerIp: RateLimit;
+  readonly loginPerIp: RateLimit;
+  readonly loginPerAccount: RateLimit;
+  readonly loginPerAccountIp: RateLimit;
 }
 
 export class ConfigError extends Error {
@@ -53,6 +73,15 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
   if (['0', 'false', 'no', 'off'].includes(raw)) return false;
   throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+/** "POINTS/SECONDS", e.g. 1500/60. */
+function rateLimit(env: Env, name: string, fallback: RateLimit): RateLimit {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const match = /^(\d+)\s*\/\s*(\d+)$/.exec(raw);
+  if (!match || Number(match[1]) < 1 || Number(match[2]) < 1) throw new ConfigError(`${name} must look like POINTS/SECONDS (e.g. 1500/60), got "${raw}"`);
+  return { points: Number(match[1]), seconds: Number(match[2]) };
 }
 
 /** TRUST_PROXY takes the forms Fastify's trustProxy takes: true/false, a hop count, addresses/CIDRs. */
@@ -111,6 +140,7 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
   const sessionTtl = int(merged, 'SESSION_TTL_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600);
   const config: Config = {
     nodeEnv,
+    workerIndex: merged.GATEHOUSE_WORKER_INDEX ? int(merged, 'GATEHOUSE_WORKER_INDEX', 0, 0, 1024) : undefined,
     port: int(merged, 'PORT', 9527, 0, 65535),
     host: merged.HOST?.trim() || '127.0.0.1',
     workers: int(merged, 'WORKERS', availableParallelism(), 0, 256),
@@ -131,6 +161,21 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
       cookieName: merged.SESSION_COOKIE_NAME?.trim() || 'gatehouse_session',
       secureCookie: bool(merged, 'SECURE_COOKIES', nodeEnv === 'production'),
     },
+    // Defaults let a 500-person workshop behind one NAT address through (a few captchas and one
+    // registration each) while a single client hammering one account is stopped quickly.
+    rateLimits: {
+      captchaPerIp: rateLimit(merged, 'RATE_LIMIT_CAPTCHA_PER_IP', { points: 1500, seconds: 60 }),
+      registerPerIp: rateLimit(merged, 'RATE_LIMIT_REGISTER_PER_IP', { points: 1000, seconds: 600 }),
+      loginPerIp: rateLimit(merged, 'RATE_LIMIT_LOGIN_PER_IP', { points: 3000, seconds: 600 }),
+      loginPerAccount: rateLimit(merged, 'RATE_LIMIT_LOGIN_PER_ACCOUNT', { points: 30, seconds: 600 }),
+      loginPerAccountIp: rateLimit(merged, 'RATE_LIMIT_LOGIN_PER_ACCOUNT_IP', { points: 10, seconds: 300 }),
+    },
+    lockout: {
+      maxFailures: int(merged, 'LOCKOUT_MAX_FAILURES', 5, 1, 1000),
+      windowSeconds: int(merged, 'LOCKOUT_WINDOW_SECONDS', 900, 1, 30 * 86_400),
+      lockSeconds: int(merged, 'LOCKOUT_SECONDS', 900, 1, 30 * 86_400),
+    },
+    hashQueueMax: int(merged, 'HASH_QUEUE_MAX', 400, 1, 100_000),
     bodyLimitBytes: int(merged, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 64 * 1024 * 1024),
     shutdownTimeoutMs: int(merged, 'SHUTDOWN_TIMEOUT_MS', 15_000, 100, 600_000),
   };

@@ -16,12 +16,16 @@ export const ERROR_CATALOGUE = {
   ACCOUNT_DISABLED: { status: 403, message: 'This account is disabled.' },
   NOT_FOUND: { status: 404, message: 'Not found.' },
   SESSION_NOT_FOUND: { status: 404, message: 'No such session.' },
+  INVITATION_EXPIRED: { status: 403, message: 'The invitation code has expired.' },
+  INVITATION_EXHAUSTED: { status: 409, message: 'The invitation code has been used as many times as it allows.' },
   PHONE_TAKEN: { status: 409, message: 'An account with this phone number already exists.' },
   BODY_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the request body as application/json.' },
+  ACCOUNT_LOCKED: { status: 423, message: 'Too many wrong passwords: this account is locked for a while.' },
   RATE_LIMITED: { status: 429, message: 'Too many requests; try again later.' },
   INTERNAL_ERROR: { status: 500, message: 'Something went wrong on our side.' },
   STORE_UNAVAILABLE: { status: 503, message: 'A backing store is unavailable; try again shortly.' },
+  OVERLOADED: { status: 503, message: 'The server is busy; try again in a moment.' },
   SHUTTING_DOWN: { status: 503, message: 'The server is restarting; try again shortly.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -73,7 +73,7 @@ describe('registration, login and sessions (in process)', () => {
     const malformed = await login(t, 'not a phone', 'not the passphrase');
     for (const res of [wrong, unknown, malformed]) {
       assert.equal(res.statusCode, 401);
-      assert.deepEqual(res.json().error, { code: 'INVALID_CREDENTIALS', message: 'The phone number or password is wrong.' });
+      assert.deepEqual(res.json().error, { code: 'INVALID_CREDENTIALS', message: 'The phone number or password is wrong.', attempts_left: 4 });
     }
   });
 

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { UserRow } from '../db/schema.js';
 import type { SessionGuard } from '../http/auth.js';
@@ -29,9 +29,12 @@ export function publicUser(user: UserRow) {
 export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async (app, deps) => {
   const { accounts, sessions, requireSession, cookie } = deps;
 
-  async function startSession(reply: FastifyReply, user: UserRow, ip: string, userAgent: string | undefined) {
-    const { token } = await sessions.create(user.id, { ip, userAgent: userAgent ?? null });
+  function setSessionCookie(reply: FastifyReply, token: string) {
     reply.setCookie(cookie.name, token, { httpOnly: true, sameSite: 'lax', secure: cookie.secure, path: '/', maxAge: cookie.maxAgeSeconds });
+  }
+
+  function client(request: FastifyRequest) {
+    return { ip: request.ip, userAgent: request.headers['user-agent'] ?? null };
   }
 
   app.post(
@@ -56,15 +59,11 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
     },
     async (request, reply) => {
       const body = request.body;
-      const user = await accounts.register({
-        phone: body.phone,
-        password: body.password,
-        name: body.name,
-        invitationCode: body.invitation_code,
-        captchaId: body.captcha_id,
-        captcha: body.captcha,
-      });
-      await startSession(reply, user, request.ip, request.headers['user-agent']);
+      const { user, token } = await accounts.register(
+        { phone: body.phone, password: body.password, name: body.name, invitationCode: body.invitation_code, captchaId: body.captcha_id, captcha: body.captcha },
+        client(request),
+      );
+      setSessionCookie(reply, token);
       return reply.code(201).send({ user: publicUser(user) });
     },
   );
@@ -84,8 +83,8 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
     },
     async (request, reply) => {
       const body = request.body;
-      const user = await accounts.login({ phone: body.phone, password: body.password, captchaId: body.captcha_id, captcha: body.captcha });
-      await startSession(reply, user, request.ip, request.headers['user-agent']);
+      const { user, token } = await accounts.login({ phone: body.phone, password: body.password, captchaId: body.captcha_id, captcha: body.captcha }, client(request));
+      setSessionCookie(reply, token);
       return { user: publicUser(user) };
     },
   );

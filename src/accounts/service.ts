@@ -7,6 +7,11 @@ import type { Role, UserRow } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { OrgService } from '../orgs/service.js';
 import { checkPasswordPolicy, hashPassword, verifyAgainstDummy, verifyPassword } from '../security/password.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { HashAdmission } from '../security/hash-admission.js';
+import type { Lockout } from '../security/lockout.js';
+import type { RateLimits } from '../security/rate-limits.js';
+import type { SessionService } from '../sessions/service.js';
 import { createAccountRepo, type AccountRepo } from './repo.js';
 import { normalizePhone, type NormalizedPhone } from './phone.js';
 
@@ -17,6 +22,11 @@ const PASSWORD_PROBLEM_MESSAGES = {
   repetitive: 'The password must not be one character repeated.',
   contains_phone: 'The password must not contain your phone number.',
 } as const;
+
+export interface ClientContext {
+  ip: string;
+  userAgent: string | null;
+}
 
 export interface RegisterInput {
   phone: string;
@@ -34,10 +44,20 @@ export interface LoginInput {
   captcha: string;
 }
 
+export interface SignedIn {
+  user: UserRow;
+  token: string;
+}
+
 export interface AccountDeps {
   database: Database;
   captcha: CaptchaService;
   orgs: OrgService;
+  sessions: SessionService;
+  rateLimits: RateLimits;
+  lockout: Lockout;
+  hashing: HashAdmission;
+  metrics?: Metrics;
   defaultRegion: CountryCode;
   now?: () => number;
 }
@@ -67,7 +87,32 @@ export class AccountService {
     return phone;
   }
 
-  async register(input: RegisterInput): Promise<UserRow> {
+  private async timed<T>(op: 'hash' | 'verify', fn: () => Promise<T>): Promise<T> {
+    const stop = this.deps.metrics?.hashDuration.startTimer({ op });
+    try {
+      return await fn();
+    } finally {
+      stop?.();
+    }
+  }
+
+  /** Counts the outcome of a registration or login by its error code. */
+  private async counted<T>(counter: 'registrations' | 'logins', fn: () => Promise<T>): Promise<T> {
+    try {
+      const result = await fn();
+      this.deps.metrics?.[counter].inc({ result: 'ok' });
+      return result;
+    } catch (error) {
+      this.deps.metrics?.[counter].inc({ result: error instanceof AppError ? error.code : 'INTERNAL_ERROR' });
+      throw error;
+    }
+  }
+
+  register(input: RegisterInput, client: ClientContext): Promise<SignedIn> {
+    return this.counted('registrations', () => this.registerUncounted(input, client));
+  }
+
+  private async registerUncounted(input: RegisterInput, client: ClientContext): Promise<SignedIn> {
     // Cheap checks of the request's own fields first, so that a typo does not cost the captcha.
     const phone = this.parsePhone(input.phone);
     const name = normalizeName(input.name);
@@ -75,50 +120,79 @@ export class AccountService {
     if (!input.password.isWellFormed()) throw new AppError('WEAK_PASSWORD', { message: 'The password contains invalid characters.' });
     const problem = checkPasswordPolicy(input.password, { phoneDigits: phone.national });
     if (problem) throw new AppError('WEAK_PASSWORD', { message: PASSWORD_PROBLEM_MESSAGES[problem], details: { reason: problem } });
+    await this.deps.rateLimits.enforce(this.deps.rateLimits.registerPerIp, client.ip);
 
-    // The captcha gates everything that touches accounts (taken phones must not be enumerable).
-    await this.deps.captcha.verify(input.captchaId, input.captcha, 'register');
-    const invitation = await this.deps.orgs.resolveInvitation(input.invitationCode);
-    if (await this.repo.phoneExists(phone.e164)) throw new AppError('PHONE_TAKEN');
+    return this.deps.hashing.run(async () => {
+      // The captcha gates everything that touches accounts (taken phones must not be enumerable).
+      await this.deps.captcha.verify(input.captchaId, input.captcha, 'register');
+      const invitation = await this.deps.orgs.resolveInvitation(input.invitationCode);
+      if (await this.repo.phoneExists(phone.e164)) throw new AppError('PHONE_TAKEN');
 
-    // Hash before any write: the transaction stays short and the write lock is never held while hashing.
-    const passwordHash = await hashPassword(input.password);
-    const now = this.now();
-    try {
-      return await this.deps.database.retrying(() =>
-        this.repo.insertUser({
-          organization_id: invitation.organizationId,
-          phone: phone.e164,
-          name,
-          password_hash: passwordHash,
-          role: 'user',
-          status: 'active',
-          created_at: now,
-          updated_at: now,
-        }),
-      );
-    } catch (error) {
-      // Two registrations of one phone raced past phoneExists: the unique constraint decides.
-      if (isUniqueViolation(error)) throw new AppError('PHONE_TAKEN');
-      throw error;
-    }
+      // Hash before the transaction: the write lock is never held while hashing.
+      const passwordHash = await this.timed('hash', () => hashPassword(input.password));
+      const now = this.now();
+      try {
+        // One short transaction, one commit: the invitation's use, the account and its first session.
+        return await this.deps.database.write(async (trx) => {
+          const organizationId = await this.deps.orgs.takeInvitationUse(trx, invitation.code);
+          const user = await createAccountRepo(trx).insertUser({
+            organization_id: organizationId,
+            phone: phone.e164,
+            name,
+            password_hash: passwordHash,
+            role: 'user',
+            status: 'active',
+            created_at: now,
+            updated_at: now,
+          });
+          const { token } = await this.deps.sessions.create(user.id, { ip: client.ip, userAgent: client.userAgent }, trx);
+          return { user, token };
+        });
+      } catch (error) {
+        // Two registrations of one phone raced past phoneExists: the unique constraint decides.
+        if (isUniqueViolation(error)) throw new AppError('PHONE_TAKEN');
+        throw error;
+      }
+    });
+  }
+
+  login(input: LoginInput, client: ClientContext): Promise<SignedIn> {
+    return this.counted('logins', () => this.loginUncounted(input, client));
   }
 
   /**
    * Checks phone + password. Unknown phone and wrong password fail the same way and cost the same
-   * time (the unknown phone is verified against a dummy hash).
+   * time (the unknown phone is verified against a dummy hash), and both count towards the lockout of
+   * that phone number, so that lockout behaviour does not reveal which numbers have accounts.
    */
-  async login(input: LoginInput): Promise<UserRow> {
+  private async loginUncounted(input: LoginInput, client: ClientContext): Promise<SignedIn> {
     const phone = normalizePhone(input.phone, this.deps.defaultRegion);
-    await this.deps.captcha.verify(input.captchaId, input.captcha, 'login');
-    const user = phone ? await this.repo.findByPhone(phone.e164) : undefined;
-    if (!user || user.password_hash === null) {
-      await verifyAgainstDummy(input.password);
-      throw new AppError('INVALID_CREDENTIALS');
-    }
-    if (!(await verifyPassword(user.password_hash, input.password))) throw new AppError('INVALID_CREDENTIALS');
-    if (user.status !== 'active') throw new AppError('ACCOUNT_DISABLED');
-    return user;
+    const account = phone?.e164 ?? `invalid:${input.phone.slice(0, 32)}`;
+    const limits = this.deps.rateLimits;
+    await limits.enforce(limits.loginPerIp, client.ip);
+    await limits.enforce(limits.loginPerAccount, account);
+    await limits.enforce(limits.loginPerAccountIp, `${account}|${client.ip}`);
+
+    return this.deps.hashing.run(async () => {
+      await this.deps.captcha.verify(input.captchaId, input.captcha, 'login');
+      // A locked account is refused before any password work: attacking it costs the server nothing.
+      await this.deps.lockout.assertNotLocked(account);
+      const user = phone ? await this.repo.findByPhone(phone.e164) : undefined;
+      const passwordOk =
+        user && user.password_hash !== null
+          ? await this.timed('verify', () => verifyPassword(user.password_hash!, input.password))
+          : await this.timed('verify', () => verifyAgainstDummy(input.password));
+      if (!passwordOk || !user) return this.deps.lockout.recordFailure(account);
+      if (user.status !== 'active') throw new AppError('ACCOUNT_DISABLED');
+      await this.deps.lockout.reset(account);
+      const { token } = await this.deps.sessions.create(user.id, { ip: client.ip, userAgent: client.userAgent });
+      return { user, token };
+    });
+  }
+
+  /** An administrator's unlock: clears the failure count of the account with this phone. */
+  async unlock(rawPhone: string): Promise<void> {
+    await this.deps.lockout.reset(this.parsePhone(rawPhone).e164);
   }
 
   findById(id: number): Promise<UserRow | undefined> {

@@ -2,6 +2,8 @@
 // normalized answer bound to the captcha's id and purpose, never the answer itself.
 import { AppError } from '../errors.js';
 import type { KeyValueStore } from '../kv/store.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { RateLimits } from '../security/rate-limits.js';
 import { hmacHex, randomString, randomToken, secretsEqual } from '../security/tokens.js';
 import { renderCaptchaPng } from './image.js';
 
@@ -27,6 +29,8 @@ export interface CaptchaServiceOptions {
   testAnswer?: string | undefined;
   /** Draws a new answer; defaults to CSPRNG characters of CAPTCHA_ALPHABET. */
   drawAnswer?: (length: number) => string;
+  rateLimits?: RateLimits;
+  metrics?: Metrics;
 }
 
 export type CaptchaOutcome = 'ok' | 'wrong' | 'expired';
@@ -50,11 +54,15 @@ export class CaptchaService {
     return hmacHex(this.options.secret, 'captcha', id, purpose, normalizeAnswer(answer));
   }
 
-  async issue(purpose: CaptchaPurpose = 'any'): Promise<IssuedCaptcha> {
+  /** A new captcha; `clientIp` counts against the per-address generation limit. */
+  async issue(purpose: CaptchaPurpose = 'any', clientIp?: string): Promise<IssuedCaptcha> {
+    const limits = this.options.rateLimits;
+    if (limits && clientIp !== undefined) await limits.enforce(limits.captchaPerIp, clientIp);
     const id = randomToken(16);
     const answer = this.options.testAnswer ?? (this.options.drawAnswer ?? drawRandomAnswer)(this.options.length);
     const png = await renderCaptchaPng(answer);
     await this.options.kv.put(this.key(id), `${purpose}:${this.digest(id, purpose, answer)}`, this.options.ttlSeconds * 1000);
+    this.options.metrics?.captchas.inc({ result: 'generated' });
     return { id, pngBase64: png.toString('base64'), expiresInSeconds: this.options.ttlSeconds };
   }
 
@@ -63,6 +71,12 @@ export class CaptchaService {
    * one captcha, the store lets at most one see it.
    */
   async check(id: string, answer: string, use: CaptchaUse): Promise<CaptchaOutcome> {
+    const outcome = await this.consume(id, answer, use);
+    this.options.metrics?.captchas.inc({ result: outcome });
+    return outcome;
+  }
+
+  private async consume(id: string, answer: string, use: CaptchaUse): Promise<CaptchaOutcome> {
     const stored = await this.options.kv.takeOnce(this.key(id));
     if (stored === null) return 'expired';
     const separator = stored.indexOf(':');

@@ -20,6 +20,7 @@ export function createMemoryStore(now: () => number = Date.now): KeyValueStore {
 
   return {
     backend: 'memory',
+    native: undefined,
     async put(key, value, ttlMs) {
       entries.set(key, { value, expiresAt: now() + ttlMs });
     },

@@ -68,6 +68,7 @@ export function createSqliteStore(options: SqliteStoreOptions): KeyValueStore {
 
   return {
     backend: 'sqlite',
+    native: raw,
     async put(key, value, ttlMs) {
       await run(() => putStmt.run(key, value, now() + ttlMs));
     },

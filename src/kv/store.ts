@@ -9,8 +9,15 @@ export interface Counter {
   ttlMs: number;
 }
 
+export type KvBackend = 'memory' | 'sqlite';
+
 export interface KeyValueStore {
-  readonly backend: 'memory' | 'sqlite';
+  readonly backend: KvBackend;
+  /**
+   * The backend's own client (better-sqlite3 Database; nothing for memory), for libraries that speak
+   * to the store directly, such as rate-limiter-flexible.
+   */
+  readonly native: unknown;
   /** Stores value under key for ttlMs, replacing what was there. */
   put(key: string, value: string, ttlMs: number): Promise<void>;
   /** Returns the live value or null. */

@@ -36,6 +36,21 @@ export function createOrgRepo(db: Db) {
         .where('c.code', '=', code)
         .executeTakeFirst();
     },
+    /** Uses one admission of a live code with room left; undefined when it has none. */
+    async takeInvitationUse(code: string, now: number): Promise<{ organization_id: number } | undefined> {
+      return db
+        .updateTable('invitation_codes')
+        .set((eb) => ({ uses: eb('uses', '+', 1) }))
+        .where('code', '=', code)
+        .where('revoked_at', 'is', null)
+        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+        .where((eb) => eb.or([eb('max_uses', 'is', null), eb('uses', '<', eb.ref('max_uses'))]))
+        .returning('organization_id')
+        .executeTakeFirst();
+    },
+    async revokeInvitation(code: string, now: number): Promise<InvitationCodeRow | undefined> {
+      return db.updateTable('invitation_codes').set({ revoked_at: now }).where('code', '=', code).where('revoked_at', 'is', null).returningAll().executeTakeFirst();
+    },
     async countOrganizations(): Promise<number> {
       const row = await db.selectFrom('organizations').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       return Number(row.n);

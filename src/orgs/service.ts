@@ -1,10 +1,12 @@
 // Organizations (schools) and their invitation codes.
-import type { Database } from '../db/database.js';
+import { ReadThroughCache } from '../cache/read-through.js';
+import type { Database, Db } from '../db/database.js';
 import type { InvitationCodeRow, OrganizationRow } from '../db/schema.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { AppError } from '../errors.js';
 import { randomString } from '../security/tokens.js';
-import { createOrgRepo, type OrgRepo } from './repo.js';
+import type { Metrics } from '../observability/metrics.js';
+import { createOrgRepo, type InvitationWithOrg, type OrgRepo } from './repo.js';
 
 /** Easy to read aloud and type: no I/1, O/0. Eight characters ≈ 40 bits. */
 const INVITATION_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
@@ -25,12 +27,26 @@ export interface NewInvitationOptions {
   expiresAt?: number | null;
 }
 
+/** How long a process trusts its cached view of an invitation code (the write re-checks it anyway). */
+const INVITATION_CACHE_TTL_MS = 30_000;
+
 export class OrgService {
   private readonly repo: OrgRepo;
+  private readonly invitations: ReadThroughCache<InvitationWithOrg | null>;
 
-  constructor(private readonly database: Database, private readonly now: () => number = Date.now) {
+  constructor(private readonly database: Database, options: { metrics?: Metrics; now?: () => number } = {}) {
     this.repo = createOrgRepo(database.db);
+    this.now = options.now ?? Date.now;
+    this.invitations = new ReadThroughCache({
+      name: 'invitation',
+      ttlMs: INVITATION_CACHE_TTL_MS,
+      maxEntries: 10_000,
+      load: async (code) => (await this.repo.findInvitation(code)) ?? null,
+      onLookup: (outcome) => options.metrics?.cacheLookups.inc({ cache: 'invitation', outcome }),
+    });
   }
+
+  private readonly now: () => number;
 
   async createOrganization(name: string, invitation: NewInvitationOptions = {}): Promise<{ organization: OrganizationRow; invitation: InvitationCodeRow }> {
     return this.database.write(async (trx) => {
@@ -80,14 +96,57 @@ export class OrgService {
     return this.repo.findOrganization(id);
   }
 
-  /** The organization an invitation code admits to, or INVALID_INVITATION_CODE. */
+  /**
+   * The organization an invitation code admits to, from the cache: the fast early check before any
+   * expensive work. Registration's transaction re-checks with takeInvitationUse.
+   */
   async resolveInvitation(rawCode: string): Promise<ResolvedInvitation> {
     const code = normalizeInvitationCode(rawCode);
-    const row = await this.repo.findInvitation(code);
+    if (!/^[A-Z0-9]{4,32}$/.test(code)) throw new AppError('INVALID_INVITATION_CODE');
+    const row = await this.invitations.get(code);
+    this.explainUnusable(row, this.now());
+    return { code: row!.code, organizationId: row!.organization_id, organizationName: row!.organization_name };
+  }
+
+  /** Throws the reason a code cannot admit anyone now; returns when it can. */
+  private explainUnusable(row: InvitationWithOrg | null | undefined, now: number): void {
+    if (!row || row.revoked_at !== null) throw new AppError('INVALID_INVITATION_CODE');
+    if (row.expires_at !== null && row.expires_at <= now) throw new AppError('INVITATION_EXPIRED');
+    if (row.max_uses !== null && row.uses >= row.max_uses) throw new AppError('INVITATION_EXHAUSTED');
+  }
+
+  /**
+   * Inside a registration's write transaction: uses one admission of the code, atomically, so that a
+   * quota of N admits exactly N however many registrations race. Returns the organization id.
+   */
+  async takeInvitationUse(trx: Db, code: string): Promise<number> {
+    const repo = createOrgRepo(trx);
     const now = this.now();
-    if (!row || row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= now)) {
-      throw new AppError('INVALID_INVITATION_CODE');
-    }
-    return { code: row.code, organizationId: row.organization_id, organizationName: row.organization_name };
+    const taken = await repo.takeInvitationUse(code, now);
+    if (taken) return taken.organization_id;
+    this.invitations.invalidate(code);
+    this.explainUnusable(await repo.findInvitation(code), now);
+    throw new AppError('INVITATION_EXHAUSTED');
+  }
+
+  async revokeInvitation(rawCode: string): Promise<InvitationCodeRow> {
+    const code = normalizeInvitationCode(rawCode);
+    const row = await this.database.retrying(() => this.repo.revokeInvitation(code, this.now()));
+    this.invitations.invalidate(code);
+    if (!row) throw new AppError('NOT_FOUND', { message: 'No live invitation code with that value.' });
+    return row;
+  }
+
+  /** Revokes a code and issues a new one for the same organization with the same quota and expiry. */
+  async rotateInvitation(rawCode: string): Promise<InvitationCodeRow> {
+    const code = normalizeInvitationCode(rawCode);
+    const replacement = await this.database.write(async (trx) => {
+      const repo = createOrgRepo(trx);
+      const old = await repo.revokeInvitation(code, this.now());
+      if (!old) throw new AppError('NOT_FOUND', { message: 'No live invitation code with that value.' });
+      return this.insertUniqueCode(repo, old.organization_id, { maxUses: old.max_uses, expiresAt: old.expires_at });
+    });
+    this.invitations.invalidate(code);
+    return replacement;
   }
 }

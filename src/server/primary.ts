@@ -3,6 +3,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { pino } from 'pino';
 import type { Config } from '../config.js';
+import { serveClusterMetrics } from '../observability/cluster-metrics.js';
 import { loggerOptions } from '../observability/logger.js';
 
 export const WORKER_INDEX_ENV = 'GATEHOUSE_WORKER_INDEX';
@@ -44,6 +45,7 @@ export function runPrimary(config: Config, onAllListening: () => void): void {
     });
   }
 
+  serveClusterMetrics();
   for (let index = 0; index < config.workers; index++) fork(index);
 
   const shutdown = (signal: string) => {

@@ -3,6 +3,8 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.js';
 import type { Config } from '../config.js';
+import { clusterMetricsCollector } from '../observability/cluster-metrics.js';
+import { createMetrics } from '../observability/metrics.js';
 import { openRuntime } from './runtime.js';
 
 export interface RunningServer {
@@ -10,10 +12,15 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config, workerIndex?: number): Promise<RunningServer> {
+/** Pending connections the kernel may queue: a burst of a few thousand clients connecting at once. */
+const LISTEN_BACKLOG = 4096;
+
+export async function startServer(config: Config, options: { workerIndex?: number; clustered?: boolean } = {}): Promise<RunningServer> {
   const runtime = openRuntime(config);
-  const app = await buildApp({ config, ...runtime, workerIndex });
-  await app.listen({ port: config.port, host: config.host });
+  const metrics = createMetrics();
+  const collectMetrics = options.clustered ? clusterMetricsCollector(metrics.registry) : undefined;
+  const app = await buildApp({ config, ...runtime, workerIndex: options.workerIndex, metrics, collectMetrics });
+  await app.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
   let closing: Promise<void> | undefined;
   return {
     app,

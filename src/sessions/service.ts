@@ -1,6 +1,6 @@
 // Sessions: an opaque random token in the cookie, only its SHA-256 in the database (a stolen database
 // yields no usable token). Expiry slides with use, up to an absolute maximum age.
-import type { Database } from '../db/database.js';
+import type { Database, Db } from '../db/database.js';
 import type { SessionRow } from '../db/schema.js';
 import { randomToken, sha256Hex } from '../security/tokens.js';
 import { createSessionRepo } from './repo.js';
@@ -25,11 +25,13 @@ export class SessionService {
     this.repo = createSessionRepo(database.db);
   }
 
-  async create(userId: number, client: ClientInfo): Promise<{ token: string; session: SessionRow }> {
+  /** A new session; pass `trx` to create it inside a caller's write transaction. */
+  async create(userId: number, client: ClientInfo, trx?: Db): Promise<{ token: string; session: SessionRow }> {
     const token = randomToken(32);
     const now = this.now();
-    const session = await this.database.retrying(() =>
-      this.repo.insert({
+    const repo = trx ? createSessionRepo(trx) : this.repo;
+    const insert = () =>
+      repo.insert({
         token_hash: sha256Hex(token),
         user_id: userId,
         created_at: now,
@@ -38,8 +40,8 @@ export class SessionService {
         absolute_expires_at: now + this.options.maxAgeSeconds * 1000,
         ip: client.ip,
         user_agent: client.userAgent?.slice(0, 256) ?? null,
-      }),
-    );
+      });
+    const session = trx ? await insert() : await this.database.retrying(insert);
     return { token, session };
   }
 

@@ -1,0 +1,50 @@
+// Metrics over all cluster workers: a worker asked for /metrics asks the primary, which gathers every
+// worker's registry with prom-client's AggregatorRegistry and answers with the sum.
+import cluster from 'node:cluster';
+import { randomUUID } from 'node:crypto';
+import { AggregatorRegistry, type Registry } from 'prom-client';
+
+const REQUEST = 'gatehouse:metrics-request';
+const REPLY = 'gatehouse:metrics-reply';
+const TIMEOUT_MS = 5_000;
+
+interface MetricsMessage {
+  type?: string;
+  id?: string;
+  text?: string;
+  error?: string;
+}
+
+/** Primary: answers workers' requests for the aggregated metrics. */
+export function serveClusterMetrics(): void {
+  const aggregator = new AggregatorRegistry();
+  cluster.on('message', (worker, message: MetricsMessage) => {
+    if (message?.type !== REQUEST) return;
+    aggregator.clusterMetrics().then(
+      (text) => worker.isConnected() && worker.send({ type: REPLY, id: message.id, text }),
+      (error: Error) => worker.isConnected() && worker.send({ type: REPLY, id: message.id, error: error.message }),
+    );
+  });
+}
+
+/** Worker: reports `registry` to the primary's aggregation and returns a collector for /metrics. */
+export function clusterMetricsCollector(registry: Registry): () => Promise<string> {
+  AggregatorRegistry.setRegistries([registry]);
+  return () =>
+    new Promise((resolve, reject) => {
+      const id = randomUUID();
+      const timer = setTimeout(() => {
+        process.off('message', onMessage);
+        reject(new Error('the primary did not answer the metrics request'));
+      }, TIMEOUT_MS);
+      const onMessage = (message: MetricsMessage) => {
+        if (message?.type !== REPLY || message.id !== id) return;
+        clearTimeout(timer);
+        process.off('message', onMessage);
+        if (message.error !== undefined) reject(new Error(message.error));
+        else resolve(message.text ?? '');
+      };
+      process.on('message', onMessage);
+      process.send!({ type: REQUEST, id });
+    });
+}

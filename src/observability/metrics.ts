@@ -1,0 +1,43 @@
+// Every Prometheus metric, in one registry per process. In cluster mode the primary sums the workers'
+// registries (prom-client's AggregatorRegistry) so that a scrape of any worker sees the whole server.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export function createMetrics() {
+  const registry = new Registry();
+  const registers = [registry];
+  return {
+    registry,
+    httpRequests: new Counter({ name: 'gatehouse_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers }),
+    httpDuration: new Histogram({
+      name: 'gatehouse_http_request_duration_seconds',
+      help: 'HTTP request duration by route',
+      labelNames: ['method', 'route'],
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    captchas: new Counter({ name: 'gatehouse_captchas_total', help: 'Captchas generated and checked, by result (generated, ok, wrong, expired)', labelNames: ['result'], registers }),
+    registrations: new Counter({ name: 'gatehouse_registrations_total', help: 'Registrations by result (ok or the error code)', labelNames: ['result'], registers }),
+    logins: new Counter({ name: 'gatehouse_logins_total', help: 'Password logins by result (ok or the error code)', labelNames: ['result'], registers }),
+    rateLimited: new Counter({ name: 'gatehouse_rate_limited_total', help: 'Requests refused by a rate limit, by limit', labelNames: ['limit'], registers }),
+    lockouts: new Counter({ name: 'gatehouse_lockouts_total', help: 'Accounts locked after too many wrong passwords', registers }),
+    cacheLookups: new Counter({ name: 'gatehouse_cache_lookups_total', help: 'Read-through cache lookups by cache and outcome (hit, load, shared)', labelNames: ['cache', 'outcome'], registers }),
+    hashQueueDepth: new Gauge({ name: 'gatehouse_hash_queue_depth', help: 'Requests admitted to password hashing and not yet done', registers }),
+    hashDuration: new Histogram({
+      name: 'gatehouse_hash_duration_seconds',
+      help: 'argon2id hash or verify time, queueing in the thread pool included',
+      labelNames: ['op'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    overloaded: new Counter({ name: 'gatehouse_overloaded_total', help: 'Requests refused with 503 OVERLOADED', registers }),
+    storeLatency: new Histogram({
+      name: 'gatehouse_store_operation_duration_seconds',
+      help: 'Shared store operation latency by backend and operation',
+      labelNames: ['backend', 'op'],
+      buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
+      registers,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
