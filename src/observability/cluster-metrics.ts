@@ -29,6 +29,8 @@ export function serveClusterMetrics(): void {
 
 /** Worker: reports `registry` to the primary's aggregation and returns a collector for /metrics. */
 export function clusterMetricsCollector(registry: Registry): () => Promise<string> {
+  // Constructing one installs prom-client's listener that answers the primary's collection requests.
+  new AggregatorRegistry();
   AggregatorRegistry.setRegistries([registry]);
   return () =>
     new Promise((resolve, reject) => {

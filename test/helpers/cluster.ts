@@ -153,3 +153,43 @@ export function uniquePhone(): string {
   counter++;
   return `137${String(process.pid % 10_000).padStart(4, '0')}${String(counter).padStart(4, '0')}`;
 }
+
+/** One sample of a Prometheus text exposition, by metric name and exact label set. */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const present = Object.fromEntries([...(match[3] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([k, v]) => present[k] === v)) total += Number(match[4]);
+  }
+  return total;
+}
+
+export async function registerThrough(port: number, invitationCode: string, phone: string, password = 'a good long passphrase') {
+  const captcha = await request(port, 'GET', '/api/auth/captcha/generate?purpose=register');
+  return request(port, 'POST', '/api/auth/register', {
+    body: { phone, password, name: 'Teacher', invitation_code: invitationCode, captcha_id: captcha.body.captcha_id, captcha: 'TEST' },
+  });
+}
+
+export async function loginThrough(port: number, phone: string, password: string, headers?: Record<string, string>) {
+  const captcha = await request(port, 'GET', '/api/auth/captcha/generate?purpose=login', { headers });
+  return request(port, 'POST', '/api/auth/login', { body: { phone, password, captcha_id: captcha.body.captcha_id, captcha: 'TEST' }, headers });
+}
+
+/** Runs fn over items with at most `concurrency` at a time, keeping order. */
+export async function mapConcurrent<T, R>(items: T[], concurrency: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await fn(items[index]!, index);
+      }
+    }),
+  );
+  return results;
+}

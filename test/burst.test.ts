@@ -1,0 +1,117 @@
+// The workshop: hundreds of registrations at the same moment with one invitation code, from one address.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { availableParallelism } from 'node:os';
+import { metricValue, registerThrough, request, runCli, startServer, type ServerProcess } from './helpers/cluster.js';
+
+const PASSWORD = 'a good long passphrase';
+
+function phones(prefix: string, n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(11 - prefix.length, '0')}`);
+}
+
+describe('registration burst (workers = CPU count, embedded SQLite)', () => {
+  let server: ServerProcess;
+  const workers = Math.max(2, availableParallelism());
+  before(async () => {
+    server = await startServer({ workers });
+  });
+  after(() => server?.stop());
+
+  it('500 simultaneous registrations with one invitation code: every one 201, one organization lookup per process at most', async () => {
+    const captchas = await Promise.all(Array.from({ length: 500 }, () => request(server.port, 'GET', '/api/auth/captcha/generate?purpose=register')));
+    const before = await request(server.port, 'GET', '/metrics');
+    const loadsBefore = metricValue(before.body, 'gatehouse_cache_lookups_total', { cache: 'invitation', outcome: 'load' });
+    const results = await Promise.all(
+      phones('1355', 500).map((phone, i) =>
+        request(server.port, 'POST', '/api/auth/register', {
+          body: { phone, password: PASSWORD, name: `Teacher ${i}`, invitation_code: server.invitationCode, captcha_id: captchas[i]!.body.captcha_id, captcha: 'TEST' },
+        }),
+      ),
+    );
+    const statuses = new Map<number, number>();
+    for (const r of results) statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+    assert.deepEqual([...statuses], [[201, 500]], JSON.stringify(results.find((r) => r.status !== 201)?.body));
+    assert.equal(new Set(results.map((r) => r.body.user.id)).size, 500);
+
+    const metrics = (await request(server.port, 'GET', '/metrics')).body as string;
+    const loads = metricValue(metrics, 'gatehouse_cache_lookups_total', { cache: 'invitation', outcome: 'load' }) - loadsBefore;
+    assert.ok(loads <= workers, `${loads} database lookups of the invitation code for ${workers} processes`);
+    assert.equal(metricValue(metrics, 'gatehouse_registrations_total', { result: 'ok' }), 500);
+
+    const orgs = JSON.parse((await runCli(['org', 'list', '--json'], { DATA_DIR: server.dataDir })).stdout);
+    assert.equal(orgs[0].user_count, 500);
+    assert.equal(orgs[0].invitation_codes[0].uses, 500);
+  });
+
+  it('an invitation quota of 100 holds under 150 concurrent registrations', async () => {
+    const created = await runCli(['org', 'create', '--name', 'Quota school', '--max-uses', '100', '--json'], { DATA_DIR: server.dataDir });
+    const org = JSON.parse(created.stdout);
+    const captchas = await Promise.all(Array.from({ length: 150 }, () => request(server.port, 'GET', '/api/auth/captcha/generate?purpose=register')));
+    const results = await Promise.all(
+      phones('1366', 150).map((phone, i) =>
+        request(server.port, 'POST', '/api/auth/register', {
+          body: { phone, password: PASSWORD, name: 'Q', invitation_code: org.invitation_code, captcha_id: captchas[i]!.body.captcha_id, captcha: 'TEST' },
+        }),
+      ),
+    );
+    const created201 = results.filter((r) => r.status === 201).length;
+    const refused = results.filter((r) => r.status === 409 && r.body.error.code === 'INVITATION_EXHAUSTED').length;
+    assert.equal(created201, 100);
+    assert.equal(refused, 50, JSON.stringify(results.filter((r) => r.status !== 201 && r.status !== 409).map((r) => r.body)));
+    const orgs = JSON.parse((await runCli(['org', 'list', '--json'], { DATA_DIR: server.dataDir })).stdout);
+    const quotaOrg = orgs.find((o: { id: number }) => o.id === org.id);
+    assert.equal(quotaOrg.user_count, 100);
+    assert.equal(quotaOrg.invitation_codes[0].uses, 100);
+  });
+
+  it('revoked and rotated invitation codes stop admitting at once on every worker', async () => {
+    const created = JSON.parse((await runCli(['org', 'create', '--name', 'Rotating school', '--json'], { DATA_DIR: server.dataDir })).stdout);
+    // Warm every worker's cache with the code.
+    for (let i = 0; i < workers * 2; i++) assert.equal((await registerThrough(server.port, created.invitation_code, `1377000000${i}`)).status, 201);
+    const rotated = JSON.parse((await runCli(['invite', 'rotate', '--code', created.invitation_code, '--json'], { DATA_DIR: server.dataDir })).stdout);
+    for (let i = 0; i < workers * 2; i++) {
+      const old = await registerThrough(server.port, created.invitation_code, `1377100000${i}`);
+      assert.equal(old.status, 400);
+      assert.equal(old.body.error.code, 'INVALID_INVITATION_CODE');
+    }
+    assert.equal((await registerThrough(server.port, rotated.invitation_code, '13772000000')).status, 201);
+    await runCli(['invite', 'revoke', '--code', rotated.invitation_code], { DATA_DIR: server.dataDir });
+    assert.equal((await registerThrough(server.port, rotated.invitation_code, '13772000001')).body.error.code, 'INVALID_INVITATION_CODE');
+  });
+});
+
+describe('overload', () => {
+  let server: ServerProcess;
+  before(async () => {
+    server = await startServer({ workers: 2, env: { HASH_QUEUE_MAX: '8' } });
+  });
+  after(() => server?.stop());
+
+  it('past the hashing queue limit: a clean 503 with Retry-After at once, nothing half-created, the captcha still usable', async () => {
+    const captchas = await Promise.all(Array.from({ length: 200 }, () => request(server.port, 'GET', '/api/auth/captcha/generate?purpose=register')));
+    const bodies = phones('1388', 200).map((phone, i) => ({
+      phone,
+      password: PASSWORD,
+      name: 'O',
+      invitation_code: server.invitationCode,
+      captcha_id: captchas[i]!.body.captcha_id,
+      captcha: 'TEST',
+    }));
+    const results = await Promise.all(bodies.map((body) => request(server.port, 'POST', '/api/auth/register', { body })));
+    const ok = results.filter((r) => r.status === 201);
+    const overloaded = results.filter((r) => r.status === 503);
+    assert.equal(ok.length + overloaded.length, 200, JSON.stringify(results.filter((r) => r.status !== 201 && r.status !== 503).map((r) => r.body)));
+    assert.ok(overloaded.length > 0, 'the burst exceeded the queue');
+    for (const r of overloaded) {
+      assert.equal(r.body.error.code, 'OVERLOADED');
+      assert.ok(Number(r.headers['retry-after']) >= 1);
+    }
+    const orgs = JSON.parse((await runCli(['org', 'list', '--json'], { DATA_DIR: server.dataDir })).stdout);
+    assert.equal(orgs[0].user_count, ok.length, 'exactly the 201s are accounts');
+    // A refused request used neither its captcha nor its phone: the same request succeeds later.
+    const retryIndex = results.findIndex((r) => r.status === 503);
+    const retry = await request(server.port, 'POST', '/api/auth/register', { body: bodies[retryIndex] });
+    assert.equal(retry.status, 201, JSON.stringify(retry.body));
+  });
+});

@@ -1,0 +1,137 @@
+// Lockout and rate limits hold across worker processes: they live in the shared store.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { loginThrough, mapConcurrent, metricValue, registerThrough, request, runCli, startServer, type ServerProcess } from './helpers/cluster.js';
+
+const PASSWORD = 'a good long passphrase';
+
+describe('account lockout over four workers', () => {
+  let server: ServerProcess;
+  before(async () => {
+    server = await startServer({ workers: 4 });
+  });
+  after(() => server?.stop());
+
+  it('wrong passwords spread over the workers lock at exactly 5; the correct one is refused while locked; an admin unlocks', async () => {
+    const phone = '13600000001';
+    assert.equal((await registerThrough(server.port, server.invitationCode, phone)).status, 201);
+    const workers = new Set<string>();
+    const attemptsLeft: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await loginThrough(server.port, phone, 'wrong password!');
+      assert.equal(res.status, 401);
+      attemptsLeft.push(res.body.error.attempts_left);
+      workers.add(res.worker!);
+    }
+    assert.deepEqual(attemptsLeft, [4, 3, 2, 1]);
+    assert.ok(workers.size >= 2, 'failures landed on several workers');
+    const locking = await loginThrough(server.port, phone, 'wrong password!');
+    assert.equal(locking.status, 423);
+    assert.equal(locking.body.error.code, 'ACCOUNT_LOCKED');
+    assert.ok(Number(locking.headers['retry-after']) > 0);
+    const correctWhileLocked = await loginThrough(server.port, phone, PASSWORD);
+    assert.equal(correctWhileLocked.status, 423);
+
+    const unlocked = await runCli(['user', 'unlock', '--phone', phone], { DATA_DIR: server.dataDir });
+    assert.equal(unlocked.code, 0, unlocked.stderr);
+    assert.equal((await loginThrough(server.port, phone, PASSWORD)).status, 200);
+  });
+
+  it('concurrent wrong passwords: exactly 4 get 401, the rest 423, one lockout counted', async () => {
+    const phone = '13600000002';
+    assert.equal((await registerThrough(server.port, server.invitationCode, phone)).status, 201);
+    const before = metricValue((await request(server.port, 'GET', '/metrics')).body, 'gatehouse_lockouts_total');
+    const results = await Promise.all(Array.from({ length: 16 }, () => loginThrough(server.port, phone, 'wrong password!')));
+    assert.equal(results.filter((r) => r.status === 401).length, 4, JSON.stringify(results.map((r) => r.status)));
+    assert.equal(results.filter((r) => r.status === 423).length, 12);
+    const after = metricValue((await request(server.port, 'GET', '/metrics')).body, 'gatehouse_lockouts_total');
+    assert.equal(after - before, 1);
+  });
+
+  it('a successful login resets the count', async () => {
+    const phone = '13600000003';
+    assert.equal((await registerThrough(server.port, server.invitationCode, phone)).status, 201);
+    for (let i = 0; i < 3; i++) await loginThrough(server.port, phone, 'wrong password!');
+    assert.equal((await loginThrough(server.port, phone, PASSWORD)).status, 200);
+    assert.equal((await loginThrough(server.port, phone, 'wrong password!')).body.error.attempts_left, 4);
+  });
+
+  it('unknown phone numbers show the same attempts_left and lock the same way (no enumeration)', async () => {
+    const unknown = '13600009999';
+    const results = [];
+    for (let i = 0; i < 6; i++) results.push(await loginThrough(server.port, unknown, 'wrong password!'));
+    assert.deepEqual(results.map((r) => r.status), [401, 401, 401, 401, 423, 423]);
+    assert.deepEqual(results.slice(0, 4).map((r) => r.body.error.attempts_left), [4, 3, 2, 1]);
+  });
+
+  it('while one account takes 1,000 wrong passwords, 50 other accounts log in normally', async () => {
+    const victim = '13600000004';
+    assert.equal((await registerThrough(server.port, server.invitationCode, victim)).status, 201);
+    const others = Array.from({ length: 50 }, (_, i) => `1361${String(i).padStart(7, '0')}`);
+    await mapConcurrent(others, 10, async (phone) => assert.equal((await registerThrough(server.port, server.invitationCode, phone)).status, 201));
+
+    const attack = mapConcurrent(Array.from({ length: 1000 }), 16, () => loginThrough(server.port, victim, 'guess guess guess'));
+    const legit = mapConcurrent(others, 10, (phone) => loginThrough(server.port, phone, PASSWORD));
+    const [attackResults, legitResults] = await Promise.all([attack, legit]);
+    assert.deepEqual(legitResults.map((r) => r.status), others.map(() => 200));
+    assert.equal(attackResults.filter((r) => r.status === 401).length, 4);
+    assert.equal(attackResults.filter((r) => r.status === 423).length, 996);
+  });
+});
+
+describe('rate limits over four workers', () => {
+  let server: ServerProcess;
+  before(async () => {
+    server = await startServer({
+      workers: 4,
+      env: { RATE_LIMIT_CAPTCHA_PER_IP: '10/60', RATE_LIMIT_LOGIN_PER_ACCOUNT: '6/60', RATE_LIMIT_REGISTER_PER_IP: '3/60', TRUST_PROXY: '127.0.0.1' },
+    });
+  });
+  after(() => server?.stop());
+
+  it('captcha generation per address: exactly the limit passes, however the requests are spread', async () => {
+    const ip = { 'x-forwarded-for': '203.0.113.10' };
+    const results = await Promise.all(Array.from({ length: 16 }, () => request(server.port, 'GET', '/api/auth/captcha/generate', { headers: ip })));
+    assert.equal(results.filter((r) => r.status === 200).length, 10);
+    const limited = results.filter((r) => r.status === 429);
+    assert.equal(limited.length, 6);
+    assert.ok(limited.every((r) => r.body.error.code === 'RATE_LIMITED' && Number(r.headers['retry-after']) >= 1));
+    assert.ok(new Set(results.map((r) => r.worker)).size >= 2);
+    // Another address has its own budget.
+    assert.equal((await request(server.port, 'GET', '/api/auth/captcha/generate', { headers: { 'x-forwarded-for': '203.0.113.11' } })).status, 200);
+  });
+
+  it('registration per address', async () => {
+    const headers = { 'x-forwarded-for': '203.0.113.20' };
+    const statuses = [];
+    for (let i = 0; i < 5; i++) {
+      const captcha = await request(server.port, 'GET', '/api/auth/captcha/generate', { headers: { 'x-forwarded-for': `198.51.100.${i}` } });
+      const res = await request(server.port, 'POST', '/api/auth/register', {
+        headers,
+        body: { phone: `1362000000${i}`, password: PASSWORD, name: 'R', invitation_code: server.invitationCode, captcha_id: captcha.body.captcha_id, captcha: 'TEST' },
+      });
+      statuses.push(res.status);
+    }
+    assert.deepEqual(statuses, [201, 201, 201, 429, 429]);
+  });
+
+  it('login attempts per account, whatever the address', async () => {
+    const statuses = [];
+    for (let i = 0; i < 8; i++) statuses.push((await loginThrough(server.port, '13630000000', 'wrong password!', { 'x-forwarded-for': `198.51.100.${i}` })).status);
+    assert.deepEqual(statuses.slice(6), [429, 429]);
+    assert.ok(statuses.slice(0, 6).every((s) => s === 401 || s === 423));
+  });
+});
+
+describe('client address', () => {
+  it('without TRUST_PROXY, X-Forwarded-For is ignored: a client cannot forge its way past a per-address limit', async () => {
+    const server = await startServer({ workers: 2, env: { RATE_LIMIT_CAPTCHA_PER_IP: '5/60' } });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 7; i++) statuses.push((await request(server.port, 'GET', '/api/auth/captcha/generate', { headers: { 'x-forwarded-for': `10.0.0.${i}` } })).status);
+      assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
+    } finally {
+      await server.stop();
+    }
+  });
+});
