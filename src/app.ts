@@ -27,6 +27,7 @@ import { metricsRoutes } from './observability/routes.js';
 import { OrgService } from './orgs/service.js';
 import { HashAdmission } from './security/hash-admission.js';
 import { Lockout } from './security/lockout.js';
+import { createPasswordHasher, type PasswordHasher } from './security/password.js';
 import { RateLimits } from './security/rate-limits.js';
 import { sessionRoutes } from './sessions/routes.js';
 import { SessionService } from './sessions/service.js';
@@ -44,6 +45,8 @@ export interface AppDeps {
   metrics?: Metrics;
   /** What /metrics serves; this process's registry when absent (cluster workers pass the aggregate). */
   collectMetrics?: () => Promise<string>;
+  /** The hashing thread pool; buildApp creates (and closes) one when absent. */
+  hasher?: PasswordHasher;
 }
 
 export interface Services {
@@ -56,7 +59,7 @@ export interface Services {
   hashing: HashAdmission;
 }
 
-export function createServices(deps: Pick<AppDeps, 'config' | 'database' | 'kv' | 'secret' | 'metrics'>): Services {
+export function createServices(deps: Pick<AppDeps, 'config' | 'database' | 'kv' | 'secret' | 'metrics'> & { hasher: PasswordHasher }): Services {
   const { config, database, secret, metrics } = deps;
   const kv = metrics ? instrumentStore(deps.kv, metrics) : deps.kv;
   const rateLimits = new RateLimits(kv, config.rateLimits, metrics);
@@ -73,7 +76,7 @@ export function createServices(deps: Pick<AppDeps, 'config' | 'database' | 'kv' 
   });
   const orgs = new OrgService(database, { metrics });
   const sessions = new SessionService(database, { ttlSeconds: config.session.ttlSeconds, maxAgeSeconds: config.session.maxAgeSeconds });
-  const accounts = new AccountService({ database, captcha, orgs, sessions, rateLimits, lockout, hashing, metrics, defaultRegion: config.defaultRegion });
+  const accounts = new AccountService({ database, captcha, orgs, sessions, rateLimits, lockout, hashing, hasher: deps.hasher, metrics, defaultRegion: config.defaultRegion });
   return { captcha, orgs, accounts, sessions, rateLimits, lockout, hashing };
 }
 
@@ -147,7 +150,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(metricsRoutes, { collect: deps.collectMetrics ?? (() => metrics.registry.metrics()), contentType: metrics.registry.contentType });
 
-  const services = createServices({ ...deps, metrics });
+  let hasher = deps.hasher;
+  if (!hasher) {
+    const own = createPasswordHasher(config.hashThreads);
+    app.addHook('onClose', () => own.close());
+    hasher = own;
+  }
+  const services = createServices({ ...deps, metrics, hasher });
   const requireSession = createSessionGuard({ sessions: services.sessions, accounts: services.accounts, cookieName: config.session.cookieName });
 
   await app.register(healthRoutes, { database: deps.database, kv: deps.kv });

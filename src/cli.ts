@@ -13,9 +13,18 @@ import { firstRunMessage, prepareDatabase } from './server/bootstrap.js';
 import { runPrimary } from './server/primary.js';
 import { openRuntime, type Runtime } from './server/runtime.js';
 import { exitGracefullyOnSignals, startServer } from './server/worker.js';
+import { createPasswordHasher, type PasswordHasher } from './security/password.js';
 import { randomToken } from './security/tokens.js';
 
 class UsageError extends Error {}
+
+/** For commands that never hash a password: starts no threads. */
+const NO_HASHING: PasswordHasher = {
+  hash: () => Promise.reject(new Error('this command does not hash passwords')),
+  verify: () => Promise.reject(new Error('this command does not hash passwords')),
+  verifyAgainstDummy: () => Promise.reject(new Error('this command does not hash passwords')),
+  close: async () => {},
+};
 
 interface Command {
   summary: string;
@@ -169,7 +178,7 @@ const COMMANDS: Record<string, Command> = {
       const maxUses = positiveInt(values['max-uses'], '--max-uses');
       const days = positiveInt(values['expires-in-days'], '--expires-in-days');
       await withRuntime(loadConfig(), async (runtime) => {
-        const { orgs } = createServices({ config: loadConfig(), ...runtime });
+        const { orgs } = createServices({ config: loadConfig(), ...runtime, hasher: NO_HASHING });
         const code = await orgs.createInvitationCode(orgId, { maxUses: maxUses ?? null, expiresAt: days ? Date.now() + days * 86_400_000 : null });
         const out = invitationJson(code);
         print(out, values.json === true, () => `invitation code ${out.invitation_code} for organization ${orgId}`);
@@ -183,7 +192,7 @@ const COMMANDS: Record<string, Command> = {
     async run(values) {
       if (typeof values.code !== 'string') throw new UsageError('--code is required');
       await withRuntime(loadConfig(), async (runtime) => {
-        const { orgs } = createServices({ config: loadConfig(), ...runtime });
+        const { orgs } = createServices({ config: loadConfig(), ...runtime, hasher: NO_HASHING });
         const out = invitationJson(await orgs.revokeInvitation(values.code as string));
         print(out, values.json === true, () => `invitation code ${out.invitation_code} revoked`);
       });
@@ -196,7 +205,7 @@ const COMMANDS: Record<string, Command> = {
     async run(values) {
       if (typeof values.code !== 'string') throw new UsageError('--code is required');
       await withRuntime(loadConfig(), async (runtime) => {
-        const { orgs } = createServices({ config: loadConfig(), ...runtime });
+        const { orgs } = createServices({ config: loadConfig(), ...runtime, hasher: NO_HASHING });
         const out = invitationJson(await orgs.rotateInvitation(values.code as string));
         print(out, values.json === true, () => `invitation code ${values.code} revoked; new code ${out.invitation_code}`);
       });
@@ -210,7 +219,7 @@ const COMMANDS: Record<string, Command> = {
       if (typeof values.phone !== 'string') throw new UsageError('--phone is required');
       const config = loadConfig();
       await withRuntime(config, async (runtime) => {
-        const { accounts } = createServices({ config, ...runtime });
+        const { accounts } = createServices({ config, ...runtime, hasher: NO_HASHING });
         await accounts.unlock(values.phone as string);
         print({ unlocked: true }, values.json === true, () => 'unlocked');
       });
@@ -227,11 +236,13 @@ const COMMANDS: Record<string, Command> = {
       const config = loadConfig();
       const password = values['password-stdin'] ? await readStdinLine() : randomToken(15);
       await withRuntime(config, async (runtime) => {
-        const { orgs, accounts } = createServices({ config, ...runtime });
+        const hasher = createPasswordHasher(1);
+        const { orgs, accounts } = createServices({ config, ...runtime, hasher });
         const orgId = positiveInt(values.org, '--org') ?? (await orgs.listOrganizations())[0]?.id;
         if (orgId === undefined || !(await orgs.findOrganization(orgId))) throw new UsageError('no such organization: create one with `gatehouse org create` or pass --org ID');
         const user = await accounts.createUser({ phone: values.phone as string, name: values.name as string, password, organizationId: orgId, role: 'admin' });
         const out = { user: publicUser(user), ...(values['password-stdin'] ? {} : { password }) };
+        await hasher.close();
         print(out, values.json === true, () =>
           `admin ${user.id} created for ${user.phone}` + (values['password-stdin'] ? '' : `\npassword (shown once): ${password}`),
         );

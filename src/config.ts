@@ -34,6 +34,8 @@ export interface Config {
   readonly lockout: { readonly maxFailures: number; readonly windowSeconds: number; readonly lockSeconds: number };
   /** Requests admitted to password hashing per process; past this, 503 OVERLOADED at once. */
   readonly hashQueueMax: number;
+  /** Hashing threads per process; by default the cores shared out among the workers. */
+  readonly hashThreads: number;
   readonly bodyLimitBytes: number;
   readonly shutdownTimeoutMs: number;
 }
@@ -176,9 +178,13 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
       lockSeconds: int(merged, 'LOCKOUT_SECONDS', 900, 1, 30 * 86_400),
     },
     hashQueueMax: int(merged, 'HASH_QUEUE_MAX', 400, 1, 100_000),
+    hashThreads: 0, // set below, from the worker count
     bodyLimitBytes: int(merged, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 64 * 1024 * 1024),
     shutdownTimeoutMs: int(merged, 'SHUTDOWN_TIMEOUT_MS', 15_000, 100, 600_000),
   };
+  const cores = availableParallelism();
+  // argon2id is memory-hard: more hashing threads than cores only thrash the caches.
+  (config as { hashThreads: number }).hashThreads = int(merged, 'HASH_THREADS', Math.max(1, Math.round(cores / Math.max(1, config.workers))), 1, 256);
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${config.logLevel}"`);
   }

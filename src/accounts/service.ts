@@ -6,7 +6,7 @@ import { isUniqueViolation } from '../db/errors.js';
 import type { Role, UserRow } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { OrgService } from '../orgs/service.js';
-import { checkPasswordPolicy, hashPassword, verifyAgainstDummy, verifyPassword } from '../security/password.js';
+import { checkPasswordPolicy, type PasswordHasher } from '../security/password.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { HashAdmission } from '../security/hash-admission.js';
 import type { Lockout } from '../security/lockout.js';
@@ -57,6 +57,7 @@ export interface AccountDeps {
   rateLimits: RateLimits;
   lockout: Lockout;
   hashing: HashAdmission;
+  hasher: PasswordHasher;
   metrics?: Metrics;
   defaultRegion: CountryCode;
   now?: () => number;
@@ -87,6 +88,7 @@ export class AccountService {
     return phone;
   }
 
+  /** Runs one argon2 computation, timed (queueing for a hashing thread included). */
   private async timed<T>(op: 'hash' | 'verify', fn: () => Promise<T>): Promise<T> {
     const stop = this.deps.metrics?.hashDuration.startTimer({ op });
     try {
@@ -122,18 +124,19 @@ export class AccountService {
     if (problem) throw new AppError('WEAK_PASSWORD', { message: PASSWORD_PROBLEM_MESSAGES[problem], details: { reason: problem } });
     await this.deps.rateLimits.enforce(this.deps.rateLimits.registerPerIp, client.ip);
 
-    return this.deps.hashing.run(async () => {
+    return this.deps.hashing.admit(async () => {
       // The captcha gates everything that touches accounts (taken phones must not be enumerable).
       await this.deps.captcha.verify(input.captchaId, input.captcha, 'register');
       const invitation = await this.deps.orgs.resolveInvitation(input.invitationCode);
       if (await this.repo.phoneExists(phone.e164)) throw new AppError('PHONE_TAKEN');
 
       // Hash before the transaction: the write lock is never held while hashing.
-      const passwordHash = await this.timed('hash', () => hashPassword(input.password));
+      const passwordHash = await this.timed('hash', () => this.deps.hasher.hash(input.password));
       const now = this.now();
       try {
-        // One short transaction, one commit: the invitation's use, the account and its first session.
-        return await this.deps.database.write(async (trx) => {
+        // One short transaction, shared with concurrent registrations (group commit): the invitation's
+        // use, the account and its first session are written together or not at all.
+        return await this.deps.database.batched(async (trx) => {
           const organizationId = await this.deps.orgs.takeInvitationUse(trx, invitation.code);
           const user = await createAccountRepo(trx).insertUser({
             organization_id: organizationId,
@@ -173,15 +176,15 @@ export class AccountService {
     await limits.enforce(limits.loginPerAccount, account);
     await limits.enforce(limits.loginPerAccountIp, `${account}|${client.ip}`);
 
-    return this.deps.hashing.run(async () => {
+    return this.deps.hashing.admit(async () => {
       await this.deps.captcha.verify(input.captchaId, input.captcha, 'login');
       // A locked account is refused before any password work: attacking it costs the server nothing.
       await this.deps.lockout.assertNotLocked(account);
       const user = phone ? await this.repo.findByPhone(phone.e164) : undefined;
       const passwordOk =
         user && user.password_hash !== null
-          ? await this.timed('verify', () => verifyPassword(user.password_hash!, input.password))
-          : await this.timed('verify', () => verifyAgainstDummy(input.password));
+          ? await this.timed('verify', () => this.deps.hasher.verify(user.password_hash!, input.password))
+          : await this.timed('verify', () => this.deps.hasher.verifyAgainstDummy(input.password));
       if (!passwordOk || !user) return this.deps.lockout.recordFailure(account);
       if (user.status !== 'active') throw new AppError('ACCOUNT_DISABLED');
       await this.deps.lockout.reset(account);
@@ -206,7 +209,7 @@ export class AccountService {
     if (!name) throw new AppError('INVALID_NAME');
     const problem = checkPasswordPolicy(input.password, { phoneDigits: phone.national });
     if (problem) throw new AppError('WEAK_PASSWORD', { message: PASSWORD_PROBLEM_MESSAGES[problem] });
-    const passwordHash = await hashPassword(input.password);
+    const passwordHash = await this.deps.hasher.hash(input.password);
     const now = this.now();
     try {
       return await this.deps.database.retrying(() =>

@@ -6,6 +6,8 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { AppError } from '../errors.js';
 import { isBusy } from './errors.js';
+import { GroupCommitter } from './group-commit.js';
+import { withStatementCache } from './statement-cache.js';
 import type { DatabaseSchema } from './schema.js';
 
 export type Db = Kysely<DatabaseSchema>;
@@ -18,6 +20,11 @@ export interface Database {
    * busy database is retried here (with jitter) instead of failing half-way through a transaction.
    */
   write<T>(fn: (trx: Db) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn inside a shared write transaction with other writes submitted meanwhile (group commit):
+   * one fsync for many writes. fn's changes are all-or-nothing; it resolves once they are on disk.
+   */
+  batched<T>(fn: (trx: Db) => Promise<T>): Promise<T>;
   /** Retries a single autocommit statement while another process holds the write lock. */
   retrying<T>(fn: () => Promise<T>): Promise<T>;
   ping(): Promise<void>;
@@ -39,8 +46,8 @@ export function openSqlite(options: SqliteOptions): Database {
   // FULL: a commit is on disk before a 201 is sent.
   raw.pragma('synchronous = FULL');
   raw.pragma('foreign_keys = ON');
-  raw.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 25}`);
-  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: raw }) });
+  raw.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5}`);
+  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   const deadlineMs = options.busyDeadlineMs ?? 15_000;
 
   async function retrying<T>(fn: () => Promise<T>): Promise<T> {
@@ -59,25 +66,31 @@ export function openSqlite(options: SqliteOptions): Database {
     }
   }
 
+  // The retry wraps the connection checkout, so that while this process waits for another's write
+  // lock its own reads keep using the (single) connection.
+  function write<T>(fn: (trx: Db) => Promise<T>): Promise<T> {
+    return retrying(() =>
+      db.connection().execute(async (connection) => {
+        await sql`begin immediate`.execute(connection);
+        try {
+          const result = await fn(connection);
+          await sql`commit`.execute(connection);
+          return result;
+        } catch (error) {
+          await sql`rollback`.execute(connection).catch(() => undefined);
+          throw error;
+        }
+      }),
+    );
+  }
+  const committer = new GroupCommitter(write);
+
   return {
     db,
     dialect: 'sqlite',
     retrying,
-    write<T>(fn: (trx: Db) => Promise<T>): Promise<T> {
-      return db.connection().execute((connection) =>
-        retrying(async () => {
-          await sql`begin immediate`.execute(connection);
-          try {
-            const result = await fn(connection);
-            await sql`commit`.execute(connection);
-            return result;
-          } catch (error) {
-            await sql`rollback`.execute(connection).catch(() => undefined);
-            throw error;
-          }
-        }),
-      );
-    },
+    write,
+    batched: (fn) => committer.submit(fn),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import BetterSqlite3 from 'better-sqlite3';
 import { AppError } from '../errors.js';
 import { isBusy } from '../db/errors.js';
+import { withStatementCache } from '../db/statement-cache.js';
 import type { Counter, KeyValueStore } from './store.js';
 
 export interface SqliteStoreOptions {
@@ -24,7 +25,7 @@ export function createSqliteStore(options: SqliteStoreOptions): KeyValueStore {
   raw.pragma('journal_mode = WAL');
   // Ephemeral data: losing the last commits in a power cut only costs a user a new captcha.
   raw.pragma('synchronous = NORMAL');
-  raw.pragma('busy_timeout = 10');
+  raw.pragma('busy_timeout = 5');
   raw.exec(`CREATE TABLE IF NOT EXISTS kv (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL,
@@ -68,7 +69,7 @@ export function createSqliteStore(options: SqliteStoreOptions): KeyValueStore {
 
   return {
     backend: 'sqlite',
-    native: raw,
+    native: withStatementCache(raw),
     async put(key, value, ttlMs) {
       await run(() => putStmt.run(key, value, now() + ttlMs));
     },

@@ -1,37 +1,50 @@
-// Password hashing (argon2id, OWASP parameters) and the password policy (NIST SP 800-63B spirit).
-import { hash, verify } from '@node-rs/argon2';
+// Password hashing (argon2id, OWASP parameters) on a pool of worker threads, and the password policy
+// (NIST SP 800-63B spirit).
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
 import { COMMON_PASSWORDS } from './common-passwords.js';
+import type { HashTask } from './hash-worker.js';
 import { randomToken } from './tokens.js';
 
-// OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1.
-// algorithm 2 is Algorithm.Argon2id (a const enum, which isolated modules cannot import).
+// OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1. algorithm 2 is Algorithm.Argon2id
+// (a const enum, which isolated modules cannot import).
 export const ARGON2_OPTIONS = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
 export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 128;
 
-/** Runs off the event loop (in libuv's thread pool). */
-export function hashPassword(password: string): Promise<string> {
-  return hash(password.normalize('NFKC'), ARGON2_OPTIONS);
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  verify(storedHash: string, password: string): Promise<boolean>;
+  /**
+   * Verifies against a hash of a random password, so that an unknown account costs the same time as a
+   * known one with a wrong password.
+   */
+  verifyAgainstDummy(password: string): Promise<false>;
+  close(): Promise<void>;
 }
 
-export async function verifyPassword(storedHash: string, password: string): Promise<boolean> {
-  try {
-    return await verify(storedHash, password.normalize('NFKC'));
-  } catch {
-    return false;
-  }
-}
+// The thread's module has this module's own extension: .ts when run from the sources (tests, through
+// tsx), .js in the compiled build.
+const WORKER_FILE = new URL(`./hash-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
-let dummyHash: Promise<string> | undefined;
-/**
- * Verifies against a hash of a random password, so that an unknown account costs the same time as a
- * known one with a wrong password.
- */
-export async function verifyAgainstDummy(password: string): Promise<false> {
-  dummyHash ??= hashPassword(randomToken());
-  await verifyPassword(await dummyHash, password);
-  return false;
+/** A pool of `threads` hashing threads (by default one per core). */
+export function createPasswordHasher(threads: number = availableParallelism()): PasswordHasher {
+  const pool = new Piscina<HashTask, string | boolean>({ filename: WORKER_FILE.href, minThreads: threads, maxThreads: threads, idleTimeout: Infinity });
+  let dummyHash: Promise<string> | undefined;
+  const hash = async (password: string) => (await pool.run({ op: 'hash', password: password.normalize('NFKC'), options: ARGON2_OPTIONS })) as string;
+  const verify = async (storedHash: string, password: string) =>
+    (await pool.run({ op: 'verify', hash: storedHash, password: password.normalize('NFKC'), options: ARGON2_OPTIONS })) as boolean;
+  return {
+    hash,
+    verify,
+    async verifyAgainstDummy(password) {
+      dummyHash ??= hash(randomToken());
+      await verify(await dummyHash, password);
+      return false;
+    },
+    close: () => pool.close(),
+  };
 }
 
 export type PasswordProblem = 'too_short' | 'too_long' | 'common' | 'contains_phone' | 'repetitive';

@@ -29,9 +29,8 @@ export class SessionService {
   async create(userId: number, client: ClientInfo, trx?: Db): Promise<{ token: string; session: SessionRow }> {
     const token = randomToken(32);
     const now = this.now();
-    const repo = trx ? createSessionRepo(trx) : this.repo;
-    const insert = () =>
-      repo.insert({
+    const insert = (db: Db) =>
+      createSessionRepo(db).insert({
         token_hash: sha256Hex(token),
         user_id: userId,
         created_at: now,
@@ -41,7 +40,7 @@ export class SessionService {
         ip: client.ip,
         user_agent: client.userAgent?.slice(0, 256) ?? null,
       });
-    const session = trx ? await insert() : await this.database.retrying(insert);
+    const session = trx ? await insert(trx) : await this.database.batched(insert);
     return { token, session };
   }
 

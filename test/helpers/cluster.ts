@@ -54,12 +54,14 @@ export const GENEROUS_LIMITS: Record<string, string> = {
   RATE_LIMIT_LOGIN_PER_ACCOUNT_IP: '1000000/60',
 };
 
-export async function startServer(options: { workers: number; env?: Record<string, string>; dataDir?: string }): Promise<ServerProcess> {
+export async function startServer(options: { workers: number; env?: Record<string, string>; dataDir?: string; defaultLimits?: boolean; nodeArgs?: string[]; compiled?: boolean }): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'gatehouse-cluster-'));
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--workers', String(options.workers), '--port', String(port)], {
+  // compiled: run dist/ as `npm start` does (benchmarks); otherwise the TypeScript sources through tsx.
+  const entry = options.compiled ? [path.join(ROOT, 'dist/cli.js')] : ['--import', 'tsx', CLI];
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...entry, 'serve', '--workers', String(options.workers), '--port', String(port)], {
     cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', GATEHOUSE_TEST_CAPTCHA: 'TEST', ...GENEROUS_LIMITS, ...options.env },
+    env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', GATEHOUSE_TEST_CAPTCHA: 'TEST', ...(options.defaultLimits ? {} : GENEROUS_LIMITS), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
