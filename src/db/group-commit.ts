@@ -37,6 +37,12 @@ export class GroupCommitter {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.maxBatch);
         let outcomes: Outcome[];
+        if (batch.length === 1) {
+          // Alone in its transaction: no savepoint needed, its failure rolls back only itself.
+          const job = batch[0]!;
+          await this.transaction(job.fn).then(job.resolve, job.reject);
+          continue;
+        }
         try {
           outcomes = await this.transaction(async (trx) => {
             const results: Outcome[] = [];

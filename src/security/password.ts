@@ -30,7 +30,15 @@ const WORKER_FILE = new URL(`./hash-worker${import.meta.url.endsWith('.ts') ? '.
 
 /** A pool of `threads` hashing threads (by default one per core). */
 export function createPasswordHasher(threads: number = availableParallelism()): PasswordHasher {
-  const pool = new Piscina<HashTask, string | boolean>({ filename: WORKER_FILE.href, minThreads: threads, maxThreads: threads, idleTimeout: Infinity });
+  const pool = new Piscina<HashTask, string | boolean>({
+    filename: WORKER_FILE.href,
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: Infinity,
+    // A second task waits in each thread's own queue, so a thread starts its next hash at once even
+    // while the main thread is blocked (in a SQLite commit, say) and cannot hand it one.
+    concurrentTasksPerWorker: 2,
+  });
   let dummyHash: Promise<string> | undefined;
   const hash = async (password: string) => (await pool.run({ op: 'hash', password: password.normalize('NFKC'), options: ARGON2_OPTIONS })) as string;
   const verify = async (storedHash: string, password: string) =>
