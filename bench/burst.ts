@@ -4,8 +4,8 @@
 // one invitation code, one client address. Reports makespan, its ratio to the bound, latency, status
 // counts and the peak memory of all the server's processes; medians over the runs.
 import { availableParallelism } from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { request, startServer } from '../test/helpers/cluster.js';
+import { captchas, fireAll } from './load.js';
 import { buildOnce, hashingBoundMs, sampleTreeMemory, treeCpuSeconds } from './processes.js';
 import { arg, machine, median, summarize } from './stats.js';
 
@@ -31,38 +31,29 @@ async function oneRun(run: number): Promise<RunResult> {
   const boundMs = hashingBoundMs(n);
   const server = await startServer({ workers, defaultLimits: true, compiled: true, env, nodeArgs: process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) });
   try {
-    const captchas = [];
-    for (let i = 0; i < n; i += 100) {
-      captchas.push(...(await Promise.all(Array.from({ length: Math.min(100, n - i) }, () => request(server.port, 'GET', '/api/auth/captcha/generate?purpose=register')))));
-    }
+    const ids = await captchas(() => request(server.port, 'GET', '/api/auth/captcha/generate?purpose=register'), n);
     const memory = sampleTreeMemory(server.child.pid!);
     const cpuBefore = treeCpuSeconds(server.child.pid!);
     const clientCpuBefore = process.cpuUsage();
-    const latencies: number[] = [];
-    let cpuSeconds = { server: [] as number[], client: 0 };
-    const statuses: Record<string, number> = {};
-    const started = performance.now();
-    await Promise.all(
-      captchas.map(async (captcha, i) => {
-        const sent = performance.now();
-        const phone = `15${String(run).padStart(2, '0')}${String(i).padStart(7, '0')}`;
-        let key: string;
-        try {
-          const res = await request(server.port, 'POST', '/api/auth/register', {
-            body: { phone, password: 'workshop passphrase 2026', name: `Teacher ${i}`, invitation_code: server.invitationCode, captcha_id: captcha.body.captcha_id, captcha: 'TEST' },
-          });
-          key = res.status === 201 ? '201' : `${res.status} ${res.body?.error?.code ?? ''}`.trim();
-        } catch (error) {
-          key = `client error: ${(error as Error).message}`;
-        }
-        latencies.push(performance.now() - sent);
-        statuses[key] = (statuses[key] ?? 0) + 1;
-      }),
+    const load = await fireAll(
+      ids.map((captchaId, i) => () =>
+        request(server.port, 'POST', '/api/auth/register', {
+          body: {
+            phone: `15${String(run).padStart(2, '0')}${String(i).padStart(7, '0')}`,
+            password: 'workshop passphrase 2026',
+            name: `Teacher ${i}`,
+            invitation_code: server.invitationCode,
+            captcha_id: captchaId,
+            captcha: 'TEST',
+          },
+        }),
+      ),
+      201,
     );
-    const makespanMs = performance.now() - started;
+    const { makespanMs, latencies, statuses } = load;
     const cpuAfter = treeCpuSeconds(server.child.pid!);
     const clientCpu = process.cpuUsage(clientCpuBefore);
-    cpuSeconds = { server: cpuAfter.map((c, i) => +(c - (cpuBefore[i] ?? 0)).toFixed(2)), client: +((clientCpu.user + clientCpu.system) / 1e6).toFixed(2) };
+    const cpuSeconds = { server: cpuAfter.map((c, i) => +(c - (cpuBefore[i] ?? 0)).toFixed(2)), client: +((clientCpu.user + clientCpu.system) / 1e6).toFixed(2) };
     const peak = memory.stop();
     const lat = summarize(latencies);
     return { boundMs, makespanMs, p50: lat.p50, p99: lat.p99, statuses, peakMemMiB: peak / 2 ** 20, cpu: cpuSeconds };
@@ -77,18 +68,22 @@ for (let run = 0; run < runs; run++) {
   const result = await oneRun(run);
   results.push(result);
   console.log(
-    `run ${run + 1}: bound ${(result.boundMs / 1000).toFixed(2)} s, makespan ${(result.makespanMs / 1000).toFixed(2)} s, ratio ${(result.makespanMs / result.boundMs).toFixed(2)}, ` +
+    `run ${run + 1}: bound for ${n} hashes ${(result.boundMs / 1000).toFixed(2)} s, makespan ${(result.makespanMs / 1000).toFixed(2)} s, ` +
       `p50 ${result.p50.toFixed(0)} ms, p99 ${result.p99.toFixed(0)} ms, statuses ${JSON.stringify(result.statuses)}, peak memory ${result.peakMemMiB.toFixed(0)} MiB, CPU s: server ${JSON.stringify(result.cpu.server)} client ${result.cpu.client}`,
   );
 }
-const ratio = median(results.map((r) => r.makespanMs / r.boundMs));
+// When some requests were refused with 503 OVERLOADED, only the created accounts were hashed: the
+// bound that applies is the one for that many hashes (the bound scales linearly with the count).
+const created = (r: RunResult) => r.statuses['201'] ?? 0;
+const effectiveBound = (r: RunResult) => (r.boundMs * created(r)) / n;
+const ratio = median(results.map((r) => r.makespanMs / effectiveBound(r)));
 console.log(
   [
     `# bench:burst — ${new Date().toISOString().slice(0, 10)}`,
     `machine: ${machine()}`,
     `burst: ${n} simultaneous registrations, ${workers} workers, embedded SQLite, one invitation code, one client address${Object.keys(env).length ? `, ${JSON.stringify(env)}` : ''}`,
-    `median of ${runs}: hashing bound ${(median(results.map((r) => r.boundMs)) / 1000).toFixed(2)} s, makespan ${(median(results.map((r) => r.makespanMs)) / 1000).toFixed(2)} s, ratio ${ratio.toFixed(2)} (goal ≤ 1.25: ${ratio <= 1.25 ? 'met' : 'NOT met'})`,
-    `throughput: ${(n / (median(results.map((r) => r.makespanMs)) / 1000)).toFixed(0)} registrations/s`,
+    `median of ${runs}: hashing bound for the ${median(results.map(created))} accounts created ${(median(results.map(effectiveBound)) / 1000).toFixed(2)} s, makespan ${(median(results.map((r) => r.makespanMs)) / 1000).toFixed(2)} s, ratio ${ratio.toFixed(2)} (goal ≤ 1.25: ${ratio <= 1.25 ? 'met' : 'NOT met'})`,
+    `throughput: ${(median(results.map(created)) / (median(results.map((r) => r.makespanMs)) / 1000)).toFixed(0)} registrations/s; statuses ${JSON.stringify(results.map((r) => r.statuses))}`,
     `latency: p50 ${median(results.map((r) => r.p50)).toFixed(0)} ms, p99 ${median(results.map((r) => r.p99)).toFixed(0)} ms`,
     `peak memory of all server processes: ${median(results.map((r) => r.peakMemMiB)).toFixed(0)} MiB`,
   ].join('\n'),
