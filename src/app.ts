@@ -47,7 +47,11 @@ export interface AppDeps {
   collectMetrics?: () => Promise<string>;
   /** The hashing thread pool; buildApp creates (and closes) one when absent. */
   hasher?: PasswordHasher;
+  /** Run periodic clean-ups (expired sessions) in this process: one process per server is enough. */
+  housekeeping?: boolean;
 }
+
+const SESSION_SWEEP_INTERVAL_MS = 10 * 60_000;
 
 export interface Services {
   captcha: CaptchaService;
@@ -94,7 +98,9 @@ function validatorCompilers() {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
-    logger: deps.logger === undefined ? loggerOptions(config.logLevel, deps.workerIndex === undefined ? {} : { worker: deps.workerIndex }) : deps.logger,
+    ...(typeof deps.logger === 'object'
+      ? { loggerInstance: deps.logger }
+      : { logger: deps.logger ?? loggerOptions(config.logLevel, deps.workerIndex === undefined ? {} : { worker: deps.workerIndex }) }),
     // Fastify accepts a hop count at run time; its types omit the number form.
     trustProxy: config.trustProxy as boolean | string | string[],
     bodyLimit: config.bodyLimitBytes,
@@ -158,6 +164,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   const services = createServices({ ...deps, metrics, hasher });
   const requireSession = createSessionGuard({ sessions: services.sessions, accounts: services.accounts, cookieName: config.session.cookieName });
+
+  if (deps.housekeeping) {
+    const sweep = setInterval(() => {
+      services.sessions.sweepExpired().catch((error: unknown) => app.log.warn({ err: error }, 'session sweep failed'));
+    }, SESSION_SWEEP_INTERVAL_MS);
+    sweep.unref();
+    app.addHook('onClose', async () => clearInterval(sweep));
+  }
 
   await app.register(healthRoutes, { database: deps.database, kv: deps.kv });
   await app.register(captchaRoutes, { captcha: services.captcha });

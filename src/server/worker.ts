@@ -19,7 +19,7 @@ export async function startServer(config: Config, options: { workerIndex?: numbe
   const runtime = openRuntime(config);
   const metrics = createMetrics();
   const collectMetrics = options.clustered ? clusterMetricsCollector(metrics.registry) : undefined;
-  const app = await buildApp({ config, ...runtime, workerIndex: options.workerIndex, metrics, collectMetrics });
+  const app = await buildApp({ config, ...runtime, workerIndex: options.workerIndex, metrics, collectMetrics, housekeeping: !options.workerIndex });
   await app.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
   let closing: Promise<void> | undefined;
   return {

@@ -13,7 +13,14 @@ export function createSessionRepo(db: Db) {
       await db.updateTable('sessions').set({ last_seen_at: lastSeenAt, expires_at: expiresAt }).where('id', '=', id).execute();
     },
     listLive(userId: number, now: number): Promise<SessionRow[]> {
-      return db.selectFrom('sessions').selectAll().where('user_id', '=', userId).where('expires_at', '>', now).orderBy('last_seen_at', 'desc').execute();
+      return db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('expires_at', '>', now)
+        .where('absolute_expires_at', '>', now)
+        .orderBy('last_seen_at', 'desc')
+        .execute();
     },
     async deleteOne(userId: number, id: number): Promise<boolean> {
       const result = await db.deleteFrom('sessions').where('user_id', '=', userId).where('id', '=', id).executeTakeFirst();
@@ -23,7 +30,10 @@ export function createSessionRepo(db: Db) {
       await db.deleteFrom('sessions').where('id', '=', id).execute();
     },
     async deleteExpired(now: number): Promise<number> {
-      const result = await db.deleteFrom('sessions').where('expires_at', '<=', now).executeTakeFirst();
+      const result = await db
+        .deleteFrom('sessions')
+        .where((eb) => eb.or([eb('expires_at', '<=', now), eb('absolute_expires_at', '<=', now)]))
+        .executeTakeFirst();
       return Number(result.numDeletedRows);
     },
   };

@@ -66,6 +66,11 @@ export class SessionService {
     return this.repo.listLive(userId, this.now());
   }
 
+  /** Deletes sessions past their expiry; returns how many. */
+  sweepExpired(): Promise<number> {
+    return this.database.retrying(() => this.repo.deleteExpired(this.now()));
+  }
+
   revoke(userId: number, sessionId: number): Promise<boolean> {
     return this.database.retrying(() => this.repo.deleteOne(userId, sessionId));
   }

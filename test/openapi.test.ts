@@ -1,0 +1,21 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { createTestApp } from './helpers/app.js';
+
+it('serves OpenAPI generated from the route schemas, and the docs page at /docs', async () => {
+  const t = await createTestApp();
+  try {
+    const spec = (await t.app.inject({ method: 'GET', url: '/docs/json' })).json();
+    assert.match(spec.openapi, /^3\./);
+    for (const route of ['/api/auth/captcha/generate', '/api/auth/register', '/api/auth/login', '/api/auth/me', '/api/auth/logout', '/api/auth/sessions', '/api/auth/sessions/{id}', '/healthz', '/readyz']) {
+      assert.ok(spec.paths[route], `OpenAPI lacks ${route}`);
+    }
+    const register = spec.paths['/api/auth/register'].post;
+    assert.deepEqual(Object.keys(register.requestBody.content['application/json'].schema.properties).sort(), ['captcha', 'captcha_id', 'invitation_code', 'name', 'password', 'phone']);
+    assert.ok(register.responses['201'] && register.responses['4XX'], 'success and error responses are described');
+    const page = await t.app.inject({ method: 'GET', url: '/docs' });
+    assert.ok(page.statusCode === 200 || page.statusCode === 302, `docs page: ${page.statusCode}`);
+  } finally {
+    await t.close();
+  }
+});
