@@ -17,6 +17,9 @@ export interface Config {
   readonly dataDir: string;
   /** SQLite file path for the durable store (embedded mode). */
   readonly databaseUrl: string;
+  /** redis://… for the shared ephemeral store; unset: a SQLite file beside the database. */
+  readonly redisUrl: string | undefined;
+  readonly redisKeyPrefix: string;
   readonly logLevel: string;
   readonly trustProxy: TrustProxy;
   readonly defaultRegion: CountryCode;
@@ -132,9 +135,8 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL: PostgreSQL is not available in this version yet; unset it to use the embedded SQLite store');
   }
-  if (merged.REDIS_URL?.trim()) {
-    throw new ConfigError('REDIS_URL: Redis is not available in this version yet; unset it to use the embedded store');
-  }
+  const redisUrl = merged.REDIS_URL?.trim() || undefined;
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${redisUrl}"`);
 
   const secretKey = merged.SECRET_KEY?.trim() || undefined;
   if (secretKey !== undefined && secretKey.length < 32) throw new ConfigError('SECRET_KEY must be at least 32 characters');
@@ -148,6 +150,8 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
     workers: int(merged, 'WORKERS', availableParallelism(), 0, 256),
     dataDir,
     databaseUrl: path.resolve(databaseUrl.replace(/^sqlite:(\/\/)?/, '')),
+    redisUrl,
+    redisKeyPrefix: merged.REDIS_KEY_PREFIX?.trim() || 'gatehouse:',
     logLevel: merged.LOG_LEVEL?.trim() || 'info',
     trustProxy: parseTrustProxy(merged.TRUST_PROXY),
     defaultRegion: region as CountryCode,

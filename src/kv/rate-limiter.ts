@@ -2,7 +2,7 @@
 // of the ephemeral state, so that a limit holds across every worker and server.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
-import { RateLimiterMemory, RateLimiterRes, RateLimiterSQLite, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RateLimiterSQLite, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AppError } from '../errors.js';
 import { isBusy } from '../db/errors.js';
 import type { KeyValueStore } from './store.js';
@@ -35,6 +35,10 @@ function backendLimiter(kv: KeyValueStore, name: string, points: number, seconds
     const db = kv.native as BetterSqlite3.Database;
     db.exec(`CREATE TABLE IF NOT EXISTS ${SQLITE_TABLE} (key TEXT PRIMARY KEY, points INTEGER NOT NULL DEFAULT 0, expire INTEGER)`);
     return new RateLimiterSQLite({ ...common, storeClient: db, storeType: 'better-sqlite3', tableName: SQLITE_TABLE, tableCreated: true, clearExpiredByTimeout: true });
+  }
+  if (kv.backend === 'redis') {
+    // Fail closed: no insurance limiter in memory, which would let a client past the shared limit.
+    return new RateLimiterRedis({ ...common, storeClient: kv.native, rejectIfRedisNotReady: true });
   }
   // One process only: for tests and single-process debugging.
   return new RateLimiterMemory(common);

@@ -9,12 +9,12 @@ export interface Counter {
   ttlMs: number;
 }
 
-export type KvBackend = 'memory' | 'sqlite';
+export type KvBackend = 'memory' | 'sqlite' | 'redis';
 
 export interface KeyValueStore {
   readonly backend: KvBackend;
   /**
-   * The backend's own client (better-sqlite3 Database; nothing for memory), for libraries that speak
+   * The backend's own client (better-sqlite3 Database, ioredis client; nothing for memory), for libraries that speak
    * to the store directly, such as rate-limiter-flexible.
    */
   readonly native: unknown;

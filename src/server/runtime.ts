@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { openSqlite, type Database } from '../db/database.js';
+import { createRedisStore } from '../kv/redis.js';
 import { createSqliteStore } from '../kv/sqlite.js';
 import type { KeyValueStore } from '../kv/store.js';
 import { loadOrCreateSecret } from '../security/secret.js';
@@ -20,7 +21,7 @@ export function kvFileFor(config: Config): string {
 export function openRuntime(config: Config): Runtime {
   const secret = loadOrCreateSecret(config.secretKey, config.dataDir);
   const database = openSqlite({ file: config.databaseUrl });
-  const kv = createSqliteStore({ file: kvFileFor(config) });
+  const kv = config.redisUrl ? createRedisStore({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix }) : createSqliteStore({ file: kvFileFor(config) });
   return {
     database,
     kv,
