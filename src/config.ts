@@ -15,8 +15,11 @@ export interface Config {
   readonly host: string;
   readonly workers: number;
   readonly dataDir: string;
-  /** SQLite file path for the durable store (embedded mode). */
+  /** The durable store: a SQLite file path (embedded mode) or a postgres:// URL. */
   readonly databaseUrl: string;
+  readonly databaseDialect: 'sqlite' | 'postgres';
+  /** PostgreSQL connections per process. */
+  readonly databasePoolSize: number;
   /** redis://… for the shared ephemeral store; unset: a SQLite file beside the database. */
   readonly redisUrl: string | undefined;
   readonly redisKeyPrefix: string;
@@ -132,8 +135,9 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
   }
 
   const databaseUrl = merged.DATABASE_URL?.trim() || path.join(dataDir, 'gatehouse.sqlite');
-  if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new ConfigError('DATABASE_URL: PostgreSQL is not available in this version yet; unset it to use the embedded SQLite store');
+  const databaseDialect = /^postgres(ql)?:\/\//.test(databaseUrl) ? 'postgres' : 'sqlite';
+  if (databaseDialect === 'sqlite' && /^[a-z][a-z0-9+.-]*:\/\//i.test(databaseUrl) && !databaseUrl.startsWith('sqlite:')) {
+    throw new ConfigError(`DATABASE_URL must be a postgres:// URL or a SQLite file path, got "${databaseUrl.replace(/\/\/[^@/]*@/, '//…@')}"`);
   }
   const redisUrl = merged.REDIS_URL?.trim() || undefined;
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${redisUrl}"`);
@@ -149,7 +153,9 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
     host: merged.HOST?.trim() || '127.0.0.1',
     workers: int(merged, 'WORKERS', availableParallelism(), 0, 256),
     dataDir,
-    databaseUrl: path.resolve(databaseUrl.replace(/^sqlite:(\/\/)?/, '')),
+    databaseUrl: databaseDialect === 'postgres' ? databaseUrl : path.resolve(databaseUrl.replace(/^sqlite:(\/\/)?/, '')),
+    databaseDialect,
+    databasePoolSize: int(merged, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     redisUrl,
     redisKeyPrefix: merged.REDIS_KEY_PREFIX?.trim() || 'gatehouse:',
     logLevel: merged.LOG_LEVEL?.trim() || 'info',

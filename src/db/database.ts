@@ -1,4 +1,4 @@
-// The durable store: one Kysely instance per process over SQLite (embedded mode).
+// The durable store: one Kysely instance per process, over SQLite (embedded mode) or PostgreSQL.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,7 +14,7 @@ export type Db = Kysely<DatabaseSchema>;
 
 export interface Database {
   readonly db: Db;
-  readonly dialect: 'sqlite';
+  readonly dialect: 'sqlite' | 'postgres';
   /**
    * Runs fn in a write transaction. SQLite: BEGIN IMMEDIATE, so the write lock is taken up front and a
    * busy database is retried here (with jitter) instead of failing half-way through a transaction.
@@ -25,7 +25,7 @@ export interface Database {
    * one fsync for many writes. fn's changes are all-or-nothing; it resolves once they are on disk.
    */
   batched<T>(fn: (trx: Db) => Promise<T>): Promise<T>;
-  /** Retries a single autocommit statement while another process holds the write lock. */
+  /** SQLite: retries a single autocommit statement while another process holds the write lock. */
   retrying<T>(fn: () => Promise<T>): Promise<T>;
   ping(): Promise<void>;
   close(): Promise<void>;

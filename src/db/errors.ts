@@ -14,3 +14,15 @@ export function isBusy(error: unknown): boolean {
   const code = (error as DriverError | null)?.code;
   return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED';
 }
+
+const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+/** The database cannot be reached or went away (as opposed to a query that is wrong). */
+export function isConnectionFailure(error: unknown): boolean {
+  const err = error as { code?: unknown; message?: unknown } | null;
+  const code = typeof err?.code === 'string' ? err.code : '';
+  // PostgreSQL SQLSTATE classes 08 (connection exception) and 57P (operator intervention: shutdown).
+  if (CONNECTION_ERRNOS.has(code) || code.startsWith('08') || code.startsWith('57P')) return true;
+  const message = typeof err?.message === 'string' ? err.message : '';
+  return /timeout exceeded when trying to connect|Connection terminated|Query read timeout|connect ECONNREFUSED/i.test(message);
+}

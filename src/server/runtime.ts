@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { openSqlite, type Database } from '../db/database.js';
+import { openPostgres } from '../db/postgres.js';
 import { createRedisStore } from '../kv/redis.js';
 import { createSqliteStore } from '../kv/sqlite.js';
 import type { KeyValueStore } from '../kv/store.js';
@@ -15,12 +16,19 @@ export interface Runtime {
 }
 
 export function kvFileFor(config: Config): string {
-  return path.join(path.dirname(config.databaseUrl), 'gatehouse-kv.sqlite');
+  const dir = config.databaseDialect === 'sqlite' ? path.dirname(config.databaseUrl) : config.dataDir;
+  return path.join(dir, 'gatehouse-kv.sqlite');
+}
+
+export function openDatabase(config: Config): Database {
+  return config.databaseDialect === 'postgres'
+    ? openPostgres({ url: config.databaseUrl, poolSize: config.databasePoolSize })
+    : openSqlite({ file: config.databaseUrl });
 }
 
 export function openRuntime(config: Config): Runtime {
   const secret = loadOrCreateSecret(config.secretKey, config.dataDir);
-  const database = openSqlite({ file: config.databaseUrl });
+  const database = openDatabase(config);
   const kv = config.redisUrl ? createRedisStore({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix }) : createSqliteStore({ file: kvFileFor(config) });
   return {
     database,

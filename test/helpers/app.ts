@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import { openSqlite, type Database } from '../../src/db/database.js';
+import type { Database } from '../../src/db/database.js';
+import { openDatabase } from '../../src/server/runtime.js';
 import { createMemoryStore } from '../../src/kv/memory.js';
 import type { KeyValueStore } from '../../src/kv/store.js';
 import { prepareDatabase } from '../../src/server/bootstrap.js';
@@ -25,7 +26,7 @@ export interface TestApp {
 export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-test-'));
   const config = loadConfig({ DATA_DIR: dataDir, GATEHOUSE_TEST_CAPTCHA: TEST_CAPTCHA, LOG_LEVEL: 'silent', ...env }, {});
-  const database = openSqlite({ file: config.databaseUrl });
+  const database = openDatabase(config);
   const prepared = await prepareDatabase(database);
   const kv = createMemoryStore();
   const app = await buildApp({ config, database, kv, secret: 'x'.repeat(40), logger: false });

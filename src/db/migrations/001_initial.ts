@@ -1,11 +1,9 @@
-import type { Kysely } from 'kysely';
-import type { Migration } from 'kysely';
+import type { Kysely, Migration } from 'kysely';
+import { withIdColumn } from './columns.js';
 
 export const initial: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema
-      .createTable('organizations')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    await withIdColumn(db, db.schema.createTable('organizations'))
       .addColumn('name', 'text', (c) => c.notNull())
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .execute();
@@ -22,9 +20,7 @@ export const initial: Migration = {
       .execute();
     await db.schema.createIndex('invitation_codes_by_org').on('invitation_codes').column('organization_id').execute();
 
-    await db.schema
-      .createTable('users')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    await withIdColumn(db, db.schema.createTable('users'))
       .addColumn('organization_id', 'integer', (c) => c.notNull().references('organizations.id'))
       .addColumn('phone', 'text', (c) => c.notNull().unique())
       .addColumn('name', 'text', (c) => c.notNull())
@@ -36,9 +32,7 @@ export const initial: Migration = {
       .execute();
     await db.schema.createIndex('users_by_org').on('users').column('organization_id').execute();
 
-    await db.schema
-      .createTable('sessions')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    await withIdColumn(db, db.schema.createTable('sessions'))
       .addColumn('token_hash', 'text', (c) => c.notNull().unique())
       .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
       .addColumn('created_at', 'bigint', (c) => c.notNull())

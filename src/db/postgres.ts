@@ -1,0 +1,57 @@
+// PostgreSQL (scale-out mode): a pg pool per process behind the same Database interface.
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { AppError } from '../errors.js';
+import type { Database, Db } from './database.js';
+import { isConnectionFailure } from './errors.js';
+import type { DatabaseSchema } from './schema.js';
+
+export interface PostgresOptions {
+  url: string;
+  poolSize?: number;
+  /** How long a request may wait for a connection (or a statement may run) before 503. */
+  timeoutMs?: number;
+}
+
+const INT8_OID = 20;
+
+export function openPostgres(options: PostgresOptions): Database {
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: timeoutMs,
+    statement_timeout: timeoutMs,
+    query_timeout: timeoutMs,
+    // Times are bigint milliseconds: well inside Number's exact range, so read them as numbers.
+    types: { getTypeParser: ((oid: number, format?: string) => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
+  });
+  // An idle client's error (the server went away) must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
+
+  async function unavailableOnFailure<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (isConnectionFailure(error)) throw new AppError('STORE_UNAVAILABLE', { retryAfterSeconds: 1, cause: error });
+      throw error;
+    }
+  }
+
+  const write = <T>(fn: (trx: Db) => Promise<T>) => unavailableOnFailure(() => db.transaction().execute(fn));
+  return {
+    db,
+    dialect: 'postgres',
+    write,
+    // PostgreSQL commits concurrent transactions in parallel (and groups their WAL flushes itself).
+    batched: write,
+    retrying: unavailableOnFailure,
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}

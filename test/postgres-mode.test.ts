@@ -1,0 +1,92 @@
+// Scale-out durable store: the same behaviour on PostgreSQL, in process and across worker processes.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createTestApp, login, register, sessionCookie, uniquePhone, type TestApp } from './helpers/app.js';
+import { loginThrough, registerThrough, request, runCli, startServer, type ServerProcess } from './helpers/cluster.js';
+import { createTestDatabase, type TestDatabase } from './helpers/postgres.js';
+import { TEST_REDIS_URL, uniquePrefix } from './helpers/redis.js';
+
+const PASSWORD = 'a good long passphrase';
+
+describe('PostgreSQL, in process', () => {
+  let database: TestDatabase;
+  let t: TestApp;
+  before(async () => {
+    database = await createTestDatabase('inproc');
+    t = await createTestApp({ DATABASE_URL: database.url });
+  });
+  after(async () => {
+    await t?.close();
+    await database?.drop();
+  });
+
+  it('registers, refuses a taken phone with 409, logs in, lists and revokes sessions', async () => {
+    const phone = uniquePhone();
+    const reg = await register(t, { phone, password: PASSWORD });
+    assert.equal(reg.statusCode, 201, reg.body);
+    assert.equal(typeof reg.json().user.id, 'number');
+    assert.equal((await register(t, { phone })).json().error.code, 'PHONE_TAKEN');
+    const ok = await login(t, phone, PASSWORD);
+    assert.equal(ok.statusCode, 200);
+    const wrong = await login(t, phone, 'not the password');
+    assert.equal(wrong.json().error.attempts_left, 4);
+    const cookie = sessionCookie(ok);
+    const sessions = (await t.app.inject({ method: 'GET', url: '/api/auth/sessions', headers: { cookie } })).json().sessions;
+    assert.equal(sessions.length, 2);
+    const other = sessions.find((s: { current: boolean }) => !s.current);
+    assert.equal((await t.app.inject({ method: 'DELETE', url: `/api/auth/sessions/${other.id}`, headers: { cookie } })).statusCode, 204);
+    assert.equal((await t.app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie: sessionCookie(reg) } })).statusCode, 401);
+  });
+
+  it('20 concurrent registrations of one phone on the connection pool: one 201, nineteen 409', async () => {
+    const phone = uniquePhone();
+    const results = await Promise.all(Array.from({ length: 20 }, () => register(t, { phone })));
+    const statuses = results.map((r) => r.statusCode);
+    assert.equal(statuses.filter((s) => s === 201).length, 1, JSON.stringify(statuses));
+    assert.equal(statuses.filter((s) => s === 409).length, 19);
+  });
+});
+
+describe('PostgreSQL + Redis, four workers', () => {
+  let database: TestDatabase;
+  let server: ServerProcess;
+  before(async () => {
+    database = await createTestDatabase('cluster');
+    server = await startServer({ workers: 4, env: { DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: uniquePrefix('pg') } });
+  });
+  after(async () => {
+    await server?.stop();
+    await database?.drop();
+  });
+
+  it('500 simultaneous registrations with one invitation code: every one 201', async () => {
+    const captchas = await Promise.all(Array.from({ length: 500 }, () => request(server.port, 'GET', '/api/auth/captcha/generate?purpose=register')));
+    const results = await Promise.all(
+      captchas.map((c, i) =>
+        request(server.port, 'POST', '/api/auth/register', {
+          body: { phone: `1350${String(i).padStart(7, '0')}`, password: PASSWORD, name: `T${i}`, invitation_code: server.invitationCode, captcha_id: c.body.captcha_id, captcha: 'TEST' },
+        }),
+      ),
+    );
+    const bad = results.filter((r) => r.status !== 201);
+    assert.equal(bad.length, 0, JSON.stringify(bad.slice(0, 3).map((r) => r.body)));
+    const orgs = JSON.parse((await runCli(['org', 'list', '--json'], { DATABASE_URL: database.url, DATA_DIR: server.dataDir })).stdout);
+    assert.equal(orgs[0].user_count, 500);
+  });
+
+  it('one captcha, 50 concurrent verifications: exactly one succeeds; a quota of 30 admits exactly 30 of 45', async () => {
+    const phone = '13510000000';
+    assert.equal((await registerThrough(server.port, server.invitationCode, phone)).status, 201);
+    const c = await request(server.port, 'GET', '/api/auth/captcha/generate');
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => request(server.port, 'POST', '/api/auth/login', { body: { phone, password: PASSWORD, captcha_id: c.body.captcha_id, captcha: 'TEST' } })),
+    );
+    assert.equal(results.filter((r) => r.status === 200).length, 1);
+
+    const org = JSON.parse((await runCli(['org', 'create', '--name', 'Quota', '--max-uses', '30', '--json'], { DATABASE_URL: database.url, DATA_DIR: server.dataDir })).stdout);
+    const regs = await Promise.all(Array.from({ length: 45 }, (_, i) => registerThrough(server.port, org.invitation_code, `1352${String(i).padStart(7, '0')}`)));
+    assert.equal(regs.filter((r) => r.status === 201).length, 30);
+    assert.equal(regs.filter((r) => r.body?.error?.code === 'INVITATION_EXHAUSTED').length, 15);
+    assert.equal((await loginThrough(server.port, phone, PASSWORD)).status, 200);
+  });
+});
