@@ -1,0 +1,48 @@
+// /metrics sums every worker: known traffic over four workers is counted exactly once.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { loginThrough, metricValue, registerThrough, request, startServer, type ServerProcess } from './helpers/cluster.js';
+
+describe('metrics over four workers', () => {
+  let server: ServerProcess;
+  before(async () => {
+    server = await startServer({ workers: 4, env: { RATE_LIMIT_LOGIN_PER_ACCOUNT: '8/600' } });
+  });
+  after(() => server?.stop());
+
+  it('scraped counts equal the traffic sent, whichever worker served it and whichever is scraped', async () => {
+    const workers = new Set<string>();
+    for (let i = 0; i < 20; i++) workers.add((await request(server.port, 'GET', '/healthz')).worker!);
+    assert.equal(workers.size, 4);
+
+    const phone = '13700000001';
+    assert.equal((await registerThrough(server.port, server.invitationCode, phone)).status, 201);
+    assert.equal((await registerThrough(server.port, server.invitationCode, phone)).status, 409);
+    for (let i = 0; i < 3; i++) assert.equal((await loginThrough(server.port, phone, 'a good long passphrase')).status, 200);
+    for (let i = 0; i < 5; i++) await loginThrough(server.port, phone, 'wrong password!'); // 4 × 401, then the lock
+    assert.equal((await loginThrough(server.port, phone, 'wrong password!')).status, 429); // the 9th attempt on this account
+    const bogus = await request(server.port, 'POST', '/api/auth/login', { body: { phone, password: 'x', captcha_id: 'nope', captcha: 'TEST' } });
+    assert.equal(bogus.status, 429);
+
+    // Every worker's scrape sees the same totals.
+    const scrapes = await Promise.all(Array.from({ length: 8 }, () => request(server.port, 'GET', '/metrics')));
+    assert.ok(new Set(scrapes.map((s) => s.worker)).size >= 2);
+    for (const scrape of scrapes) {
+      const text = scrape.body as string;
+      assert.equal(metricValue(text, 'gatehouse_http_requests_total', { route: '/healthz', status: '200' }), 20);
+      assert.equal(metricValue(text, 'gatehouse_captchas_total', { result: 'generated' }), 11);
+      assert.equal(metricValue(text, 'gatehouse_captchas_total', { result: 'ok' }), 10);
+      assert.equal(metricValue(text, 'gatehouse_registrations_total', { result: 'ok' }), 1);
+      assert.equal(metricValue(text, 'gatehouse_registrations_total', { result: 'PHONE_TAKEN' }), 1);
+      assert.equal(metricValue(text, 'gatehouse_logins_total', { result: 'ok' }), 3);
+      assert.equal(metricValue(text, 'gatehouse_logins_total', { result: 'INVALID_CREDENTIALS' }), 4);
+      assert.equal(metricValue(text, 'gatehouse_logins_total', { result: 'ACCOUNT_LOCKED' }), 1);
+      assert.equal(metricValue(text, 'gatehouse_logins_total', { result: 'RATE_LIMITED' }), 2);
+      assert.equal(metricValue(text, 'gatehouse_lockouts_total'), 1);
+      assert.equal(metricValue(text, 'gatehouse_rate_limited_total', { limit: 'rl:login_account' }), 2);
+      assert.equal(metricValue(text, 'gatehouse_http_requests_total', { route: '/api/auth/login', status: '429' }), 2);
+      assert.ok(metricValue(text, 'gatehouse_store_operation_duration_seconds_count', { backend: 'sqlite', op: 'take_once' }) >= 10);
+      assert.equal(metricValue(text, 'gatehouse_hash_duration_seconds_count', { op: 'hash' }), 1);
+    }
+  });
+});
