@@ -5,6 +5,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { publicUser } from './accounts/routes.js';
 import { createServices } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import path from 'node:path';
+import { backupSqlite, restoreSqlite } from './db/backup.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { InvitationCodeRow } from './db/schema.js';
 import { isAppError } from './errors.js';
@@ -225,6 +227,30 @@ const COMMANDS: Record<string, Command> = {
       });
     },
   },
+  backup: {
+    summary: 'Copy the embedded SQLite database while the service runs (online backup)',
+    usage: 'gatehouse backup [--out FILE] [--json]\n\n  Default FILE: DATA_DIR/backups/gatehouse-<time>.sqlite. For PostgreSQL use pg_dump (docs/deploy.md).',
+    options: { out: { type: 'string' }, json },
+    async run(values) {
+      const config = loadConfig();
+      if (config.databaseDialect !== 'sqlite') throw new UsageError('backup copies the embedded SQLite database; for PostgreSQL use pg_dump');
+      const out = typeof values.out === 'string' ? path.resolve(values.out) : path.join(config.dataDir, 'backups', `gatehouse-${new Date().toISOString().replace(/[:.]/g, '-')}.sqlite`);
+      const { pages } = await backupSqlite(config.databaseUrl, out);
+      print({ file: out, pages }, values.json === true, () => `backup written to ${out} (${pages} pages)`);
+    },
+  },
+  restore: {
+    summary: 'Replace the embedded SQLite database with a backup (stop the service first)',
+    usage: 'gatehouse restore --from FILE [--json]',
+    options: { from: { type: 'string' }, json },
+    async run(values) {
+      if (typeof values.from !== 'string') throw new UsageError('--from is required');
+      const config = loadConfig();
+      if (config.databaseDialect !== 'sqlite') throw new UsageError('restore replaces the embedded SQLite database; for PostgreSQL use pg_restore');
+      restoreSqlite(path.resolve(values.from), config.databaseUrl);
+      print({ restored: config.databaseUrl }, values.json === true, () => `restored ${config.databaseUrl} from ${values.from}`);
+    },
+  },
   'admin create': {
     summary: 'Create an administrator account',
     usage:
@@ -303,7 +329,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`gatehouse ${name}: ${error.code}: ${error.message}\n`);
       return 1;
     }
-    throw error;
+    process.stderr.write(`gatehouse ${name}: ${(error as Error).message ?? String(error)}\n`);
+    return 1;
   }
 }
 
