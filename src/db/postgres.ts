@@ -16,7 +16,7 @@ export interface PostgresOptions {
 const INT8_OID = 20;
 
 export function openPostgres(options: PostgresOptions): Database {
-  const timeoutMs = options.timeoutMs ?? 5_000;
+  const timeoutMs = options.timeoutMs ?? 10_000;
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,

@@ -22,7 +22,7 @@ end
 return {value, ttl}`;
 
 export function createRedisStore(options: RedisStoreOptions): KeyValueStore {
-  const timeoutMs = options.commandTimeoutMs ?? 2_000;
+  const timeoutMs = options.commandTimeoutMs ?? 5_000;
   const client = new Redis(options.url, {
     keyPrefix: options.keyPrefix ?? 'gatehouse:',
     commandTimeout: timeoutMs,

@@ -1,0 +1,53 @@
+// The deployment files parse, and what they name exists: probes on the real endpoints, variables that
+// config.ts reads, metrics the service defines. (No Docker engine or Kubernetes runs here, so this is
+// a structural check, not `docker compose config` or a cluster dry run.)
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { it } from 'node:test';
+import { parse, parseAllDocuments } from 'yaml';
+import { createMetrics } from '../src/observability/metrics.js';
+
+const read = (file: string) => readFileSync(new URL(`../deploy/${file}`, import.meta.url), 'utf8');
+const configSource = readFileSync(new URL('../src/config.ts', import.meta.url), 'utf8');
+
+function assertConfigVariable(name: string) {
+  assert.ok(configSource.includes(`'${name}'`) || configSource.includes(`.${name}`), `config.ts does not read ${name}`);
+}
+
+it('docker-compose.yml: two servers on PostgreSQL and Redis behind nginx, with health checks on /readyz', () => {
+  const compose = parse(read('docker-compose.yml'), { merge: true });
+  for (const service of ['gatehouse-1', 'gatehouse-2', 'nginx', 'postgres', 'redis', 'prometheus', 'grafana']) assert.ok(compose.services[service], service);
+  const server = compose.services['gatehouse-1'];
+  assert.match(server.environment.DATABASE_URL, /^postgres:\/\//);
+  assert.match(server.environment.REDIS_URL, /^redis:\/\//);
+  for (const name of Object.keys(server.environment)) assertConfigVariable(name);
+  assert.match(server.healthcheck.test.join(' '), /\/readyz/);
+  const nginx = read('nginx.compose.conf');
+  assert.match(nginx, /server gatehouse-1:9527;/);
+  assert.match(nginx, /server gatehouse-2:9527;/);
+});
+
+it('Kubernetes: Deployment with probes on /healthz and /readyz, Service, PodDisruptionBudget, HPA', () => {
+  const docs = parseAllDocuments(read('k8s/gatehouse.yaml')).map((d) => d.toJS());
+  const kinds = docs.map((d) => d.kind).sort();
+  assert.deepEqual(kinds, ['Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'Service']);
+  const deployment = docs.find((d) => d.kind === 'Deployment');
+  const container = deployment.spec.template.spec.containers[0];
+  assert.equal(container.livenessProbe.httpGet.path, '/healthz');
+  assert.equal(container.readinessProbe.httpGet.path, '/readyz');
+  for (const { name } of container.env) assertConfigVariable(name);
+  const labels = deployment.spec.template.metadata.labels;
+  for (const doc of docs.filter((d) => d.kind !== 'Deployment' && d.kind !== 'HorizontalPodAutoscaler')) {
+    const selector = doc.spec.selector.matchLabels ?? doc.spec.selector;
+    assert.deepEqual(selector, labels, `${doc.kind} selects the Deployment's pods`);
+  }
+});
+
+it('the Grafana dashboard queries only metrics the service defines', async () => {
+  const dashboard = JSON.parse(read('grafana/gatehouse-dashboard.json'));
+  const defined = new Set((await createMetrics().registry.getMetricsAsJSON()).map((m) => m.name));
+  const used = new Set<string>();
+  for (const panel of dashboard.panels) for (const target of panel.targets) for (const match of target.expr.matchAll(/gatehouse_[a-z_]+/g)) used.add(match[0].replace(/_(bucket|count|sum)$/, ''));
+  assert.ok(used.size >= 10);
+  for (const name of used) assert.ok(defined.has(name), `the dashboard uses ${name}, which src/observability/metrics.ts does not define`);
+});
