@@ -1,0 +1,54 @@
+// PostgreSQL goes down (like a crash) and comes back: 503 within a bounded time meanwhile, nothing
+// that does not need it breaks, no restart needed, no acknowledged write lost.
+import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, it } from 'node:test';
+import { cookieOf, loginThrough, registerThrough, request, startServer, type ServerProcess } from './helpers/cluster.js';
+import { startOwnPostgres, type OwnPostgres } from './helpers/own-postgres.js';
+
+let postgres: OwnPostgres;
+let server: ServerProcess;
+before(async () => {
+  postgres = await startOwnPostgres();
+  server = await startServer({ workers: 2, env: { DATABASE_URL: postgres.url } });
+});
+after(async () => {
+  await server?.stop();
+  postgres?.destroy();
+});
+
+it('PostgreSQL down: 503 STORE_UNAVAILABLE at once, not ready, captchas still served; back: works, writes kept', async () => {
+  const phones = Array.from({ length: 10 }, (_, i) => `1390000${String(i).padStart(4, '0')}`);
+  for (const phone of phones) assert.equal((await registerThrough(server.port, server.invitationCode, phone)).status, 201);
+  const cookie = cookieOf(await loginThrough(server.port, phones[0]!, 'a good long passphrase'));
+
+  postgres.crash();
+  for (const send of [
+    () => registerThrough(server.port, server.invitationCode, '13901111111'),
+    () => loginThrough(server.port, phones[1]!, 'a good long passphrase'),
+    () => request(server.port, 'GET', '/api/auth/me', { cookie }),
+  ]) {
+    const started = performance.now();
+    const res = await send();
+    assert.ok(performance.now() - started < 12_000, 'answered within the bound');
+    assert.equal(res.status, 503, JSON.stringify(res.body));
+    assert.equal(res.body.error.code, 'STORE_UNAVAILABLE');
+    assert.ok(Number(res.headers['retry-after']) >= 1);
+  }
+  const ready = await request(server.port, 'GET', '/readyz');
+  assert.equal(ready.status, 503);
+  assert.equal(ready.body.checks.database, 'down');
+  assert.equal((await request(server.port, 'GET', '/api/auth/captcha/generate')).status, 200, 'what does not need the database still works');
+
+  postgres.start();
+  let recovered = false;
+  for (let i = 0; i < 80 && !recovered; i++) {
+    await sleep(250);
+    recovered = (await request(server.port, 'GET', '/readyz')).status === 200;
+  }
+  assert.ok(recovered, 'ready again without a restart');
+  assert.equal((await request(server.port, 'GET', '/api/auth/me', { cookie })).status, 200, 'the session written before the crash is there');
+  for (const phone of phones) assert.equal((await loginThrough(server.port, phone, 'a good long passphrase')).status, 200, `account ${phone} kept`);
+  assert.equal((await registerThrough(server.port, server.invitationCode, '13901111111')).status, 201);
+});
