@@ -1,17 +1,24 @@
-// npm run bench:burst -- --n 500 [--runs 3] [--workers N]
+// npm run bench:burst -- --n 500 [--runs 3] [--workers N] [--mode embedded|scale-out|nginx]
 // The workshop burst against `gatehouse serve` on the embedded default: first the hashing bound (the
 // same n argon2id hashes on every core), then n simultaneous registrations, each with its own captcha,
 // one invitation code, one client address. Reports makespan, its ratio to the bound, latency, status
 // counts and the peak memory of all the server's processes; medians over the runs.
 import { availableParallelism } from 'node:os';
 import { request, startServer } from '../test/helpers/cluster.js';
+import { startNginx } from '../test/helpers/nginx.js';
+import { createTestDatabase } from '../test/helpers/postgres.js';
+import { TEST_REDIS_URL, uniquePrefix } from '../test/helpers/redis.js';
 import { captchas, fireAll } from './load.js';
+import { scaleOutCounters } from './store-counters.js';
 import { buildOnce, hashingBoundMs, sampleTreeMemory, treeCpuSeconds } from './processes.js';
 import { arg, machine, median, summarize } from './stats.js';
 
 const n = arg('n', 500);
 const runs = arg('runs', 3);
 const workers = arg('workers', availableParallelism());
+const modeIndex = process.argv.indexOf('--mode');
+const mode = (modeIndex === -1 ? 'embedded' : process.argv[modeIndex + 1]) as 'embedded' | 'scale-out' | 'nginx';
+if (!['embedded', 'scale-out', 'nginx'].includes(mode)) throw new Error('--mode is embedded, scale-out or nginx');
 
 // The default limits admit 1,500 captchas a minute and 1,000 registrations per 10 minutes from one
 // address; a larger burst from one benchmark client needs more.
@@ -25,15 +32,50 @@ interface RunResult {
   statuses: Record<string, number>;
   peakMemMiB: number;
   cpu: { server: number[]; client: number };
+  roundTrips: { redis: number; postgres: number } | undefined;
+}
+
+interface Target {
+  port: number;
+  invitationCode: string;
+  pids: number[];
+  /** Round trips to the scale-out stores so far: Redis commands, PostgreSQL transactions. */
+  storeCounters(): Promise<{ redis: number; postgres: number } | null>;
+  stop(): Promise<void>;
+}
+
+async function startTarget(): Promise<Target> {
+  const options = { workers, defaultLimits: true, compiled: true, env, nodeArgs: process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) };
+  if (mode === 'embedded') {
+    const server = await startServer(options);
+    return { port: server.port, invitationCode: server.invitationCode, pids: [server.child.pid!], storeCounters: async () => null, stop: () => server.stop().then(() => undefined) };
+  }
+  const database = await createTestDatabase('bench');
+  const scaleOut = { ...env, DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: uniquePrefix('bench'), SECRET_KEY: 'b'.repeat(40), TRUST_PROXY: '127.0.0.1' };
+  const servers = [await startServer({ ...options, env: scaleOut })];
+  if (mode === 'nginx') servers.push(await startServer({ ...options, env: scaleOut }));
+  const nginx = mode === 'nginx' ? await startNginx(servers.map((s) => s.port)) : undefined;
+  return {
+    port: nginx?.port ?? servers[0]!.port,
+    invitationCode: servers[0]!.invitationCode,
+    pids: servers.map((s) => s.child.pid!),
+    storeCounters: () => scaleOutCounters(database.url),
+    async stop() {
+      await nginx?.stop();
+      await Promise.all(servers.map((s) => s.stop()));
+      await database.drop();
+    },
+  };
 }
 
 async function oneRun(run: number): Promise<RunResult> {
   const boundMs = hashingBoundMs(n);
-  const server = await startServer({ workers, defaultLimits: true, compiled: true, env, nodeArgs: process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) });
+  const server = await startTarget();
   try {
     const ids = await captchas(() => request(server.port, 'GET', '/api/auth/captcha/generate?purpose=register'), n);
-    const memory = sampleTreeMemory(server.child.pid!);
-    const cpuBefore = treeCpuSeconds(server.child.pid!);
+    const memory = sampleTreeMemory(server.pids);
+    const cpuBefore = server.pids.flatMap(treeCpuSeconds);
+    const countersBefore = await server.storeCounters();
     const clientCpuBefore = process.cpuUsage();
     const load = await fireAll(
       ids.map((captchaId, i) => () =>
@@ -51,12 +93,17 @@ async function oneRun(run: number): Promise<RunResult> {
       201,
     );
     const { makespanMs, latencies, statuses } = load;
-    const cpuAfter = treeCpuSeconds(server.child.pid!);
+    const cpuAfter = server.pids.flatMap(treeCpuSeconds);
+    const countersAfter = await server.storeCounters();
+    const roundTrips =
+      countersBefore && countersAfter
+        ? { redis: (countersAfter.redis - countersBefore.redis) / n, postgres: (countersAfter.postgres - countersBefore.postgres) / n }
+        : undefined;
     const clientCpu = process.cpuUsage(clientCpuBefore);
     const cpuSeconds = { server: cpuAfter.map((c, i) => +(c - (cpuBefore[i] ?? 0)).toFixed(2)), client: +((clientCpu.user + clientCpu.system) / 1e6).toFixed(2) };
     const peak = memory.stop();
     const lat = summarize(latencies);
-    return { boundMs, makespanMs, p50: lat.p50, p99: lat.p99, statuses, peakMemMiB: peak / 2 ** 20, cpu: cpuSeconds };
+    return { boundMs, makespanMs, p50: lat.p50, p99: lat.p99, statuses, peakMemMiB: peak / 2 ** 20, cpu: cpuSeconds, roundTrips };
   } finally {
     await server.stop();
   }
@@ -69,7 +116,8 @@ for (let run = 0; run < runs; run++) {
   results.push(result);
   console.log(
     `run ${run + 1}: bound for ${n} hashes ${(result.boundMs / 1000).toFixed(2)} s, makespan ${(result.makespanMs / 1000).toFixed(2)} s, ` +
-      `p50 ${result.p50.toFixed(0)} ms, p99 ${result.p99.toFixed(0)} ms, statuses ${JSON.stringify(result.statuses)}, peak memory ${result.peakMemMiB.toFixed(0)} MiB, CPU s: server ${JSON.stringify(result.cpu.server)} client ${result.cpu.client}`,
+      `p50 ${result.p50.toFixed(0)} ms, p99 ${result.p99.toFixed(0)} ms, statuses ${JSON.stringify(result.statuses)}, peak memory ${result.peakMemMiB.toFixed(0)} MiB, CPU s: server ${JSON.stringify(result.cpu.server)} client ${result.cpu.client}` +
+      (result.roundTrips ? `, per registration: ${result.roundTrips.redis.toFixed(1)} Redis commands, ${result.roundTrips.postgres.toFixed(1)} PostgreSQL transactions` : ''),
   );
 }
 // When some requests were refused with 503 OVERLOADED, only the created accounts were hashed: the
@@ -81,7 +129,7 @@ console.log(
   [
     `# bench:burst — ${new Date().toISOString().slice(0, 10)}`,
     `machine: ${machine()}`,
-    `burst: ${n} simultaneous registrations, ${workers} workers, embedded SQLite, one invitation code, one client address${Object.keys(env).length ? `, ${JSON.stringify(env)}` : ''}`,
+    `burst: ${n} simultaneous registrations, mode ${mode}${mode === 'nginx' ? ' (2 servers behind nginx)' : ''}, ${workers} workers per server, one invitation code, one client address${Object.keys(env).length ? `, ${JSON.stringify(env)}` : ''}`,
     `median of ${runs}: hashing bound for the ${median(results.map(created))} accounts created ${(median(results.map(effectiveBound)) / 1000).toFixed(2)} s, makespan ${(median(results.map((r) => r.makespanMs)) / 1000).toFixed(2)} s, ratio ${ratio.toFixed(2)} (goal ≤ 1.25: ${ratio <= 1.25 ? 'met' : 'NOT met'})`,
     `throughput: ${(median(results.map(created)) / (median(results.map((r) => r.makespanMs)) / 1000)).toFixed(0)} registrations/s; statuses ${JSON.stringify(results.map((r) => r.statuses))}`,
     `latency: p50 ${median(results.map((r) => r.p50)).toFixed(0)} ms, p99 ${median(results.map((r) => r.p99)).toFixed(0)} ms`,

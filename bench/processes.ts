@@ -41,9 +41,9 @@ function rssBytes(pid: number): number {
   }
 }
 
-/** Samples the summed resident memory of a process tree until stopped; returns the peak. */
-export function sampleTreeMemory(rootPid: number, intervalMs = 100) {
-  const pids = [rootPid, ...descendants(rootPid)];
+/** Samples the summed resident memory of process trees until stopped; returns the peak. */
+export function sampleTreeMemory(rootPids: number[], intervalMs = 100) {
+  const pids = rootPids.flatMap((pid) => [pid, ...descendants(pid)]);
   let peak = 0;
   const sample = () => {
     peak = Math.max(peak, pids.reduce((sum, pid) => sum + rssBytes(pid), 0));
