@@ -3,14 +3,13 @@
 import cluster from 'node:cluster';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { publicUser } from './accounts/routes.js';
-import { createServices } from './app.js';
+import { createServices, type Services } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import path from 'node:path';
 import { backupSqlite, restoreSqlite } from './db/backup.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { InvitationCodeRow } from './db/schema.js';
 import { isAppError } from './errors.js';
-import { OrgService } from './orgs/service.js';
 import { firstRunMessage, prepareDatabase } from './server/bootstrap.js';
 import { runPrimary } from './server/primary.js';
 import { openRuntime, type Runtime } from './server/runtime.js';
@@ -55,6 +54,12 @@ async function withRuntime<T>(config: Config, fn: (runtime: Runtime) => Promise<
   } finally {
     await runtime.close();
   }
+}
+
+/** Runs fn with the services of a migrated database, for commands that hash no password. */
+async function withServices<T>(fn: (services: Services, config: Config) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  return withRuntime(config, (runtime) => fn(createServices({ config, ...runtime, hasher: NO_HASHING }), config));
 }
 
 async function readStdinLine(): Promise<string> {
@@ -125,8 +130,8 @@ const COMMANDS: Record<string, Command> = {
       if (typeof values.name !== 'string' || values.name.trim() === '') throw new UsageError('--name is required');
       const maxUses = positiveInt(values['max-uses'], '--max-uses');
       const days = positiveInt(values['expires-in-days'], '--expires-in-days');
-      await withRuntime(loadConfig(), async ({ database }) => {
-        const { organization, invitation } = await new OrgService(database).createOrganization(values.name as string, {
+      await withServices(async ({ orgs }) => {
+        const { organization, invitation } = await orgs.createOrganization(values.name as string, {
           maxUses: maxUses ?? null,
           expiresAt: days ? Date.now() + days * 86_400_000 : null,
         });
@@ -147,20 +152,16 @@ const COMMANDS: Record<string, Command> = {
     usage: 'gatehouse org list [--json]',
     options: { json },
     async run(values) {
-      await withRuntime(loadConfig(), async ({ database }) => {
-        const orgs = new OrgService(database);
+      await withServices(async ({ orgs }) => {
         const rows = await orgs.listOrganizations();
         const out = await Promise.all(
-          rows.map(async (row) => {
-            const codes = await orgs.listInvitationCodes(row.id);
-            return {
+          rows.map(async (row) => ({
             id: row.id,
             name: row.name,
             user_count: Number(row.user_count),
             created_at: new Date(row.created_at).toISOString(),
-            invitation_codes: codes.map(invitationJson),
-            };
-          }),
+            invitation_codes: (await orgs.listInvitationCodes(row.id)).map(invitationJson),
+          })),
         );
         print(out, values.json === true, () =>
           out.length === 0
@@ -179,8 +180,7 @@ const COMMANDS: Record<string, Command> = {
       if (orgId === undefined) throw new UsageError('--org is required');
       const maxUses = positiveInt(values['max-uses'], '--max-uses');
       const days = positiveInt(values['expires-in-days'], '--expires-in-days');
-      await withRuntime(loadConfig(), async (runtime) => {
-        const { orgs } = createServices({ config: loadConfig(), ...runtime, hasher: NO_HASHING });
+      await withServices(async ({ orgs }) => {
         const code = await orgs.createInvitationCode(orgId, { maxUses: maxUses ?? null, expiresAt: days ? Date.now() + days * 86_400_000 : null });
         const out = invitationJson(code);
         print(out, values.json === true, () => `invitation code ${out.invitation_code} for organization ${orgId}`);
@@ -193,8 +193,7 @@ const COMMANDS: Record<string, Command> = {
     options: { code: { type: 'string' }, json },
     async run(values) {
       if (typeof values.code !== 'string') throw new UsageError('--code is required');
-      await withRuntime(loadConfig(), async (runtime) => {
-        const { orgs } = createServices({ config: loadConfig(), ...runtime, hasher: NO_HASHING });
+      await withServices(async ({ orgs }) => {
         const out = invitationJson(await orgs.revokeInvitation(values.code as string));
         print(out, values.json === true, () => `invitation code ${out.invitation_code} revoked`);
       });
@@ -206,8 +205,7 @@ const COMMANDS: Record<string, Command> = {
     options: { code: { type: 'string' }, json },
     async run(values) {
       if (typeof values.code !== 'string') throw new UsageError('--code is required');
-      await withRuntime(loadConfig(), async (runtime) => {
-        const { orgs } = createServices({ config: loadConfig(), ...runtime, hasher: NO_HASHING });
+      await withServices(async ({ orgs }) => {
         const out = invitationJson(await orgs.rotateInvitation(values.code as string));
         print(out, values.json === true, () => `invitation code ${values.code} revoked; new code ${out.invitation_code}`);
       });
@@ -219,9 +217,7 @@ const COMMANDS: Record<string, Command> = {
     options: { phone: { type: 'string' }, json },
     async run(values) {
       if (typeof values.phone !== 'string') throw new UsageError('--phone is required');
-      const config = loadConfig();
-      await withRuntime(config, async (runtime) => {
-        const { accounts } = createServices({ config, ...runtime, hasher: NO_HASHING });
+      await withServices(async ({ accounts }) => {
         await accounts.unlock(values.phone as string);
         print({ unlocked: true }, values.json === true, () => 'unlocked');
       });
