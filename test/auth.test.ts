@@ -1,13 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, login, newCaptcha, register, sessionCookie, TEST_CAPTCHA, uniquePhone, type TestApp } from './helpers/app.js';
+import { createTestDatabase, type TestDatabase } from './helpers/postgres.js';
 
-describe('registration, login and sessions (in process)', () => {
+// The same suite on each durable store: the contract every dialect of db/ must keep.
+for (const dialect of ['sqlite', 'postgres'] as const) describe(`registration, login and sessions (in process, ${dialect})`, () => {
   let t: TestApp;
+  let database: TestDatabase | undefined;
   before(async () => {
-    t = await createTestApp();
+    database = dialect === 'postgres' ? await createTestDatabase('auth') : undefined;
+    t = await createTestApp(database ? { DATABASE_URL: database.url } : {});
   });
-  after(() => t.close());
+  after(async () => {
+    await t.close();
+    await database?.drop();
+  });
 
   it('registers into the invitation code\'s organization, sets an HttpOnly session cookie and stores E.164', async () => {
     const res = await register(t, { phone: '138 0013 8000' });
@@ -21,6 +28,7 @@ describe('registration, login and sessions (in process)', () => {
     assert.equal(cookie.sameSite, 'Lax');
     assert.ok(cookie.value.length >= 43, 'token has at least 256 bits');
     const stored = await t.database.db.selectFrom('sessions').select('token_hash').execute();
+    assert.ok(stored.length > 0);
     assert.ok(stored.every((s) => s.token_hash !== cookie.value), 'only the hash is stored');
     const passwordHash = (await t.database.db.selectFrom('users').select('password_hash').where('id', '=', user.id).executeTakeFirstOrThrow()).password_hash!;
     assert.match(passwordHash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);

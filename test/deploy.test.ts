@@ -1,10 +1,12 @@
 // The deployment files parse, and what they name exists: probes on the real endpoints, variables that
-// config.ts reads, metrics the service defines. (No Docker engine or Kubernetes runs here, so this is
-// a structural check, not `docker compose config` or a cluster dry run.)
+// config.ts reads, metrics the service defines. (No Docker engine or Kubernetes runs here: this is
+// a structural check plus `docker-compose config`, not a cluster dry run.)
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { it } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
+import { loadConfig } from '../src/config.js';
 import { createMetrics } from '../src/observability/metrics.js';
 
 const read = (file: string) => readFileSync(new URL(`../deploy/${file}`, import.meta.url), 'utf8');
@@ -21,6 +23,8 @@ it('docker-compose.yml: two servers on PostgreSQL and Redis behind nginx, with h
   assert.match(server.environment.DATABASE_URL, /^postgres:\/\//);
   assert.match(server.environment.REDIS_URL, /^redis:\/\//);
   for (const name of Object.keys(server.environment)) assertConfigVariable(name);
+  // The values pass the service's own validation (the secret comes from the operator).
+  assert.doesNotThrow(() => loadConfig({ ...server.environment, SECRET_KEY: 's'.repeat(40) }, {}));
   assert.match(server.healthcheck.test.join(' '), /\/readyz/);
   const nginx = read('nginx.compose.conf');
   assert.match(nginx, /server gatehouse-1:9527;/);
@@ -36,6 +40,8 @@ it('Kubernetes: Deployment with probes on /healthz and /readyz, Service, PodDisr
   assert.equal(container.livenessProbe.httpGet.path, '/healthz');
   assert.equal(container.readinessProbe.httpGet.path, '/readyz');
   for (const { name } of container.env) assertConfigVariable(name);
+  const env = Object.fromEntries(container.env.map((e: { name: string; value: string }) => [e.name, e.value]));
+  assert.doesNotThrow(() => loadConfig({ ...env, DATABASE_URL: 'postgres://u@db/gatehouse', REDIS_URL: 'redis://r:6379', SECRET_KEY: 's'.repeat(40) }, {}));
   const labels = deployment.spec.template.metadata.labels;
   for (const doc of docs.filter((d) => d.kind !== 'Deployment' && d.kind !== 'HorizontalPodAutoscaler')) {
     const selector = doc.spec.selector.matchLabels ?? doc.spec.selector;
@@ -50,4 +56,14 @@ it('the Grafana dashboard queries only metrics the service defines', async () =>
   for (const panel of dashboard.panels) for (const target of panel.targets) for (const match of target.expr.matchAll(/gatehouse_[a-z_]+/g)) used.add(match[0].replace(/_(bucket|count|sum)$/, ''));
   assert.ok(used.size >= 10);
   for (const name of used) assert.ok(defined.has(name), `the dashboard uses ${name}, which src/observability/metrics.ts does not define`);
+});
+
+it('docker-compose config accepts the compose file (Debian\'s docker-compose; .ci/run installs it)', () => {
+  const out = execFileSync('docker-compose', ['-f', 'deploy/docker-compose.yml', 'config', '--quiet'], {
+    cwd: new URL('..', import.meta.url),
+    env: { ...process.env, GATEHOUSE_SECRET_KEY: 's'.repeat(40) },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  assert.equal(out.trim(), '');
 });
