@@ -49,7 +49,7 @@ function positiveInt(value: string | boolean | undefined, flag: string): number 
 async function withRuntime<T>(config: Config, fn: (runtime: Runtime) => Promise<T>): Promise<T> {
   const runtime = openRuntime(config);
   try {
-    await migrateToLatest(runtime.database.db);
+    await runtime.database.retrying(() => migrateToLatest(runtime.database.db));
     return await fn(runtime);
   } finally {
     await runtime.close();
@@ -90,8 +90,12 @@ const COMMANDS: Record<string, Command> = {
       }
       if (config.testCaptcha) process.stderr.write('WARNING: GATEHOUSE_TEST_CAPTCHA is set: every captcha has a known answer. Never use this in production.\n');
       const runtime = openRuntime(config);
-      const prepared = await prepareDatabase(runtime.database);
-      await runtime.close();
+      let prepared;
+      try {
+        prepared = await prepareDatabase(runtime.database);
+      } finally {
+        await runtime.close();
+      }
       const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
       const announce = () => {
         const message = firstRunMessage(prepared, url);
@@ -115,7 +119,7 @@ const COMMANDS: Record<string, Command> = {
       const config = loadConfig();
       const runtime = openRuntime(config);
       try {
-        const { applied } = await migrateToLatest(runtime.database.db);
+        const { applied } = await runtime.database.retrying(() => migrateToLatest(runtime.database.db));
         print({ applied }, values.json === true, () => (applied.length ? `applied: ${applied.join(', ')}` : 'schema is up to date'));
       } finally {
         await runtime.close();
@@ -330,4 +334,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+const exitCode = await main(process.argv.slice(2));
+// A failed command ends now, whatever handles are still open; a running server keeps going.
+if (exitCode !== 0) process.exit(exitCode);

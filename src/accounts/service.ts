@@ -114,14 +114,20 @@ export class AccountService {
     return this.counted('registrations', () => this.registerUncounted(input, client));
   }
 
-  private async registerUncounted(input: RegisterInput, client: ClientContext): Promise<SignedIn> {
-    // Cheap checks of the request's own fields first, so that a typo does not cost the captcha.
+  /** The rules every new account meets, however it is created: valid phone, name and password. */
+  private checkNewAccount(input: { phone: string; name: string; password: string }): { phone: NormalizedPhone; name: string } {
     const phone = this.parsePhone(input.phone);
     const name = normalizeName(input.name);
     if (!name) throw new AppError('INVALID_NAME', { message: 'The name must be 1-64 printable characters.' });
     if (!input.password.isWellFormed()) throw new AppError('WEAK_PASSWORD', { message: 'The password contains invalid characters.' });
     const problem = checkPasswordPolicy(input.password, { phoneDigits: phone.national });
     if (problem) throw new AppError('WEAK_PASSWORD', { message: PASSWORD_PROBLEM_MESSAGES[problem], details: { reason: problem } });
+    return { phone, name };
+  }
+
+  private async registerUncounted(input: RegisterInput, client: ClientContext): Promise<SignedIn> {
+    // Cheap checks of the request's own fields first, so that a typo does not cost the captcha.
+    const { phone, name } = this.checkNewAccount(input);
     await this.deps.rateLimits.enforce(this.deps.rateLimits.registerPerIp, client.ip);
 
     return this.deps.hashing.admit(async () => {
@@ -204,11 +210,7 @@ export class AccountService {
 
   /** Creates an account directly (CLI: first admin). Same phone and password rules as registration. */
   async createUser(input: { phone: string; name: string; password: string; organizationId: number; role: Role }): Promise<UserRow> {
-    const phone = this.parsePhone(input.phone);
-    const name = normalizeName(input.name);
-    if (!name) throw new AppError('INVALID_NAME');
-    const problem = checkPasswordPolicy(input.password, { phoneDigits: phone.national });
-    if (problem) throw new AppError('WEAK_PASSWORD', { message: PASSWORD_PROBLEM_MESSAGES[problem] });
+    const { phone, name } = this.checkNewAccount(input);
     const passwordHash = await this.deps.hasher.hash(input.password);
     const now = this.now();
     try {

@@ -10,10 +10,6 @@ export class HashAdmission {
 
   constructor(private readonly maxQueued: number, private readonly metrics?: Metrics) {}
 
-  get queued(): number {
-    return this.admitted;
-  }
-
   async admit<T>(fn: () => Promise<T>): Promise<T> {
     if (this.admitted >= this.maxQueued) {
       this.metrics?.overloaded.inc();

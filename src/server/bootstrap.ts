@@ -9,7 +9,8 @@ export interface BootstrapResult {
 }
 
 export async function prepareDatabase(database: Database): Promise<BootstrapResult> {
-  const { applied } = await migrateToLatest(database.db);
+  // Another process (a second server starting, a CLI command) may hold the write lock for a moment.
+  const { applied } = await database.retrying(() => migrateToLatest(database.db));
   const orgs = new OrgService(database);
   if ((await orgs.countOrganizations()) > 0) return { migrationsApplied: applied };
   const { organization, invitation } = await orgs.createOrganization('My organization');
