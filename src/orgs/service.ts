@@ -33,6 +33,7 @@ const INVITATION_CACHE_TTL_MS = 30_000;
 export class OrgService {
   private readonly repo: OrgRepo;
   private readonly invitations: ReadThroughCache<InvitationWithOrg | null>;
+  private readonly now: () => number;
 
   constructor(private readonly database: Database, options: { metrics?: Metrics; now?: () => number } = {}) {
     this.repo = createOrgRepo(database.db);
@@ -45,8 +46,6 @@ export class OrgService {
       onLookup: (outcome) => options.metrics?.cacheLookups.inc({ cache: 'invitation', outcome }),
     });
   }
-
-  private readonly now: () => number;
 
   async createOrganization(name: string, invitation: NewInvitationOptions = {}): Promise<{ organization: OrganizationRow; invitation: InvitationCodeRow }> {
     return this.database.write(async (trx) => {
