@@ -44,11 +44,73 @@ export interface SessionsTable {
   user_agent: string | null;
 }
 
+/** queued: waiting for its first run (or re-queued by an admin); failed: an attempt failed and a retry is scheduled; dead: out of attempts (or failed for good), kept as a dead letter. */
+export type TaskState = 'queued' | 'running' | 'failed' | 'succeeded' | 'dead';
+
+export interface TasksTable {
+  id: string;
+  type: string;
+  /** JSON. */
+  payload: string;
+  /** Higher runs first. */
+  priority: number;
+  state: TaskState;
+  attempts: number;
+  max_attempts: number;
+  /** Not before this time (retries wait here). */
+  run_at: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  last_error: string | null;
+  /** JSON. */
+  result: string | null;
+  /** JSON: what a running handler reported last. */
+  progress: string | null;
+  /** Submitter-scoped: "<submitter>:<key>". */
+  idempotency_key: string | null;
+  submitted_by: string | null;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+export interface ApiKeysTable {
+  id: Generated<number>;
+  /** The visible part of the key, unique: how people recognize a key in lists and logs. */
+  prefix: string;
+  /** SHA-256 of the whole key (a 256-bit random secret needs no slow hash). */
+  key_hash: string;
+  name: string;
+  /** Space-separated. */
+  scopes: string;
+  created_by: number | null;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface AuditEventsTable {
+  id: Generated<number>;
+  at: number;
+  event: string;
+  /** "user:12", "apikey:ab12cd34", "cli", or null for an anonymous client. */
+  actor: string | null;
+  /** What the event concerns: "user:12", "phone:+86…" (masked), "apikey:…", "task:…". */
+  target: string | null;
+  ip: string | null;
+  /** JSON with event-specific details (never secrets). */
+  detail: string | null;
+}
+
 export interface DatabaseSchema {
   organizations: OrganizationsTable;
   invitation_codes: InvitationCodesTable;
   users: UsersTable;
   sessions: SessionsTable;
+  tasks: TasksTable;
+  api_keys: ApiKeysTable;
+  audit_events: AuditEventsTable;
 }
 
 export type OrganizationRow = Selectable<OrganizationsTable>;
@@ -57,3 +119,6 @@ export type UserRow = Selectable<UsersTable>;
 export type NewUser = Insertable<UsersTable>;
 export type UserUpdate = Updateable<UsersTable>;
 export type SessionRow = Selectable<SessionsTable>;
+export type TaskRow = Selectable<TasksTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type AuditEventRow = Selectable<AuditEventsTable>;

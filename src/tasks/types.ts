@@ -1,0 +1,90 @@
+// The task system's contract: what a client submits and sees, and what every queue backend provides.
+// Backends (sql-queue.ts: a table in the durable store, with leases; bullmq-queue.ts: BullMQ on Redis)
+// implement TaskQueue; one contract suite (test/tasks.contract.test.ts) runs against each.
+import type { TaskState } from '../db/schema.js';
+
+export type { TaskState };
+export const TASK_STATES: readonly TaskState[] = ['queued', 'running', 'failed', 'succeeded', 'dead'];
+
+export interface TaskRecord {
+  id: string;
+  type: string;
+  state: TaskState;
+  /** 0–9, higher first. */
+  priority: number;
+  attempts: number;
+  max_attempts: number;
+  payload: unknown;
+  result: unknown;
+  progress: unknown;
+  last_error: string | null;
+  submitted_by: string | null;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  /** When the next attempt may start (queued and failed tasks). */
+  next_run_at: number | null;
+}
+
+export interface NewTask {
+  type: string;
+  payload: unknown;
+  priority: number;
+  maxAttempts: number;
+  /** Submitter-scoped idempotency key: a second submission with it returns the first task. */
+  idempotencyKey?: string | undefined;
+  submittedBy?: string | undefined;
+}
+
+export interface TaskFilter {
+  state?: TaskState | undefined;
+  type?: string | undefined;
+  submittedBy?: string | undefined;
+  limit: number;
+}
+
+/** What a handler gets besides its payload. */
+export interface TaskContext {
+  taskId: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** Aborted when the worker shuts down or loses the task's lease. */
+  signal: AbortSignal;
+  /** Records progress (any JSON) that clients see while the task runs. */
+  progress(value: unknown): Promise<void>;
+}
+
+export type Processor = (task: TaskRecord, context: TaskContext) => Promise<unknown>;
+
+export interface ConsumeOptions {
+  concurrency: number;
+  /** Computes the delay before attempt `attempt + 1` after a failed attempt. */
+  backoffMs(attemptsMade: number): number;
+}
+
+export interface TaskConsumer {
+  /** Stops taking new tasks, waits for running ones (up to the timeout, then abandons them to their lease). */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+export interface TaskQueue {
+  readonly backend: 'sql' | 'bullmq';
+  submit(task: NewTask): Promise<{ task: TaskRecord; created: boolean }>;
+  get(id: string): Promise<TaskRecord | null>;
+  list(filter: TaskFilter): Promise<TaskRecord[]>;
+  counts(): Promise<Record<TaskState, number>>;
+  /** Puts a dead task back in the queue with a fresh set of attempts; null when it is not dead. */
+  retry(id: string): Promise<TaskRecord | null>;
+  consume(processor: Processor, options: ConsumeOptions): TaskConsumer;
+  close(): Promise<void>;
+}
+
+/** Thrown by a handler when retrying cannot help (a payload that can never work): the task goes straight to the dead letters. */
+export class PermanentTaskError extends Error {
+  override name = 'PermanentTaskError';
+}
+
+export const PRIORITY_MIN = 0;
+export const PRIORITY_MAX = 9;
+export const PRIORITY_DEFAULT = 5;
