@@ -31,6 +31,16 @@ import { createPasswordHasher, type PasswordHasher } from './security/password.j
 import { RateLimits } from './security/rate-limits.js';
 import { sessionRoutes } from './sessions/routes.js';
 import { SessionService } from './sessions/service.js';
+import { apiKeyRoutes } from './apikeys/routes.js';
+import { ApiKeyService } from './apikeys/service.js';
+import { auditRoutes } from './audit/routes.js';
+import { AuditLog } from './audit/service.js';
+import { createApiKeyGuards } from './http/auth.js';
+import { createTaskRegistry } from './tasks/handlers/index.js';
+import { openTaskQueue } from './tasks/open.js';
+import { taskRoutes } from './tasks/routes.js';
+import { TaskService } from './tasks/service.js';
+import type { TaskQueue } from './tasks/types.js';
 
 export interface AppDeps {
   config: Config;
@@ -47,11 +57,14 @@ export interface AppDeps {
   collectMetrics?: () => Promise<string>;
   /** The hashing thread pool; buildApp creates (and closes) one when absent. */
   hasher?: PasswordHasher;
-  /** Run periodic clean-ups (expired sessions) in this process: one process per server is enough. */
+  /** Run periodic clean-ups (expired sessions, old audit events) in this process: one process per server is enough. */
   housekeeping?: boolean;
+  /** The task queue; buildApp opens (and closes) one from config when absent. */
+  tasks?: TaskQueue;
 }
 
 const SESSION_SWEEP_INTERVAL_MS = 10 * 60_000;
+const AUDIT_SWEEP_INTERVAL_MS = 6 * 3600_000;
 
 export interface Services {
   captcha: CaptchaService;
@@ -61,10 +74,16 @@ export interface Services {
   rateLimits: RateLimits;
   lockout: Lockout;
   hashing: HashAdmission;
+  audit: AuditLog;
+  apiKeys: ApiKeyService;
+  tasks: TaskService;
 }
 
-export function createServices(deps: Pick<AppDeps, 'config' | 'database' | 'kv' | 'secret' | 'metrics'> & { hasher: PasswordHasher }): Services {
+export function createServices(deps: Pick<AppDeps, 'config' | 'database' | 'kv' | 'secret' | 'metrics'> & { hasher: PasswordHasher; tasks: TaskQueue }): Services {
   const { config, database, secret, metrics } = deps;
+  const audit = new AuditLog(database);
+  const apiKeys = new ApiKeyService(database);
+  const tasks = new TaskService(deps.tasks, createTaskRegistry(), { metrics, audit });
   const kv = metrics ? instrumentStore(deps.kv, metrics) : deps.kv;
   const rateLimits = new RateLimits(kv, config.rateLimits, metrics);
   const lockout = new Lockout(kv, config.lockout, metrics);
@@ -80,8 +99,8 @@ export function createServices(deps: Pick<AppDeps, 'config' | 'database' | 'kv' 
   });
   const orgs = new OrgService(database, { metrics });
   const sessions = new SessionService(database, { ttlSeconds: config.session.ttlSeconds, maxAgeSeconds: config.session.maxAgeSeconds });
-  const accounts = new AccountService({ database, captcha, orgs, sessions, rateLimits, lockout, hashing, hasher: deps.hasher, metrics, defaultRegion: config.defaultRegion });
-  return { captcha, orgs, accounts, sessions, rateLimits, lockout, hashing };
+  const accounts = new AccountService({ database, captcha, orgs, sessions, rateLimits, lockout, hashing, hasher: deps.hasher, metrics, audit, defaultRegion: config.defaultRegion });
+  return { captcha, orgs, accounts, sessions, rateLimits, lockout, hashing, audit, apiKeys, tasks };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -121,6 +140,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // The API speaks JSON only: anything else is 415, not a string that fails validation later.
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('auth', null);
+  app.decorateRequest('apiKey', null);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (deps.workerIndex !== undefined) reply.header('x-worker', String(deps.workerIndex));
@@ -143,7 +163,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifySwagger, {
     openapi: {
       info: { title: 'Gatehouse', version: '0.1.0', description: 'Account and access service. Errors: docs/errors.md.' },
-      tags: [{ name: 'auth' }, { name: 'ops' }],
+      tags: [{ name: 'auth' }, { name: 'tasks' }, { name: 'admin' }, { name: 'ops' }],
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: gth_…' } } },
     },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
@@ -162,15 +183,31 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.addHook('onClose', () => own.close());
     hasher = own;
   }
-  const services = createServices({ ...deps, metrics, hasher });
+  let taskQueue = deps.tasks;
+  if (!taskQueue) {
+    const own = openTaskQueue(config, deps.database);
+    app.addHook('onClose', () => own.close());
+    taskQueue = own;
+  }
+  const queue = taskQueue;
+  metrics.watchTaskQueue(() => queue.counts());
+  const services = createServices({ ...deps, metrics, hasher, tasks: queue });
   const requireSession = createSessionGuard({ sessions: services.sessions, accounts: services.accounts, cookieName: config.session.cookieName });
+  const guards = createApiKeyGuards({ apiKeys: services.apiKeys, rateLimits: services.rateLimits, requireSession });
 
   if (deps.housekeeping) {
     const sweep = setInterval(() => {
       services.sessions.sweepExpired().catch((error: unknown) => app.log.warn({ err: error }, 'session sweep failed'));
     }, SESSION_SWEEP_INTERVAL_MS);
     sweep.unref();
-    app.addHook('onClose', async () => clearInterval(sweep));
+    const auditSweep = setInterval(() => {
+      services.audit.sweep(config.auditRetentionDays).catch((error: unknown) => app.log.warn({ err: error }, 'audit sweep failed'));
+    }, AUDIT_SWEEP_INTERVAL_MS);
+    auditSweep.unref();
+    app.addHook('onClose', async () => {
+      clearInterval(sweep);
+      clearInterval(auditSweep);
+    });
   }
 
   await app.register(healthRoutes, { database: deps.database, kv: deps.kv });
@@ -182,5 +219,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     cookie: { name: config.session.cookieName, secure: config.session.secureCookie, maxAgeSeconds: config.session.maxAgeSeconds },
   });
   await app.register(sessionRoutes, { sessions: services.sessions, requireSession });
+  await app.register(taskRoutes, { tasks: services.tasks, guards });
+  await app.register(apiKeyRoutes, { apiKeys: services.apiKeys, audit: services.audit, guards });
+  await app.register(auditRoutes, { audit: services.audit, guards });
   return app;
 }

@@ -14,6 +14,8 @@ import { firstRunMessage, prepareDatabase } from './server/bootstrap.js';
 import { runPrimary } from './server/primary.js';
 import { openRuntime, type Runtime } from './server/runtime.js';
 import { exitGracefullyOnSignals, startServer } from './server/worker.js';
+import { runTaskWorkerProcess } from './server/task-worker.js';
+import type { ApiKeyView } from './apikeys/service.js';
 import { createPasswordHasher, type PasswordHasher } from './security/password.js';
 import { randomToken } from './security/tokens.js';
 
@@ -83,6 +85,10 @@ const COMMANDS: Record<string, Command> = {
     options: { workers: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } },
     async run(values) {
       const config = configFrom(values);
+      if (cluster.isWorker && config.role === 'tasks') {
+        runTaskWorkerProcess(config, { concurrency: config.tasks.concurrency, clustered: true });
+        return;
+      }
       if (cluster.isWorker) {
         const server = await startServer(config, { workerIndex: config.workerIndex ?? 0, clustered: true });
         exitGracefullyOnSignals(server, config.shutdownTimeoutMs);
@@ -106,9 +112,63 @@ const COMMANDS: Record<string, Command> = {
         runPrimary(config, announce);
         return;
       }
-      const server = await startServer(config);
+      const server = await startServer(config, { runTasks: config.tasks.workers > 0 });
       exitGracefullyOnSignals(server, config.shutdownTimeoutMs);
       announce();
+    },
+  },
+  worker: {
+    summary: 'Run background tasks (SMS delivery, roster import, …) from the queue',
+    usage:
+      'gatehouse worker [--concurrency N] [--metrics-port P]\n\n  --concurrency N   tasks run at a time (default: TASK_CONCURRENCY or 4)\n  --metrics-port P  serve Prometheus metrics on this port (default: none)\n\n  Any number of workers, on any machine that reaches the stores; `gatehouse serve` also forks TASK_WORKERS of them.',
+    options: { concurrency: { type: 'string' }, 'metrics-port': { type: 'string' } },
+    async run(values) {
+      const config = loadConfig();
+      const concurrency = positiveInt(values.concurrency, '--concurrency') ?? config.tasks.concurrency;
+      const metricsPort = positiveInt(values['metrics-port'], '--metrics-port');
+      await withRuntime(config, async () => undefined); // migrations first, as serve does
+      runTaskWorkerProcess(config, { concurrency, clustered: false, metricsPort });
+    },
+  },
+  'apikey create': {
+    summary: 'Create an API key (shown once)',
+    usage: 'gatehouse apikey create --name NAME --scopes tasks:write,tasks:read,admin [--json]',
+    options: { name: { type: 'string' }, scopes: { type: 'string' }, json },
+    async run(values) {
+      if (typeof values.name !== 'string') throw new UsageError('--name is required');
+      if (typeof values.scopes !== 'string') throw new UsageError('--scopes is required (comma-separated: tasks:write, tasks:read, admin)');
+      await withServices(async ({ apiKeys, audit }) => {
+        const { key, apiKey } = await apiKeys.create({ name: values.name as string, scopes: (values.scopes as string).split(','), createdBy: null });
+        await audit.record({ event: 'apikey.created', actor: 'cli', target: `apikey:${apiKey.prefix}`, detail: { name: apiKey.name, scopes: apiKey.scopes } });
+        print({ key, api_key: apiKeyJson(apiKey) }, values.json === true, () => `API key ${apiKey.prefix} (${apiKey.name}; ${apiKey.scopes.join(', ')})\nkey (shown once): ${key}`);
+      });
+    },
+  },
+  'apikey list': {
+    summary: 'List API keys (never their secrets)',
+    usage: 'gatehouse apikey list [--json]',
+    options: { json },
+    async run(values) {
+      await withServices(async ({ apiKeys }) => {
+        const keys = (await apiKeys.list()).map(apiKeyJson);
+        print({ api_keys: keys }, values.json === true, () =>
+          keys.length === 0 ? 'no API keys' : keys.map((k) => `${k.id}\t${k.prefix}\t${k.name}\t${k.scopes.join(',')}\t${k.revoked_at ? 'revoked' : 'live'}`).join('\n'),
+        );
+      });
+    },
+  },
+  'apikey revoke': {
+    summary: 'Revoke an API key by its prefix',
+    usage: 'gatehouse apikey revoke --prefix PREFIX [--json]',
+    options: { prefix: { type: 'string' }, json },
+    async run(values) {
+      if (typeof values.prefix !== 'string') throw new UsageError('--prefix is required');
+      await withServices(async ({ apiKeys, audit }) => {
+        const revoked = await apiKeys.revokeByPrefix(values.prefix as string);
+        if (!revoked) throw new UsageError(`no live API key with prefix ${values.prefix as string}`);
+        await audit.record({ event: 'apikey.revoked', actor: 'cli', target: `apikey:${revoked.prefix}` });
+        print({ api_key: apiKeyJson(revoked) }, values.json === true, () => `revoked ${revoked.prefix}`);
+      });
     },
   },
   migrate: {
@@ -276,6 +336,11 @@ const COMMANDS: Record<string, Command> = {
     },
   },
 };
+
+function apiKeyJson(key: ApiKeyView) {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return { ...key, created_at: iso(key.created_at), last_used_at: iso(key.last_used_at), revoked_at: iso(key.revoked_at) };
+}
 
 function invitationJson(code: InvitationCodeRow) {
   return {

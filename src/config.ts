@@ -11,6 +11,8 @@ export interface Config {
   readonly nodeEnv: string;
   /** Set by the cluster primary in each worker's environment (GATEHOUSE_WORKER_INDEX). */
   readonly workerIndex: number | undefined;
+  /** What a process forked by the cluster primary does (GATEHOUSE_ROLE): serve HTTP, or run tasks. */
+  readonly role: 'http' | 'tasks';
   readonly port: number;
   readonly host: string;
   readonly workers: number;
@@ -44,6 +46,22 @@ export interface Config {
   readonly hashThreads: number;
   readonly bodyLimitBytes: number;
   readonly shutdownTimeoutMs: number;
+  readonly tasks: TaskConfig;
+  /** Audit events older than this are deleted. */
+  readonly auditRetentionDays: number;
+}
+
+export interface TaskConfig {
+  /** Task-worker processes that `gatehouse serve` forks beside its HTTP workers (0: run `gatehouse worker` yourself). */
+  readonly workers: number;
+  /** Tasks one worker process runs at a time. */
+  readonly concurrency: number;
+  /** How long a claimed task stays with a worker that stops renewing its lease (a dead one). */
+  readonly leaseMs: number;
+  /** How often an idle worker looks for work (embedded queue). */
+  readonly pollMs: number;
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
 }
 
 /** A limit of `points` requests per `seconds`. */
@@ -58,6 +76,7 @@ export interface RateLimitConfig {
   readonly loginPerIp: RateLimit;
   readonly loginPerAccount: RateLimit;
   readonly loginPerAccountIp: RateLimit;
+  readonly apiKey: RateLimit;
 }
 
 export class ConfigError extends Error {
@@ -149,6 +168,7 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
   const config: Config = {
     nodeEnv,
     workerIndex: merged.GATEHOUSE_WORKER_INDEX ? int(merged, 'GATEHOUSE_WORKER_INDEX', 0, 0, 1024) : undefined,
+    role: merged.GATEHOUSE_ROLE?.trim() === 'tasks' ? 'tasks' : 'http',
     port: int(merged, 'PORT', 9527, 0, 65535),
     host: merged.HOST?.trim() || '127.0.0.1',
     workers: int(merged, 'WORKERS', availableParallelism(), 0, 256),
@@ -181,6 +201,7 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
       loginPerIp: rateLimit(merged, 'RATE_LIMIT_LOGIN_PER_IP', { points: 3000, seconds: 600 }),
       loginPerAccount: rateLimit(merged, 'RATE_LIMIT_LOGIN_PER_ACCOUNT', { points: 30, seconds: 600 }),
       loginPerAccountIp: rateLimit(merged, 'RATE_LIMIT_LOGIN_PER_ACCOUNT_IP', { points: 10, seconds: 300 }),
+      apiKey: rateLimit(merged, 'RATE_LIMIT_API_KEY', { points: 600, seconds: 60 }),
     },
     lockout: {
       maxFailures: int(merged, 'LOCKOUT_MAX_FAILURES', 5, 1, 1000),
@@ -191,6 +212,15 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
     hashThreads: 0, // set below, from the worker count
     bodyLimitBytes: int(merged, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 64 * 1024 * 1024),
     shutdownTimeoutMs: int(merged, 'SHUTDOWN_TIMEOUT_MS', 15_000, 100, 600_000),
+    tasks: {
+      workers: int(merged, 'TASK_WORKERS', 1, 0, 64),
+      concurrency: int(merged, 'TASK_CONCURRENCY', 4, 1, 1000),
+      leaseMs: int(merged, 'TASK_LEASE_SECONDS', 30, 1, 3600) * 1000,
+      pollMs: int(merged, 'TASK_POLL_MS', 500, 10, 60_000),
+      backoffBaseMs: int(merged, 'TASK_BACKOFF_BASE_MS', 1_000, 1, 3_600_000),
+      backoffMaxMs: int(merged, 'TASK_BACKOFF_MAX_MS', 300_000, 1, 86_400_000),
+    },
+    auditRetentionDays: int(merged, 'AUDIT_RETENTION_DAYS', 180, 1, 36_500),
   };
   const cores = availableParallelism();
   // argon2id is memory-hard: more hashing threads than cores only thrash the caches.

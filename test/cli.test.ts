@@ -11,7 +11,7 @@ describe('gatehouse CLI', () => {
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('every command has --help; an unknown command exits 2 with the usage', async () => {
-    for (const command of [['serve'], ['migrate'], ['org', 'create'], ['org', 'list'], ['admin', 'create']]) {
+    for (const command of [['serve'], ['worker'], ['migrate'], ['org', 'create'], ['org', 'list'], ['admin', 'create'], ['apikey', 'create'], ['apikey', 'list'], ['apikey', 'revoke']]) {
       const res = await runCli([...command, '--help'], env);
       assert.equal(res.code, 0, res.stderr);
       assert.match(res.stdout, new RegExp(`Usage: gatehouse ${command.join(' ')}`));
@@ -26,7 +26,7 @@ describe('gatehouse CLI', () => {
   it('migrate, org create and org list speak JSON for scripts', async () => {
     const migrated = await runCli(['migrate', '--json'], env);
     assert.equal(migrated.code, 0, migrated.stderr);
-    assert.deepEqual(JSON.parse(migrated.stdout), { applied: ['001_initial'] });
+    assert.deepEqual(JSON.parse(migrated.stdout), { applied: ['001_initial', '002_tasks_keys_audit'] });
 
     const created = await runCli(['org', 'create', '--name', '北京第一中学', '--max-uses', '500', '--json'], env);
     assert.equal(created.code, 0, created.stderr);
@@ -60,6 +60,25 @@ describe('gatehouse CLI', () => {
     const weak = await runCli(['admin', 'create', '--phone', '13811114444', '--name', 'W', '--password-stdin'], env, 'password\n');
     assert.equal(weak.code, 1);
     assert.match(weak.stderr, /WEAK_PASSWORD/);
+  });
+
+  it('apikey create prints the key once; list never shows it; revoke by prefix', async () => {
+    const created = await runCli(['apikey', 'create', '--name', 'sync', '--scopes', 'tasks:write,tasks:read', '--json'], env);
+    assert.equal(created.code, 0, created.stderr);
+    const { key, api_key } = JSON.parse(created.stdout);
+    assert.match(key, /^gth_/);
+    assert.deepEqual(api_key.scopes, ['tasks:write', 'tasks:read']);
+    const listed = await runCli(['apikey', 'list', '--json'], env);
+    assert.ok(!listed.stdout.includes(key.slice(13)), 'the secret never appears in a list');
+    assert.ok(JSON.parse(listed.stdout).api_keys.some((k: { prefix: string; revoked_at: string | null }) => k.prefix === api_key.prefix && k.revoked_at === null));
+    const badScope = await runCli(['apikey', 'create', '--name', 'x', '--scopes', 'root'], env);
+    assert.equal(badScope.code, 1);
+    assert.match(badScope.stderr, /VALIDATION_FAILED: scopes must be/);
+    const revoked = await runCli(['apikey', 'revoke', '--prefix', api_key.prefix, '--json'], env);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.ok(JSON.parse(revoked.stdout).api_key.revoked_at);
+    const again = await runCli(['apikey', 'revoke', '--prefix', api_key.prefix], env);
+    assert.equal(again.code, 2);
   });
 
   it('a bad configuration stops with a clear message and exit code 2', async () => {

@@ -35,7 +35,8 @@ describe('four worker processes share one store', () => {
   let server: ServerProcess;
   let phone: string;
   before(async () => {
-    server = await startServer({ workers: 4 });
+    // Only HTTP workers: this suite counts them and kills one.
+    server = await startServer({ workers: 4, env: { TASK_WORKERS: '0' } });
     ({ phone } = await registerUser(server.port, server.invitationCode));
   });
   after(() => server?.stop());

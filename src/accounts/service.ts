@@ -13,7 +13,8 @@ import type { Lockout } from '../security/lockout.js';
 import type { RateLimits } from '../security/rate-limits.js';
 import type { SessionService } from '../sessions/service.js';
 import { createAccountRepo, type AccountRepo } from './repo.js';
-import { normalizePhone, type NormalizedPhone } from './phone.js';
+import { maskPhone, normalizePhone, type NormalizedPhone } from './phone.js';
+import type { AuditLog } from '../audit/service.js';
 
 const PASSWORD_PROBLEM_MESSAGES = {
   too_short: 'The password must be at least 8 characters long.',
@@ -58,6 +59,8 @@ export interface AccountDeps {
   lockout: Lockout;
   hashing: HashAdmission;
   hasher: PasswordHasher;
+  /** Security events (logins, registrations); none recorded when absent. */
+  audit?: AuditLog;
   metrics?: Metrics;
   defaultRegion: CountryCode;
   now?: () => number;
@@ -155,6 +158,7 @@ export class AccountService {
             updated_at: now,
           });
           const { token } = await this.deps.sessions.create(user.id, { ip: client.ip, userAgent: client.userAgent }, trx);
+          await this.deps.audit?.insertWith(trx, { event: 'register', actor: `user:${user.id}`, target: `user:${user.id}`, ip: client.ip, detail: { organization_id: organizationId } });
           return { user, token };
         });
       } catch (error) {
@@ -166,7 +170,29 @@ export class AccountService {
   }
 
   login(input: LoginInput, client: ClientContext): Promise<SignedIn> {
-    return this.counted('logins', () => this.loginUncounted(input, client));
+    return this.counted('logins', () => this.auditedLogin(input, client));
+  }
+
+  /** Records the outcome of a password login that got as far as the password: ok, failed or locked. */
+  private async auditedLogin(input: LoginInput, client: ClientContext): Promise<SignedIn> {
+    const audit = this.deps.audit;
+    try {
+      const signedIn = await this.loginUncounted(input, client);
+      await audit?.record({ event: 'login.ok', actor: `user:${signedIn.user.id}`, target: `user:${signedIn.user.id}`, ip: client.ip, detail: { method: 'password' } });
+      return signedIn;
+    } catch (error) {
+      const code = error instanceof AppError ? error.code : undefined;
+      if (audit && (code === 'INVALID_CREDENTIALS' || code === 'ACCOUNT_LOCKED')) {
+        const phone = normalizePhone(input.phone, this.deps.defaultRegion);
+        await audit.record({
+          event: code === 'ACCOUNT_LOCKED' ? 'login.locked' : 'login.failed',
+          target: phone ? `phone:${maskPhone(phone.e164)}` : null,
+          ip: client.ip,
+          detail: { method: 'password' },
+        });
+      }
+      throw error;
+    }
   }
 
   /**

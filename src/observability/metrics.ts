@@ -2,10 +2,42 @@
 // registries (prom-client's AggregatorRegistry) so that a scrape of any worker sees the whole server.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+export type TaskCountSource = () => Promise<Record<string, number>>;
+
 export function createMetrics() {
   const registry = new Registry();
   const registers = [registry];
+  let taskCounts: TaskCountSource | undefined;
   return {
+    /** Makes gatehouse_tasks read the queue's counts at each scrape. */
+    watchTaskQueue(source: TaskCountSource) {
+      taskCounts = source;
+    },
+    tasks: new Gauge({
+      name: 'gatehouse_tasks',
+      help: 'Tasks in the queue by state (read from the queue at scrape time)',
+      labelNames: ['state'],
+      registers,
+      // Every worker reads the same queue: across workers, the figure is one reading, not a sum.
+      aggregator: 'max',
+      async collect() {
+        if (!taskCounts) return;
+        try {
+          for (const [state, n] of Object.entries(await taskCounts())) this.set({ state }, n);
+        } catch {
+          /* the store is down: /readyz says so; the scrape still answers */
+        }
+      },
+    }),
+    tasksSubmitted: new Counter({ name: 'gatehouse_tasks_submitted_total', help: 'Tasks submitted, by type', labelNames: ['type'], registers }),
+    taskRuns: new Histogram({
+      name: 'gatehouse_task_run_duration_seconds',
+      help: 'Task attempt duration by type and outcome (succeeded, failed)',
+      labelNames: ['type', 'outcome'],
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300],
+      registers,
+    }),
+    taskFailures: new Counter({ name: 'gatehouse_task_failures_total', help: 'Failed task attempts, by type', labelNames: ['type'], registers }),
     registry,
     httpRequests: new Counter({ name: 'gatehouse_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers }),
     httpDuration: new Histogram({

@@ -11,6 +11,7 @@ export class RateLimits {
   readonly loginPerIp: Limiter;
   readonly loginPerAccount: Limiter;
   readonly loginPerAccountIp: Limiter;
+  readonly apiKey: Limiter;
 
   constructor(kv: KeyValueStore, config: RateLimitConfig, private readonly metrics?: Metrics) {
     this.captchaPerIp = createLimiter(kv, 'rl:captcha_ip', config.captchaPerIp);
@@ -18,6 +19,7 @@ export class RateLimits {
     this.loginPerIp = createLimiter(kv, 'rl:login_ip', config.loginPerIp);
     this.loginPerAccount = createLimiter(kv, 'rl:login_account', config.loginPerAccount);
     this.loginPerAccountIp = createLimiter(kv, 'rl:login_account_ip', config.loginPerAccountIp);
+    this.apiKey = createLimiter(kv, 'rl:api_key', config.apiKey);
   }
 
   /** Uses a point of `limiter` for `key`, or throws 429 RATE_LIMITED with Retry-After. */

@@ -7,6 +7,7 @@ import { serveClusterMetrics } from '../observability/cluster-metrics.js';
 import { loggerOptions } from '../observability/logger.js';
 
 export const WORKER_INDEX_ENV = 'GATEHOUSE_WORKER_INDEX';
+export const ROLE_ENV = 'GATEHOUSE_ROLE';
 
 /** A worker that dies sooner than this after starting is restarted after a pause, not at once. */
 const CRASH_LOOP_WINDOW_MS = 5_000;
@@ -19,8 +20,11 @@ export function runPrimary(config: Config, onAllListening: () => void): void {
   let shuttingDown = false;
   let announced = false;
 
+  // HTTP workers are 0…workers−1; task workers (which never listen) follow them.
+  const httpWorkers = Math.max(1, config.workers);
   function fork(index: number): void {
-    const worker = cluster.fork({ [WORKER_INDEX_ENV]: String(index) });
+    const role = index < httpWorkers ? 'http' : 'tasks';
+    const worker = cluster.fork({ [WORKER_INDEX_ENV]: String(index), [ROLE_ENV]: role });
     byIndex.set(index, { worker, startedAt: Date.now() });
     worker.on('listening', () => {
       listening.add(index);
@@ -46,7 +50,7 @@ export function runPrimary(config: Config, onAllListening: () => void): void {
   }
 
   serveClusterMetrics();
-  for (let index = 0; index < config.workers; index++) fork(index);
+  for (let index = 0; index < httpWorkers + config.tasks.workers; index++) fork(index);
 
   const shutdown = (signal: string) => {
     if (shuttingDown) return;

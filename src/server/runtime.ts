@@ -7,11 +7,14 @@ import { createRedisStore } from '../kv/redis.js';
 import { createSqliteStore } from '../kv/sqlite.js';
 import type { KeyValueStore } from '../kv/store.js';
 import { loadOrCreateSecret } from '../security/secret.js';
+import { openTaskQueue } from '../tasks/open.js';
+import type { TaskQueue } from '../tasks/types.js';
 
 export interface Runtime {
   database: Database;
   kv: KeyValueStore;
   secret: string;
+  tasks: TaskQueue;
   close(): Promise<void>;
 }
 
@@ -30,11 +33,14 @@ export function openRuntime(config: Config): Runtime {
   const secret = loadOrCreateSecret(config.secretKey, config.dataDir);
   const database = openDatabase(config);
   const kv = config.redisUrl ? createRedisStore({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix }) : createSqliteStore({ file: kvFileFor(config) });
+  const tasks = openTaskQueue(config, database);
   return {
     database,
     kv,
     secret,
+    tasks,
     async close() {
+      await tasks.close().catch(() => undefined);
       await Promise.allSettled([database.close(), kv.close()]);
     },
   };

@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import { clusterMetricsCollector } from '../observability/cluster-metrics.js';
 import { createMetrics } from '../observability/metrics.js';
 import { openRuntime } from './runtime.js';
+import { startTaskWorker } from './task-worker.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -15,18 +16,20 @@ export interface RunningServer {
 /** Pending connections the kernel may queue: a burst of a few thousand clients connecting at once. */
 const LISTEN_BACKLOG = 4096;
 
-export async function startServer(config: Config, options: { workerIndex?: number; clustered?: boolean } = {}): Promise<RunningServer> {
+export async function startServer(config: Config, options: { workerIndex?: number; clustered?: boolean; runTasks?: boolean } = {}): Promise<RunningServer> {
   const runtime = openRuntime(config);
   const metrics = createMetrics();
   const collectMetrics = options.clustered ? clusterMetricsCollector(metrics.registry) : undefined;
   const app = await buildApp({ config, ...runtime, workerIndex: options.workerIndex, metrics, collectMetrics, housekeeping: !options.workerIndex });
   await app.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
+  // Single-process mode: the task consumer runs here too (cluster mode forks task workers instead).
+  const tasks = options.runTasks ? startTaskWorker(config, runtime, { concurrency: config.tasks.concurrency, log: app.log as never, metrics }) : undefined;
   let closing: Promise<void> | undefined;
   return {
     app,
     close() {
       // app.close() stops accepting, lets in-flight requests finish, then the stores close.
-      closing ??= app.close().then(() => runtime.close());
+      closing ??= Promise.all([app.close(), tasks?.stop(config.shutdownTimeoutMs)]).then(() => runtime.close());
       return closing;
     },
   };

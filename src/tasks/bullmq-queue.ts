@@ -92,10 +92,20 @@ export function createBullmqQueue(options: BullmqQueueOptions): TaskQueue {
   queue.on('error', () => undefined);
   const keepFinished = { age: options.keepFinishedSeconds ?? 7 * 24 * 3600 };
 
+  /** A job and its state read consistently: the two reads are separate round trips, and the job may move in between. */
+  async function snapshot(id: string): Promise<{ job: Job<JobData>; state: string } | null> {
+    for (let attempt = 0; ; attempt++) {
+      const before = await queue.getJobState(id);
+      const job = (await Job.fromId<JobData>(queue, id)) as Job<JobData> | undefined;
+      if (!job) return null;
+      const state = await job.getState();
+      if (state === before || attempt >= 5) return { job, state };
+    }
+  }
+
   async function read(id: string): Promise<TaskRecord | null> {
-    const job = (await Job.fromId<JobData>(queue, id)) as Job<JobData> | undefined;
-    if (!job) return null;
-    return toRecord(job, await job.getState());
+    const found = await snapshot(id);
+    return found ? toRecord(found.job, found.state) : null;
   }
 
   function consume(processor: Processor, consumeOptions: ConsumeOptions): TaskConsumer {
@@ -162,9 +172,9 @@ export function createBullmqQueue(options: BullmqQueueOptions): TaskQueue {
         removeOnComplete: keepFinished,
         removeOnFail: keepFinished,
       });
-      const job = (await Job.fromId<JobData>(queue, id)) as Job<JobData> | undefined;
-      if (!job) throw new Error(`task ${id} vanished right after it was added`);
-      return { task: toRecord(job, await job.getState()), created: job.data.nonce === data.nonce };
+      const found = await snapshot(id);
+      if (!found) throw new Error(`task ${id} vanished right after it was added`);
+      return { task: toRecord(found.job, found.state), created: found.job.data.nonce === data.nonce };
     },
     get: read,
     async list(filter: TaskFilter) {
@@ -189,9 +199,9 @@ export function createBullmqQueue(options: BullmqQueueOptions): TaskQueue {
       return counts;
     },
     async retry(id) {
-      const job = (await Job.fromId<JobData>(queue, id)) as Job<JobData> | undefined;
-      if (!job || (await job.getState()) !== 'failed') return null;
-      await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      const found = await snapshot(id);
+      if (!found || found.state !== 'failed') return null;
+      await found.job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
       return read(id);
     },
     consume,

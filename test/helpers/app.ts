@@ -78,3 +78,21 @@ export async function login(t: TestApp, phone: string, password: string) {
   const captcha_id = await newCaptcha(t.app, 'login');
   return t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { phone, password, captcha_id, captcha: TEST_CAPTCHA } });
 }
+
+/** Registers an account, makes it an administrator (as `gatehouse admin create` would) and returns its session cookie. */
+export async function adminSession(t: TestApp): Promise<{ cookie: string; userId: number; phone: string }> {
+  const phone = uniquePhone();
+  const res = await register(t, { phone });
+  if (res.statusCode !== 201) throw new Error(`register: ${res.statusCode} ${res.body}`);
+  const userId = res.json().user.id as number;
+  await t.database.db.updateTable('users').set({ role: 'admin' }).where('id', '=', userId).execute();
+  return { cookie: sessionCookie(res), userId, phone };
+}
+
+/** Creates an API key through the admin API and returns the key itself. */
+export async function createApiKey(t: TestApp, adminCookie: string, scopes: string[], name = 'test key'): Promise<{ key: string; id: number; prefix: string }> {
+  const res = await t.app.inject({ method: 'POST', url: '/api/admin/api-keys', headers: { cookie: adminCookie }, payload: { name, scopes } });
+  if (res.statusCode !== 201) throw new Error(`create api key: ${res.statusCode} ${res.body}`);
+  const body = res.json();
+  return { key: body.key, id: body.api_key.id, prefix: body.api_key.prefix };
+}

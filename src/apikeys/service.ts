@@ -1,0 +1,100 @@
+// API keys for programs: created by an admin and shown once, stored as a SHA-256 of the whole key
+// (256 random bits need no slow hash), recognized by a visible prefix, limited to scopes, revocable.
+// Format: gth_<8-character prefix>_<43-character secret>.
+import type { Database } from '../db/database.js';
+import type { ApiKeyRow } from '../db/schema.js';
+import { AppError } from '../errors.js';
+import { randomString, randomToken, secretsEqual, sha256Hex } from '../security/tokens.js';
+import { createApiKeyRepo } from './repo.js';
+
+export const API_KEY_SCOPES = ['tasks:write', 'tasks:read', 'admin'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+const PREFIX_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789';
+const KEY_FORMAT = /^gth_([a-z2-9]{8})_([A-Za-z0-9_-]{43})$/;
+/** last_used_at is written at most this often per key, not on every request. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+export interface ApiKeyView {
+  id: number;
+  prefix: string;
+  name: string;
+  scopes: ApiKeyScope[];
+  created_by: number | null;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export function toView(row: ApiKeyRow): ApiKeyView {
+  return {
+    id: row.id,
+    prefix: row.prefix,
+    name: row.name,
+    scopes: row.scopes.split(' ').filter(Boolean) as ApiKeyScope[],
+    created_by: row.created_by,
+    created_at: row.created_at,
+    last_used_at: row.last_used_at,
+    revoked_at: row.revoked_at,
+  };
+}
+
+export function parseScopes(input: readonly string[]): ApiKeyScope[] {
+  const scopes = [...new Set(input.map((s) => s.trim()).filter(Boolean))];
+  const unknown = scopes.find((s) => !(API_KEY_SCOPES as readonly string[]).includes(s));
+  if (unknown !== undefined || scopes.length === 0) {
+    throw new AppError('VALIDATION_FAILED', { message: `scopes must be one or more of ${API_KEY_SCOPES.join(', ')}${unknown ? `; "${unknown}" is not one` : ''}` });
+  }
+  return scopes as ApiKeyScope[];
+}
+
+export class ApiKeyService {
+  private readonly repo;
+  private readonly now: () => number;
+
+  constructor(private readonly database: Database, options: { now?: () => number } = {}) {
+    this.repo = createApiKeyRepo(database.db);
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Creates a key; the returned `key` is the only time anyone sees it. */
+  async create(input: { name: string; scopes: readonly string[]; createdBy: number | null }): Promise<{ key: string; apiKey: ApiKeyView }> {
+    const name = input.name.trim();
+    if (name.length < 1 || name.length > 100) throw new AppError('VALIDATION_FAILED', { message: 'name must be 1 to 100 characters' });
+    const scopes = parseScopes(input.scopes);
+    const prefix = randomString(PREFIX_ALPHABET, 8);
+    const key = `gth_${prefix}_${randomToken(32)}`;
+    const row = await this.database.write((trx) =>
+      createApiKeyRepo(trx).insert({ prefix, key_hash: sha256Hex(key), name, scopes: scopes.join(' '), created_by: input.createdBy, created_at: this.now(), last_used_at: null, revoked_at: null }),
+    );
+    return { key, apiKey: toView(row) };
+  }
+
+  async list(): Promise<ApiKeyView[]> {
+    return (await this.repo.list()).map(toView);
+  }
+
+  async revoke(id: number): Promise<ApiKeyView | null> {
+    const row = await this.database.write((trx) => createApiKeyRepo(trx).revoke(id, this.now()));
+    return row ? toView(row) : null;
+  }
+
+  async revokeByPrefix(prefix: string): Promise<ApiKeyView | null> {
+    const row = await this.repo.findByPrefix(prefix);
+    return row ? this.revoke(row.id) : null;
+  }
+
+  /** The live key that `presented` is, or null (unknown, wrong secret, revoked). */
+  async authenticate(presented: string): Promise<ApiKeyView | null> {
+    const match = KEY_FORMAT.exec(presented);
+    if (!match) return null;
+    const row = await this.repo.findByPrefix(match[1]!);
+    if (!row || !secretsEqual(row.key_hash, sha256Hex(presented)) || row.revoked_at !== null) return null;
+    const at = this.now();
+    if (row.last_used_at === null || at - row.last_used_at > TOUCH_INTERVAL_MS) {
+      await this.database.retrying(() => this.repo.touch(row.id, at));
+      row.last_used_at = at;
+    }
+    return toView(row);
+  }
+}

@@ -1,0 +1,101 @@
+// The audit log: security events in an append-only table (nothing updates a row; old rows are
+// deleted after the retention period), readable and filterable by admins.
+import type { Database, Db } from '../db/database.js';
+import type { AuditEventRow } from '../db/schema.js';
+
+export type AuditEventName =
+  | 'login.ok'
+  | 'login.failed'
+  | 'login.locked'
+  | 'login.sms'
+  | 'register'
+  | 'logout'
+  | 'password.reset'
+  | 'sms.sent'
+  | 'apikey.created'
+  | 'apikey.revoked'
+  | 'task.retried'
+  | 'admin.user_unlocked'
+  | 'admin.invitation_created'
+  | 'admin.invitation_revoked'
+  | 'admin.invitation_rotated'
+  | 'admin.created';
+
+export interface AuditEntry {
+  event: AuditEventName;
+  actor?: string | null | undefined;
+  target?: string | null | undefined;
+  ip?: string | null | undefined;
+  detail?: Record<string, unknown> | undefined;
+}
+
+export interface AuditFilter {
+  event?: string | undefined;
+  actor?: string | undefined;
+  target?: string | undefined;
+  since?: number | undefined;
+  until?: number | undefined;
+  /** Rows with an id below this (paging backwards). */
+  beforeId?: number | undefined;
+  limit: number;
+}
+
+export interface AuditEventView {
+  id: number;
+  at: string;
+  event: string;
+  actor: string | null;
+  target: string | null;
+  ip: string | null;
+  detail: unknown;
+}
+
+function toView(row: AuditEventRow): AuditEventView {
+  return { id: row.id, at: new Date(row.at).toISOString(), event: row.event, actor: row.actor, target: row.target, ip: row.ip, detail: row.detail === null ? null : JSON.parse(row.detail) };
+}
+
+export class AuditLog {
+  private readonly now: () => number;
+
+  constructor(private readonly database: Database, options: { now?: () => number } = {}) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The insert for `entry`, to run inside a caller's transaction (so that the event and its cause commit together). */
+  insertWith(trx: Db, entry: AuditEntry) {
+    return trx
+      .insertInto('audit_events')
+      .values({
+        at: this.now(),
+        event: entry.event,
+        actor: entry.actor ?? null,
+        target: entry.target ?? null,
+        ip: entry.ip ?? null,
+        detail: entry.detail === undefined ? null : JSON.stringify(entry.detail),
+      })
+      .execute();
+  }
+
+  /** Records an event on its own, sharing a group commit with other writes of the moment. */
+  async record(entry: AuditEntry): Promise<void> {
+    await this.database.batched((trx) => this.insertWith(trx, entry));
+  }
+
+  async list(filter: AuditFilter): Promise<AuditEventView[]> {
+    let query = this.database.db.selectFrom('audit_events').selectAll().orderBy('id', 'desc').limit(filter.limit);
+    if (filter.event) query = filter.event.endsWith('.*') ? query.where('event', 'like', `${filter.event.slice(0, -1)}%`) : query.where('event', '=', filter.event);
+    if (filter.actor) query = query.where('actor', '=', filter.actor);
+    if (filter.target) query = query.where('target', '=', filter.target);
+    if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
+    if (filter.until !== undefined) query = query.where('at', '<', filter.until);
+    if (filter.beforeId !== undefined) query = query.where('id', '<', filter.beforeId);
+    return (await query.execute()).map(toView);
+  }
+
+  /** Deletes events older than the retention period; returns how many. */
+  async sweep(retentionDays: number): Promise<number> {
+    const cutoff = this.now() - retentionDays * 86_400_000;
+    const result = await this.database.write((trx) => trx.deleteFrom('audit_events').where('at', '<', cutoff).executeTakeFirst());
+    return Number(result.numDeletedRows);
+  }
+}

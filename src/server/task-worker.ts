@@ -1,0 +1,117 @@
+// A task-worker process: takes tasks from the queue and runs their handlers, `concurrency` at a time.
+// It serves no HTTP; `gatehouse serve` forks one (TASK_WORKERS) and `gatehouse worker` runs one on
+// its own (any number of them, on any machine that reaches the stores).
+import { createServer, type Server } from 'node:http';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Metrics } from '../observability/metrics.js';
+import { createTaskRegistry } from '../tasks/handlers/index.js';
+import { backoffFor } from '../tasks/open.js';
+import type { TaskRegistry } from '../tasks/registry.js';
+import type { Processor, TaskConsumer, TaskQueue } from '../tasks/types.js';
+import { pino } from 'pino';
+import { clusterMetricsCollector } from '../observability/cluster-metrics.js';
+import { loggerOptions } from '../observability/logger.js';
+import { createMetrics } from '../observability/metrics.js';
+import { openRuntime, type Runtime } from './runtime.js';
+
+export interface TaskWorkerOptions {
+  concurrency: number;
+  log: Logger;
+  metrics: Metrics;
+  registry?: TaskRegistry;
+}
+
+/** Wraps the registry's processor with a log line and metrics per attempt. */
+function observed(processor: Processor, log: Logger, metrics: Metrics): Processor {
+  return async (task, context) => {
+    const started = performance.now();
+    const fields = { task: task.id, type: task.type, attempt: context.attempt };
+    try {
+      const result = await processor(task, context);
+      metrics.taskRuns.observe({ type: task.type, outcome: 'succeeded' }, (performance.now() - started) / 1000);
+      log.info(fields, 'task succeeded');
+      return result;
+    } catch (error) {
+      metrics.taskRuns.observe({ type: task.type, outcome: 'failed' }, (performance.now() - started) / 1000);
+      metrics.taskFailures.inc({ type: task.type });
+      log.warn({ ...fields, err: error }, 'task attempt failed');
+      throw error;
+    }
+  };
+}
+
+export interface RunningTaskWorker {
+  queue: TaskQueue;
+  stop(timeoutMs: number): Promise<void>;
+}
+
+export function startTaskWorker(config: Config, runtime: Runtime, options: TaskWorkerOptions): RunningTaskWorker {
+  const registry = options.registry ?? createTaskRegistry();
+  const queue = runtime.tasks;
+  options.metrics.watchTaskQueue(() => queue.counts());
+  const consumer: TaskConsumer = queue.consume(observed(registry.processor(), options.log, options.metrics), {
+    concurrency: options.concurrency,
+    backoffMs: backoffFor(config),
+  });
+  options.log.info({ backend: queue.backend, concurrency: options.concurrency, types: registry.types() }, 'task worker started');
+  return {
+    queue,
+    async stop(timeoutMs) {
+      await consumer.stop(timeoutMs);
+    },
+  };
+}
+
+/** A /metrics endpoint for a standalone worker (gatehouse worker --metrics-port). */
+export function serveWorkerMetrics(metrics: Metrics, port: number, host: string): Server {
+  const server = createServer((request, response) => {
+    if (request.url !== '/metrics') {
+      response.writeHead(404).end();
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      () => response.writeHead(500).end(),
+    );
+  });
+  server.listen(port, host);
+  return server;
+}
+
+/**
+ * A process that only runs tasks: `gatehouse worker`, or a task worker forked by `gatehouse serve`.
+ * Stops on SIGTERM/SIGINT (or the primary's shutdown message): takes nothing new, lets running tasks
+ * finish within the shutdown timeout, hands back the rest, exits 0.
+ */
+export function runTaskWorkerProcess(config: Config, options: { concurrency: number; clustered: boolean; metricsPort?: number | undefined }): void {
+  const log = pino(loggerOptions(config.logLevel, { role: 'tasks', ...(config.workerIndex === undefined ? {} : { worker: config.workerIndex }) }));
+  const runtime = openRuntime(config);
+  const metrics = createMetrics();
+  if (options.clustered) clusterMetricsCollector(metrics.registry);
+  const metricsServer = options.metricsPort === undefined ? undefined : serveWorkerMetrics(metrics, options.metricsPort, config.host);
+  const worker = startTaskWorker(config, runtime, { concurrency: options.concurrency, log, metrics });
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    log.info('task worker stopping');
+    setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 2_000).unref();
+    worker
+      .stop(config.shutdownTimeoutMs)
+      .then(() => runtime.close())
+      .then(() => {
+        metricsServer?.close();
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        log.error({ err: error }, 'task worker shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('message', (message: unknown) => {
+    if ((message as { type?: string } | null)?.type === 'shutdown') stop();
+  });
+}
