@@ -41,6 +41,9 @@ import { openTaskQueue } from './tasks/open.js';
 import { taskRoutes } from './tasks/routes.js';
 import { TaskService } from './tasks/service.js';
 import type { TaskQueue } from './tasks/types.js';
+import { SmsCodes } from './sms/codes.js';
+import { smsRoutes } from './sms/routes.js';
+import { SmsService } from './sms/service.js';
 
 export interface AppDeps {
   config: Config;
@@ -77,13 +80,17 @@ export interface Services {
   audit: AuditLog;
   apiKeys: ApiKeyService;
   tasks: TaskService;
+  smsCodes: SmsCodes;
+  sms: SmsService;
 }
 
-export function createServices(deps: Pick<AppDeps, 'config' | 'database' | 'kv' | 'secret' | 'metrics'> & { hasher: PasswordHasher; tasks: TaskQueue }): Services {
+const SILENT_LOG = { info: () => undefined };
+
+export function createServices(deps: Pick<AppDeps, 'config' | 'database' | 'kv' | 'secret' | 'metrics'> & { hasher: PasswordHasher; tasks: TaskQueue; log?: Pick<FastifyBaseLogger, 'info'> }): Services {
   const { config, database, secret, metrics } = deps;
   const audit = new AuditLog(database);
   const apiKeys = new ApiKeyService(database);
-  const tasks = new TaskService(deps.tasks, createTaskRegistry(), { metrics, audit });
+  const tasks = new TaskService(deps.tasks, createTaskRegistry({ config, database, secret, log: deps.log ?? SILENT_LOG }), { metrics, audit });
   const kv = metrics ? instrumentStore(deps.kv, metrics) : deps.kv;
   const rateLimits = new RateLimits(kv, config.rateLimits, metrics);
   const lockout = new Lockout(kv, config.lockout, metrics);
@@ -99,8 +106,10 @@ export function createServices(deps: Pick<AppDeps, 'config' | 'database' | 'kv' 
   });
   const orgs = new OrgService(database, { metrics });
   const sessions = new SessionService(database, { ttlSeconds: config.session.ttlSeconds, maxAgeSeconds: config.session.maxAgeSeconds });
-  const accounts = new AccountService({ database, captcha, orgs, sessions, rateLimits, lockout, hashing, hasher: deps.hasher, metrics, audit, defaultRegion: config.defaultRegion });
-  return { captcha, orgs, accounts, sessions, rateLimits, lockout, hashing, audit, apiKeys, tasks };
+  const smsCodes = new SmsCodes(kv, secret, { ttlSeconds: config.sms.codeTtlSeconds, maxTries: config.sms.maxTries });
+  const accounts = new AccountService({ database, captcha, orgs, sessions, rateLimits, lockout, hashing, hasher: deps.hasher, metrics, audit, smsCodes, defaultRegion: config.defaultRegion });
+  const sms = new SmsService({ kv, secret, config: config.sms, codes: smsCodes, captcha, accounts, tasks, rateLimits, audit });
+  return { captcha, orgs, accounts, sessions, rateLimits, lockout, hashing, audit, apiKeys, tasks, smsCodes, sms };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -191,7 +200,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   const queue = taskQueue;
   metrics.watchTaskQueue(() => queue.counts());
-  const services = createServices({ ...deps, metrics, hasher, tasks: queue });
+  const services = createServices({ ...deps, metrics, hasher, tasks: queue, log: app.log });
   const requireSession = createSessionGuard({ sessions: services.sessions, accounts: services.accounts, cookieName: config.session.cookieName });
   const guards = createApiKeyGuards({ apiKeys: services.apiKeys, rateLimits: services.rateLimits, requireSession });
 
@@ -222,5 +231,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(taskRoutes, { tasks: services.tasks, guards });
   await app.register(apiKeyRoutes, { apiKeys: services.apiKeys, audit: services.audit, guards });
   await app.register(auditRoutes, { audit: services.audit, guards });
+  await app.register(smsRoutes, { sms: services.sms, database: deps.database, guards, normalizePhone: (phone) => services.accounts.parsePhone(phone).e164 });
   return app;
 }

@@ -3,6 +3,7 @@
 import cluster from 'node:cluster';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { publicUser } from './accounts/routes.js';
+import { maskPhone } from './accounts/phone.js';
 import { createServices, type Services } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import path from 'node:path';
@@ -235,6 +236,22 @@ const COMMANDS: Record<string, Command> = {
       });
     },
   },
+  'org set': {
+    summary: "Change an organization's settings",
+    usage: 'gatehouse org set --id ID --require-sms yes|no [--json]\n\n  --require-sms  whether registering into it also needs an SMS code (purpose register)',
+    options: { id: { type: 'string' }, 'require-sms': { type: 'string' }, json },
+    async run(values) {
+      const id = positiveInt(values.id, '--id');
+      if (id === undefined) throw new UsageError('--id is required');
+      const flag = values['require-sms'];
+      if (flag !== 'yes' && flag !== 'no') throw new UsageError('--require-sms takes yes or no');
+      await withServices(async ({ orgs, audit }) => {
+        if (!(await orgs.setRegisterRequiresSms(id, flag === 'yes'))) throw new UsageError(`no organization ${id}`);
+        await audit.record({ event: 'admin.organization_changed', actor: 'cli', target: `organization:${id}`, detail: { register_requires_sms: flag === 'yes' } });
+        print({ organization_id: id, register_requires_sms: flag === 'yes' }, values.json === true, () => `organization ${id}: registration ${flag === 'yes' ? 'needs' : 'does not need'} an SMS code`);
+      });
+    },
+  },
   'invite create': {
     summary: 'Issue another invitation code for an organization',
     usage: 'gatehouse invite create --org ID [--max-uses N] [--expires-in-days D] [--json]',
@@ -244,9 +261,10 @@ const COMMANDS: Record<string, Command> = {
       if (orgId === undefined) throw new UsageError('--org is required');
       const maxUses = positiveInt(values['max-uses'], '--max-uses');
       const days = positiveInt(values['expires-in-days'], '--expires-in-days');
-      await withServices(async ({ orgs }) => {
+      await withServices(async ({ orgs, audit }) => {
         const code = await orgs.createInvitationCode(orgId, { maxUses: maxUses ?? null, expiresAt: days ? Date.now() + days * 86_400_000 : null });
         const out = invitationJson(code);
+        await audit.record({ event: 'admin.invitation_created', actor: 'cli', target: `organization:${orgId}`, detail: { max_uses: out.max_uses, expires_at: out.expires_at } });
         print(out, values.json === true, () => `invitation code ${out.invitation_code} for organization ${orgId}`);
       });
     },
@@ -257,8 +275,9 @@ const COMMANDS: Record<string, Command> = {
     options: { code: { type: 'string' }, json },
     async run(values) {
       if (typeof values.code !== 'string') throw new UsageError('--code is required');
-      await withServices(async ({ orgs }) => {
+      await withServices(async ({ orgs, audit }) => {
         const out = invitationJson(await orgs.revokeInvitation(values.code as string));
+        await audit.record({ event: 'admin.invitation_revoked', actor: 'cli', target: `organization:${out.organization_id}` });
         print(out, values.json === true, () => `invitation code ${out.invitation_code} revoked`);
       });
     },
@@ -269,8 +288,9 @@ const COMMANDS: Record<string, Command> = {
     options: { code: { type: 'string' }, json },
     async run(values) {
       if (typeof values.code !== 'string') throw new UsageError('--code is required');
-      await withServices(async ({ orgs }) => {
+      await withServices(async ({ orgs, audit }) => {
         const out = invitationJson(await orgs.rotateInvitation(values.code as string));
+        await audit.record({ event: 'admin.invitation_rotated', actor: 'cli', target: `organization:${out.organization_id}` });
         print(out, values.json === true, () => `invitation code ${values.code} revoked; new code ${out.invitation_code}`);
       });
     },
@@ -281,8 +301,10 @@ const COMMANDS: Record<string, Command> = {
     options: { phone: { type: 'string' }, json },
     async run(values) {
       if (typeof values.phone !== 'string') throw new UsageError('--phone is required');
-      await withServices(async ({ accounts }) => {
-        await accounts.unlock(values.phone as string);
+      await withServices(async ({ accounts, audit }) => {
+        const phone = accounts.parsePhone(values.phone as string);
+        await accounts.unlock(phone.e164);
+        await audit.record({ event: 'admin.user_unlocked', actor: 'cli', target: `phone:${maskPhone(phone.e164)}` });
         print({ unlocked: true }, values.json === true, () => 'unlocked');
       });
     },

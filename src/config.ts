@@ -47,8 +47,36 @@ export interface Config {
   readonly bodyLimitBytes: number;
   readonly shutdownTimeoutMs: number;
   readonly tasks: TaskConfig;
+  readonly sms: SmsConfig;
   /** Audit events older than this are deleted. */
   readonly auditRetentionDays: number;
+}
+
+export type SmsProviderName = 'console' | 'webhook' | 'tencent';
+
+export interface SmsConfig {
+  readonly provider: SmsProviderName;
+  readonly codeTtlSeconds: number;
+  /** Wrong codes a code survives; the next wrong one destroys it. */
+  readonly maxTries: number;
+  /** Per phone number and purpose. */
+  readonly resendSeconds: number;
+  /** Codes per phone number per day, all purposes. */
+  readonly dailyCap: number;
+  readonly perIp: RateLimit;
+  /** A provider call slower than this is a failed attempt (retried). */
+  readonly timeoutMs: number;
+  readonly webhook: { readonly url: string | undefined; readonly secret: string | undefined };
+  readonly tencent: {
+    readonly secretId: string | undefined;
+    readonly secretKey: string | undefined;
+    readonly sdkAppId: string | undefined;
+    readonly signName: string | undefined;
+    readonly templateId: string | undefined;
+    readonly region: string;
+    /** https://sms.tencentcloudapi.com; another URL only for a test double or a proxy. */
+    readonly endpoint: string;
+  };
 }
 
 export interface TaskConfig {
@@ -221,6 +249,7 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
       backoffMaxMs: int(merged, 'TASK_BACKOFF_MAX_MS', 300_000, 1, 86_400_000),
     },
     auditRetentionDays: int(merged, 'AUDIT_RETENTION_DAYS', 180, 1, 36_500),
+    sms: smsConfig(merged),
   };
   const cores = availableParallelism();
   // argon2id is memory-hard: more hashing threads than cores only thrash the caches.
@@ -229,6 +258,40 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
     throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${config.logLevel}"`);
   }
   return deepFreeze(config);
+}
+
+function smsConfig(env: Env): SmsConfig {
+  const provider = (env.SMS_PROVIDER?.trim() || 'console') as SmsProviderName;
+  if (!['console', 'webhook', 'tencent'].includes(provider)) throw new ConfigError(`SMS_PROVIDER must be console, webhook or tencent; got "${provider}"`);
+  const text = (name: string) => env[name]?.trim() || undefined;
+  const sms: SmsConfig = {
+    provider,
+    codeTtlSeconds: int(env, 'SMS_CODE_TTL_SECONDS', 300, 30, 3600),
+    maxTries: int(env, 'SMS_CODE_MAX_TRIES', 5, 1, 20),
+    resendSeconds: int(env, 'SMS_RESEND_SECONDS', 60, 1, 3600),
+    dailyCap: int(env, 'SMS_DAILY_CAP', 10, 1, 1000),
+    perIp: rateLimit(env, 'RATE_LIMIT_SMS_PER_IP', { points: 1000, seconds: 3600 }),
+    timeoutMs: int(env, 'SMS_TIMEOUT_MS', 5_000, 100, 120_000),
+    webhook: { url: text('SMS_WEBHOOK_URL'), secret: text('SMS_WEBHOOK_SECRET') },
+    tencent: {
+      secretId: text('TENCENT_SMS_SECRET_ID'),
+      secretKey: text('TENCENT_SMS_SECRET_KEY'),
+      sdkAppId: text('TENCENT_SMS_SDK_APP_ID'),
+      signName: text('TENCENT_SMS_SIGN_NAME'),
+      templateId: text('TENCENT_SMS_TEMPLATE_ID'),
+      region: text('TENCENT_SMS_REGION') ?? 'ap-guangzhou',
+      endpoint: text('TENCENT_SMS_ENDPOINT') ?? 'https://sms.tencentcloudapi.com',
+    },
+  };
+  if (provider === 'webhook') {
+    if (!sms.webhook.url || !/^https?:\/\//.test(sms.webhook.url)) throw new ConfigError('SMS_PROVIDER=webhook needs SMS_WEBHOOK_URL (http:// or https://)');
+    if (!sms.webhook.secret || sms.webhook.secret.length < 16) throw new ConfigError('SMS_PROVIDER=webhook needs SMS_WEBHOOK_SECRET (at least 16 characters) to sign its requests');
+  }
+  if (provider === 'tencent') {
+    const missing = (['TENCENT_SMS_SECRET_ID', 'TENCENT_SMS_SECRET_KEY', 'TENCENT_SMS_SDK_APP_ID', 'TENCENT_SMS_SIGN_NAME', 'TENCENT_SMS_TEMPLATE_ID'] as const).filter((n) => !text(n));
+    if (missing.length) throw new ConfigError(`SMS_PROVIDER=tencent needs ${missing.join(', ')}`);
+  }
+  return sms;
 }
 
 function deepFreeze<T extends object>(value: T): T {

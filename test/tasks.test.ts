@@ -19,7 +19,8 @@ describe('task API, API keys and audit log', () => {
     admin = await adminSession(t);
     // A worker on the same database, as `gatehouse worker` would run.
     const queue = createSqlQueue(t.database, { leaseMs: 5_000, pollMs: 20 });
-    consumer = queue.consume(createTaskRegistry().processor(), { concurrency: 2, backoffMs: () => 10 });
+    const registry = createTaskRegistry({ config: t.config, database: t.database, secret: 'x'.repeat(40), log: { info: () => undefined } });
+    consumer = queue.consume(registry.processor(), { concurrency: 2, backoffMs: () => 10 });
   });
   after(async () => {
     await consumer.stop(1_000);

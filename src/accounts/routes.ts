@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { UserRow } from '../db/schema.js';
 import type { SessionGuard } from '../http/auth.js';
-import { CaptchaAnswerField, CaptchaIdField, PasswordField, PhoneField, responses, UserEnvelope } from '../http/schemas.js';
+import { CaptchaAnswerField, CaptchaIdField, PasswordField, PhoneField, responses, SmsCodeField, UserEnvelope } from '../http/schemas.js';
 import type { SessionService } from '../sessions/service.js';
 import type { AccountService } from './service.js';
 
@@ -51,6 +51,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
             invitation_code: Type.String({ minLength: 1, maxLength: 64 }),
             captcha_id: CaptchaIdField,
             captcha: CaptchaAnswerField,
+            sms_code: Type.Optional(SmsCodeField),
           },
           { additionalProperties: false },
         ),
@@ -60,7 +61,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
     async (request, reply) => {
       const body = request.body;
       const { user, token } = await accounts.register(
-        { phone: body.phone, password: body.password, name: body.name, invitationCode: body.invitation_code, captchaId: body.captcha_id, captcha: body.captcha },
+        { phone: body.phone, password: body.password, name: body.name, invitationCode: body.invitation_code, captchaId: body.captcha_id, captcha: body.captcha, smsCode: body.sms_code },
         client(request),
       );
       setSessionCookie(reply, token);
@@ -86,6 +87,57 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
       const { user, token } = await accounts.login({ phone: body.phone, password: body.password, captchaId: body.captcha_id, captcha: body.captcha }, client(request));
       setSessionCookie(reply, token);
       return { user: publicUser(user) };
+    },
+  );
+
+  app.post(
+    '/api/auth/login/sms',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Log in with an SMS code (purpose login, from POST /api/auth/sms/send)',
+        body: Type.Object({ phone: PhoneField, code: SmsCodeField }, { additionalProperties: false }),
+        response: responses({ 200: UserEnvelope }),
+      },
+    },
+    async (request, reply) => {
+      const { user, token } = await accounts.loginWithSms({ phone: request.body.phone, code: request.body.code }, client(request));
+      setSessionCookie(reply, token);
+      return { user: publicUser(user) };
+    },
+  );
+
+  app.post(
+    '/api/auth/password/reset',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Set a new password with an SMS code (purpose reset_password); every session of the account ends',
+        body: Type.Object({ phone: PhoneField, code: SmsCodeField, new_password: PasswordField }, { additionalProperties: false }),
+        response: responses({ 204: Type.Null() }),
+      },
+    },
+    async (request, reply) => {
+      await accounts.resetPassword({ phone: request.body.phone, code: request.body.code, newPassword: request.body.new_password }, client(request));
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/api/auth/password',
+    {
+      preHandler: requireSession,
+      schema: {
+        tags: ['auth'],
+        summary: "Change (or, for an imported account, set) the signed-in user's password; other sessions end",
+        body: Type.Object({ current_password: Type.Optional(PasswordField), new_password: PasswordField }, { additionalProperties: false }),
+        response: responses({ 204: Type.Null() }),
+      },
+    },
+    async (request, reply) => {
+      const { user, session } = request.auth!;
+      await accounts.changePassword(user, { currentPassword: request.body.current_password, newPassword: request.body.new_password }, session.id, client(request));
+      return reply.code(204).send(null);
     },
   );
 

@@ -15,6 +15,7 @@ import type { SessionService } from '../sessions/service.js';
 import { createAccountRepo, type AccountRepo } from './repo.js';
 import { maskPhone, normalizePhone, type NormalizedPhone } from './phone.js';
 import type { AuditLog } from '../audit/service.js';
+import type { SmsCodes, SmsPurpose } from '../sms/codes.js';
 
 const PASSWORD_PROBLEM_MESSAGES = {
   too_short: 'The password must be at least 8 characters long.',
@@ -36,6 +37,8 @@ export interface RegisterInput {
   invitationCode: string;
   captchaId: string;
   captcha: string;
+  /** Needed when the organization requires an SMS code to register. */
+  smsCode?: string | undefined;
 }
 
 export interface LoginInput {
@@ -43,6 +46,17 @@ export interface LoginInput {
   password: string;
   captchaId: string;
   captcha: string;
+}
+
+export interface SmsLoginInput {
+  phone: string;
+  code: string;
+}
+
+export interface PasswordResetInput {
+  phone: string;
+  code: string;
+  newPassword: string;
 }
 
 export interface SignedIn {
@@ -61,6 +75,8 @@ export interface AccountDeps {
   hasher: PasswordHasher;
   /** Security events (logins, registrations); none recorded when absent. */
   audit?: AuditLog;
+  /** SMS verification codes (SMS login, password reset, registration where an organization asks for it). */
+  smsCodes?: SmsCodes;
   metrics?: Metrics;
   defaultRegion: CountryCode;
   now?: () => number;
@@ -122,9 +138,7 @@ export class AccountService {
     const phone = this.parsePhone(input.phone);
     const name = normalizeName(input.name);
     if (!name) throw new AppError('INVALID_NAME', { message: 'The name must be 1-64 printable characters.' });
-    if (!input.password.isWellFormed()) throw new AppError('WEAK_PASSWORD', { message: 'The password contains invalid characters.' });
-    const problem = checkPasswordPolicy(input.password, { phoneDigits: phone.national });
-    if (problem) throw new AppError('WEAK_PASSWORD', { message: PASSWORD_PROBLEM_MESSAGES[problem], details: { reason: problem } });
+    this.checkNewPassword(input.password, phone);
     return { phone, name };
   }
 
@@ -137,6 +151,10 @@ export class AccountService {
       // The captcha gates everything that touches accounts (taken phones must not be enumerable).
       await this.deps.captcha.verify(input.captchaId, input.captcha, 'register');
       const invitation = await this.deps.orgs.resolveInvitation(input.invitationCode);
+      if (invitation.requiresSms) {
+        if (!input.smsCode) throw new AppError('SMS_CODE_REQUIRED');
+        if (!(await this.smsCodes().consume(phone.e164, 'register', input.smsCode))) throw new AppError('INVALID_SMS_CODE');
+      }
       if (await this.repo.phoneExists(phone.e164)) throw new AppError('PHONE_TAKEN');
 
       // Hash before the transaction: the write lock is never held while hashing.
@@ -222,6 +240,87 @@ export class AccountService {
       await this.deps.lockout.reset(account);
       const { token } = await this.deps.sessions.create(user.id, { ip: client.ip, userAgent: client.userAgent });
       return { user, token };
+    });
+  }
+
+  private smsCodes(): SmsCodes {
+    if (!this.deps.smsCodes) throw new Error('SMS codes are not configured for this AccountService');
+    return this.deps.smsCodes;
+  }
+
+  /** Whether an SMS code for `purpose` would be usable by this phone: an active account (login, reset), or none yet (register). */
+  async canReceiveCode(e164: string, purpose: SmsPurpose): Promise<boolean> {
+    const user = await this.repo.findByPhone(e164);
+    return purpose === 'register' ? user === undefined : user !== undefined && user.status === 'active';
+  }
+
+  /**
+   * Signs in with an SMS code. A wrong code and a phone without an account fail the same way. Each
+   * code survives a few wrong tries only, and the login rate limits apply as for passwords.
+   */
+  async loginWithSms(input: SmsLoginInput, client: ClientContext): Promise<SignedIn> {
+    const phone = this.parsePhone(input.phone);
+    const limits = this.deps.rateLimits;
+    await limits.enforce(limits.loginPerIp, client.ip);
+    await limits.enforce(limits.loginPerAccount, phone.e164);
+    const ok = await this.smsCodes().consume(phone.e164, 'login', input.code);
+    const user = ok ? await this.repo.findByPhone(phone.e164) : undefined;
+    if (!user) {
+      await this.deps.audit?.record({ event: 'login.failed', target: `phone:${maskPhone(phone.e164)}`, ip: client.ip, detail: { method: 'sms' } });
+      throw new AppError('INVALID_SMS_CODE');
+    }
+    if (user.status !== 'active') throw new AppError('ACCOUNT_DISABLED');
+    await this.deps.lockout.reset(phone.e164);
+    const { token } = await this.deps.sessions.create(user.id, { ip: client.ip, userAgent: client.userAgent });
+    await this.deps.audit?.record({ event: 'login.ok', actor: `user:${user.id}`, target: `user:${user.id}`, ip: client.ip, detail: { method: 'sms' } });
+    return { user, token };
+  }
+
+  /** Sets a new password with an SMS code (purpose reset_password) and signs the account out everywhere. */
+  async resetPassword(input: PasswordResetInput, client: ClientContext): Promise<void> {
+    const phone = this.parsePhone(input.phone);
+    // The new password's problems first, so that a weak one does not use up the code.
+    this.checkNewPassword(input.newPassword, phone);
+    await this.deps.rateLimits.enforce(this.deps.rateLimits.loginPerIp, client.ip);
+    const ok = await this.smsCodes().consume(phone.e164, 'reset_password', input.code);
+    const user = ok ? await this.repo.findByPhone(phone.e164) : undefined;
+    if (!user) throw new AppError('INVALID_SMS_CODE');
+    await this.replacePassword(user, input.newPassword, null);
+    await this.deps.lockout.reset(phone.e164);
+    await this.deps.audit?.record({ event: 'password.reset', actor: `user:${user.id}`, target: `user:${user.id}`, ip: client.ip, detail: { method: 'sms' } });
+  }
+
+  /**
+   * A signed-in user's new password. The current one is required when there is one (an account
+   * imported from a roster has none until its owner sets it). Other sessions are signed out.
+   */
+  async changePassword(user: UserRow, input: { currentPassword?: string | undefined; newPassword: string }, keepSessionId: number, client: ClientContext): Promise<void> {
+    const phone = this.parsePhone(user.phone);
+    this.checkNewPassword(input.newPassword, phone);
+    if (user.password_hash !== null) {
+      const current = input.currentPassword ?? '';
+      const ok = await this.deps.hashing.admit(() => this.timed('verify', () => this.deps.hasher.verify(user.password_hash!, current)));
+      if (!ok) throw new AppError('INVALID_CREDENTIALS', { message: 'The current password is wrong.' });
+    }
+    await this.replacePassword(user, input.newPassword, keepSessionId);
+    await this.deps.audit?.record({ event: 'password.changed', actor: `user:${user.id}`, target: `user:${user.id}`, ip: client.ip });
+  }
+
+  private checkNewPassword(password: string, phone: NormalizedPhone): void {
+    if (!password.isWellFormed()) throw new AppError('WEAK_PASSWORD', { message: 'The password contains invalid characters.' });
+    const problem = checkPasswordPolicy(password, { phoneDigits: phone.national });
+    if (problem) throw new AppError('WEAK_PASSWORD', { message: PASSWORD_PROBLEM_MESSAGES[problem], details: { reason: problem } });
+  }
+
+  /** Hashes and stores a new password and deletes the account's sessions (but `keepSessionId`), in one transaction. */
+  private async replacePassword(user: UserRow, password: string, keepSessionId: number | null): Promise<void> {
+    const passwordHash = await this.deps.hashing.admit(() => this.timed('hash', () => this.deps.hasher.hash(password)));
+    const now = this.now();
+    await this.deps.database.write(async (trx) => {
+      await trx.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', user.id).execute();
+      let sessions = trx.deleteFrom('sessions').where('user_id', '=', user.id);
+      if (keepSessionId !== null) sessions = sessions.where('id', '!=', keepSessionId);
+      await sessions.execute();
     });
   }
 

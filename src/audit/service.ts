@@ -11,6 +11,7 @@ export type AuditEventName =
   | 'register'
   | 'logout'
   | 'password.reset'
+  | 'password.changed'
   | 'sms.sent'
   | 'apikey.created'
   | 'apikey.revoked'
@@ -19,7 +20,8 @@ export type AuditEventName =
   | 'admin.invitation_created'
   | 'admin.invitation_revoked'
   | 'admin.invitation_rotated'
-  | 'admin.created';
+  | 'admin.created'
+  | 'admin.organization_changed';
 
 export interface AuditEntry {
   event: AuditEventName;

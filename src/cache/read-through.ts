@@ -57,6 +57,13 @@ export class ReadThroughCache<V> {
     this.inflight.delete(key);
   }
 
+  /** Forgets every entry (a change that concerns many keys, such as an organization's settings). */
+  clear(): void {
+    this.generation++;
+    this.entries.clear();
+    this.inflight.clear();
+  }
+
   private store(key: string, value: V): void {
     if (this.entries.size >= this.options.maxEntries) {
       // Maps iterate in insertion order: drop the oldest entry.

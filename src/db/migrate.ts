@@ -1,11 +1,13 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { initial } from './migrations/001_initial.js';
 import { tasksKeysAudit } from './migrations/002_tasks_keys_audit.js';
+import { smsImports } from './migrations/003_sms_imports.js';
 
 // Migrations live in code (not read from a folder) so that the compiled build and tsx run the same list.
 const MIGRATIONS: Record<string, Migration> = {
   '001_initial': initial,
   '002_tasks_keys_audit': tasksKeysAudit,
+  '003_sms_imports': smsImports,
 };
 
 class InCodeMigrationProvider implements MigrationProvider {

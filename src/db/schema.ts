@@ -5,6 +5,8 @@ export interface OrganizationsTable {
   id: Generated<number>;
   name: string;
   created_at: number;
+  /** 1: registration also needs an SMS code sent to the phone (purpose register). */
+  register_requires_sms: Generated<number>;
 }
 
 export interface InvitationCodesTable {
@@ -103,6 +105,31 @@ export interface AuditEventsTable {
   detail: string | null;
 }
 
+export interface SmsOutboxTable {
+  id: Generated<number>;
+  at: number;
+  phone: string;
+  purpose: string;
+  message: string;
+  task_id: string | null;
+}
+
+export interface RosterImportsTable {
+  id: Generated<number>;
+  organization_id: number;
+  file_name: string;
+  /** How the uploaded bytes were decoded: utf-8 or gb18030. */
+  encoding: string;
+  /** The decoded CSV text. */
+  content: string;
+  content_sha256: string;
+  created_by: string | null;
+  created_at: number;
+  task_id: string | null;
+  /** JSON, when finished: per-row results. */
+  report: string | null;
+}
+
 export interface DatabaseSchema {
   organizations: OrganizationsTable;
   invitation_codes: InvitationCodesTable;
@@ -111,6 +138,8 @@ export interface DatabaseSchema {
   tasks: TasksTable;
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
+  sms_outbox: SmsOutboxTable;
+  roster_imports: RosterImportsTable;
 }
 
 export type OrganizationRow = Selectable<OrganizationsTable>;
@@ -122,3 +151,4 @@ export type SessionRow = Selectable<SessionsTable>;
 export type TaskRow = Selectable<TasksTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
+export type RosterImportRow = Selectable<RosterImportsTable>;

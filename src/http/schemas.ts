@@ -22,6 +22,7 @@ export function responses<T extends Record<number, TSchema>>(success: T) {
 export const PhoneField = Type.String({ minLength: 1, maxLength: 32, description: 'Mobile number; without a country code DEFAULT_REGION applies.' });
 export const CaptchaIdField = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
 export const CaptchaAnswerField = Type.String({ minLength: 1, maxLength: 16 });
+export const SmsCodeField = Type.String({ minLength: 1, maxLength: 16, description: 'The 6-digit code from the SMS.' });
 export const PasswordField = Type.String({ minLength: 1, maxLength: 1024 });
 
 export const UserBody = Type.Object({

@@ -3,6 +3,7 @@ import type { InvitationCodeRow, OrganizationRow } from '../db/schema.js';
 
 export interface InvitationWithOrg extends InvitationCodeRow {
   organization_name: string;
+  register_requires_sms: number;
 }
 
 export function createOrgRepo(db: Db) {
@@ -32,7 +33,7 @@ export function createOrgRepo(db: Db) {
         .selectFrom('invitation_codes as c')
         .innerJoin('organizations as o', 'o.id', 'c.organization_id')
         .selectAll('c')
-        .select('o.name as organization_name')
+        .select(['o.name as organization_name', 'o.register_requires_sms'])
         .where('c.code', '=', code)
         .executeTakeFirst();
     },
@@ -59,3 +60,9 @@ export function createOrgRepo(db: Db) {
 }
 
 export type OrgRepo = ReturnType<typeof createOrgRepo>;
+
+/** Organization settings that an admin can change. */
+export async function setRegisterRequiresSms(db: Db, organizationId: number, required: boolean): Promise<boolean> {
+  const result = await db.updateTable('organizations').set({ register_requires_sms: required ? 1 : 0 }).where('id', '=', organizationId).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}

@@ -6,7 +6,7 @@ import { isUniqueViolation } from '../db/errors.js';
 import { AppError } from '../errors.js';
 import { randomString } from '../security/tokens.js';
 import type { Metrics } from '../observability/metrics.js';
-import { createOrgRepo, type InvitationWithOrg, type OrgRepo } from './repo.js';
+import { createOrgRepo, setRegisterRequiresSms, type InvitationWithOrg, type OrgRepo } from './repo.js';
 
 /** Easy to read aloud and type: no I/1, O/0. Eight characters ≈ 40 bits. */
 const INVITATION_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
@@ -20,6 +20,8 @@ export interface ResolvedInvitation {
   code: string;
   organizationId: number;
   organizationName: string;
+  /** Registration into this organization also needs an SMS code (purpose register). */
+  requiresSms: boolean;
 }
 
 export interface NewInvitationOptions {
@@ -99,12 +101,22 @@ export class OrgService {
    * The organization an invitation code admits to, from the cache: the fast early check before any
    * expensive work. Registration's transaction re-checks with takeInvitationUse.
    */
+  /**
+   * Whether registering into the organization also needs an SMS code. Other processes see the change
+   * when their cached invitation expires (at most 30 s); this one at once.
+   */
+  async setRegisterRequiresSms(organizationId: number, required: boolean): Promise<boolean> {
+    const changed = await this.database.write((trx) => setRegisterRequiresSms(trx, organizationId, required));
+    this.invitations.clear();
+    return changed;
+  }
+
   async resolveInvitation(rawCode: string): Promise<ResolvedInvitation> {
     const code = normalizeInvitationCode(rawCode);
     if (!/^[A-Z0-9]{4,32}$/.test(code)) throw new AppError('INVALID_INVITATION_CODE');
     const row = await this.invitations.get(code);
     this.explainUnusable(row, this.now());
-    return { code: row!.code, organizationId: row!.organization_id, organizationName: row!.organization_name };
+    return { code: row!.code, organizationId: row!.organization_id, organizationName: row!.organization_name, requiresSms: row!.register_requires_sms === 1 };
   }
 
   /** Throws the reason a code cannot admit anyone now; returns when it can. */

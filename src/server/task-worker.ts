@@ -47,7 +47,7 @@ export interface RunningTaskWorker {
 }
 
 export function startTaskWorker(config: Config, runtime: Runtime, options: TaskWorkerOptions): RunningTaskWorker {
-  const registry = options.registry ?? createTaskRegistry();
+  const registry = options.registry ?? createTaskRegistry({ config, database: runtime.database, secret: runtime.secret, log: options.log });
   const queue = runtime.tasks;
   options.metrics.watchTaskQueue(() => queue.counts());
   const consumer: TaskConsumer = queue.consume(observed(registry.processor(), options.log, options.metrics), {

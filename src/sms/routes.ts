@@ -1,0 +1,59 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Database } from '../db/database.js';
+import type { ApiKeyGuards } from '../http/auth.js';
+import { CaptchaAnswerField, CaptchaIdField, PhoneField, responses } from '../http/schemas.js';
+import type { SmsService } from './service.js';
+
+export const smsRoutes: FastifyPluginAsyncTypebox<{ sms: SmsService; database: Database; guards: ApiKeyGuards; normalizePhone: (phone: string) => string }> = async (app, deps) => {
+  app.post(
+    '/api/auth/sms/send',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Send a 6-digit code by SMS (captcha with purpose sms). 202 whether or not the phone has an account.',
+        body: Type.Object(
+          {
+            phone: PhoneField,
+            purpose: Type.Union([Type.Literal('register'), Type.Literal('login'), Type.Literal('reset_password')]),
+            captcha_id: CaptchaIdField,
+            captcha: CaptchaAnswerField,
+          },
+          { additionalProperties: false },
+        ),
+        response: responses({ 202: Type.Object({ expires_in: Type.Integer(), resend_after: Type.Integer() }) }),
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const sent = await deps.sms.send(
+        { phone: body.phone, purpose: body.purpose, captchaId: body.captcha_id, captcha: body.captcha },
+        { ip: request.ip, userAgent: request.headers['user-agent'] ?? null },
+      );
+      return reply.code(202).send({ expires_in: sent.expiresInSeconds, resend_after: sent.resendAfterSeconds });
+    },
+  );
+
+  app.get(
+    '/api/admin/sms/outbox',
+    {
+      preHandler: deps.guards.requireAdmin,
+      schema: {
+        tags: ['admin'],
+        summary: 'Messages the console SMS provider "sent", newest first (SMS_PROVIDER=console)',
+        querystring: Type.Object({ phone: Type.Optional(PhoneField), limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }) }),
+        response: responses({
+          200: Type.Object({
+            messages: Type.Array(Type.Object({ id: Type.Integer(), at: Type.String({ format: 'date-time' }), phone: Type.String(), purpose: Type.String(), message: Type.String() })),
+          }),
+        }),
+      },
+    },
+    async (request) => {
+      let query = deps.database.db.selectFrom('sms_outbox').select(['id', 'at', 'phone', 'purpose', 'message']).orderBy('id', 'desc').limit(request.query.limit);
+      if (request.query.phone) query = query.where('phone', '=', deps.normalizePhone(request.query.phone));
+      const rows = await query.execute();
+      return { messages: rows.map((r) => ({ ...r, at: new Date(r.at).toISOString() })) };
+    },
+  );
+};
