@@ -42,6 +42,8 @@ import { taskRoutes } from './tasks/routes.js';
 import { TaskService } from './tasks/service.js';
 import type { TaskQueue } from './tasks/types.js';
 import { SmsCodes } from './sms/codes.js';
+import { importRoutes } from './imports/routes.js';
+import { ImportService } from './imports/service.js';
 import { smsRoutes } from './sms/routes.js';
 import { SmsService } from './sms/service.js';
 
@@ -82,6 +84,7 @@ export interface Services {
   tasks: TaskService;
   smsCodes: SmsCodes;
   sms: SmsService;
+  imports: ImportService;
 }
 
 const SILENT_LOG = { info: () => undefined };
@@ -109,7 +112,8 @@ export function createServices(deps: Pick<AppDeps, 'config' | 'database' | 'kv' 
   const smsCodes = new SmsCodes(kv, secret, { ttlSeconds: config.sms.codeTtlSeconds, maxTries: config.sms.maxTries });
   const accounts = new AccountService({ database, captcha, orgs, sessions, rateLimits, lockout, hashing, hasher: deps.hasher, metrics, audit, smsCodes, defaultRegion: config.defaultRegion });
   const sms = new SmsService({ kv, secret, config: config.sms, codes: smsCodes, captcha, accounts, tasks, rateLimits, audit });
-  return { captcha, orgs, accounts, sessions, rateLimits, lockout, hashing, audit, apiKeys, tasks, smsCodes, sms };
+  const imports = new ImportService(database, { orgs, tasks, audit, maxRows: config.imports.maxRows });
+  return { captcha, orgs, accounts, sessions, rateLimits, lockout, hashing, audit, apiKeys, tasks, smsCodes, sms, imports };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -231,6 +235,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(taskRoutes, { tasks: services.tasks, guards });
   await app.register(apiKeyRoutes, { apiKeys: services.apiKeys, audit: services.audit, guards });
   await app.register(auditRoutes, { audit: services.audit, guards });
+  await app.register(importRoutes, { imports: services.imports, guards, maxBytes: config.imports.maxBytes });
   await app.register(smsRoutes, { sms: services.sms, database: deps.database, guards, normalizePhone: (phone) => services.accounts.parsePhone(phone).e164 });
   return app;
 }

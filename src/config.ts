@@ -48,6 +48,8 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   readonly tasks: TaskConfig;
   readonly sms: SmsConfig;
+  /** Roster imports: the largest file accepted, and the most rows in one file. */
+  readonly imports: { readonly maxBytes: number; readonly maxRows: number };
   /** Audit events older than this are deleted. */
   readonly auditRetentionDays: number;
 }
@@ -250,6 +252,10 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
     },
     auditRetentionDays: int(merged, 'AUDIT_RETENTION_DAYS', 180, 1, 36_500),
     sms: smsConfig(merged),
+    imports: {
+      maxBytes: int(merged, 'IMPORT_MAX_BYTES', 10 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+      maxRows: int(merged, 'IMPORT_MAX_ROWS', 50_000, 1, 1_000_000),
+    },
   };
   const cores = availableParallelism();
   // argon2id is memory-hard: more hashing threads than cores only thrash the caches.

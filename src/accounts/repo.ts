@@ -12,6 +12,17 @@ export function createAccountRepo(db: Db) {
     findById(id: number): Promise<UserRow | undefined> {
       return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
     },
+    /** Inserts the users whose phone is not taken; returns the phones it inserted. */
+    async insertIfAbsent(users: NewUser[]): Promise<Set<string>> {
+      if (users.length === 0) return new Set();
+      const inserted = await db
+        .insertInto('users')
+        .values(users)
+        .onConflict((oc) => oc.column('phone').doNothing())
+        .returning('phone')
+        .execute();
+      return new Set(inserted.map((r) => r.phone));
+    },
     async phoneExists(phone: string): Promise<boolean> {
       return (await db.selectFrom('users').select('id').where('phone', '=', phone).executeTakeFirst()) !== undefined;
     },

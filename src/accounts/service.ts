@@ -1,7 +1,7 @@
 // Registration by invitation code and phone + password login.
 import type { CountryCode } from 'libphonenumber-js';
 import type { CaptchaService } from '../captcha/service.js';
-import type { Database } from '../db/database.js';
+import type { Database, Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/errors.js';
 import type { Role, UserRow } from '../db/schema.js';
 import { AppError } from '../errors.js';
@@ -90,6 +90,16 @@ export function normalizeName(raw: string): string | null {
   if (length < 1 || length > 64) return null;
   if (/[\p{Cc}\p{Cf}\p{Co}\p{Cn}]/u.test(name)) return null;
   return name;
+}
+
+/**
+ * Accounts from a roster, inside the caller's transaction: no password yet (the owner signs in with an
+ * SMS code and sets one). Phones already taken are left alone. Returns the phones it created.
+ */
+export function insertRosterAccounts(trx: Db, organizationId: number, people: Array<{ phone: string; name: string; role: Role }>, now: number): Promise<Set<string>> {
+  return createAccountRepo(trx).insertIfAbsent(
+    people.map((p) => ({ organization_id: organizationId, phone: p.phone, name: p.name, password_hash: null, role: p.role, status: 'active', created_at: now, updated_at: now })),
+  );
 }
 
 export class AccountService {

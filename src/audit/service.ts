@@ -21,7 +21,8 @@ export type AuditEventName =
   | 'admin.invitation_revoked'
   | 'admin.invitation_rotated'
   | 'admin.created'
-  | 'admin.organization_changed';
+  | 'admin.organization_changed'
+  | 'admin.roster_imported';
 
 export interface AuditEntry {
   event: AuditEventName;

@@ -96,3 +96,26 @@ export async function createApiKey(t: TestApp, adminCookie: string, scopes: stri
   const body = res.json();
   return { key: body.key, id: body.api_key.id, prefix: body.api_key.prefix };
 }
+
+/**
+ * Requests an SMS code through the API and reads it where the console provider delivers it (the
+ * outbox table), as a person reads their phone. Needs a task consumer running on t's database.
+ */
+export async function smsCode(t: TestApp, phone: string, purpose: 'login' | 'register' | 'reset_password'): Promise<string> {
+  const before = await t.database.db.selectFrom('sms_outbox').select((eb) => eb.fn.max('id').as('last')).executeTakeFirst();
+  const captcha_id = await newCaptcha(t.app, 'sms');
+  const sent = await t.app.inject({ method: 'POST', url: '/api/auth/sms/send', payload: { phone, purpose, captcha_id, captcha: TEST_CAPTCHA } });
+  if (sent.statusCode !== 202) throw new Error(`sms send: ${sent.statusCode} ${sent.body}`);
+  for (let i = 0; i < 500; i++) {
+    const row = await t.database.db
+      .selectFrom('sms_outbox')
+      .select('message')
+      .where('id', '>', Number(before?.last ?? 0))
+      .where('purpose', '=', purpose)
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
+    if (row) return /(\d{6})/.exec(row.message)![1]!;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`no SMS for ${phone} arrived in the outbox`);
+}

@@ -9,6 +9,7 @@ import { createSmsProvider } from '../../sms/providers/index.js';
 import type { SmsProvider } from '../../sms/providers/types.js';
 import { TaskRegistry } from '../registry.js';
 import { echoHandler } from './echo.js';
+import { rosterImportHandler } from '../../imports/handler.js';
 
 export interface HandlerDeps {
   config: Config;
@@ -22,5 +23,6 @@ export function createTaskRegistry(deps: HandlerDeps): TaskRegistry {
   return new TaskRegistry([
     echoHandler,
     smsDeliveryHandler({ secret: deps.secret, provider: () => (provider ??= createSmsProvider(deps.config, deps.database, deps.log)) }),
+    rosterImportHandler({ database: deps.database, defaultRegion: deps.config.defaultRegion, maxRows: deps.config.imports.maxRows }),
   ]);
 }

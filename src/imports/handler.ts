@@ -1,0 +1,72 @@
+// The roster.import task: creates the accounts of an uploaded roster in chunks. Each chunk's accounts
+// and the report of its rows commit in one transaction, so a task that runs again (its worker died)
+// resumes after the last committed chunk and reports every row exactly once; running the same file
+// again creates nothing twice (taken phones are reported as "exists").
+import type { CountryCode } from 'libphonenumber-js';
+import { normalizePhone } from '../accounts/phone.js';
+import { insertRosterAccounts, normalizeName } from '../accounts/service.js';
+import type { Database } from '../db/database.js';
+import { PermanentTaskError } from '../tasks/types.js';
+import { TaskPayloadError, type TaskHandler } from '../tasks/registry.js';
+import { parseRoster, rosterRole } from './roster-file.js';
+import { emptyReport, type ImportReport, type RowOutcome } from './report.js';
+
+export const ROSTER_IMPORT_TASK = 'roster.import';
+const CHUNK_ROWS = 1000;
+
+export function rosterImportHandler(deps: { database: Database; defaultRegion: CountryCode; maxRows: number; now?: () => number }): TaskHandler<{ import_id: number }> {
+  const now = deps.now ?? Date.now;
+  const { db } = deps.database;
+  return {
+    type: ROSTER_IMPORT_TASK,
+    public: false,
+    maxAttempts: 5,
+    parse(payload) {
+      const id = (payload as { import_id?: unknown } | null)?.import_id;
+      if (!Number.isInteger(id) || (id as number) < 1) throw new TaskPayloadError('import_id must be a positive integer');
+      return { import_id: id as number };
+    },
+    async run(payload, context) {
+      const upload = await db.selectFrom('roster_imports').selectAll().where('id', '=', payload.import_id).executeTakeFirst();
+      if (!upload) throw new PermanentTaskError(`import ${payload.import_id} does not exist`);
+      const rows = parseRoster(upload.content, deps.maxRows);
+      const report: ImportReport = upload.report ? (JSON.parse(upload.report) as ImportReport) : emptyReport(rows.length);
+      const seen = new Set(report.rows.filter((r) => r.phone !== null).map((r) => r.phone!));
+
+      for (let start = report.done; start < rows.length; start += CHUNK_ROWS) {
+        if (context.signal.aborted) throw context.signal.reason ?? new Error('stopped');
+        const chunk = rows.slice(start, start + CHUNK_ROWS);
+        const outcomes: RowOutcome[] = [];
+        const people: Array<{ phone: string; name: string; role: 'user' | 'admin' }> = [];
+        for (const row of chunk) {
+          const name = normalizeName(row.name);
+          const phone = normalizePhone(row.phone.replace(/\s+/g, ''), deps.defaultRegion);
+          const role = rosterRole(row.role);
+          const base = { row: row.row, name: row.name, phone: phone?.e164 ?? null };
+          if (!phone) outcomes.push({ ...base, result: 'invalid_phone', input_phone: row.phone });
+          else if (!name) outcomes.push({ ...base, result: 'invalid_name' });
+          else if (!role) outcomes.push({ ...base, result: 'invalid_role' });
+          else if (seen.has(phone.e164)) outcomes.push({ ...base, result: 'duplicate_in_file' });
+          else {
+            seen.add(phone.e164);
+            people.push({ phone: phone.e164, name, role });
+            outcomes.push({ ...base, result: 'created' }); // "exists" when the insert finds the phone taken
+          }
+        }
+        // Built inside the transaction from its own results, so that a retried transaction starts over cleanly.
+        const next = await deps.database.write(async (trx): Promise<ImportReport> => {
+          const created = await insertRosterAccounts(trx, upload.organization_id, people, now());
+          const settled = outcomes.map((o): RowOutcome => (o.result === 'created' && !created.has(o.phone!) ? { ...o, result: 'exists' } : o));
+          const counts = { ...report.counts };
+          for (const o of settled) counts[o.result] += 1;
+          const updated: ImportReport = { total: report.total, done: start + chunk.length, counts, rows: [...report.rows, ...settled] };
+          await trx.updateTable('roster_imports').set({ report: JSON.stringify(updated) }).where('id', '=', upload.id).execute();
+          return updated;
+        });
+        Object.assign(report, next);
+        await context.progress({ done: report.done, total: report.total, counts: report.counts });
+      }
+      return { import_id: upload.id, total: report.total, counts: report.counts };
+    },
+  };
+}
