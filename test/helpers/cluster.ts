@@ -106,9 +106,14 @@ export interface HttpResult {
 }
 
 /** One request on a new connection, so that the cluster's round-robin spreads requests over workers. */
-export function request(port: number, method: string, urlPath: string, options: { body?: unknown; cookie?: string; headers?: Record<string, string> } = {}): Promise<HttpResult> {
+export function request(
+  port: number,
+  method: string,
+  urlPath: string,
+  options: { body?: unknown; rawBody?: string | Buffer; cookie?: string; headers?: Record<string, string> } = {},
+): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const payload = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
     const req = http.request(
       {
         host: '127.0.0.1',
