@@ -1,4 +1,4 @@
-// Secrets never reach the logs: passwords, captcha answers, session tokens, whole phone numbers.
+// Secrets never reach the logs: passwords, captcha answers, session tokens, SMS codes, API keys, whole phone numbers.
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { it } from 'node:test';
@@ -9,6 +9,8 @@ import { openSqlite } from '../src/db/database.js';
 import { createMemoryStore } from '../src/kv/memory.js';
 import { loggerOptions } from '../src/observability/logger.js';
 import { prepareDatabase } from '../src/server/bootstrap.js';
+import { createTaskRegistry } from '../src/tasks/handlers/index.js';
+import { createSqlQueue } from '../src/tasks/sql-queue.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -44,6 +46,58 @@ it('a full register/login/error flow at trace level logs no password, captcha, t
     assert.ok(lines.length > 5, 'the flow was logged');
     for (const secret of [password, token, 'ZQ7X', phone]) assert.ok(!all.includes(secret), `logs contain ${secret}`);
   } finally {
+    await app.close();
+    await database.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('SMS codes, API keys and phone numbers stay out of the logs of the API and the task worker', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-logs-'));
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  const logger = pino(loggerOptions('trace'), sink);
+  const config = loadConfig({ DATA_DIR: dir, GATEHOUSE_TEST_CAPTCHA: 'ZQ7X' }, {});
+  const database = openSqlite({ file: config.databaseUrl });
+  const { firstOrganization } = await prepareDatabase(database);
+  const secret = 's'.repeat(40);
+  const app = await buildApp({ config, database, kv: createMemoryStore(), secret, logger });
+  const registry = createTaskRegistry({ config, database, secret, log: logger });
+  const consumer = createSqlQueue(database, { leaseMs: 5_000, pollMs: 10 }).consume(registry.processor(), { concurrency: 1, backoffMs: () => 10 });
+  try {
+    const phone = '13912345678';
+    const captcha = async (purpose: string) => (await app.inject({ method: 'GET', url: `/api/auth/captcha/generate?purpose=${purpose}` })).json().captcha_id;
+    const reg = await app.inject({
+      method: 'POST',
+      url: '/api/auth/register',
+      payload: { phone, password: 'a long passphrase here', name: 'L', invitation_code: firstOrganization!.invitationCode, captcha_id: await captcha('register'), captcha: 'ZQ7X' },
+    });
+    assert.equal(reg.statusCode, 201);
+    await database.db.updateTable('users').set({ role: 'admin' }).execute();
+    const cookie = `gatehouse_session=${reg.cookies[0]!.value}`;
+    const key = (await app.inject({ method: 'POST', url: '/api/admin/api-keys', headers: { cookie }, payload: { name: 'k', scopes: ['tasks:read'] } })).json().key as string;
+    await app.inject({ method: 'GET', url: '/api/tasks/tsk_x', headers: { authorization: `Bearer ${key}` } });
+    const sent = await app.inject({ method: 'POST', url: '/api/auth/sms/send', payload: { phone, purpose: 'login', captcha_id: await captcha('sms'), captcha: 'ZQ7X' } });
+    assert.equal(sent.statusCode, 202);
+    let code: string | undefined;
+    for (let i = 0; i < 300 && !code; i++) {
+      const row = await database.db.selectFrom('sms_outbox').select('message').executeTakeFirst();
+      code = row ? /(\d{6})/.exec(row.message)![1] : undefined;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.ok(code, 'the code was delivered');
+    const login = await app.inject({ method: 'POST', url: '/api/auth/login/sms', payload: { phone, code } });
+    assert.equal(login.statusCode, 200);
+    const all = lines.join('');
+    assert.match(all, /SMS \(console provider\)/, 'the delivery was logged');
+    for (const leaked of [code!, key, key.slice(13), phone]) assert.ok(!all.includes(leaked), `logs contain ${leaked}`);
+  } finally {
+    await consumer.stop(1_000);
     await app.close();
     await database.close();
     rmSync(dir, { recursive: true, force: true });
