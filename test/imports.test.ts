@@ -93,6 +93,7 @@ describe('roster import through the admin API', () => {
     assert.equal(res.json().import.encoding, 'gb18030');
     assert.equal(res.json().import.rows, 6);
     const done = await finished(res.json().import.id);
+    assert.deepEqual(done.task.progress, { done: 6, total: 6, counts: done.counts }, 'progress reported as the task ran');
     assert.deepEqual(done.counts, { created: 3, exists: 0, invalid_phone: 1, invalid_name: 1, invalid_role: 0, duplicate_in_file: 1 });
     const rows = (await report(done.id)).rows.map((r) => [r.row, r.result]);
     assert.deepEqual(rows, [[2, 'created'], [3, 'created'], [4, 'invalid_phone'], [5, 'invalid_name'], [6, 'duplicate_in_file'], [7, 'created']]);

@@ -343,3 +343,43 @@ async function createTestAppLike(t: TestApp): Promise<TestApp> {
   const app = await buildApp({ config: t.config, database: t.database, kv: t.kv, secret: 'x'.repeat(40), logger: false });
   return { ...t, app };
 }
+
+describe('SMS sending limits', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp({ SMS_DAILY_CAP: '2', RATE_LIMIT_SMS_PER_IP: '5/3600' });
+  });
+  after(() => t.close());
+
+  const send = async (phone: string, purpose: string) => {
+    const captcha_id = await newCaptcha(t.app, 'sms');
+    return t.app.inject({ method: 'POST', url: '/api/auth/sms/send', payload: { phone, purpose, captcha_id, captcha: 'TEST' } });
+  };
+
+  it('caps codes per phone per day (all purposes), then per address', async () => {
+    const phone = uniquePhone();
+    assert.equal((await send(phone, 'login')).statusCode, 202);
+    assert.equal((await send(phone, 'reset_password')).statusCode, 202);
+    const capped = await send(phone, 'register');
+    assert.equal(capped.statusCode, 429, 'the third code of the day for one phone');
+    assert.equal(capped.json().error.code, 'RATE_LIMITED');
+    assert.ok(Number(capped.headers['retry-after']) > 3600, 'until the day is over');
+    assert.equal((await send(uniquePhone(), 'login')).statusCode, 202);
+    assert.equal((await send(uniquePhone(), 'login')).statusCode, 202, 'the fifth request from one address this hour');
+    const perAddress = await send(uniquePhone(), 'login');
+    assert.equal(perAddress.statusCode, 429, 'the sixth');
+  });
+
+  it('refuses a bad purpose and a captcha of another purpose with clear 4xx codes', async () => {
+    const fresh = await createTestApp();
+    after(() => fresh.close());
+    const captcha_id = await newCaptcha(fresh.app, 'sms');
+    const purpose = await fresh.app.inject({ method: 'POST', url: '/api/auth/sms/send', payload: { phone: uniquePhone(), purpose: 'everything', captcha_id, captcha: 'TEST' } });
+    assert.equal(purpose.statusCode, 400);
+    assert.equal(purpose.json().error.code, 'VALIDATION_FAILED');
+    const wrongCaptchaPurpose = await newCaptcha(fresh.app, 'login');
+    const captcha = await fresh.app.inject({ method: 'POST', url: '/api/auth/sms/send', payload: { phone: uniquePhone(), purpose: 'login', captcha_id: wrongCaptchaPurpose, captcha: 'TEST' } });
+    assert.equal(captcha.statusCode, 400);
+    assert.equal(captcha.json().error.code, 'CAPTCHA_INVALID');
+  });
+});

@@ -95,6 +95,9 @@ describe('task API, API keys and audit log', () => {
     const done = await waitForState(writer.key, task.id, 'succeeded');
     assert.deepEqual(done.result, { message: '你好', attempt: 1 });
     assert.equal(done.attempts, 1);
+    const keys = (await t.app.inject({ method: 'GET', url: '/api/admin/api-keys', headers: { cookie: admin.cookie } })).json().api_keys;
+    assert.ok(keys.find((k: { prefix: string }) => k.prefix === writer.prefix).last_used_at, 'last use is recorded');
+    assert.equal(keys.find((k: { prefix: string }) => k.prefix === other.prefix).last_used_at, null);
     const foreign = await t.app.inject({ method: 'GET', url: `/api/tasks/${task.id}`, headers: bearer(other.key) });
     assert.equal(foreign.statusCode, 404);
     assert.equal(foreign.json().error.code, 'TASK_NOT_FOUND');
