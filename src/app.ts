@@ -18,6 +18,7 @@ import { AppError } from './errors.js';
 import { healthRoutes } from './health/routes.js';
 import { createSessionGuard } from './http/auth.js';
 import { installErrorBoundary } from './http/errors.js';
+import { installBrowserSecurity } from './http/browser-security.js';
 import { ErrorBody } from './http/schemas.js';
 import type { KeyValueStore } from './kv/store.js';
 import { loggerOptions } from './observability/logger.js';
@@ -157,8 +158,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (deps.workerIndex !== undefined) reply.header('x-worker', String(deps.workerIndex));
-    reply.header('x-content-type-options', 'nosniff');
   });
+  installBrowserSecurity(app);
   installErrorBoundary(app);
   // While draining, requests that still arrive on kept-alive connections are told to go elsewhere.
   let closing = false;

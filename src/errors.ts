@@ -17,6 +17,7 @@ export const ERROR_CATALOGUE = {
   INVALID_SMS_CODE: { status: 401, message: 'The SMS code is wrong, expired or used up; request a new one.' },
   INVALID_API_KEY: { status: 401, message: 'The API key is missing, unknown or revoked.' },
   FORBIDDEN: { status: 403, message: 'You are not allowed to do this.' },
+  CROSS_SITE_REQUEST: { status: 403, message: 'This request came from another site and was refused.' },
   ACCOUNT_DISABLED: { status: 403, message: 'This account is disabled.' },
   NOT_FOUND: { status: 404, message: 'Not found.' },
   SESSION_NOT_FOUND: { status: 404, message: 'No such session.' },
