@@ -44,6 +44,7 @@ import { TaskService } from './tasks/service.js';
 import type { TaskQueue } from './tasks/types.js';
 import { SmsCodes } from './sms/codes.js';
 import { importRoutes } from './imports/routes.js';
+import { webRoutes } from './web/routes.js';
 import { ImportService } from './imports/service.js';
 import { smsRoutes } from './sms/routes.js';
 import { SmsService } from './sms/service.js';
@@ -236,6 +237,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(taskRoutes, { tasks: services.tasks, guards });
   await app.register(apiKeyRoutes, { apiKeys: services.apiKeys, audit: services.audit, guards });
   await app.register(auditRoutes, { audit: services.audit, guards });
+  await app.register(webRoutes);
   await app.register(importRoutes, { imports: services.imports, guards, maxBytes: config.imports.maxBytes });
   await app.register(smsRoutes, { sms: services.sms, database: deps.database, guards, normalizePhone: (phone) => services.accounts.parsePhone(phone).e164 });
   return app;

@@ -13,7 +13,8 @@ describe('browser security', () => {
   it('refuses state changes from pages of other sites, by Sec-Fetch-Site or Origin', async () => {
     const cookie = sessionCookie(await register(t));
     const logout = (headers: Record<string, string>) => t.app.inject({ method: 'POST', url: '/api/auth/logout', headers: { cookie, host: 'gatehouse.example', ...headers } });
-    for (const headers of [{ 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: 'https://evil.example' }, { origin: 'null' }]) {
+    const attempts: Array<Record<string, string>> = [{ 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: 'https://evil.example' }, { origin: 'null' }];
+    for (const headers of attempts) {
       const res = await logout(headers);
       assert.equal(res.statusCode, 403, JSON.stringify(headers));
       assert.equal(res.json().error.code, 'CROSS_SITE_REQUEST');

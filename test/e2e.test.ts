@@ -1,0 +1,161 @@
+/// <reference lib="dom" />
+// The pages in a real headless Chromium against `gatehouse serve --workers 2`: register through an
+// invitation link, log out, a wrong password (attempts left shown), log in, revoke a session from
+// another browser (which logs that one out), an SMS-code login; axe-core on every page; screenshots
+// of each page into docs/screenshots/.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchBrowser, seriousViolations } from './helpers/browser.js';
+import Database from 'better-sqlite3';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { registerThrough, ROOT, startServer, uniquePhone, type ServerProcess } from './helpers/cluster.js';
+
+const SCREENSHOTS = path.join(ROOT, 'docs/screenshots');
+const PASSWORD = 'a long workshop passphrase';
+
+/** The code the console SMS provider wrote to the server's outbox for this phone (read from its SQLite file). */
+async function outboxCode(dataDir: string, phone: string): Promise<string> {
+  const db = new Database(path.join(dataDir, 'gatehouse.sqlite'), { readonly: true });
+  try {
+    for (let i = 0; i < 200; i++) {
+      const row = db.prepare("SELECT message FROM sms_outbox WHERE phone LIKE ? ORDER BY id DESC LIMIT 1").get(`%${phone}`) as { message: string } | undefined;
+      if (row) return /(\d{6})/.exec(row.message)![1]!;
+      await sleep(50);
+    }
+  } finally {
+    db.close();
+  }
+  throw new Error(`no SMS for ${phone}`);
+}
+
+describe('pages in a real browser', () => {
+  let server: ServerProcess;
+  let browser: Browser;
+  let closeBrowser: () => Promise<void>;
+  let base: string;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    server = await startServer({ workers: 2, env: { TASK_POLL_MS: '50' } });
+    base = `http://127.0.0.1:${server.port}`;
+    ({ browser, close: closeBrowser } = await launchBrowser());
+    mkdirSync(SCREENSHOTS, { recursive: true });
+  });
+  after(async () => {
+    assert.deepEqual(pageErrors, [], 'no script errors and no failed loads other than expected API refusals');
+    await closeBrowser?.();
+    await server?.stop();
+  });
+
+  async function newPage(locale = 'zh-CN'): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ locale, bypassCSP: false });
+    const page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`));
+    page.on('console', (message) => {
+      // The API's 4xx answers (a wrong password, no session yet) are logged by the browser as failed loads; they are expected.
+      if (message.type() === 'error' && !/status of (400|401|423|429)/.test(message.text())) pageErrors.push(`${page.url()}: ${message.text()}`);
+    });
+    return { context, page };
+  }
+
+  async function fillCaptcha(page: Page) {
+    await page.waitForFunction(() => (document.querySelector('.captcha-image') as HTMLImageElement | null)?.src.startsWith('data:image/png'));
+    await page.fill('#f-captcha', 'TEST');
+  }
+
+  it('register by link → log out → wrong password shows attempts left → log in → account', async () => {
+    const { context, page } = await newPage('zh-CN');
+    const phone = uniquePhone();
+    await page.goto(`${base}/register?code=${server.invitationCode}`);
+    assert.equal(await page.inputValue('#f-invitation_code'), server.invitationCode, 'the code comes from the link');
+    assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'register.png') });
+    await page.fill('#f-name', '张老师');
+    await page.fill('#f-phone', phone);
+    await page.fill('#f-password', 'short');
+    await fillCaptcha(page);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#f-password[aria-invalid=true]');
+    assert.match(await page.textContent('#f-password-error') ?? '', /密码太弱/, 'the error appears next to its field, in Chinese');
+    await page.fill('#f-password', PASSWORD);
+    await fillCaptcha(page);
+    await Promise.all([page.waitForURL(`${base}/account`), page.click('button[type=submit]')]);
+    await page.waitForSelector('.sessions li');
+    assert.match(await page.textContent('main') ?? '', /张老师/);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'account.png') });
+
+    await Promise.all([page.waitForURL(`${base}/login`), page.click('text=退出登录')]);
+    await page.fill('#f-phone', phone);
+    await page.fill('#f-password', 'not my password at all');
+    await fillCaptcha(page);
+    await page.click('button[type=submit]');
+    await page.waitForFunction(() => (document.querySelector('#f-password-error')?.textContent ?? '').length > 0);
+    assert.match(await page.textContent('#f-password-error') ?? '', /还可再试 4 次/);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'login-wrong-password.png') });
+    await page.fill('#f-password', PASSWORD);
+    await fillCaptcha(page);
+    await Promise.all([page.waitForURL(`${base}/account`), page.click('button[type=submit]')]);
+    await context.close();
+  });
+
+  it('a session revoked from another browser logs that browser out', async () => {
+    const phone = uniquePhone();
+    const first = await newPage('en');
+    await first.page.goto(`${base}/register?code=${server.invitationCode}`);
+    assert.equal(await first.page.getAttribute('html', 'lang'), 'en', 'English for an English browser');
+    await first.page.fill('#f-name', 'Teacher Li');
+    await first.page.fill('#f-phone', phone);
+    await first.page.fill('#f-password', PASSWORD);
+    await fillCaptcha(first.page);
+    await Promise.all([first.page.waitForURL(`${base}/account`), first.page.click('button[type=submit]')]);
+
+    const second = await newPage('en');
+    await second.page.goto(`${base}/login`);
+    await second.page.fill('#f-phone', phone);
+    await second.page.fill('#f-password', PASSWORD);
+    await fillCaptcha(second.page);
+    await Promise.all([second.page.waitForURL(`${base}/account`), second.page.click('button[type=submit]')]);
+    await second.page.waitForSelector('.sessions li button');
+    await second.page.click('.sessions li button');
+    await second.page.waitForFunction(() => document.querySelectorAll('.sessions li').length === 1);
+
+    await Promise.all([first.page.waitForURL(`${base}/login`), first.page.reload()]);
+    await first.context.close();
+    await second.context.close();
+  });
+
+  it('log in with an SMS code: the captcha, the countdown, the code from the outbox', async () => {
+    const phone = uniquePhone();
+    assert.equal((await registerThrough(server.port, server.invitationCode, phone, PASSWORD)).status, 201);
+    const { context, page } = await newPage('zh-CN');
+    await page.goto(`${base}/login/sms`);
+    await page.fill('#f-phone', phone);
+    await fillCaptcha(page);
+    await page.click('button.send-code');
+    await page.waitForFunction(() => (document.querySelector('.sms-sender [role=status]')?.textContent ?? '').includes('秒') || (document.querySelector('.form-error, .field-error:not(:empty)')?.textContent ?? '') !== '');
+    assert.equal(await page.textContent('.form-error'), '', 'no error while sending');
+    assert.equal(await page.isDisabled('button.send-code'), true, 'no second code until the cooldown is over');
+    const code = await outboxCode(server.dataDir, phone);
+    await page.fill('#f-code', code);
+    await Promise.all([page.waitForURL(`${base}/account`), page.click('button[type=submit]')]);
+    await context.close();
+  });
+
+  it('every page passes axe-core with no serious or critical violation, in both languages', async () => {
+    for (const locale of ['zh-CN', 'en']) {
+      const context = await browser.newContext({ locale, bypassCSP: true });
+      const page = await context.newPage();
+      for (const url of ['/register', '/login', '/login/sms', '/reset-password']) {
+        await page.goto(`${base}${url}`);
+        await page.waitForSelector('form');
+        const violations = await seriousViolations(page);
+        assert.deepEqual(violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), [], `${locale} ${url}`);
+        if (locale === 'zh-CN' && url !== '/register') await page.screenshot({ path: path.join(SCREENSHOTS, `${url.slice(1).replace('/', '-')}.png`) });
+      }
+      await context.close();
+    }
+  });
+});

@@ -1,0 +1,33 @@
+// The captcha: a picture with a button for a new one, and a link to the accessible alternative
+// (an SMS code) beside it.
+import { api } from './api.js';
+import { t } from './i18n.js';
+import { el, field, type Field } from './ui.js';
+
+export interface CaptchaWidget {
+  field: Field;
+  node: HTMLElement;
+  id(): string;
+  refresh(): Promise<void>;
+}
+
+export function captchaWidget(purpose: 'login' | 'register' | 'sms', withAlternative: boolean): CaptchaWidget {
+  const input = field('captcha', 'field.captcha', { autocomplete: 'off', required: '', maxlength: '8', autocapitalize: 'characters', spellcheck: 'false' });
+  const image = el('img', { alt: t('captcha.alt'), width: '120', height: '40', class: 'captcha-image' });
+  const refreshButton = el('button', { type: 'button', class: 'link' }, t('captcha.refresh'));
+  let captchaId = '';
+  async function refresh() {
+    const res = await api<{ captcha_id: string; captcha_image: string }>('GET', `/api/auth/captcha/generate?purpose=${purpose}`);
+    if (res.ok) {
+      captchaId = res.data.captcha_id;
+      image.src = res.data.captcha_image;
+    }
+    input.input.value = '';
+  }
+  refreshButton.addEventListener('click', () => void refresh());
+  const row = el('div', { class: 'captcha-row' }, image, refreshButton);
+  input.row.insertBefore(row, input.input);
+  if (withAlternative) input.row.append(el('p', { class: 'hint' }, el('a', { href: '/login/sms' }, t('captcha.alternative'))));
+  void refresh();
+  return { field: input, node: input.row, id: () => captchaId, refresh };
+}

@@ -1,0 +1,77 @@
+import { api } from '../api.js';
+import { lang, t } from '../i18n.js';
+import { clearErrors, el, field, formError, frame, showError, submitButton } from '../ui.js';
+
+interface User {
+  id: number;
+  phone: string;
+  name: string;
+  role: string;
+  organization_id: number;
+}
+interface Session {
+  id: number;
+  current: boolean;
+  last_seen_at: string;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+const section = frame('account.title');
+const when = (iso: string) => new Date(iso).toLocaleString(lang);
+
+/** "Chrome · Windows" from a User-Agent string: enough to recognize one's own devices. */
+function device(userAgent: string | null): string {
+  if (!userAgent) return '?';
+  const browser = [['MicroMessenger', 'WeChat'], ['Edg/', 'Edge'], ['Firefox/', 'Firefox'], ['Chrome/', 'Chrome'], ['Safari/', 'Safari']].find(([needle]) => userAgent.includes(needle!))?.[1] ?? 'Browser';
+  const os = [['Android', 'Android'], ['iPhone', 'iOS'], ['iPad', 'iPadOS'], ['Windows', 'Windows'], ['Mac OS X', 'macOS'], ['Linux', 'Linux']].find(([needle]) => userAgent.includes(needle!))?.[1] ?? '';
+  return os ? `${browser} · ${os}` : browser!;
+}
+
+async function render(): Promise<void> {
+  const me = await api<{ user: User }>('GET', '/api/auth/me');
+  if (!me.ok) return location.assign('/login');
+  const user = me.data.user;
+  const profile = el('section', { 'aria-labelledby': 'profile-h' }, el('h2', { id: 'profile-h' }, t('account.profile')), el('dl', {}, el('dt', {}, t('field.name')), el('dd', {}, user.name), el('dt', {}, t('field.phone')), el('dd', {}, user.phone)));
+
+  const list = el('ul', { class: 'sessions' });
+  const sessions = await api<{ sessions: Session[] }>('GET', '/api/auth/sessions');
+  for (const s of sessions.ok ? sessions.data.sessions : []) {
+    const item = el('li', {}, el('span', {}, `${device(s.user_agent)} · ${s.ip ?? ''} · ${t('account.last_seen')} ${when(s.last_seen_at)}${s.current ? ` (${t('account.current')})` : ''}`));
+    if (!s.current) {
+      const revoke = el('button', { type: 'button', class: 'secondary' }, t('account.revoke'));
+      revoke.addEventListener('click', async () => {
+        const res = await api('DELETE', `/api/auth/sessions/${s.id}`);
+        if (res.ok) item.remove();
+      });
+      item.append(revoke);
+    }
+    list.append(item);
+  }
+  const devices = el('section', { 'aria-labelledby': 'sessions-h' }, el('h2', { id: 'sessions-h' }, t('account.sessions')), list);
+
+  const current = field('current_password', 'field.current_password', { type: 'password', autocomplete: 'current-password' });
+  const next = field('password', 'field.new_password', { type: 'password', autocomplete: 'new-password', minlength: '8', required: '' });
+  const problem = formError();
+  const done = el('p', { class: 'success', role: 'status' });
+  const form = el('form', { novalidate: '' }, problem, done, current.row, next.row, submitButton('account.password.submit'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    done.textContent = '';
+    const res = await api('POST', '/api/auth/password', { ...(current.input.value ? { current_password: current.input.value } : {}), new_password: next.input.value });
+    if (!res.ok) return showError(res.error, { current_password: current, password: next, code: current }, problem);
+    done.textContent = t('account.password.done');
+    form.reset();
+  });
+  const password = el('section', { 'aria-labelledby': 'password-h' }, el('h2', { id: 'password-h' }, t('account.password')), form);
+
+  const logout = el('button', { type: 'button', class: 'secondary' }, t('account.logout'));
+  logout.addEventListener('click', async () => {
+    await api('POST', '/api/auth/logout');
+    location.assign('/login');
+  });
+  section.append(profile, devices, password, logout);
+}
+
+void render();

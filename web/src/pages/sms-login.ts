@@ -1,0 +1,19 @@
+import { api } from '../api.js';
+import { smsSender } from '../sms.js';
+import { clearErrors, el, field, formError, frame, showError, submitButton } from '../ui.js';
+
+const section = frame('sms.title');
+const phone = field('phone', 'field.phone', { required: '', type: 'tel', autocomplete: 'username', inputmode: 'tel' });
+const code = field('code', 'field.sms_code', { required: '', inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: '6' });
+const problem = formError();
+const sender = smsSender('login', phone, problem);
+const form = el('form', { novalidate: '' }, problem, phone.row, sender.node, code.row, submitButton('login.submit'));
+section.append(form);
+
+form.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  clearErrors(form);
+  const res = await api('POST', '/api/auth/login/sms', { phone: phone.input.value.trim(), code: code.input.value.trim() });
+  if (res.ok) return location.assign('/account');
+  showError(res.error, { phone, code }, problem);
+});

@@ -1,0 +1,95 @@
+// Small DOM helpers shared by the pages: the page frame, labelled form fields with their own error
+// text, and turning an API error into words next to the field it concerns.
+import type { ApiError } from './api.js';
+import { duration, hasMessage, switchLang, t, type MessageKey } from './i18n.js';
+
+export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<Record<string, string>> = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) if (value !== undefined) node.setAttribute(name, value);
+  node.append(...children);
+  return node;
+}
+
+/** The page frame: a header with the navigation and the language switch, and a main section. */
+export function frame(titleKey: MessageKey): HTMLElement {
+  document.title = `${t(titleKey)} · ${t('app.name')}`;
+  const app = document.getElementById('app')!;
+  const nav = el('nav', { 'aria-label': 'Gatehouse' });
+  for (const [href, key] of [['/login', 'nav.login'], ['/register', 'nav.register'], ['/login/sms', 'nav.sms'], ['/reset-password', 'nav.reset'], ['/account', 'nav.account']] as const) {
+    const link = el('a', { href }, t(key));
+    if (location.pathname === href) link.setAttribute('aria-current', 'page');
+    nav.append(link);
+  }
+  const langButton = el('button', { type: 'button', class: 'lang' }, t('lang.switch'));
+  langButton.addEventListener('click', switchLang);
+  const header = el('header', {}, el('span', { class: 'brand' }, t('app.name')), nav, langButton);
+  const section = el('section', { class: 'card' }, el('h1', {}, t(titleKey)));
+  app.replaceChildren(header, section);
+  return section;
+}
+
+export interface Field {
+  input: HTMLInputElement;
+  error: HTMLElement;
+  row: HTMLElement;
+}
+
+export function field(name: string, labelKey: MessageKey, attrs: Record<string, string> = {}): Field {
+  const id = `f-${name}`;
+  const input = el('input', { id, name, 'aria-describedby': `${id}-error`, ...attrs });
+  const error = el('p', { id: `${id}-error`, class: 'field-error' });
+  const row = el('div', { class: 'field' }, el('label', { for: id }, t(labelKey)), input, error);
+  return { input, error, row };
+}
+
+export function clearErrors(form: HTMLElement): void {
+  for (const e of form.querySelectorAll<HTMLElement>('.field-error, .form-error')) e.textContent = '';
+  for (const i of form.querySelectorAll('[aria-invalid]')) i.removeAttribute('aria-invalid');
+}
+
+export function setFieldError(f: Field, text: string): void {
+  f.error.textContent = text;
+  f.input.setAttribute('aria-invalid', 'true');
+  f.input.focus();
+}
+
+/** Where each error code belongs: next to a field, or above the form. */
+const FIELD_OF: Record<string, string> = {
+  INVALID_PHONE: 'phone',
+  PHONE_TAKEN: 'phone',
+  WEAK_PASSWORD: 'password',
+  INVALID_NAME: 'name',
+  CAPTCHA_INVALID: 'captcha',
+  CAPTCHA_EXPIRED: 'captcha',
+  INVALID_INVITATION_CODE: 'invitation_code',
+  INVITATION_EXPIRED: 'invitation_code',
+  INVITATION_EXHAUSTED: 'invitation_code',
+  INVALID_CREDENTIALS: 'password',
+  INVALID_SMS_CODE: 'code',
+  SMS_CODE_REQUIRED: 'sms_code',
+};
+
+export function errorText(error: ApiError): string {
+  if (error.code === 'NETWORK') return t('error.network');
+  if (error.code === 'INVALID_CREDENTIALS' && typeof error.details.attempts_left === 'number') return t('error.attempts_left', { n: error.details.attempts_left });
+  if (error.code === 'ACCOUNT_LOCKED') return t('error.locked', { t: duration(error.retryAfter ?? 60) });
+  if (error.code === 'RATE_LIMITED') return t('error.rate_limited', { t: duration(error.retryAfter ?? 60) });
+  const key = `code.${error.code}`;
+  return hasMessage(key) ? t(key) : error.message;
+}
+
+/** Shows an API error next to its field (by code, or by the `field` the server named), else above the form. */
+export function showError(error: ApiError, fields: Record<string, Field>, formError: HTMLElement): void {
+  const named = typeof error.details.field === 'string' ? error.details.field.replace(/^body\./, '') : undefined;
+  const target = fields[FIELD_OF[error.code] ?? ''] ?? (named ? fields[named] : undefined);
+  if (target) setFieldError(target, errorText(error));
+  else formError.textContent = errorText(error);
+}
+
+export function formError(): HTMLElement {
+  return el('p', { class: 'form-error', role: 'alert' });
+}
+
+export function submitButton(key: MessageKey): HTMLButtonElement {
+  return el('button', { type: 'submit', class: 'primary' }, t(key));
+}
