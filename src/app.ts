@@ -45,6 +45,7 @@ import type { TaskQueue } from './tasks/types.js';
 import { SmsCodes } from './sms/codes.js';
 import { importRoutes } from './imports/routes.js';
 import { webRoutes } from './web/routes.js';
+import { adminRoutes } from './admin/routes.js';
 import { ImportService } from './imports/service.js';
 import { smsRoutes } from './sms/routes.js';
 import { SmsService } from './sms/service.js';
@@ -238,6 +239,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(apiKeyRoutes, { apiKeys: services.apiKeys, audit: services.audit, guards });
   await app.register(auditRoutes, { audit: services.audit, guards });
   await app.register(webRoutes);
+  await app.register(adminRoutes, { orgs: services.orgs, accounts: services.accounts, sessions: services.sessions, audit: services.audit, guards });
   await app.register(importRoutes, { imports: services.imports, guards, maxBytes: config.imports.maxBytes });
   await app.register(smsRoutes, { sms: services.sms, database: deps.database, guards, normalizePhone: (phone) => services.accounts.parsePhone(phone).e164 });
   return app;

@@ -4,19 +4,19 @@ import cluster from 'node:cluster';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { publicUser } from './accounts/routes.js';
 import { maskPhone } from './accounts/phone.js';
+import { invitationJson } from './orgs/views.js';
 import { createServices, type Services } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import path from 'node:path';
 import { backupSqlite, restoreSqlite } from './db/backup.js';
 import { migrateToLatest } from './db/migrate.js';
-import type { InvitationCodeRow } from './db/schema.js';
 import { isAppError } from './errors.js';
 import { firstRunMessage, prepareDatabase } from './server/bootstrap.js';
 import { runPrimary } from './server/primary.js';
 import { openRuntime, type Runtime } from './server/runtime.js';
 import { exitGracefullyOnSignals, startServer } from './server/worker.js';
 import { runTaskWorkerProcess } from './server/task-worker.js';
-import type { ApiKeyView } from './apikeys/service.js';
+import { apiKeyJson } from './apikeys/service.js';
 import { createPasswordHasher, type PasswordHasher } from './security/password.js';
 import { randomToken } from './security/tokens.js';
 
@@ -358,23 +358,6 @@ const COMMANDS: Record<string, Command> = {
     },
   },
 };
-
-function apiKeyJson(key: ApiKeyView) {
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-  return { ...key, created_at: iso(key.created_at), last_used_at: iso(key.last_used_at), revoked_at: iso(key.revoked_at) };
-}
-
-function invitationJson(code: InvitationCodeRow) {
-  return {
-    invitation_code: code.code,
-    organization_id: code.organization_id,
-    uses: code.uses,
-    max_uses: code.max_uses,
-    expires_at: code.expires_at === null ? null : new Date(code.expires_at).toISOString(),
-    revoked: code.revoked_at !== null,
-    created_at: new Date(code.created_at).toISOString(),
-  };
-}
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(14)} ${c.summary}`);

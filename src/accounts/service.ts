@@ -1,6 +1,7 @@
 // Registration by invitation code and phone + password login.
 import type { CountryCode } from 'libphonenumber-js';
 import type { CaptchaService } from '../captcha/service.js';
+import { sql } from 'kysely';
 import type { Database, Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/errors.js';
 import type { Role, UserRow } from '../db/schema.js';
@@ -184,6 +185,7 @@ export class AccountService {
             status: 'active',
             created_at: now,
             updated_at: now,
+            invitation_code: invitation.code,
           });
           const { token } = await this.deps.sessions.create(user.id, { ip: client.ip, userAgent: client.userAgent }, trx);
           await this.deps.audit?.insertWith(trx, { event: 'register', actor: `user:${user.id}`, target: `user:${user.id}`, ip: client.ip, detail: { organization_id: organizationId } });
@@ -332,6 +334,51 @@ export class AccountService {
       if (keepSessionId !== null) sessions = sessions.where('id', '!=', keepSessionId);
       await sessions.execute();
     });
+  }
+
+  /** Admin search: by phone (any part of the digits) or name (any part), newest first. */
+  search(query: string, limit: number): Promise<UserRow[]> {
+    const q = query.trim();
+    let select = this.deps.database.db.selectFrom('users').selectAll().orderBy('id', 'desc').limit(limit);
+    if (q) {
+      const digits = q.replace(/[^\d]/g, '');
+      const pattern = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      select = select.where((eb) =>
+        digits.length >= 3 ? eb.or([eb('phone', 'like', `%${digits}%`), eb('name', 'like', pattern)]) : eb('name', 'like', pattern),
+      );
+    }
+    return select.execute();
+  }
+
+  /** Disables (signing the account out everywhere) or re-enables an account. */
+  async setStatus(userId: number, status: 'active' | 'disabled'): Promise<UserRow | undefined> {
+    return this.deps.database.write(async (trx) => {
+      const user = await trx.updateTable('users').set({ status, updated_at: this.now() }).where('id', '=', userId).returningAll().executeTakeFirst();
+      if (user && status === 'disabled') await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
+      return user;
+    });
+  }
+
+  /** Removes the password and every session: the owner must reset it with an SMS code (or sign in with one and set a new one). */
+  async forcePasswordReset(userId: number): Promise<UserRow | undefined> {
+    return this.deps.database.write(async (trx) => {
+      const user = await trx.updateTable('users').set({ password_hash: null, updated_at: this.now() }).where('id', '=', userId).returningAll().executeTakeFirst();
+      if (user) await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
+      return user;
+    });
+  }
+
+  /** Registrations with an invitation code per minute since `since` (the workshop's live view). */
+  async registrationsPerMinute(invitationCode: string, since: number): Promise<Array<{ minute: number; count: number }>> {
+    const rows = await this.deps.database.db
+      .selectFrom('users')
+      .select((eb) => [sql<number>`(created_at / 60000) * 60000`.as('minute'), eb.fn.countAll<number>().as('count')])
+      .where('invitation_code', '=', invitationCode.trim().toUpperCase())
+      .where('created_at', '>=', since)
+      .groupBy(sql`created_at / 60000`)
+      .orderBy('minute')
+      .execute();
+    return rows.map((r) => ({ minute: Number(r.minute), count: Number(r.count) }));
   }
 
   /** An administrator's unlock: clears the failure count of the account with this phone. */

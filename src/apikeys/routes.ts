@@ -4,9 +4,8 @@ import type { AuditLog } from '../audit/service.js';
 import { AppError } from '../errors.js';
 import { actorOf, type ApiKeyGuards } from '../http/auth.js';
 import { responses } from '../http/schemas.js';
-import { API_KEY_SCOPES, type ApiKeyService, type ApiKeyView } from './service.js';
+import { API_KEY_SCOPES, apiKeyJson, type ApiKeyService } from './service.js';
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const Time = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
 const ApiKeyBody = Type.Object({
   id: Type.Integer(),
@@ -18,7 +17,7 @@ const ApiKeyBody = Type.Object({
   last_used_at: Time,
   revoked_at: Time,
 });
-const view = (key: ApiKeyView) => ({ ...key, created_at: iso(key.created_at), last_used_at: iso(key.last_used_at), revoked_at: iso(key.revoked_at) });
+const view = apiKeyJson;
 
 export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ apiKeys: ApiKeyService; audit: AuditLog; guards: ApiKeyGuards }> = async (app, { apiKeys, audit, guards }) => {
   app.get(

@@ -39,6 +39,12 @@ export function toView(row: ApiKeyRow): ApiKeyView {
   };
 }
 
+/** A key as the CLI's --json and the admin API show it (times as ISO strings). */
+export function apiKeyJson(key: ApiKeyView) {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return { ...key, created_at: iso(key.created_at), last_used_at: iso(key.last_used_at), revoked_at: iso(key.revoked_at) };
+}
+
 export function parseScopes(input: readonly string[]): ApiKeyScope[] {
   const scopes = [...new Set(input.map((s) => s.trim()).filter(Boolean))];
   const unknown = scopes.find((s) => !(API_KEY_SCOPES as readonly string[]).includes(s));

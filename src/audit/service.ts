@@ -22,7 +22,11 @@ export type AuditEventName =
   | 'admin.invitation_rotated'
   | 'admin.created'
   | 'admin.organization_changed'
-  | 'admin.roster_imported';
+  | 'admin.roster_imported'
+  | 'admin.user_disabled'
+  | 'admin.user_enabled'
+  | 'admin.password_reset_forced'
+  | 'admin.session_revoked';
 
 export interface AuditEntry {
   event: AuditEventName;

@@ -2,12 +2,14 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import { initial } from './migrations/001_initial.js';
 import { tasksKeysAudit } from './migrations/002_tasks_keys_audit.js';
 import { smsImports } from './migrations/003_sms_imports.js';
+import { userInvitation } from './migrations/004_user_invitation.js';
 
 // Migrations live in code (not read from a folder) so that the compiled build and tsx run the same list.
 const MIGRATIONS: Record<string, Migration> = {
   '001_initial': initial,
   '002_tasks_keys_audit': tasksKeysAudit,
   '003_sms_imports': smsImports,
+  '004_user_invitation': userInvitation,
 };
 
 class InCodeMigrationProvider implements MigrationProvider {

@@ -32,6 +32,8 @@ export interface UsersTable {
   status: UserStatus;
   created_at: number;
   updated_at: number;
+  /** The invitation code the account registered with (null: created by an admin or a roster import). */
+  invitation_code: Generated<string | null>;
 }
 
 export interface SessionsTable {

@@ -71,6 +71,12 @@ export class SessionService {
     return this.database.retrying(() => this.repo.deleteExpired(this.now()));
   }
 
+  /** An admin's revocation of any session. */
+  async revokeById(sessionId: number): Promise<boolean> {
+    const result = await this.database.retrying(() => this.database.db.deleteFrom('sessions').where('id', '=', sessionId).executeTakeFirst());
+    return Number(result.numDeletedRows) > 0;
+  }
+
   revoke(userId: number, sessionId: number): Promise<boolean> {
     return this.database.retrying(() => this.repo.deleteOne(userId, sessionId));
   }

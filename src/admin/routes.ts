@@ -1,0 +1,204 @@
+// The admin API behind the console: organizations and their invitation codes, users, sessions, and
+// the workshop's live registration count. Every route needs an admin (session or API key with the
+// admin scope); every change is in the audit log.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { publicUser } from '../accounts/routes.js';
+import type { AccountService } from '../accounts/service.js';
+import type { AuditLog } from '../audit/service.js';
+import { AppError } from '../errors.js';
+import { actorOf, type ApiKeyGuards } from '../http/auth.js';
+import { responses, UserBody } from '../http/schemas.js';
+import type { OrgService } from '../orgs/service.js';
+import { invitationJson } from '../orgs/views.js';
+import type { SessionService } from '../sessions/service.js';
+
+export interface AdminRouteDeps {
+  orgs: OrgService;
+  accounts: AccountService;
+  sessions: SessionService;
+  audit: AuditLog;
+  guards: ApiKeyGuards;
+}
+
+const Id = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
+const Code = Type.Object({ code: Type.String({ minLength: 4, maxLength: 32, pattern: '^[A-Za-z0-9]+$' }) });
+const InvitationBody = Type.Object({
+  invitation_code: Type.String(),
+  organization_id: Type.Integer(),
+  uses: Type.Integer(),
+  max_uses: Type.Union([Type.Integer(), Type.Null()]),
+  expires_at: Type.Union([Type.String(), Type.Null()]),
+  revoked: Type.Boolean(),
+  created_at: Type.String(),
+});
+const InvitationOptions = Type.Object(
+  {
+    max_uses: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+    expires_in_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+  },
+  { additionalProperties: false },
+);
+const expiresAt = (days: number | undefined) => (days ? Date.now() + days * 86_400_000 : null);
+
+export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app, deps) => {
+  const { orgs, accounts, sessions, audit, guards } = deps;
+  const admin = { preHandler: guards.requireAdmin };
+
+  app.get(
+    '/api/admin/organizations',
+    {
+      ...admin,
+      schema: {
+        tags: ['admin'],
+        summary: 'Organizations with their user counts and invitation codes',
+        response: responses({
+          200: Type.Object({
+            organizations: Type.Array(
+              Type.Object({ id: Type.Integer(), name: Type.String(), user_count: Type.Integer(), register_requires_sms: Type.Boolean(), created_at: Type.String(), invitation_codes: Type.Array(InvitationBody) }),
+            ),
+          }),
+        }),
+      },
+    },
+    async () => {
+      const rows = await orgs.listOrganizations();
+      return {
+        organizations: await Promise.all(
+          rows.map(async (o) => ({
+            id: o.id,
+            name: o.name,
+            user_count: Number(o.user_count),
+            register_requires_sms: o.register_requires_sms === 1,
+            created_at: new Date(o.created_at).toISOString(),
+            invitation_codes: (await orgs.listInvitationCodes(o.id)).map(invitationJson),
+          })),
+        ),
+      };
+    },
+  );
+
+  app.post(
+    '/api/admin/organizations',
+    {
+      ...admin,
+      schema: {
+        tags: ['admin'],
+        summary: 'Create an organization and its first invitation code',
+        body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }), max_uses: Type.Optional(Type.Integer({ minimum: 1 })), expires_in_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })) }, { additionalProperties: false }),
+        response: responses({ 201: Type.Object({ organization: Type.Object({ id: Type.Integer(), name: Type.String() }), invitation: InvitationBody }) }),
+      },
+    },
+    async (request, reply) => {
+      const { organization, invitation } = await orgs.createOrganization(request.body.name.trim(), { maxUses: request.body.max_uses ?? null, expiresAt: expiresAt(request.body.expires_in_days) });
+      await audit.record({ event: 'admin.invitation_created', actor: actorOf(request), target: `organization:${organization.id}`, ip: request.ip, detail: { organization_created: true } });
+      return reply.code(201).send({ organization: { id: organization.id, name: organization.name }, invitation: invitationJson(invitation) });
+    },
+  );
+
+  app.post(
+    '/api/admin/organizations/:id/invitations',
+    { ...admin, schema: { tags: ['admin'], summary: 'Another invitation code, with an optional quota and expiry', params: Id, body: InvitationOptions, response: responses({ 201: Type.Object({ invitation: InvitationBody }) }) } },
+    async (request, reply) => {
+      if (!(await orgs.findOrganization(request.params.id))) throw new AppError('ORGANIZATION_NOT_FOUND');
+      const code = await orgs.createInvitationCode(request.params.id, { maxUses: request.body.max_uses ?? null, expiresAt: expiresAt(request.body.expires_in_days) });
+      await audit.record({ event: 'admin.invitation_created', actor: actorOf(request), target: `organization:${request.params.id}`, ip: request.ip, detail: { max_uses: code.max_uses } });
+      return reply.code(201).send({ invitation: invitationJson(code) });
+    },
+  );
+
+  app.post(
+    '/api/admin/invitations/:code/revoke',
+    { ...admin, schema: { tags: ['admin'], summary: 'Revoke an invitation code', params: Code, response: responses({ 200: Type.Object({ invitation: InvitationBody }) }) } },
+    async (request) => {
+      const code = await orgs.revokeInvitation(request.params.code);
+      await audit.record({ event: 'admin.invitation_revoked', actor: actorOf(request), target: `organization:${code.organization_id}`, ip: request.ip });
+      return { invitation: invitationJson(code) };
+    },
+  );
+
+  app.post(
+    '/api/admin/invitations/:code/rotate',
+    { ...admin, schema: { tags: ['admin'], summary: 'Replace an invitation code with a new one (same quota and expiry)', params: Code, response: responses({ 200: Type.Object({ invitation: InvitationBody }) }) } },
+    async (request) => {
+      const code = await orgs.rotateInvitation(request.params.code);
+      await audit.record({ event: 'admin.invitation_rotated', actor: actorOf(request), target: `organization:${code.organization_id}`, ip: request.ip });
+      return { invitation: invitationJson(code) };
+    },
+  );
+
+  app.get(
+    '/api/admin/invitations/:code/registrations',
+    {
+      ...admin,
+      schema: {
+        tags: ['admin'],
+        summary: "The workshop's live view: registrations with this code per minute",
+        params: Code,
+        querystring: Type.Object({ minutes: Type.Integer({ minimum: 1, maximum: 24 * 60, default: 60 }) }),
+        response: responses({ 200: Type.Object({ invitation_code: Type.String(), per_minute: Type.Array(Type.Object({ minute: Type.String(), count: Type.Integer() })), total: Type.Integer() }) }),
+      },
+    },
+    async (request) => {
+      const rows = await accounts.registrationsPerMinute(request.params.code, Date.now() - request.query.minutes * 60_000);
+      return { invitation_code: request.params.code.toUpperCase(), per_minute: rows.map((r) => ({ minute: new Date(r.minute).toISOString(), count: r.count })), total: rows.reduce((n, r) => n + r.count, 0) };
+    },
+  );
+
+  app.get(
+    '/api/admin/users',
+    {
+      ...admin,
+      schema: {
+        tags: ['admin'],
+        summary: 'Search users by phone (digits) or name',
+        querystring: Type.Object({ q: Type.String({ maxLength: 64, default: '' }), limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }) }),
+        response: responses({ 200: Type.Object({ users: Type.Array(Type.Intersect([UserBody, Type.Object({ has_password: Type.Boolean() })])) }) }),
+      },
+    },
+    async (request) => ({ users: (await accounts.search(request.query.q, request.query.limit)).map((u) => ({ ...publicUser(u), has_password: u.password_hash !== null })) }),
+  );
+
+  const userAction = (path: string, summary: string, act: (id: number) => Promise<unknown>, event: 'admin.user_unlocked' | 'admin.user_disabled' | 'admin.user_enabled' | 'admin.password_reset_forced') =>
+    app.post(
+      `/api/admin/users/:id/${path}`,
+      { ...admin, schema: { tags: ['admin'], summary, params: Id, response: responses({ 200: Type.Object({ user: UserBody }) }) } },
+      async (request) => {
+        const found = await accounts.findById(request.params.id);
+        if (!found) throw new AppError('NOT_FOUND', { message: 'No such user.' });
+        await act(found.id);
+        await audit.record({ event, actor: actorOf(request), target: `user:${found.id}`, ip: request.ip });
+        return { user: publicUser((await accounts.findById(found.id))!) };
+      },
+    );
+  userAction('disable', 'Disable an account (it is signed out everywhere)', (id) => accounts.setStatus(id, 'disabled'), 'admin.user_disabled');
+  userAction('enable', 'Enable a disabled account', (id) => accounts.setStatus(id, 'active'), 'admin.user_enabled');
+  userAction('unlock', 'Lift a lockout', async (id) => accounts.unlock((await accounts.findById(id))!.phone), 'admin.user_unlocked');
+  userAction('force-password-reset', 'Remove the password and sign out everywhere: the owner sets a new one with an SMS code', (id) => accounts.forcePasswordReset(id), 'admin.password_reset_forced');
+
+  app.get(
+    '/api/admin/users/:id/sessions',
+    {
+      ...admin,
+      schema: {
+        tags: ['admin'],
+        summary: "A user's active sessions",
+        params: Id,
+        response: responses({ 200: Type.Object({ sessions: Type.Array(Type.Object({ id: Type.Integer(), created_at: Type.String(), last_seen_at: Type.String(), ip: Type.Union([Type.String(), Type.Null()]), user_agent: Type.Union([Type.String(), Type.Null()]) })) }) }),
+      },
+    },
+    async (request) => ({
+      sessions: (await sessions.list(request.params.id)).map((s) => ({ id: s.id, created_at: new Date(s.created_at).toISOString(), last_seen_at: new Date(s.last_seen_at).toISOString(), ip: s.ip, user_agent: s.user_agent })),
+    }),
+  );
+
+  app.delete(
+    '/api/admin/sessions/:id',
+    { ...admin, schema: { tags: ['admin'], summary: 'Revoke any session (that browser is signed out at its next request)', params: Id, response: responses({ 204: Type.Null() }) } },
+    async (request, reply) => {
+      if (!(await sessions.revokeById(request.params.id))) throw new AppError('SESSION_NOT_FOUND');
+      await audit.record({ event: 'admin.session_revoked', actor: actorOf(request), target: `session:${request.params.id}`, ip: request.ip });
+      return reply.code(204).send(null);
+    },
+  );
+};

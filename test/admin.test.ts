@@ -1,0 +1,87 @@
+// The admin API behind the console: organizations and invitation codes, user search and actions,
+// sessions, and the workshop's registrations per minute.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { adminSession, createTestApp, login, register, sessionCookie, uniquePhone, type TestApp } from './helpers/app.js';
+
+describe('admin API', () => {
+  let t: TestApp;
+  let headers: { cookie: string };
+  before(async () => {
+    t = await createTestApp({ LOCKOUT_MAX_FAILURES: '2' });
+    headers = { cookie: (await adminSession(t)).cookie };
+  });
+  after(() => t.close());
+
+  it('creates organizations and invitation codes with quota and expiry; revokes and rotates them', async () => {
+    const created = await t.app.inject({ method: 'POST', url: '/api/admin/organizations', headers, payload: { name: '实验中学', max_uses: 500, expires_in_days: 7 } });
+    assert.equal(created.statusCode, 201);
+    const orgId = created.json().organization.id;
+    assert.equal(created.json().invitation.max_uses, 500);
+    const another = await t.app.inject({ method: 'POST', url: `/api/admin/organizations/${orgId}/invitations`, headers, payload: { max_uses: 3 } });
+    assert.equal(another.statusCode, 201);
+    const code = another.json().invitation.invitation_code;
+    const rotated = await t.app.inject({ method: 'POST', url: `/api/admin/invitations/${code}/rotate`, headers });
+    assert.equal(rotated.statusCode, 200);
+    assert.notEqual(rotated.json().invitation.invitation_code, code);
+    assert.equal(rotated.json().invitation.max_uses, 3);
+    const revoked = await t.app.inject({ method: 'POST', url: `/api/admin/invitations/${rotated.json().invitation.invitation_code}/revoke`, headers });
+    assert.equal(revoked.json().invitation.revoked, true);
+    const list = await t.app.inject({ method: 'GET', url: '/api/admin/organizations', headers });
+    const org = list.json().organizations.find((o: { id: number }) => o.id === orgId);
+    assert.equal(org.name, '实验中学');
+    assert.equal(org.invitation_codes.length, 3);
+    const missing = await t.app.inject({ method: 'POST', url: '/api/admin/organizations/9999/invitations', headers, payload: {} });
+    assert.equal(missing.statusCode, 404);
+  });
+
+  it('finds users by phone digits or name; disables, enables, unlocks and forces a password reset', async () => {
+    const phone = uniquePhone();
+    const res = await register(t, { phone, name: '王老师', password: 'correct horse battery' });
+    const id = res.json().user.id;
+    const userCookie = sessionCookie(res);
+    const byPhone = await t.app.inject({ method: 'GET', url: `/api/admin/users?q=${phone.slice(-6)}`, headers });
+    assert.deepEqual(byPhone.json().users.map((u: { id: number }) => u.id), [id]);
+    const byName = await t.app.inject({ method: 'GET', url: `/api/admin/users?q=${encodeURIComponent('王老')}`, headers });
+    assert.ok(byName.json().users.some((u: { id: number }) => u.id === id));
+
+    const disabled = await t.app.inject({ method: 'POST', url: `/api/admin/users/${id}/disable`, headers });
+    assert.equal(disabled.json().user.status, 'disabled');
+    assert.equal((await t.app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie: userCookie } })).statusCode, 401, 'signed out everywhere');
+    assert.equal((await login(t, phone, 'correct horse battery')).json().error.code, 'ACCOUNT_DISABLED');
+    await t.app.inject({ method: 'POST', url: `/api/admin/users/${id}/enable`, headers });
+
+    assert.equal((await login(t, phone, 'wrong wrong wrong 1')).statusCode, 401);
+    assert.equal((await login(t, phone, 'wrong wrong wrong 2')).statusCode, 423);
+    assert.equal((await t.app.inject({ method: 'POST', url: `/api/admin/users/${id}/unlock`, headers })).statusCode, 200);
+    const back = await login(t, phone, 'correct horse battery');
+    assert.equal(back.statusCode, 200);
+
+    const forced = await t.app.inject({ method: 'POST', url: `/api/admin/users/${id}/force-password-reset`, headers });
+    assert.equal(forced.statusCode, 200);
+    assert.equal((await t.app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie: sessionCookie(back) } })).statusCode, 401);
+    assert.equal((await login(t, phone, 'correct horse battery')).statusCode, 401, 'the old password is gone');
+    const audit = await t.app.inject({ method: 'GET', url: `/api/admin/audit?target=user:${id}&event=admin.*`, headers });
+    assert.deepEqual(audit.json().events.map((e: { event: string }) => e.event), ['admin.password_reset_forced', 'admin.user_unlocked', 'admin.user_enabled', 'admin.user_disabled']);
+  });
+
+  it("lists a user's sessions and revokes one, which signs that browser out", async () => {
+    const phone = uniquePhone();
+    const res = await register(t, { phone });
+    const id = res.json().user.id;
+    const sessions = await t.app.inject({ method: 'GET', url: `/api/admin/users/${id}/sessions`, headers });
+    assert.equal(sessions.json().sessions.length, 1);
+    const revoke = await t.app.inject({ method: 'DELETE', url: `/api/admin/sessions/${sessions.json().sessions[0].id}`, headers });
+    assert.equal(revoke.statusCode, 204);
+    assert.equal((await t.app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie: sessionCookie(res) } })).statusCode, 401);
+    assert.equal((await t.app.inject({ method: 'DELETE', url: `/api/admin/sessions/${sessions.json().sessions[0].id}`, headers })).statusCode, 404);
+  });
+
+  it('counts registrations per minute for an invitation code', async () => {
+    for (let i = 0; i < 3; i++) await register(t);
+    const res = await t.app.inject({ method: 'GET', url: `/api/admin/invitations/${t.invitationCode}/registrations?minutes=10`, headers });
+    assert.equal(res.statusCode, 200);
+    assert.ok(res.json().total >= 3);
+    assert.ok(res.json().per_minute.every((m: { minute: string; count: number }) => m.count > 0 && m.minute.endsWith(':00.000Z')));
+  });
+});
