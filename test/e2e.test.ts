@@ -11,7 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, seriousViolations } from './helpers/browser.js';
 import Database from 'better-sqlite3';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { registerThrough, ROOT, startServer, uniquePhone, type ServerProcess } from './helpers/cluster.js';
+import { registerThrough, ROOT, runCli, startServer, uniquePhone, type ServerProcess } from './helpers/cluster.js';
 
 const SCREENSHOTS = path.join(ROOT, 'docs/screenshots');
 const PASSWORD = 'a long workshop passphrase';
@@ -144,6 +144,68 @@ describe('pages in a real browser', () => {
     await context.close();
   });
 
+  it('an admin creates an invitation code, imports a roster and watches it, and signs a teacher out', async () => {
+    const adminPhone = uniquePhone();
+    const created = await runCli(['admin', 'create', '--phone', adminPhone, '--name', 'Admin', '--password-stdin'], { DATA_DIR: server.dataDir }, PASSWORD);
+    assert.equal(created.code, 0, created.stderr);
+    const admin = await newPage('zh-CN');
+    await admin.page.goto(`${base}/login`);
+    await admin.page.fill('#f-phone', adminPhone);
+    await admin.page.fill('#f-password', PASSWORD);
+    await fillCaptcha(admin.page);
+    await Promise.all([admin.page.waitForURL(`${base}/account`), admin.page.click('button[type=submit]')]);
+    await admin.page.goto(`${base}/admin#orgs`);
+    await admin.page.waitForSelector('section.org');
+    const before = await admin.page.locator('code.invitation-code').count();
+    await admin.page.fill('section.org >> nth=0 >> input[name^=max]', '50');
+    await admin.page.click('section.org >> nth=0 >> button[type=submit]');
+    await admin.page.waitForFunction((n) => document.querySelectorAll('code.invitation-code').length === n + 1, before);
+    const codes = await admin.page.locator('code.invitation-code').allTextContents();
+    const newCode = codes.find((c) => c !== server.invitationCode)!;
+    assert.match(await admin.page.textContent('main') ?? '', /已用 0 \/ 50/);
+    await admin.page.screenshot({ path: path.join(SCREENSHOTS, 'admin-organizations.png'), fullPage: true });
+
+    // A teacher registers with the new code, through its link.
+    const teacherPhone = uniquePhone();
+    const teacher = await newPage('zh-CN');
+    await teacher.page.goto(`${base}/register?code=${newCode}`);
+    await teacher.page.fill('#f-name', '赵老师');
+    await teacher.page.fill('#f-phone', teacherPhone);
+    await teacher.page.fill('#f-password', PASSWORD);
+    await fillCaptcha(teacher.page);
+    await Promise.all([teacher.page.waitForURL(`${base}/account`), teacher.page.click('button[type=submit]')]);
+
+    // The roster import, with its progress bar and its report.
+    await admin.page.goto(`${base}/admin#import`);
+    await admin.page.waitForSelector('#import-file');
+    const roster = ['姓名,手机号', ...Array.from({ length: 300 }, (_, i) => `教师${i},135${String(i).padStart(8, '0')}`), '坏号码,12345'].join('\n');
+    await admin.page.setInputFiles('#import-file', { name: '名单.csv', mimeType: 'text/csv', buffer: Buffer.from(roster) });
+    await admin.page.click('form button[type=submit]');
+    await admin.page.waitForSelector('a.report-link');
+    assert.equal(await admin.page.getAttribute('#import-progress', 'value'), '100');
+    assert.match(await admin.page.textContent('main') ?? '', /新建 300，已存在 0，无效 1/);
+    await admin.page.screenshot({ path: path.join(SCREENSHOTS, 'admin-import.png'), fullPage: true });
+
+    // Sign the teacher out from the console.
+    await admin.page.goto(`${base}/admin#users`);
+    await admin.page.fill('#f-user-q', teacherPhone);
+    await admin.page.click('form[role=search] button[type=submit]');
+    await admin.page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 1);
+    await admin.page.click('text=登录设备');
+    await admin.page.waitForSelector('button[data-session]');
+    await admin.page.screenshot({ path: path.join(SCREENSHOTS, 'admin-users.png'), fullPage: true });
+    await admin.page.click('button[data-session]');
+    await admin.page.waitForFunction(() => document.querySelectorAll('button[data-session]').length === 0);
+    await Promise.all([teacher.page.waitForURL(`${base}/login`), teacher.page.reload()]);
+
+    await admin.page.goto(`${base}/admin#audit`);
+    await admin.page.waitForSelector('tbody tr');
+    assert.match(await admin.page.textContent('tbody') ?? '', /admin\.session_revoked/);
+    await admin.page.screenshot({ path: path.join(SCREENSHOTS, 'admin-audit.png'), fullPage: true });
+    await admin.context.close();
+    await teacher.context.close();
+  });
+
   it('every page passes axe-core with no serious or critical violation, in both languages', async () => {
     for (const locale of ['zh-CN', 'en']) {
       const context = await browser.newContext({ locale, bypassCSP: true });
@@ -154,6 +216,29 @@ describe('pages in a real browser', () => {
         const violations = await seriousViolations(page);
         assert.deepEqual(violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), [], `${locale} ${url}`);
         if (locale === 'zh-CN' && url !== '/register') await page.screenshot({ path: path.join(SCREENSHOTS, `${url.slice(1).replace('/', '-')}.png`) });
+      }
+      await context.close();
+    }
+    // The signed-in pages: the account page and every section of the console.
+    const adminPhone = uniquePhone();
+    assert.equal((await runCli(['admin', 'create', '--phone', adminPhone, '--name', 'Axe', '--password-stdin'], { DATA_DIR: server.dataDir }, PASSWORD)).code, 0);
+    for (const locale of ['zh-CN', 'en']) {
+      const context = await browser.newContext({ locale, bypassCSP: true });
+      const page = await context.newPage();
+      await page.goto(`${base}/login`);
+      await page.fill('#f-phone', adminPhone);
+      await page.fill('#f-password', PASSWORD);
+      await fillCaptcha(page);
+      await Promise.all([page.waitForURL(`${base}/account`), page.click('button[type=submit]')]);
+      await page.waitForSelector('.sessions li');
+      assert.deepEqual((await seriousViolations(page)).map((v) => v.id), [], `${locale} /account`);
+      for (const tab of ['orgs', 'users', 'keys', 'tasks', 'import', 'audit']) {
+        await page.goto(`${base}/admin#${tab}`);
+        await page.waitForSelector('.admin-body h2');
+        await page.waitForLoadState('networkidle');
+        const violations = await seriousViolations(page);
+        assert.deepEqual(violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), [], `${locale} /admin#${tab}`);
+        if (locale === 'en' && (tab === 'keys' || tab === 'tasks')) await page.screenshot({ path: path.join(SCREENSHOTS, `admin-${tab}.png`), fullPage: true });
       }
       await context.close();
     }

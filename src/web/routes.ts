@@ -14,6 +14,7 @@ const PAGES: Record<string, string> = {
   '/login/sms': 'sms-login.html',
   '/reset-password': 'reset.html',
   '/account': 'account.html',
+  '/admin': 'admin.html',
 };
 
 export const webRoutes: FastifyPluginAsync = async (app) => {

@@ -72,6 +72,7 @@ async function render(): Promise<void> {
     location.assign('/login');
   });
   section.append(profile, devices, password, logout);
+  if (user.role === 'admin') section.append(el('p', {}, el('a', { href: '/admin' }, t('nav.admin'))));
 }
 
 void render();

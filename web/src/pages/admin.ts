@@ -1,0 +1,289 @@
+// The admin console: one page, a section per task of an organization's admin, chosen by the URL hash.
+import { api } from '../api.js';
+import { lang, t, type MessageKey } from '../i18n.js';
+import { el, errorText, field, formError, frame, submitButton } from '../ui.js';
+
+type Row = Array<Node | string>;
+const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString(lang) : '—');
+
+function table(headers: MessageKey[], rows: Row[]): HTMLTableElement {
+  const head = el('tr', {}, ...headers.map((h) => el('th', { scope: 'col' }, t(h))));
+  return el('table', {}, el('thead', {}, head), el('tbody', {}, ...rows.map((cells) => el('tr', {}, ...cells.map((c) => el('td', {}, c))))));
+}
+
+function button(key: MessageKey, onClick: () => Promise<unknown>, extra: Record<string, string> = {}): HTMLButtonElement {
+  const b = el('button', { type: 'button', class: 'secondary small', ...extra }, t(key));
+  b.addEventListener('click', async () => {
+    b.disabled = true;
+    try {
+      await onClick();
+    } finally {
+      b.disabled = false;
+    }
+  });
+  return b;
+}
+
+const SECTIONS: Array<[string, MessageKey, (root: HTMLElement) => Promise<void>]> = [
+  ['orgs', 'admin.nav.orgs', organizations],
+  ['users', 'admin.nav.users', users],
+  ['keys', 'admin.nav.keys', apiKeys],
+  ['tasks', 'admin.nav.tasks', tasks],
+  ['import', 'admin.nav.import', rosterImport],
+  ['audit', 'admin.nav.audit', audit],
+];
+
+const section = frame('admin.title');
+const tabs = el('nav', { class: 'tabs', 'aria-label': t('admin.title') });
+const body = el('div', { class: 'admin-body' });
+section.append(tabs, body);
+let timer: ReturnType<typeof setInterval> | undefined;
+
+async function show(): Promise<void> {
+  const current = SECTIONS.find(([id]) => `#${id}` === location.hash) ?? SECTIONS[0]!;
+  tabs.replaceChildren(...SECTIONS.map(([id, key]) => el('a', { href: `#${id}`, ...(id === current[0] ? { 'aria-current': 'page' } : {}) }, t(key))));
+  if (timer) clearInterval(timer);
+  const root = el('div', {}, el('h2', {}, t(current[1])));
+  body.replaceChildren(root);
+  await current[2](root);
+}
+
+async function start(): Promise<void> {
+  const me = await api<{ user: { role: string } }>('GET', '/api/auth/me');
+  if (!me.ok) return location.assign('/login');
+  if (me.data.user.role !== 'admin') {
+    body.append(el('p', { class: 'form-error', role: 'alert' }, t('admin.forbidden')));
+    return;
+  }
+  window.addEventListener('hashchange', () => void show());
+  await show();
+}
+
+interface Invitation {
+  invitation_code: string;
+  uses: number;
+  max_uses: number | null;
+  expires_at: string | null;
+  revoked: boolean;
+}
+interface Org {
+  id: number;
+  name: string;
+  user_count: number;
+  invitation_codes: Invitation[];
+}
+
+async function organizations(root: HTMLElement): Promise<void> {
+  const res = await api<{ organizations: Org[] }>('GET', '/api/admin/organizations');
+  const orgs = res.ok ? res.data.organizations : [];
+  const status = el('p', { class: 'hint', role: 'status' });
+  const live = el('div', { class: 'live', 'aria-live': 'polite' });
+  for (const org of orgs) {
+    const maxUses = field(`max-${org.id}`, 'admin.invite.max_uses', { type: 'number', min: '1' });
+    const days = field(`days-${org.id}`, 'admin.invite.expires_in_days', { type: 'number', min: '1' });
+    const problem = formError();
+    const form = el('form', { class: 'inline' }, problem, maxUses.row, days.row, submitButton('admin.invite.create'));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const payload = { ...(maxUses.input.value ? { max_uses: Number(maxUses.input.value) } : {}), ...(days.input.value ? { expires_in_days: Number(days.input.value) } : {}) };
+      const created = await api('POST', `/api/admin/organizations/${org.id}/invitations`, payload);
+      if (!created.ok) problem.textContent = errorText(created.error);
+      else await show();
+    });
+    const rows = org.invitation_codes.map((c): Row => {
+      const link = `${location.origin}/register?code=${c.invitation_code}`;
+      const actions = el('span', { class: 'actions' });
+      if (!c.revoked) {
+        actions.append(
+          button('admin.invite.copy', async () => {
+            await navigator.clipboard?.writeText(link).catch(() => undefined);
+            status.textContent = t('admin.invite.copied', { link });
+          }),
+          button('admin.invite.live', async () => liveView(live, c.invitation_code)),
+          button('admin.invite.rotate', async () => (await api('POST', `/api/admin/invitations/${c.invitation_code}/rotate`), show())),
+          button('admin.invite.revoke', async () => (await api('POST', `/api/admin/invitations/${c.invitation_code}/revoke`), show())),
+        );
+      }
+      const uses = c.revoked ? t('admin.invite.revoked') : t('admin.invite.uses', { uses: c.uses, max: c.max_uses ?? t('admin.invite.unlimited') });
+      return [el('code', { class: 'invitation-code' }, c.invitation_code), uses, when(c.expires_at), actions];
+    });
+    root.append(el('section', { class: 'org' }, el('h3', {}, `${org.name} · ${t('admin.org.users', { n: org.user_count })}`), table(['field.invitation_code', 'admin.col.status', 'admin.col.expires', 'admin.col.actions'], rows), form));
+  }
+  const name = field('org-name', 'admin.org.name', { required: '', maxlength: '100' });
+  const problem = formError();
+  const create = el('form', { class: 'inline' }, problem, name.row, submitButton('admin.org.create'));
+  create.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const created = await api('POST', '/api/admin/organizations', { name: name.input.value });
+    if (!created.ok) problem.textContent = errorText(created.error);
+    else await show();
+  });
+  root.append(status, live, create);
+}
+
+/** Registrations per minute with one code, refreshed every 5 seconds while shown. */
+async function liveView(target: HTMLElement, code: string): Promise<void> {
+  async function draw() {
+    const res = await api<{ per_minute: Array<{ minute: string; count: number }>; total: number }>('GET', `/api/admin/invitations/${code}/registrations?minutes=60`);
+    if (!res.ok) return;
+    const max = Math.max(1, ...res.data.per_minute.map((m) => m.count));
+    const bars = res.data.per_minute.map((m) =>
+      el('li', {}, el('span', { class: 'bar-label' }, new Date(m.minute).toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit' })), el('span', { class: 'bar' }, String(m.count))),
+    );
+    bars.forEach((li, i) => ((li.lastChild as HTMLElement).style.width = `${(res.data.per_minute[i]!.count / max) * 100}%`));
+    target.replaceChildren(el('h3', {}, `${t('admin.invite.live')} · ${code}`), el('p', { class: 'live-total' }, t('admin.live.total', { n: res.data.total })), el('ol', { class: 'bars' }, ...bars));
+  }
+  if (timer) clearInterval(timer);
+  await draw();
+  timer = setInterval(() => void draw(), 5000);
+}
+
+interface AdminUser {
+  id: number;
+  name: string;
+  phone: string;
+  status: string;
+  role: string;
+  has_password: boolean;
+}
+
+async function users(root: HTMLElement): Promise<void> {
+  const q = field('user-q', 'admin.users.search', { type: 'search' });
+  const results = el('div');
+  const form = el('form', { class: 'inline', role: 'search' }, q.row, submitButton('admin.users.find'));
+  async function search() {
+    const res = await api<{ users: AdminUser[] }>('GET', `/api/admin/users?q=${encodeURIComponent(q.input.value)}`);
+    const rows = (res.ok ? res.data.users : []).map((u): Row => {
+      const act = (path: string) => async () => (await api('POST', `/api/admin/users/${u.id}/${path}`), search());
+      const sessions = el('div', { class: 'user-sessions' });
+      const actions = el(
+        'span',
+        { class: 'actions' },
+        u.status === 'active' ? button('admin.users.disable', act('disable')) : button('admin.users.enable', act('enable')),
+        button('admin.users.unlock', act('unlock')),
+        button('admin.users.force_reset', act('force-password-reset')),
+        button('admin.users.sessions', async () => showSessions(sessions, u.id)),
+        sessions,
+      );
+      return [u.name, u.phone, `${u.status}${u.has_password ? '' : ` · ${t('admin.users.no_password')}`}`, actions];
+    });
+    results.replaceChildren(table(['admin.col.name', 'admin.col.phone', 'admin.col.status', 'admin.col.actions'], rows));
+  }
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void search();
+  });
+  root.append(form, results);
+  await search();
+}
+
+async function showSessions(target: HTMLElement, userId: number): Promise<void> {
+  const res = await api<{ sessions: Array<{ id: number; last_seen_at: string; ip: string | null }> }>('GET', `/api/admin/users/${userId}/sessions`);
+  const items = (res.ok ? res.data.sessions : []).map((s) => {
+    const item = el('li', {}, `${s.ip ?? '?'} · ${when(s.last_seen_at)} `);
+    item.append(button('admin.sessions.revoke', async () => (await api('DELETE', `/api/admin/sessions/${s.id}`), item.remove()), { 'data-session': String(s.id) }));
+    return item;
+  });
+  target.replaceChildren(el('ul', { class: 'sessions' }, ...items));
+}
+
+async function apiKeys(root: HTMLElement): Promise<void> {
+  const res = await api<{ api_keys: Array<{ id: number; prefix: string; name: string; scopes: string[]; last_used_at: string | null; revoked_at: string | null }> }>('GET', '/api/admin/api-keys');
+  const rows = (res.ok ? res.data.api_keys : []).map((k): Row => [k.prefix, k.name, k.scopes.join(', '), when(k.last_used_at), k.revoked_at ? t('admin.invite.revoked') : button('admin.keys.revoke', async () => (await api('DELETE', `/api/admin/api-keys/${k.id}`), show()))]);
+  const name = field('key-name', 'admin.keys.name', { required: '', maxlength: '100' });
+  const scopes = el('fieldset', {}, el('legend', {}, t('admin.keys.scopes')), ...['tasks:write', 'tasks:read', 'admin'].map((s) => el('label', { class: 'check' }, el('input', { type: 'checkbox', name: 'scope', value: s, ...(s.startsWith('tasks') ? { checked: '' } : {}) }), ` ${s}`)));
+  const shown = el('p', { class: 'success', role: 'status' });
+  const problem = formError();
+  const form = el('form', { class: 'inline' }, problem, name.row, scopes, submitButton('admin.keys.create'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const chosen = [...form.querySelectorAll<HTMLInputElement>('input[name=scope]:checked')].map((i) => i.value);
+    const created = await api<{ key: string }>('POST', '/api/admin/api-keys', { name: name.input.value, scopes: chosen });
+    if (!created.ok) return void (problem.textContent = errorText(created.error));
+    await show();
+    body.querySelector('.key-shown')?.replaceChildren(t('admin.keys.shown_once'), ' ', el('code', { class: 'new-key' }, created.data.key));
+  });
+  shown.classList.add('key-shown');
+  root.append(shown, table(['admin.col.prefix', 'admin.keys.name', 'admin.keys.scopes', 'admin.col.last_used', 'admin.col.actions'], rows), form);
+}
+
+async function tasks(root: HTMLElement): Promise<void> {
+  const select = el('select', { id: 'task-state' }, ...['', 'queued', 'running', 'failed', 'succeeded', 'dead'].map((s) => el('option', { value: s }, s || t('admin.tasks.all'))));
+  const list = el('div');
+  async function load() {
+    const res = await api<{ tasks: Array<{ id: string; type: string; state: string; attempts: number; max_attempts: number; last_error: string | null; created_at: string }> }>('GET', `/api/admin/tasks?limit=100${select.value ? `&state=${select.value}` : ''}`);
+    const rows = (res.ok ? res.data.tasks : []).map((k): Row => [when(k.created_at), k.type, k.state, `${k.attempts}/${k.max_attempts}`, k.last_error ?? '', k.state === 'dead' ? button('admin.tasks.retry', async () => (await api('POST', `/api/admin/tasks/${k.id}/retry`), load())) : '']);
+    list.replaceChildren(table(['admin.col.time', 'admin.col.type', 'admin.col.status', 'admin.col.attempts', 'admin.col.error', 'admin.col.actions'], rows));
+  }
+  select.addEventListener('change', () => void load());
+  root.append(el('div', { class: 'field' }, el('label', { for: 'task-state' }, t('admin.tasks.state')), select), button('admin.tasks.refresh', load), list);
+  await load();
+}
+
+async function rosterImport(root: HTMLElement): Promise<void> {
+  const orgs = await api<{ organizations: Org[] }>('GET', '/api/admin/organizations');
+  const select = el('select', { id: 'import-org' }, ...(orgs.ok ? orgs.data.organizations : []).map((o) => el('option', { value: String(o.id) }, o.name)));
+  const file = el('input', { id: 'import-file', type: 'file', accept: '.csv,text/csv' });
+  const progress = el('progress', { id: 'import-progress', max: '100', value: '0', 'aria-label': t('admin.import.progress') });
+  const status = el('p', { class: 'hint', role: 'status' });
+  const problem = formError();
+  const form = el(
+    'form',
+    {},
+    problem,
+    el('div', { class: 'field' }, el('label', { for: 'import-org' }, t('admin.import.org')), select),
+    el('div', { class: 'field' }, el('label', { for: 'import-file' }, t('admin.import.file')), file),
+    submitButton('admin.import.upload'),
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    problem.textContent = '';
+    const chosen = file.files?.[0];
+    if (!chosen) return;
+    const response = await fetch(`/api/admin/organizations/${select.value}/imports?file_name=${encodeURIComponent(chosen.name)}`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: chosen });
+    const json = (await response.json()) as { import?: { id: number }; error?: { code: string; message: string } };
+    if (!response.ok || !json.import) return void (problem.textContent = json.error?.message ?? String(response.status));
+    const id = json.import.id;
+    timer = setInterval(async () => {
+      const res = await api<{ import: { task: { state: string; progress: { done: number; total: number } | null } | null; counts: Record<string, number> | null } }>('GET', `/api/admin/imports/${id}`);
+      if (!res.ok || !res.data.import.task) return;
+      const { task, counts } = res.data.import;
+      if (task.progress) progress.value = Math.round((task.progress.done / task.progress.total) * 100);
+      if (task.state === 'succeeded' && counts) {
+        clearInterval(timer);
+        progress.value = 100;
+        status.replaceChildren(
+          t('admin.import.done', { created: counts.created ?? 0, exists: counts.exists ?? 0, invalid: (counts.invalid_phone ?? 0) + (counts.invalid_name ?? 0) + (counts.invalid_role ?? 0), duplicate: counts.duplicate_in_file ?? 0 }),
+          ' ',
+          el('a', { href: `/api/admin/imports/${id}/report?format=csv`, class: 'report-link' }, t('admin.import.report')),
+        );
+      }
+    }, 300);
+  });
+  root.append(form, progress, status);
+}
+
+async function audit(root: HTMLElement): Promise<void> {
+  const event = field('audit-event', 'admin.audit.event');
+  const actor = field('audit-actor', 'admin.audit.actor');
+  const since = field('audit-since', 'admin.audit.since', { type: 'datetime-local' });
+  const list = el('div');
+  const form = el('form', { class: 'inline' }, event.row, actor.row, since.row, submitButton('admin.audit.filter'));
+  async function load() {
+    const params = new URLSearchParams({ limit: '200' });
+    if (event.input.value) params.set('event', event.input.value);
+    if (actor.input.value) params.set('actor', actor.input.value);
+    if (since.input.value) params.set('since', new Date(since.input.value).toISOString());
+    const res = await api<{ events: Array<{ at: string; event: string; actor: string | null; target: string | null; ip: string | null }> }>('GET', `/api/admin/audit?${params}`);
+    const rows = (res.ok ? res.data.events : []).map((e): Row => [when(e.at), e.event, e.actor ?? '', e.target ?? '', e.ip ?? '']);
+    list.replaceChildren(table(['admin.col.time', 'admin.col.event', 'admin.col.actor', 'admin.col.target', 'admin.col.ip'], rows));
+  }
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    void load();
+  });
+  root.append(form, list);
+  await load();
+}
+
+void start();
