@@ -127,6 +127,23 @@ describe('pages in a real browser', () => {
     await second.context.close();
   });
 
+  it('a lockout says in words how long it lasts', async () => {
+    const phone = uniquePhone();
+    assert.equal((await registerThrough(server.port, server.invitationCode, phone, PASSWORD)).status, 201);
+    const { context, page } = await newPage('en');
+    await page.goto(`${base}/login`);
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      await page.fill('#f-phone', phone);
+      await page.fill('#f-password', `wrong password number ${attempt}`);
+      await fillCaptcha(page);
+      await page.click('button[type=submit]');
+      await page.waitForFunction(() => (document.querySelector('.form-error')?.textContent ?? '') + (document.querySelector('#f-password-error')?.textContent ?? '') !== '');
+      if (attempt < 5) assert.match(await page.textContent('#f-password-error') ?? '', new RegExp(`${5 - attempt} attempts left`));
+    }
+    assert.match(await page.textContent('.form-error') ?? '', /locked\. Try again in 15 minutes/);
+    await context.close();
+  });
+
   it('log in with an SMS code: the captcha, the countdown, the code from the outbox', async () => {
     const phone = uniquePhone();
     assert.equal((await registerThrough(server.port, server.invitationCode, phone, PASSWORD)).status, 201);

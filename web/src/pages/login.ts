@@ -1,6 +1,6 @@
 import { api } from '../api.js';
 import { captchaWidget } from '../captcha.js';
-import { t } from '../i18n.js';
+import { duration, t } from '../i18n.js';
 import { clearErrors, el, field, formError, frame, showError, submitButton } from '../ui.js';
 
 const section = frame('login.title');
@@ -25,4 +25,19 @@ form.addEventListener('submit', async (event) => {
   if (res.ok) return location.assign('/account');
   await captcha.refresh();
   showError(res.error, { ...fields, captcha: captcha.field }, problem);
+  if (res.error.code === 'ACCOUNT_LOCKED' && res.error.retryAfter) countDown(res.error.retryAfter);
 });
+
+/** A lockout's remaining time, in words, updated every second until it is over. */
+let countdown: ReturnType<typeof setInterval> | undefined;
+function countDown(seconds: number): void {
+  if (countdown) clearInterval(countdown);
+  const until = Date.now() + seconds * 1000;
+  countdown = setInterval(() => {
+    const left = Math.ceil((until - Date.now()) / 1000);
+    const text = left > 0 ? t('error.locked', { t: duration(left) }) : '';
+    // Only when the words change (each minute, then each second in the last two): a screen reader hears each change.
+    if (problem.textContent !== text) problem.textContent = text;
+    if (left <= 0) clearInterval(countdown);
+  }, 1000);
+}
