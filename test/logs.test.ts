@@ -9,14 +9,13 @@ import { openSqlite } from '../src/db/database.js';
 import { createMemoryStore } from '../src/kv/memory.js';
 import { loggerOptions } from '../src/observability/logger.js';
 import { prepareDatabase } from '../src/server/bootstrap.js';
-import { createTaskRegistry } from '../src/tasks/handlers/index.js';
-import { createSqlQueue } from '../src/tasks/sql-queue.js';
+import { startTaskConsumer } from './helpers/app.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-it('a full register/login/error flow at trace level logs no password, captcha, token or phone number', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-logs-'));
+/** A stream that keeps every log line written to it. */
+function captureLines() {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -24,6 +23,12 @@ it('a full register/login/error flow at trace level logs no password, captcha, t
       done();
     },
   });
+  return { lines, sink };
+}
+
+it('a full register/login/error flow at trace level logs no password, captcha, token or phone number', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-logs-'));
+  const { lines, sink } = captureLines();
   const config = loadConfig({ DATA_DIR: dir, GATEHOUSE_TEST_CAPTCHA: 'ZQ7X' }, {});
   const database = openSqlite({ file: config.databaseUrl });
   const { firstOrganization } = await prepareDatabase(database);
@@ -54,21 +59,14 @@ it('a full register/login/error flow at trace level logs no password, captcha, t
 
 it('SMS codes, API keys and phone numbers stay out of the logs of the API and the task worker', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-logs-'));
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
+  const { lines, sink } = captureLines();
   const logger = pino(loggerOptions('trace'), sink);
   const config = loadConfig({ DATA_DIR: dir, GATEHOUSE_TEST_CAPTCHA: 'ZQ7X' }, {});
   const database = openSqlite({ file: config.databaseUrl });
   const { firstOrganization } = await prepareDatabase(database);
   const secret = 's'.repeat(40);
   const app = await buildApp({ config, database, kv: createMemoryStore(), secret, logger });
-  const registry = createTaskRegistry({ config, database, secret, log: logger });
-  const consumer = createSqlQueue(database, { leaseMs: 5_000, pollMs: 10 }).consume(registry.processor(), { concurrency: 1, backoffMs: () => 10 });
+  const consumer = startTaskConsumer({ config, database }, { concurrency: 1, log: logger, secret });
   try {
     const phone = '13912345678';
     const captcha = async (purpose: string) => (await app.inject({ method: 'GET', url: `/api/auth/captcha/generate?purpose=${purpose}` })).json().captcha_id;

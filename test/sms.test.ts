@@ -14,11 +14,10 @@ import { signTc3, tencentProvider } from '../src/sms/providers/tencent.js';
 import type { SmsProvider } from '../src/sms/providers/types.js';
 import { signWebhook, webhookProvider } from '../src/sms/providers/webhook.js';
 import { seal, unseal } from '../src/sms/seal.js';
-import { createTaskRegistry } from '../src/tasks/handlers/index.js';
 import { TaskRegistry } from '../src/tasks/registry.js';
 import { createSqlQueue } from '../src/tasks/sql-queue.js';
 import type { TaskConsumer, TaskQueue, TaskRecord } from '../src/tasks/types.js';
-import { adminSession, createTestApp, newCaptcha, register, sessionCookie, uniquePhone, type TestApp } from './helpers/app.js';
+import { adminSession, createTestApp, newCaptcha, register, sessionCookie, startTaskConsumer, TEST_SECRET, uniquePhone, type TestApp } from './helpers/app.js';
 
 const SECRET = 's'.repeat(40);
 
@@ -234,9 +233,7 @@ describe('SMS flows end to end (console provider, real queue consumer)', () => {
   before(async () => {
     t = await createTestApp({ SMS_RESEND_SECONDS: '60' });
     adminCookie = (await adminSession(t)).cookie;
-    const queue = createSqlQueue(t.database, { leaseMs: 5_000, pollMs: 10 });
-    const registry = createTaskRegistry({ config: t.config, database: t.database, secret: 'x'.repeat(40), log: { info: () => undefined } });
-    consumer = queue.consume(registry.processor(), { concurrency: 2, backoffMs: () => 10 });
+    consumer = startTaskConsumer(t);
   });
   after(async () => {
     await consumer.stop(1_000);
@@ -340,7 +337,7 @@ describe('SMS flows end to end (console provider, real queue consumer)', () => {
 /** Another app on the same database and store (another worker, with a cold invitation cache). */
 async function createTestAppLike(t: TestApp): Promise<TestApp> {
   const { buildApp } = await import('../src/app.js');
-  const app = await buildApp({ config: t.config, database: t.database, kv: t.kv, secret: 'x'.repeat(40), logger: false });
+  const app = await buildApp({ config: t.config, database: t.database, kv: t.kv, secret: TEST_SECRET, logger: false });
   return { ...t, app };
 }
 

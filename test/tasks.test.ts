@@ -4,9 +4,8 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { createSqlQueue } from '../src/tasks/sql-queue.js';
-import { createTaskRegistry } from '../src/tasks/handlers/index.js';
 import type { TaskConsumer } from '../src/tasks/types.js';
-import { adminSession, createApiKey, createTestApp, login, register, uniquePhone, type TestApp } from './helpers/app.js';
+import { adminSession, createApiKey, createTestApp, login, register, startTaskConsumer, uniquePhone, type TestApp } from './helpers/app.js';
 
 describe('task API, API keys and audit log', () => {
   let t: TestApp;
@@ -18,9 +17,7 @@ describe('task API, API keys and audit log', () => {
     t = await createTestApp({ RATE_LIMIT_API_KEY: '40/60' });
     admin = await adminSession(t);
     // A worker on the same database, as `gatehouse worker` would run.
-    const queue = createSqlQueue(t.database, { leaseMs: 5_000, pollMs: 20 });
-    const registry = createTaskRegistry({ config: t.config, database: t.database, secret: 'x'.repeat(40), log: { info: () => undefined } });
-    consumer = queue.consume(registry.processor(), { concurrency: 2, backoffMs: () => 10 });
+    consumer = startTaskConsumer(t);
   });
   after(async () => {
     await consumer.stop(1_000);

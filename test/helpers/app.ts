@@ -10,6 +10,9 @@ import { openDatabase } from '../../src/server/runtime.js';
 import { createMemoryStore } from '../../src/kv/memory.js';
 import type { KeyValueStore } from '../../src/kv/store.js';
 import { prepareDatabase } from '../../src/server/bootstrap.js';
+import { createTaskRegistry } from '../../src/tasks/handlers/index.js';
+import { createSqlQueue } from '../../src/tasks/sql-queue.js';
+import type { TaskConsumer } from '../../src/tasks/types.js';
 
 export const TEST_CAPTCHA = 'TEST';
 
@@ -29,7 +32,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   const database = openDatabase(config);
   const prepared = await prepareDatabase(database);
   const kv = createMemoryStore();
-  const app = await buildApp({ config, database, kv, secret: 'x'.repeat(40), logger: false });
+  const app = await buildApp({ config, database, kv, secret: TEST_SECRET, logger: false });
   return {
     app,
     config,
@@ -118,4 +121,13 @@ export async function smsCode(t: TestApp, phone: string, purpose: 'login' | 'reg
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error(`no SMS for ${phone} arrived in the outbox`);
+}
+
+/** The secret createTestApp's app uses (task handlers need the same one to open sealed SMS codes). */
+export const TEST_SECRET = 'x'.repeat(40);
+
+/** A task consumer on t's database with the service's own handlers, as `gatehouse worker` would run. */
+export function startTaskConsumer(t: Pick<TestApp, 'config' | 'database'>, options: { concurrency?: number; log?: { info: (...args: any[]) => void }; secret?: string } = {}): TaskConsumer {
+  const registry = createTaskRegistry({ config: t.config, database: t.database, secret: options.secret ?? TEST_SECRET, log: options.log ?? { info: () => undefined } });
+  return createSqlQueue(t.database, { leaseMs: 5_000, pollMs: 10 }).consume(registry.processor(), { concurrency: options.concurrency ?? 2, backoffMs: () => 10 });
 }
