@@ -24,9 +24,10 @@ export function firstRunMessage(result: BootstrapResult, url: string): string | 
     '',
     `Gatehouse: new data directory set up. First organization "${org.name}" (id ${org.id}).`,
     `  Invitation code: ${org.invitationCode}`,
-    `  Registration:    POST ${url}/api/auth/register with this invitation_code`,
-    '  Create the first admin:',
+    `  Registration:    ${url}/register?code=${org.invitationCode}  (share this link)`,
+    '  Create the first admin, then sign in and open the console:',
     `    npx gatehouse admin create --phone <mobile number> --name "<your name>" --org ${org.id}`,
+    `    ${url}/login  →  ${url}/admin`,
     '',
   ].join('\n');
 }
