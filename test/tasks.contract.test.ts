@@ -237,3 +237,25 @@ for (const backend of backends) {
     }));
   });
 }
+
+describe('table queue: the store failing under a running consumer', () => {
+  it('reports the trouble and keeps going: the task runs once the store answers again', async () => {
+    const database = openSqlite({ file: path.join(dir, `flaky-${Date.now()}.sqlite`) });
+    await migrateToLatest(database.db);
+    let failuresLeft = 3;
+    // The same database, but its next three write transactions fail as a lost disk or server would.
+    const flaky = { ...database, write: ((fn: Parameters<typeof database.write>[0]) => (failuresLeft-- > 0 ? Promise.reject(new Error('disk I/O error')) : database.write(fn))) as typeof database.write };
+    const queue = createSqlQueue(flaky, { leaseMs: LEASE_MS, pollMs: 10 });
+    const { task } = await createSqlQueue(database, { leaseMs: LEASE_MS, pollMs: 10 }).submit({ ...base, type: 'x', payload: null });
+    const troubles: string[] = [];
+    const consumer = queue.consume(async () => 'done', { ...fastBackoff, onError: (error, what) => troubles.push(`${what}: ${(error as Error).message}`) });
+    try {
+      const done = await waitFor(queue, task.id, (t) => t.state === 'succeeded');
+      assert.equal(done.result, 'done');
+      assert.ok(troubles.length >= 1 && troubles.every((t) => /disk I\/O error/.test(t)), JSON.stringify(troubles));
+    } finally {
+      await consumer.stop(1_000);
+      await database.close();
+    }
+  });
+});

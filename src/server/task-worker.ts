@@ -53,6 +53,7 @@ export function startTaskWorker(config: Config, runtime: Runtime, options: TaskW
   const consumer: TaskConsumer = queue.consume(observed(registry.processor(), options.log, options.metrics), {
     concurrency: options.concurrency,
     backoffMs: backoffFor(config),
+    onError: (error, what) => options.log.warn({ err: error, what }, 'task queue trouble; the worker keeps trying'),
   });
   options.log.info({ backend: queue.backend, concurrency: options.concurrency, types: registry.types() }, 'task worker started');
   return {

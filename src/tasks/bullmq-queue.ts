@@ -144,7 +144,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): TaskQueue {
         settings: { backoffStrategy: (attemptsMade: number) => consumeOptions.backoffMs(attemptsMade) },
       },
     );
-    worker.on('error', () => undefined);
+    worker.on('error', (error) => consumeOptions.onError?.(error, 'worker'));
     return {
       async stop(timeoutMs = 10_000) {
         stopping.abort();

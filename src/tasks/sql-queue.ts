@@ -18,7 +18,6 @@ export interface SqlQueueOptions {
   /** How often an idle worker looks for work. */
   pollMs: number;
   now?: () => number;
-  onError?: (error: unknown, what: string) => void;
 }
 
 export function newTaskId(): string {
@@ -59,7 +58,6 @@ export function errorText(error: unknown): string {
 export function createSqlQueue(database: Database, options: SqlQueueOptions): TaskQueue {
   const { db } = database;
   const now = options.now ?? Date.now;
-  const reportError = options.onError ?? (() => undefined);
 
   const runnable = (qb: Db, at: number) =>
     qb
@@ -130,6 +128,7 @@ export function createSqlQueue(database: Database, options: SqlQueueOptions): Ta
   }
 
   function consume(processor: Processor, consumeOptions: ConsumeOptions): TaskConsumer {
+    const reportError = consumeOptions.onError ?? (() => undefined);
     const stopping = new AbortController();
     const running = new Set<Promise<void>>();
     // Lease renewals of running tasks; cleared when a stop gives up waiting, so that a task whose

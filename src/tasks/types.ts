@@ -61,6 +61,8 @@ export interface ConsumeOptions {
   concurrency: number;
   /** Computes the delay before attempt `attempt + 1` after a failed attempt. */
   backoffMs(attemptsMade: number): number;
+  /** The queue's own trouble (the store unreachable while claiming, renewing, recording): the consumer keeps going. */
+  onError?: (error: unknown, what: string) => void;
 }
 
 export interface TaskConsumer {
