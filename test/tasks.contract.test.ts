@@ -259,3 +259,17 @@ describe('table queue: the store failing under a running consumer', () => {
     }
   });
 });
+
+describe('BullMQ queue: Redis unreachable', () => {
+  it('answers STORE_UNAVAILABLE (a 503 for the API) within seconds, not a 500 and not a hang', async () => {
+    const queue = createBullmqQueue({ redisUrl: 'redis://127.0.0.1:1/0', prefix: 'unreachable', leaseMs: LEASE_MS });
+    const started = Date.now();
+    try {
+      await assert.rejects(queue.submit({ ...base, type: 'x', payload: null }), (error: Error & { code?: string }) => error.code === 'STORE_UNAVAILABLE');
+      await assert.rejects(queue.get('tsk_x'), (error: Error & { code?: string }) => error.code === 'STORE_UNAVAILABLE');
+      assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+    } finally {
+      await queue.close().catch(() => undefined);
+    }
+  });
+});

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Job, Queue, UnrecoverableError, Worker, type JobType } from 'bullmq';
 import { Redis } from 'ioredis';
+import { AppError } from '../errors.js';
 import { newTaskId } from './sql-queue.js';
 import { PermanentTaskError, TASK_STATES, type ConsumeOptions, type NewTask, type Processor, type TaskConsumer, type TaskFilter, type TaskQueue, type TaskRecord, type TaskState } from './types.js';
 
@@ -158,8 +159,17 @@ export function createBullmqQueue(options: BullmqQueueOptions): TaskQueue {
     };
   }
 
-  return {
-    backend: 'bullmq',
+  /** Redis unreachable (or too slow) is a 503 for the API's caller, not a 500. */
+  async function available<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      throw new AppError('STORE_UNAVAILABLE', { retryAfterSeconds: 1, cause: error });
+    }
+  }
+
+  const api: Omit<TaskQueue, 'backend' | 'consume' | 'close'> = {
     async submit(task: NewTask) {
       const idempotencyKey = task.idempotencyKey === undefined ? undefined : `${task.submittedBy ?? ''}:${task.idempotencyKey}`;
       const id = idempotencyKey ? idFor(idempotencyKey) : newTaskId();
@@ -204,6 +214,15 @@ export function createBullmqQueue(options: BullmqQueueOptions): TaskQueue {
       await found.job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
       return read(id);
     },
+  };
+
+  return {
+    backend: 'bullmq',
+    submit: (task) => available(() => api.submit(task)),
+    get: (id) => available(() => api.get(id)),
+    list: (filter) => available(() => api.list(filter)),
+    counts: () => available(() => api.counts()),
+    retry: (id) => available(() => api.retry(id)),
     consume,
     async close() {
       await queue.close();
