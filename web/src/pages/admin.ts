@@ -165,7 +165,8 @@ async function users(root: HTMLElement): Promise<void> {
         button('admin.users.sessions', async () => showSessions(sessions, u.id)),
         sessions,
       );
-      return [u.name, u.phone, `${u.status}${u.has_password ? '' : ` · ${t('admin.users.no_password')}`}`, actions];
+      const status = t(u.status === 'disabled' ? 'admin.status.disabled' : 'admin.status.active');
+      return [u.name, u.phone, `${status}${u.has_password ? '' : ` · ${t('admin.users.no_password')}`}`, actions];
     });
     results.replaceChildren(table(['admin.col.name', 'admin.col.phone', 'admin.col.status', 'admin.col.actions'], rows));
   }
