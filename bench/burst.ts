@@ -1,25 +1,27 @@
-// npm run bench:burst -- --n 500 [--runs 3] [--workers N] [--mode embedded|scale-out|nginx|all]
+// npm run bench:burst -- --n 500 [--runs 3] [--workers N] [--mode embedded|scale-out|nginx|floor|all]
 // The workshop burst against `gatehouse serve` on the embedded default: first the hashing bound (the
 // same n argon2id hashes on every core), then n simultaneous registrations, each with its own captcha,
 // one invitation code, one client address. Reports makespan, its ratio to the bound, latency, status
 // counts and the peak memory of all the server's processes; medians over the runs.
+import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { request, startServer } from '../test/helpers/cluster.js';
+import { fileURLToPath } from 'node:url';
+import { freePort, request, startServer } from '../test/helpers/cluster.js';
 import { startNginx } from '../test/helpers/nginx.js';
 import { createTestDatabase } from '../test/helpers/postgres.js';
 import { TEST_REDIS_URL, uniquePrefix } from '../test/helpers/redis.js';
 import { captchas, fireAll } from './load.js';
 import { scaleOutCounters } from './store-counters.js';
-import { buildOnce, hashingBoundMs, sampleTreeMemory, treeCpuSeconds } from './processes.js';
+import { buildOnce, hashingBoundMs, sampleTreeMemory, treeCpuSeconds, treeMainThreadCpuSeconds } from './processes.js';
 import { arg, machine, median, summarize } from './stats.js';
 
 const n = arg('n', 500);
 const runs = arg('runs', 3);
 const workers = arg('workers', availableParallelism());
-type Mode = 'embedded' | 'scale-out' | 'nginx';
+type Mode = 'embedded' | 'scale-out' | 'nginx' | 'floor';
 const modeIndex = process.argv.indexOf('--mode');
 const modeArg = modeIndex === -1 ? 'embedded' : process.argv[modeIndex + 1]!;
-if (!['embedded', 'scale-out', 'nginx', 'all'].includes(modeArg)) throw new Error('--mode is embedded, scale-out, nginx or all');
+if (!['embedded', 'scale-out', 'nginx', 'floor', 'all'].includes(modeArg)) throw new Error('--mode is embedded, scale-out, nginx, floor or all');
 // all: the three modes one after another in one run, so that they meet the same machine conditions.
 const modes: Mode[] = modeArg === 'all' ? ['embedded', 'scale-out', 'nginx'] : [modeArg as Mode];
 
@@ -34,7 +36,7 @@ interface RunResult {
   p99: number;
   statuses: Record<string, number>;
   peakMemMiB: number;
-  cpu: { server: number[]; client: number };
+  cpu: { server: number[]; mainThreads: number[]; client: number };
   roundTrips: { redis: number; postgres: number } | undefined;
 }
 
@@ -49,6 +51,7 @@ interface Target {
 
 async function startTarget(mode: Mode): Promise<Target> {
   const options = { workers, defaultLimits: true, compiled: true, env, nodeArgs: process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) };
+  if (mode === 'floor') return startFloor();
   if (mode === 'embedded') {
     const server = await startServer(options);
     return { port: server.port, invitationCode: server.invitationCode, pids: [server.child.pid!], storeCounters: async () => null, stop: () => server.stop().then(() => undefined) };
@@ -71,39 +74,59 @@ async function startTarget(mode: Mode): Promise<Target> {
   };
 }
 
+/** HTTP and the hashing pool only (bench/floor-server.ts): what is left of the budget for the work. */
+async function startFloor(): Promise<Target> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./floor-server.ts', import.meta.url)), String(port), String(workers)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('floor listening') && resolve());
+    child.once('exit', (code) => reject(new Error(`floor server exited with ${code}`)));
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return {
+    port,
+    invitationCode: 'FLOOR',
+    pids: [child.pid!],
+    storeCounters: async () => null,
+    async stop() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
 async function oneRun(mode: Mode, run: number): Promise<RunResult> {
   const boundMs = hashingBoundMs(n);
   const server = await startTarget(mode);
   try {
-    const ids = await captchas(() => request(server.port, 'GET', '/api/auth/captcha/generate?purpose=register'), n);
+    const captcha = () => request(server.port, 'GET', '/api/auth/captcha/generate?purpose=register');
+    const register = (captchaId: string, phone: string, i: number) =>
+      request(server.port, 'POST', '/api/auth/register', {
+        body: { phone, password: 'workshop passphrase 2026', name: `Teacher ${i}`, invitation_code: server.invitationCode, captcha_id: captchaId, captcha: 'TEST' },
+      });
+    const ids = await captchas(captcha, n);
     const memory = sampleTreeMemory(server.pids);
     const cpuBefore = server.pids.flatMap(treeCpuSeconds);
+    const mainBefore = server.pids.flatMap(treeMainThreadCpuSeconds);
     const countersBefore = await server.storeCounters();
     const clientCpuBefore = process.cpuUsage();
     const load = await fireAll(
-      ids.map((captchaId, i) => () =>
-        request(server.port, 'POST', '/api/auth/register', {
-          body: {
-            phone: `15${String(run).padStart(2, '0')}${String(i).padStart(7, '0')}`,
-            password: 'workshop passphrase 2026',
-            name: `Teacher ${i}`,
-            invitation_code: server.invitationCode,
-            captcha_id: captchaId,
-            captcha: 'TEST',
-          },
-        }),
-      ),
+      ids.map((captchaId, i) => () => register(captchaId, `15${String(run).padStart(2, '0')}${String(i).padStart(7, '0')}`, i)),
       201,
     );
     const { makespanMs, latencies, statuses } = load;
     const cpuAfter = server.pids.flatMap(treeCpuSeconds);
+    const mainAfter = server.pids.flatMap(treeMainThreadCpuSeconds);
     const countersAfter = await server.storeCounters();
     const roundTrips =
       countersBefore && countersAfter
         ? { redis: (countersAfter.redis - countersBefore.redis) / n, postgres: (countersAfter.postgres - countersBefore.postgres) / n }
         : undefined;
     const clientCpu = process.cpuUsage(clientCpuBefore);
-    const cpuSeconds = { server: cpuAfter.map((c, i) => +(c - (cpuBefore[i] ?? 0)).toFixed(2)), client: +((clientCpu.user + clientCpu.system) / 1e6).toFixed(2) };
+    const cpuSeconds = {
+      server: cpuAfter.map((c, i) => +(c - (cpuBefore[i] ?? 0)).toFixed(2)),
+      mainThreads: mainAfter.map((c, i) => +(c - (mainBefore[i] ?? 0)).toFixed(2)),
+      client: +((clientCpu.user + clientCpu.system) / 1e6).toFixed(2) };
     const peak = memory.stop();
     const lat = summarize(latencies);
     return { boundMs, makespanMs, p50: lat.p50, p99: lat.p99, statuses, peakMemMiB: peak / 2 ** 20, cpu: cpuSeconds, roundTrips };
@@ -119,7 +142,7 @@ async function benchMode(mode: Mode): Promise<void> {
     results.push(result);
     console.log(
       `run ${run + 1}: bound for ${n} hashes ${(result.boundMs / 1000).toFixed(2)} s, makespan ${(result.makespanMs / 1000).toFixed(2)} s, ` +
-        `p50 ${result.p50.toFixed(0)} ms, p99 ${result.p99.toFixed(0)} ms, statuses ${JSON.stringify(result.statuses)}, peak memory ${result.peakMemMiB.toFixed(0)} MiB, CPU s: server ${JSON.stringify(result.cpu.server)} client ${result.cpu.client}` +
+        `p50 ${result.p50.toFixed(0)} ms, p99 ${result.p99.toFixed(0)} ms, statuses ${JSON.stringify(result.statuses)}, peak memory ${result.peakMemMiB.toFixed(0)} MiB, CPU s: server ${JSON.stringify(result.cpu.server)} (main threads ${JSON.stringify(result.cpu.mainThreads)}) client ${result.cpu.client}` +
         (result.roundTrips ? `, per registration: ${result.roundTrips.redis.toFixed(1)} Redis commands, ${result.roundTrips.postgres.toFixed(1)} PostgreSQL transactions` : ''),
     );
   }

@@ -59,9 +59,9 @@ export function sampleTreeMemory(rootPids: number[], intervalMs = 100) {
   };
 }
 
-function cpuSeconds(pid: number): number {
+function cpuSeconds(pid: number, thread?: number): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const fields = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8').split(') ')[1]!.split(' ');
     if (process.env.BENCH_CPU_SPLIT) return Number(fields[Number(process.env.BENCH_CPU_SPLIT)]) / 100;
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
@@ -71,5 +71,10 @@ function cpuSeconds(pid: number): number {
 
 /** CPU seconds (user + system) used so far by each process of a tree: [primary, ...workers]. */
 export function treeCpuSeconds(rootPid: number): number[] {
-  return [rootPid, ...descendants(rootPid)].map(cpuSeconds);
+  return [rootPid, ...descendants(rootPid)].map((pid) => cpuSeconds(pid));
+}
+
+/** CPU seconds used so far by the main (JavaScript) thread of each process of a tree. */
+export function treeMainThreadCpuSeconds(rootPid: number): number[] {
+  return [rootPid, ...descendants(rootPid)].map((pid) => cpuSeconds(pid, pid));
 }

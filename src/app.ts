@@ -193,12 +193,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(metricsRoutes, { collect: deps.collectMetrics ?? (() => metrics.registry.metrics()), contentType: metrics.registry.contentType });
 
-  let hasher = deps.hasher;
-  if (!hasher) {
-    const own = createPasswordHasher(config.hashThreads);
-    app.addHook('onClose', () => own.close());
-    hasher = own;
-  }
+  const hasher = deps.hasher ?? createPasswordHasher(config.hashThreads);
   let taskQueue = deps.tasks;
   if (!taskQueue) {
     const own = openTaskQueue(config, deps.database);

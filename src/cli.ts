@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The command line: the only place that wires config to processes.
+import './server/threadpool.js';
 import cluster from 'node:cluster';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { publicUser } from './accounts/routes.js';
@@ -22,12 +23,11 @@ import { randomToken } from './security/tokens.js';
 
 class UsageError extends Error {}
 
-/** For commands that never hash a password: starts no threads. */
+/** For commands that never hash a password. */
 const NO_HASHING: PasswordHasher = {
   hash: () => Promise.reject(new Error('this command does not hash passwords')),
   verify: () => Promise.reject(new Error('this command does not hash passwords')),
   verifyAgainstDummy: () => Promise.reject(new Error('this command does not hash passwords')),
-  close: async () => {},
 };
 
 interface Command {
@@ -350,7 +350,6 @@ const COMMANDS: Record<string, Command> = {
         if (orgId === undefined || !(await orgs.findOrganization(orgId))) throw new UsageError('no such organization: create one with `gatehouse org create` or pass --org ID');
         const user = await accounts.createUser({ phone: values.phone as string, name: values.name as string, password, organizationId: orgId, role: 'admin' });
         const out = { user: publicUser(user), ...(values['password-stdin'] ? {} : { password }) };
-        await hasher.close();
         print(out, values.json === true, () =>
           `admin ${user.id} created for ${user.phone}` + (values['password-stdin'] ? '' : `\npassword (shown once): ${password}`),
         );

@@ -258,8 +258,9 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
     },
   };
   const cores = availableParallelism();
-  // argon2id is memory-hard: more hashing threads than cores only thrash the caches.
-  (config as { hashThreads: number }).hashThreads = int(merged, 'HASH_THREADS', Math.max(1, Math.round(cores / Math.max(1, config.workers))), 1, 256);
+  // argon2id is memory-hard: more hashing threads than cores only thrash the caches. One pool per
+  // machine (the cluster primary's, or the single process's).
+  (config as { hashThreads: number }).hashThreads = int(merged, 'HASH_THREADS', cores, 1, 256);
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${config.logLevel}"`);
   }

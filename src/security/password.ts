@@ -1,9 +1,8 @@
 // Password hashing (argon2id, OWASP parameters) on a pool of worker threads, and the password policy
 // (NIST SP 800-63B spirit).
 import { availableParallelism } from 'node:os';
-import { Piscina } from 'piscina';
+import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { COMMON_PASSWORDS } from './common-passwords.js';
-import type { HashTask } from './hash-worker.js';
 import { randomToken } from './tokens.js';
 
 // OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1. algorithm 2 is Algorithm.Argon2id
@@ -21,28 +20,65 @@ export interface PasswordHasher {
    * known one with a wrong password.
    */
   verifyAgainstDummy(password: string): Promise<false>;
-  close(): Promise<void>;
 }
 
-// The thread's module has this module's own extension: .ts when run from the sources (tests, through
-// tsx), .js in the compiled build.
-const WORKER_FILE = new URL(`./hash-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+export interface HashTask {
+  op: 'hash' | 'verify';
+  password: string;
+  /** The stored hash, for verify. */
+  hash?: string;
+}
 
-/** A pool of `threads` hashing threads (by default one per core). */
-export function createPasswordHasher(threads: number = availableParallelism()): PasswordHasher {
-  const pool = new Piscina<HashTask, string | boolean>({
-    filename: WORKER_FILE.href,
-    minThreads: threads,
-    maxThreads: threads,
-    idleTimeout: Infinity,
-    // A second task waits in each thread's own queue, so a thread starts its next hash at once even
-    // while the main thread is blocked (in a SQLite commit, say) and cannot hand it one.
-    concurrentTasksPerWorker: 2,
-  });
+/** Where argon2 computations run: this process's threads, or the machine's pool (cluster primary). */
+export interface HashRunner {
+  run(task: HashTask): Promise<string | boolean>;
+}
+
+/** One argon2id computation on libuv's thread pool. */
+function computeArgon2(task: HashTask): Promise<string | boolean> {
+  if (task.op === 'hash') return argon2Hash(task.password, ARGON2_OPTIONS);
+  // A malformed stored hash is a mismatch, not an error.
+  return argon2Verify(task.hash!, task.password, ARGON2_OPTIONS).catch(() => false);
+}
+
+/**
+ * Runs at most `threads` argon2 computations at a time on libuv's thread pool (@node-rs/argon2's
+ * async functions), the rest in FIFO order. The cap is what matters: argon2id is memory-hard, and
+ * more computations than cores at once thrash the caches and finish later than the same work in turn.
+ * It also leaves libuv's other threads free for file system and DNS work.
+ */
+export function createHashRunner(threads: number = availableParallelism(), compute: (task: HashTask) => Promise<string | boolean> = computeArgon2): HashRunner {
+  const waiting: Array<() => void> = [];
+  let running = 0;
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  };
+  const slot = (): Promise<void> => {
+    if (running < threads) {
+      running++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => waiting.push(resolve));
+  };
+  return {
+    async run(task) {
+      await slot();
+      try {
+        return await compute(task);
+      } finally {
+        release();
+      }
+    },
+  };
+}
+
+/** The password hasher on a runner: argon2id with the service's parameters, NFKC-normalized input. */
+export function passwordHasher(runner: HashRunner): PasswordHasher {
   let dummyHash: Promise<string> | undefined;
-  const hash = async (password: string) => (await pool.run({ op: 'hash', password: password.normalize('NFKC'), options: ARGON2_OPTIONS })) as string;
-  const verify = async (storedHash: string, password: string) =>
-    (await pool.run({ op: 'verify', hash: storedHash, password: password.normalize('NFKC'), options: ARGON2_OPTIONS })) as boolean;
+  const hash = async (password: string) => (await runner.run({ op: 'hash', password: password.normalize('NFKC') })) as string;
+  const verify = async (storedHash: string, password: string) => (await runner.run({ op: 'verify', hash: storedHash, password: password.normalize('NFKC') })) === true;
   return {
     hash,
     verify,
@@ -51,8 +87,12 @@ export function createPasswordHasher(threads: number = availableParallelism()): 
       await verify(await dummyHash, password);
       return false;
     },
-    close: () => pool.close(),
   };
+}
+
+/** A hasher on at most `threads` threads of this process. */
+export function createPasswordHasher(threads: number = availableParallelism()): PasswordHasher {
+  return passwordHasher(createHashRunner(threads));
 }
 
 export type PasswordProblem = 'too_short' | 'too_long' | 'common' | 'contains_phone' | 'repetitive';

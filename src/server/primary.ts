@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import type { Config } from '../config.js';
 import { serveClusterMetrics } from '../observability/cluster-metrics.js';
 import { loggerOptions } from '../observability/logger.js';
+import { serveClusterHashing } from './cluster-hashing.js';
 
 export const WORKER_INDEX_ENV = 'GATEHOUSE_WORKER_INDEX';
 export const ROLE_ENV = 'GATEHOUSE_ROLE';
@@ -50,6 +51,7 @@ export function runPrimary(config: Config, onAllListening: () => void): void {
   }
 
   serveClusterMetrics();
+  serveClusterHashing(config.hashThreads);
   for (let index = 0; index < httpWorkers + config.tasks.workers; index++) fork(index);
 
   const shutdown = (signal: string) => {

@@ -5,6 +5,8 @@ import { buildApp } from '../app.js';
 import type { Config } from '../config.js';
 import { clusterMetricsCollector } from '../observability/cluster-metrics.js';
 import { createMetrics } from '../observability/metrics.js';
+import { passwordHasher } from '../security/password.js';
+import { clusterHashRunner } from './cluster-hashing.js';
 import { openRuntime } from './runtime.js';
 import { startTaskWorker } from './task-worker.js';
 
@@ -20,7 +22,9 @@ export async function startServer(config: Config, options: { workerIndex?: numbe
   const runtime = openRuntime(config);
   const metrics = createMetrics();
   const collectMetrics = options.clustered ? clusterMetricsCollector(metrics.registry) : undefined;
-  const app = await buildApp({ config, ...runtime, workerIndex: options.workerIndex, metrics, collectMetrics, housekeeping: !options.workerIndex });
+  // Cluster workers hash on the primary's machine-wide pool; a single process on threads of its own.
+  const hasher = options.clustered ? passwordHasher(clusterHashRunner()) : undefined;
+  const app = await buildApp({ config, ...runtime, hasher, workerIndex: options.workerIndex, metrics, collectMetrics, housekeeping: !options.workerIndex });
   await app.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
   // Single-process mode: the task consumer runs here too (cluster mode forks task workers instead).
   const tasks = options.runTasks ? startTaskWorker(config, runtime, { concurrency: config.tasks.concurrency, log: app.log as never, metrics }) : undefined;

@@ -1,0 +1,40 @@
+// The floor for bench:burst --mode floor: the same processes, HTTP stack and machine-wide hashing pool
+// as `gatehouse serve` (cluster primary with round-robin, N workers, argon2id on the primary's pool),
+// and nothing else: POST /api/auth/register parses the JSON, hashes the password and answers 201.
+// What this takes beyond the hashing bound is what any Node.js service pays on this machine with this
+// client before doing any work of its own (captcha, limits, database).
+import cluster from 'node:cluster';
+import http from 'node:http';
+import '../src/server/threadpool.js';
+import { clusterHashRunner, serveClusterHashing } from '../src/server/cluster-hashing.js';
+import { passwordHasher } from '../src/security/password.js';
+
+const port = Number(process.argv[2]);
+const workers = Number(process.argv[3]);
+
+if (cluster.isPrimary) {
+  cluster.schedulingPolicy = cluster.SCHED_RR;
+  serveClusterHashing(Number(process.env.HASH_THREADS) || (await import('node:os')).availableParallelism());
+  let listening = 0;
+  for (let i = 0; i < workers; i++) cluster.fork().on('listening', () => ++listening === workers && process.stdout.write(`floor listening on ${port}\n`));
+} else {
+  const hasher = passwordHasher(clusterHashRunner());
+  http
+    .createServer((req, res) => {
+      if (req.method === 'GET') {
+        // The benchmark fetches a captcha per registration before the clock starts.
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(JSON.stringify({ captcha_id: 'floor' }));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', async () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { password: string; phone: string; name: string };
+        const passwordHash = await hasher.hash(body.password);
+        res.writeHead(201, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(JSON.stringify({ user: { phone: body.phone, name: body.name, hashed: passwordHash.length > 0 } }));
+      });
+    })
+    .listen(port, '127.0.0.1', 4096);
+}
