@@ -2,24 +2,17 @@
 // The command line: the only place that wires config to processes.
 import './server/threadpool.js';
 import cluster from 'node:cluster';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { publicUser } from './accounts/routes.js';
-import { maskPhone } from './accounts/phone.js';
-import { invitationJson } from './orgs/views.js';
-import { createServices, type Services } from './app.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
 import path from 'node:path';
-import { backupSqlite, restoreSqlite } from './db/backup.js';
-import { migrateToLatest } from './db/migrate.js';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Services } from './app.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { isAppError } from './errors.js';
-import { firstRunMessage, prepareDatabase } from './server/bootstrap.js';
-import { runPrimary } from './server/primary.js';
-import { openRuntime, type Runtime } from './server/runtime.js';
-import { exitGracefullyOnSignals, startServer } from './server/worker.js';
-import { runTaskWorkerProcess } from './server/task-worker.js';
-import { apiKeyJson } from './apikeys/service.js';
-import { createPasswordHasher, type PasswordHasher } from './security/password.js';
-import { randomToken } from './security/tokens.js';
+import { invitationJson } from './orgs/views.js';
+import type { PasswordHasher } from './security/password.js';
+import type { Runtime } from './server/runtime.js';
+
+// Each command imports what it uses when it runs: a task worker or the cluster primary never loads
+// the HTTP stack, and `gatehouse --help` starts at once.
 
 class UsageError extends Error {}
 
@@ -50,6 +43,7 @@ function positiveInt(value: string | boolean | undefined, flag: string): number 
 }
 
 async function withRuntime<T>(config: Config, fn: (runtime: Runtime) => Promise<T>): Promise<T> {
+  const [{ openRuntime }, { migrateToLatest }] = await Promise.all([import('./server/runtime.js'), import('./db/migrate.js')]);
   const runtime = openRuntime(config);
   try {
     await runtime.database.retrying(() => migrateToLatest(runtime.database.db));
@@ -62,6 +56,7 @@ async function withRuntime<T>(config: Config, fn: (runtime: Runtime) => Promise<
 /** Runs fn with the services of a migrated database, for commands that hash no password. */
 async function withServices<T>(fn: (services: Services, config: Config) => Promise<T>): Promise<T> {
   const config = loadConfig();
+  const { createServices } = await import('./app.js');
   return withRuntime(config, (runtime) => fn(createServices({ config, ...runtime, hasher: NO_HASHING }), config));
 }
 
@@ -87,15 +82,18 @@ const COMMANDS: Record<string, Command> = {
     async run(values) {
       const config = configFrom(values);
       if (cluster.isWorker && config.role === 'tasks') {
+        const { runTaskWorkerProcess } = await import('./server/task-worker.js');
         runTaskWorkerProcess(config, { concurrency: config.tasks.concurrency, clustered: true });
         return;
       }
       if (cluster.isWorker) {
+        const { exitGracefullyOnSignals, startServer } = await import('./server/worker.js');
         const server = await startServer(config, { workerIndex: config.workerIndex ?? 0, clustered: true });
         exitGracefullyOnSignals(server, config.shutdownTimeoutMs);
         return;
       }
       if (config.testCaptcha) process.stderr.write('WARNING: GATEHOUSE_TEST_CAPTCHA is set: every captcha has a known answer. Never use this in production.\n');
+      const [{ openRuntime }, { firstRunMessage, prepareDatabase }] = await Promise.all([import('./server/runtime.js'), import('./server/bootstrap.js')]);
       const runtime = openRuntime(config);
       let prepared;
       try {
@@ -110,9 +108,11 @@ const COMMANDS: Record<string, Command> = {
         process.stdout.write(`Gatehouse listening on ${url} (${Math.max(1, config.workers)} worker${config.workers > 1 ? 's' : ''}); API docs at ${url}/docs\n`);
       };
       if (config.workers > 1) {
+        const { runPrimary } = await import('./server/primary.js');
         runPrimary(config, announce);
         return;
       }
+      const { exitGracefullyOnSignals, startServer } = await import('./server/worker.js');
       const server = await startServer(config, { runTasks: config.tasks.workers > 0 });
       exitGracefullyOnSignals(server, config.shutdownTimeoutMs);
       announce();
@@ -128,6 +128,7 @@ const COMMANDS: Record<string, Command> = {
       const concurrency = positiveInt(values.concurrency, '--concurrency') ?? config.tasks.concurrency;
       const metricsPort = positiveInt(values['metrics-port'], '--metrics-port');
       await withRuntime(config, async () => undefined); // migrations first, as serve does
+      const { runTaskWorkerProcess } = await import('./server/task-worker.js');
       runTaskWorkerProcess(config, { concurrency, clustered: false, metricsPort });
     },
   },
@@ -138,6 +139,7 @@ const COMMANDS: Record<string, Command> = {
     async run(values) {
       if (typeof values.name !== 'string') throw new UsageError('--name is required');
       if (typeof values.scopes !== 'string') throw new UsageError('--scopes is required (comma-separated: tasks:write, tasks:read, admin)');
+      const { apiKeyJson } = await import('./apikeys/service.js');
       await withServices(async ({ apiKeys, audit }) => {
         const { key, apiKey } = await apiKeys.create({ name: values.name as string, scopes: (values.scopes as string).split(','), createdBy: null });
         await audit.record({ event: 'apikey.created', actor: 'cli', target: `apikey:${apiKey.prefix}`, detail: { name: apiKey.name, scopes: apiKey.scopes } });
@@ -150,6 +152,7 @@ const COMMANDS: Record<string, Command> = {
     usage: 'gatehouse apikey list [--json]',
     options: { json },
     async run(values) {
+      const { apiKeyJson } = await import('./apikeys/service.js');
       await withServices(async ({ apiKeys }) => {
         const keys = (await apiKeys.list()).map(apiKeyJson);
         print({ api_keys: keys }, values.json === true, () =>
@@ -164,6 +167,7 @@ const COMMANDS: Record<string, Command> = {
     options: { prefix: { type: 'string' }, json },
     async run(values) {
       if (typeof values.prefix !== 'string') throw new UsageError('--prefix is required');
+      const { apiKeyJson } = await import('./apikeys/service.js');
       await withServices(async ({ apiKeys, audit }) => {
         const revoked = await apiKeys.revokeByPrefix(values.prefix as string);
         if (!revoked) throw new UsageError(`no live API key with prefix ${values.prefix as string}`);
@@ -178,6 +182,7 @@ const COMMANDS: Record<string, Command> = {
     options: { json },
     async run(values) {
       const config = loadConfig();
+      const [{ openRuntime }, { migrateToLatest }] = await Promise.all([import('./server/runtime.js'), import('./db/migrate.js')]);
       const runtime = openRuntime(config);
       try {
         const { applied } = await runtime.database.retrying(() => migrateToLatest(runtime.database.db));
@@ -301,6 +306,7 @@ const COMMANDS: Record<string, Command> = {
     options: { phone: { type: 'string' }, json },
     async run(values) {
       if (typeof values.phone !== 'string') throw new UsageError('--phone is required');
+      const { maskPhone } = await import('./accounts/phone.js');
       await withServices(async ({ accounts, audit }) => {
         const phone = accounts.parsePhone(values.phone as string);
         await accounts.unlock(phone.e164);
@@ -317,6 +323,7 @@ const COMMANDS: Record<string, Command> = {
       const config = loadConfig();
       if (config.databaseDialect !== 'sqlite') throw new UsageError('backup copies the embedded SQLite database; for PostgreSQL use pg_dump');
       const out = typeof values.out === 'string' ? path.resolve(values.out) : path.join(config.dataDir, 'backups', `gatehouse-${new Date().toISOString().replace(/[:.]/g, '-')}.sqlite`);
+      const { backupSqlite } = await import('./db/backup.js');
       const { pages } = await backupSqlite(config.databaseUrl, out);
       print({ file: out, pages }, values.json === true, () => `backup written to ${out} (${pages} pages)`);
     },
@@ -329,6 +336,7 @@ const COMMANDS: Record<string, Command> = {
       if (typeof values.from !== 'string') throw new UsageError('--from is required');
       const config = loadConfig();
       if (config.databaseDialect !== 'sqlite') throw new UsageError('restore replaces the embedded SQLite database; for PostgreSQL use pg_restore');
+      const { restoreSqlite } = await import('./db/backup.js');
       restoreSqlite(path.resolve(values.from), config.databaseUrl);
       print({ restored: config.databaseUrl }, values.json === true, () => `restored ${config.databaseUrl} from ${values.from}`);
     },
@@ -342,6 +350,12 @@ const COMMANDS: Record<string, Command> = {
       if (typeof values.phone !== 'string') throw new UsageError('--phone is required');
       if (typeof values.name !== 'string') throw new UsageError('--name is required');
       const config = loadConfig();
+      const [{ randomToken }, { createPasswordHasher }, { createServices }, { publicUser }] = await Promise.all([
+        import('./security/tokens.js'),
+        import('./security/password.js'),
+        import('./app.js'),
+        import('./accounts/routes.js'),
+      ]);
       const password = values['password-stdin'] ? await readStdinLine() : randomToken(15);
       await withRuntime(config, async (runtime) => {
         const hasher = createPasswordHasher(1);
