@@ -34,7 +34,7 @@ async function oneRun(mode: string) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-tasks-'));
   const env: Record<string, string> = { DATA_DIR: dataDir, TASK_POLL_MS: '50', ...(mode === 'redis' ? { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: uniquePrefix('bench-tasks') } : {}) };
   const config = loadConfig(env, {});
-  const runtime = openRuntime(config);
+  const runtime = await openRuntime(config);
   await migrateToLatest(runtime.database.db);
   const children = Array.from({ length: workers }, () => startWorker(env));
   try {

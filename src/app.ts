@@ -196,7 +196,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const hasher = deps.hasher ?? createPasswordHasher(config.hashThreads);
   let taskQueue = deps.tasks;
   if (!taskQueue) {
-    const own = openTaskQueue(config, deps.database);
+    const own = await openTaskQueue(config, deps.database);
     app.addHook('onClose', () => own.close());
     taskQueue = own;
   }

@@ -44,7 +44,7 @@ function positiveInt(value: string | boolean | undefined, flag: string): number 
 
 async function withRuntime<T>(config: Config, fn: (runtime: Runtime) => Promise<T>): Promise<T> {
   const [{ openRuntime }, { migrateToLatest }] = await Promise.all([import('./server/runtime.js'), import('./db/migrate.js')]);
-  const runtime = openRuntime(config);
+  const runtime = await openRuntime(config);
   try {
     await runtime.database.retrying(() => migrateToLatest(runtime.database.db));
     return await fn(runtime);
@@ -83,7 +83,7 @@ const COMMANDS: Record<string, Command> = {
       const config = configFrom(values);
       if (cluster.isWorker && config.role === 'tasks') {
         const { runTaskWorkerProcess } = await import('./server/task-worker.js');
-        runTaskWorkerProcess(config, { concurrency: config.tasks.concurrency, clustered: true });
+        await runTaskWorkerProcess(config, { concurrency: config.tasks.concurrency, clustered: true });
         return;
       }
       if (cluster.isWorker) {
@@ -94,7 +94,7 @@ const COMMANDS: Record<string, Command> = {
       }
       if (config.testCaptcha) process.stderr.write('WARNING: GATEHOUSE_TEST_CAPTCHA is set: every captcha has a known answer. Never use this in production.\n');
       const [{ openRuntime }, { firstRunMessage, prepareDatabase }] = await Promise.all([import('./server/runtime.js'), import('./server/bootstrap.js')]);
-      const runtime = openRuntime(config);
+      const runtime = await openRuntime(config);
       let prepared;
       try {
         prepared = await prepareDatabase(runtime.database);
@@ -129,7 +129,7 @@ const COMMANDS: Record<string, Command> = {
       const metricsPort = positiveInt(values['metrics-port'], '--metrics-port');
       await withRuntime(config, async () => undefined); // migrations first, as serve does
       const { runTaskWorkerProcess } = await import('./server/task-worker.js');
-      runTaskWorkerProcess(config, { concurrency, clustered: false, metricsPort });
+      await runTaskWorkerProcess(config, { concurrency, clustered: false, metricsPort });
     },
   },
   'apikey create': {
@@ -183,7 +183,7 @@ const COMMANDS: Record<string, Command> = {
     async run(values) {
       const config = loadConfig();
       const [{ openRuntime }, { migrateToLatest }] = await Promise.all([import('./server/runtime.js'), import('./db/migrate.js')]);
-      const runtime = openRuntime(config);
+      const runtime = await openRuntime(config);
       try {
         const { applied } = await runtime.database.retrying(() => migrateToLatest(runtime.database.db));
         print({ applied }, values.json === true, () => (applied.length ? `applied: ${applied.join(', ')}` : 'schema is up to date'));

@@ -85,9 +85,9 @@ export function serveWorkerMetrics(metrics: Metrics, port: number, host: string)
  * Stops on SIGTERM/SIGINT (or the primary's shutdown message): takes nothing new, lets running tasks
  * finish within the shutdown timeout, hands back the rest, exits 0.
  */
-export function runTaskWorkerProcess(config: Config, options: { concurrency: number; clustered: boolean; metricsPort?: number | undefined }): void {
+export async function runTaskWorkerProcess(config: Config, options: { concurrency: number; clustered: boolean; metricsPort?: number | undefined }): Promise<void> {
   const log = pino(loggerOptions(config.logLevel, { role: 'tasks', ...(config.workerIndex === undefined ? {} : { worker: config.workerIndex }) }));
-  const runtime = openRuntime(config);
+  const runtime = await openRuntime(config);
   const metrics = createMetrics();
   if (options.clustered) clusterMetricsCollector(metrics.registry);
   const metricsServer = options.metricsPort === undefined ? undefined : serveWorkerMetrics(metrics, options.metricsPort, config.host);

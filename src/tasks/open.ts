@@ -2,13 +2,14 @@
 // durable store (SQLite or PostgreSQL).
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
-import { createBullmqQueue } from './bullmq-queue.js';
 import { backoffDelayMs } from './backoff.js';
 import { createSqlQueue } from './sql-queue.js';
 import type { TaskQueue } from './types.js';
 
-export function openTaskQueue(config: Config, database: Database): TaskQueue {
+export async function openTaskQueue(config: Config, database: Database): Promise<TaskQueue> {
   if (config.redisUrl) {
+    // Imported only when configured: the embedded default never loads BullMQ and ioredis.
+    const { createBullmqQueue } = await import('./bullmq-queue.js');
     return createBullmqQueue({ redisUrl: config.redisUrl, prefix: `${config.redisKeyPrefix.replace(/:+$/, '')}:bull`, leaseMs: config.tasks.leaseMs });
   }
   return createSqlQueue(database, { leaseMs: config.tasks.leaseMs, pollMs: config.tasks.pollMs });
