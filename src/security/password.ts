@@ -1,5 +1,5 @@
-// Password hashing (argon2id, OWASP parameters) on a pool of worker threads, and the password policy
-// (NIST SP 800-63B spirit).
+// Password hashing (argon2id, OWASP parameters, a bounded number of computations at once) and the
+// password policy (NIST SP 800-63B spirit).
 import { availableParallelism } from 'node:os';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { COMMON_PASSWORDS } from './common-passwords.js';
