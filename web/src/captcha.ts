@@ -1,14 +1,18 @@
 // The captcha: a picture with a button for a new one, and a link to the accessible alternative
 // (an SMS code) beside it.
-import { api } from './api.js';
+import { api, type ApiResult } from './api.js';
 import { t } from './i18n.js';
 import { el, field, type Field } from './ui.js';
 
 export interface CaptchaWidget {
   field: Field;
   node: HTMLElement;
-  id(): string;
   refresh(): Promise<void>;
+  /**
+   * POSTs `body` with this captcha's id and answer. A captcha is single-use, right or wrong, so a new
+   * one is shown once the answer is in — after a success too, unless the page is about to leave.
+   */
+  send<T = unknown>(path: string, body: Record<string, unknown>, options?: { newOnSuccess?: boolean }): Promise<ApiResult<T>>;
 }
 
 export function captchaWidget(purpose: 'login' | 'register' | 'sms', withAlternative: boolean): CaptchaWidget {
@@ -24,10 +28,15 @@ export function captchaWidget(purpose: 'login' | 'register' | 'sms', withAlterna
     }
     input.input.value = '';
   }
+  async function send<T>(path: string, body: Record<string, unknown>, options: { newOnSuccess?: boolean } = {}): Promise<ApiResult<T>> {
+    const res = await api<T>('POST', path, { ...body, captcha_id: captchaId, captcha: input.input.value.trim() });
+    if (!res.ok || options.newOnSuccess !== false) await refresh();
+    return res;
+  }
   refreshButton.addEventListener('click', () => void refresh());
   const row = el('div', { class: 'captcha-row' }, image, refreshButton);
   input.row.insertBefore(row, input.input);
   if (withAlternative) input.row.append(el('p', { class: 'hint' }, el('a', { href: '/login/sms' }, t('captcha.alternative'))));
   void refresh();
-  return { field: input, node: input.row, id: () => captchaId, refresh };
+  return { field: input, node: input.row, refresh, send };
 }

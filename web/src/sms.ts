@@ -1,6 +1,5 @@
 // The "send me a code" control shared by SMS login and password reset: a captcha (purpose sms),
 // then a button that counts down until another code may be asked for.
-import { api } from './api.js';
 import { captchaWidget } from './captcha.js';
 import { t } from './i18n.js';
 import { el, showError, type Field } from './ui.js';
@@ -11,13 +10,7 @@ export function smsSender(purpose: 'login' | 'reset_password', phone: Field, pro
   const status = el('p', { class: 'hint', role: 'status' });
   button.addEventListener('click', async () => {
     problem.textContent = '';
-    const res = await api<{ resend_after: number }>('POST', '/api/auth/sms/send', {
-      phone: phone.input.value.trim(),
-      purpose,
-      captcha_id: captcha.id(),
-      captcha: captcha.field.input.value.trim(),
-    });
-    await captcha.refresh();
+    const res = await captcha.send<{ resend_after: number }>('/api/auth/sms/send', { phone: phone.input.value.trim(), purpose });
     if (!res.ok) return showError(res.error, { phone, captcha: captcha.field }, problem);
     let left = res.data.resend_after;
     status.textContent = t('sms.sent', { s: left });

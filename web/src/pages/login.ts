@@ -1,4 +1,3 @@
-import { api } from '../api.js';
 import { captchaWidget } from '../captcha.js';
 import { duration, t } from '../i18n.js';
 import { clearErrors, el, field, formError, frame, showError, submitButton } from '../ui.js';
@@ -16,14 +15,8 @@ section.append(form, el('p', { class: 'hint' }, el('a', { href: '/reset-password
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
   clearErrors(form);
-  const res = await api('POST', '/api/auth/login', {
-    phone: fields.phone.input.value.trim(),
-    password: fields.password.input.value,
-    captcha_id: captcha.id(),
-    captcha: captcha.field.input.value.trim(),
-  });
+  const res = await captcha.send('/api/auth/login', { phone: fields.phone.input.value.trim(), password: fields.password.input.value }, { newOnSuccess: false });
   if (res.ok) return location.assign('/account');
-  await captcha.refresh();
   showError(res.error, { ...fields, captcha: captcha.field }, problem);
   if (res.error.code === 'ACCOUNT_LOCKED' && res.error.retryAfter) countDown(res.error.retryAfter);
 });

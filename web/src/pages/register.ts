@@ -1,4 +1,3 @@
-import { api } from '../api.js';
 import { captchaWidget } from '../captcha.js';
 import { clearErrors, el, field, formError, frame, showError, submitButton } from '../ui.js';
 
@@ -20,15 +19,16 @@ section.append(form);
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
   clearErrors(form);
-  const res = await api('POST', '/api/auth/register', {
-    invitation_code: fields.invitation_code.input.value.trim(),
-    name: fields.name.input.value,
-    phone: fields.phone.input.value.trim(),
-    password: fields.password.input.value,
-    captcha_id: captcha.id(),
-    captcha: captcha.field.input.value.trim(),
-  });
+  const res = await captcha.send(
+    '/api/auth/register',
+    {
+      invitation_code: fields.invitation_code.input.value.trim(),
+      name: fields.name.input.value,
+      phone: fields.phone.input.value.trim(),
+      password: fields.password.input.value,
+    },
+    { newOnSuccess: false },
+  );
   if (res.ok) return location.assign('/account');
-  await captcha.refresh(); // a captcha is single-use, right or wrong
   showError(res.error, { ...fields, captcha: captcha.field }, problem);
 });
