@@ -12,7 +12,7 @@ import { createTestDatabase } from '../test/helpers/postgres.js';
 import { TEST_REDIS_URL, uniquePrefix } from '../test/helpers/redis.js';
 import { captchas, fireAll } from './load.js';
 import { scaleOutCounters } from './store-counters.js';
-import { buildOnce, hashingBoundMs, sampleTreeMemory, treeCpuSeconds, treeMainThreadCpuSeconds } from './processes.js';
+import { buildOnce, hashingBoundMs, machineCpuSeconds, sampleTreeMemory, treeCpuSeconds, treeMainThreadCpuSeconds } from './processes.js';
 import { arg, machine, median, summarize } from './stats.js';
 
 const n = arg('n', 500);
@@ -37,6 +37,8 @@ interface RunResult {
   statuses: Record<string, number>;
   peakMemMiB: number;
   cpu: { server: number[]; mainThreads: number[]; client: number };
+  /** The whole machine during the burst: CPU seconds busy, idle, stolen. */
+  machine: { busy: number; idle: number; steal: number };
   roundTrips: { redis: number; postgres: number } | undefined;
 }
 
@@ -77,7 +79,11 @@ async function startTarget(mode: Mode): Promise<Target> {
 /** HTTP and the hashing pool only (bench/floor-server.ts): what is left of the budget for the work. */
 async function startFloor(): Promise<Target> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./floor-server.ts', import.meta.url)), String(port), String(workers)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const hashThreads = env.HASH_THREADS ?? process.env.HASH_THREADS ?? String(availableParallelism());
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./floor-server.ts', import.meta.url)), String(port), String(workers)], {
+    env: { ...process.env, UV_THREADPOOL_SIZE: hashThreads },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('floor listening') && resolve());
     child.once('exit', (code) => reject(new Error(`floor server exited with ${code}`)));
@@ -110,11 +116,13 @@ async function oneRun(mode: Mode, run: number): Promise<RunResult> {
     const mainBefore = server.pids.flatMap(treeMainThreadCpuSeconds);
     const countersBefore = await server.storeCounters();
     const clientCpuBefore = process.cpuUsage();
+    const machineBefore = machineCpuSeconds();
     const load = await fireAll(
       ids.map((captchaId, i) => () => register(captchaId, `15${String(run).padStart(2, '0')}${String(i).padStart(7, '0')}`, i)),
       201,
     );
     const { makespanMs, latencies, statuses } = load;
+    const machineAfter = machineCpuSeconds();
     const cpuAfter = server.pids.flatMap(treeCpuSeconds);
     const mainAfter = server.pids.flatMap(treeMainThreadCpuSeconds);
     const countersAfter = await server.storeCounters();
@@ -129,7 +137,12 @@ async function oneRun(mode: Mode, run: number): Promise<RunResult> {
       client: +((clientCpu.user + clientCpu.system) / 1e6).toFixed(2) };
     const peak = memory.stop();
     const lat = summarize(latencies);
-    return { boundMs, makespanMs, p50: lat.p50, p99: lat.p99, statuses, peakMemMiB: peak / 2 ** 20, cpu: cpuSeconds, roundTrips };
+    const machineCpu = {
+      busy: +(machineAfter.busy - machineBefore.busy).toFixed(2),
+      idle: +(machineAfter.idle - machineBefore.idle).toFixed(2),
+      steal: +(machineAfter.steal - machineBefore.steal).toFixed(2),
+    };
+    return { boundMs, makespanMs, p50: lat.p50, p99: lat.p99, statuses, peakMemMiB: peak / 2 ** 20, cpu: cpuSeconds, machine: machineCpu, roundTrips };
   } finally {
     await server.stop();
   }
@@ -142,7 +155,7 @@ async function benchMode(mode: Mode): Promise<void> {
     results.push(result);
     console.log(
       `run ${run + 1}: bound for ${n} hashes ${(result.boundMs / 1000).toFixed(2)} s, makespan ${(result.makespanMs / 1000).toFixed(2)} s, ` +
-        `p50 ${result.p50.toFixed(0)} ms, p99 ${result.p99.toFixed(0)} ms, statuses ${JSON.stringify(result.statuses)}, peak memory ${result.peakMemMiB.toFixed(0)} MiB, CPU s: server ${JSON.stringify(result.cpu.server)} (main threads ${JSON.stringify(result.cpu.mainThreads)}) client ${result.cpu.client}` +
+        `p50 ${result.p50.toFixed(0)} ms, p99 ${result.p99.toFixed(0)} ms, statuses ${JSON.stringify(result.statuses)}, peak memory ${result.peakMemMiB.toFixed(0)} MiB, CPU s: server ${JSON.stringify(result.cpu.server)} (main threads ${JSON.stringify(result.cpu.mainThreads)}) client ${result.cpu.client}; machine CPU s ${JSON.stringify(result.machine)}` +
         (result.roundTrips ? `, per registration: ${result.roundTrips.redis.toFixed(1)} Redis commands, ${result.roundTrips.postgres.toFixed(1)} PostgreSQL transactions` : ''),
     );
   }

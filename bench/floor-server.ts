@@ -5,16 +5,16 @@
 // client before doing any work of its own (captcha, limits, database).
 import cluster from 'node:cluster';
 import http from 'node:http';
-import '../src/server/threadpool.js';
 import { clusterHashRunner, serveClusterHashing } from '../src/server/cluster-hashing.js';
-import { passwordHasher } from '../src/security/password.js';
+import { libuvPoolHashRunner, passwordHasher } from '../src/security/password.js';
 
 const port = Number(process.argv[2]);
 const workers = Number(process.argv[3]);
 
 if (cluster.isPrimary) {
   cluster.schedulingPolicy = cluster.SCHED_RR;
-  serveClusterHashing(Number(process.env.HASH_THREADS) || (await import('node:os')).availableParallelism());
+  // bench/burst.ts starts this process with UV_THREADPOOL_SIZE = HASH_THREADS, as `gatehouse serve`'s primary has.
+  serveClusterHashing(libuvPoolHashRunner);
   let listening = 0;
   for (let i = 0; i < workers; i++) cluster.fork().on('listening', () => ++listening === workers && process.stdout.write(`floor listening on ${port}\n`));
 } else {

@@ -78,3 +78,10 @@ export function treeCpuSeconds(rootPid: number): number[] {
 export function treeMainThreadCpuSeconds(rootPid: number): number[] {
   return [rootPid, ...descendants(rootPid)].map((pid) => cpuSeconds(pid, pid));
 }
+
+/** CPU seconds of the whole machine so far (/proc/stat): busy, idle (incl. waiting on I/O) and stolen by the hypervisor. */
+export function machineCpuSeconds(): { busy: number; idle: number; steal: number } {
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number) as number[];
+  const tick = 100;
+  return { busy: (user! + nice! + system! + irq! + softirq!) / tick, idle: (idle! + iowait!) / tick, steal: steal! / tick };
+}

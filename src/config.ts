@@ -42,7 +42,7 @@ export interface Config {
   readonly lockout: { readonly maxFailures: number; readonly windowSeconds: number; readonly lockSeconds: number };
   /** Requests admitted to password hashing per process; past this, 503 OVERLOADED at once. */
   readonly hashQueueMax: number;
-  /** Hashing threads per process; by default the cores shared out among the workers. */
+  /** Threads of the machine's password-hashing pool (the cluster primary's, or a single process's); default: the core count. */
   readonly hashThreads: number;
   readonly bodyLimitBytes: number;
   readonly shutdownTimeoutMs: number;

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { createHashRunner, createPasswordHasher, type HashTask } from '../src/security/password.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/cluster-hashing.ts', import.meta.url));
+const THREADPOOL_FIXTURE = fileURLToPath(new URL('./fixtures/threadpool-size.ts', import.meta.url));
 
 /** A compute function whose computations finish only when the test says so. */
 function controlledCompute() {
@@ -97,5 +98,24 @@ describe('one hashing pool per machine', () => {
     // 2 workers × (3 hashes + 6 verifications), all on the primary, never two at once.
     assert.equal(primary.computed, 18);
     assert.equal(primary.maxRunning, 1);
+  });
+
+  test("the serve primary's libuv pool is exactly HASH_THREADS threads; every other process keeps four more for files and DNS", async () => {
+    const sizeFor = async (args: string[], env: Record<string, string> = {}) => {
+      const clean = { ...process.env };
+      delete clean.UV_THREADPOOL_SIZE;
+      delete clean.WORKERS;
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', THREADPOOL_FIXTURE, ...args], { env: { ...clean, HASH_THREADS: '3', ...env }, timeout: 30_000 });
+      return JSON.parse(stdout) as { size: string; isHashingPrimary: boolean; processThreadpoolSize: number };
+    };
+    assert.deepEqual(await sizeFor(['serve', '--workers', '2']), { size: '3', isHashingPrimary: true, processThreadpoolSize: 7 });
+    assert.deepEqual(await sizeFor(['serve', '--workers=4']), { size: '3', isHashingPrimary: true, processThreadpoolSize: 7 });
+    assert.deepEqual(await sizeFor(['serve'], { WORKERS: '2' }), { size: '3', isHashingPrimary: true, processThreadpoolSize: 7 });
+    // A single process hashes beside its own file and DNS work.
+    assert.deepEqual(await sizeFor(['serve', '--workers', '1']), { size: '7', isHashingPrimary: false, processThreadpoolSize: 7 });
+    assert.deepEqual(await sizeFor(['admin', 'create']), { size: '7', isHashingPrimary: false, processThreadpoolSize: 7 });
+    // A larger size set by the operator is kept for everyone but the hashing primary.
+    assert.deepEqual(await sizeFor(['serve', '--workers', '2'], { UV_THREADPOOL_SIZE: '16' }), { size: '3', isHashingPrimary: true, processThreadpoolSize: 16 });
+    assert.deepEqual(await sizeFor(['worker'], { UV_THREADPOOL_SIZE: '16' }), { size: '16', isHashingPrimary: false, processThreadpoolSize: 16 });
   });
 });

@@ -74,6 +74,14 @@ export function createHashRunner(threads: number = availableParallelism(), compu
   };
 }
 
+/**
+ * Hands every computation to libuv at once: for a process whose libuv pool is HASH_THREADS threads
+ * used for nothing else (the cluster primary, see src/server/threadpool.ts), the pool's size is the
+ * cap and its FIFO queue the waiting line, and a thread goes from one hash to the next without waiting
+ * for the event loop.
+ */
+export const libuvPoolHashRunner: HashRunner = { run: (task) => computeArgon2(task) };
+
 /** The password hasher on a runner: argon2id with the service's parameters, NFKC-normalized input. */
 export function passwordHasher(runner: HashRunner): PasswordHasher {
   let dummyHash: Promise<string> | undefined;

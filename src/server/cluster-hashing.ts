@@ -4,7 +4,7 @@
 // one worker's threads sat idle while the other's still had a queue; one shared queue keeps every
 // core hashing until the last password is done. A message is a few hundred bytes; a hash is ~10 ms.
 import cluster from 'node:cluster';
-import { createHashRunner, type HashRunner, type HashTask } from '../security/password.js';
+import type { HashRunner, HashTask } from '../security/password.js';
 
 const REQUEST = 'gatehouse:hash';
 const RESULT = 'gatehouse:hash-result';
@@ -22,8 +22,8 @@ interface HashResult {
   error?: string;
 }
 
-/** Primary: runs the workers' hashing on one runner (by default, at most `threads` at a time). */
-export function serveClusterHashing(threads: number, runner: HashRunner = createHashRunner(threads)): void {
+/** Primary: runs the workers' hashing on one runner, the machine's pool. */
+export function serveClusterHashing(runner: HashRunner): void {
   cluster.on('message', (worker, message: HashRequest) => {
     if (message?.type !== REQUEST) return;
     const reply = (outcome: Omit<HashResult, 'type' | 'id'>) => {

@@ -5,7 +5,9 @@ import { pino } from 'pino';
 import type { Config } from '../config.js';
 import { serveClusterMetrics } from '../observability/cluster-metrics.js';
 import { loggerOptions } from '../observability/logger.js';
+import { createHashRunner, libuvPoolHashRunner } from '../security/password.js';
 import { serveClusterHashing } from './cluster-hashing.js';
+import { isHashingPrimary, processThreadpoolSize } from './threadpool.js';
 
 export const WORKER_INDEX_ENV = 'GATEHOUSE_WORKER_INDEX';
 export const ROLE_ENV = 'GATEHOUSE_ROLE';
@@ -25,7 +27,8 @@ export function runPrimary(config: Config, onAllListening: () => void): void {
   const httpWorkers = Math.max(1, config.workers);
   function fork(index: number): void {
     const role = index < httpWorkers ? 'http' : 'tasks';
-    const worker = cluster.fork({ [WORKER_INDEX_ENV]: String(index), [ROLE_ENV]: role });
+    // The primary's own libuv pool is sized for hashing alone; a worker gets the usual size.
+    const worker = cluster.fork({ [WORKER_INDEX_ENV]: String(index), [ROLE_ENV]: role, UV_THREADPOOL_SIZE: String(processThreadpoolSize) });
     byIndex.set(index, { worker, startedAt: Date.now() });
     worker.on('listening', () => {
       listening.add(index);
@@ -51,7 +54,8 @@ export function runPrimary(config: Config, onAllListening: () => void): void {
   }
 
   serveClusterMetrics();
-  serveClusterHashing(config.hashThreads);
+  // When the command line sized this process's pool for hashing alone, libuv's queue is the queue.
+  serveClusterHashing(isHashingPrimary ? libuvPoolHashRunner : createHashRunner(config.hashThreads));
   for (let index = 0; index < httpWorkers + config.tasks.workers; index++) fork(index);
 
   const shutdown = (signal: string) => {
