@@ -106,10 +106,6 @@ async function oneRun(mode: Mode, run: number): Promise<RunResult> {
   const server = await startTarget(mode);
   try {
     const captcha = () => request(server.port, 'GET', '/api/auth/captcha/generate?purpose=register');
-    const register = (captchaId: string, phone: string, i: number) =>
-      request(server.port, 'POST', '/api/auth/register', {
-        body: { phone, password: 'workshop passphrase 2026', name: `Teacher ${i}`, invitation_code: server.invitationCode, captcha_id: captchaId, captcha: 'TEST' },
-      });
     const ids = await captchas(captcha, n);
     const memory = sampleTreeMemory(server.pids);
     const cpuBefore = server.pids.flatMap(treeCpuSeconds);
@@ -118,7 +114,12 @@ async function oneRun(mode: Mode, run: number): Promise<RunResult> {
     const clientCpuBefore = process.cpuUsage();
     const machineBefore = machineCpuSeconds();
     const load = await fireAll(
-      ids.map((captchaId, i) => () => register(captchaId, `15${String(run).padStart(2, '0')}${String(i).padStart(7, '0')}`, i)),
+      server.port,
+      ids.map((captchaId, i) => ({
+        method: 'POST',
+        path: '/api/auth/register',
+        body: { phone: `15${String(run).padStart(2, '0')}${String(i).padStart(7, '0')}`, password: 'workshop passphrase 2026', name: `Teacher ${i}`, invitation_code: server.invitationCode, captcha_id: captchaId, captcha: 'TEST' },
+      })),
       201,
     );
     const { makespanMs, latencies, statuses } = load;

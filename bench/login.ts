@@ -25,9 +25,8 @@ async function oneRun() {
     });
     const ids = await captchas(() => request(server.port, 'GET', '/api/auth/captcha/generate?purpose=login'), logins);
     const load = await fireAll(
-      ids.map((captchaId, i) => () =>
-        request(server.port, 'POST', '/api/auth/login', { body: { phone: phones[i % users], password: PASSWORD, captcha_id: captchaId, captcha: 'TEST' } }),
-      ),
+      server.port,
+      ids.map((captchaId, i) => ({ method: 'POST', path: '/api/auth/login', body: { phone: phones[i % users], password: PASSWORD, captcha_id: captchaId, captcha: 'TEST' } })),
       200,
     );
     return { boundMs, ...load, ...summarize(load.latencies) };
