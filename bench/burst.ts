@@ -79,9 +79,8 @@ async function startTarget(mode: Mode): Promise<Target> {
 /** HTTP and the hashing pool only (bench/floor-server.ts): what is left of the budget for the work. */
 async function startFloor(): Promise<Target> {
   const port = await freePort();
-  const hashThreads = env.HASH_THREADS ?? process.env.HASH_THREADS ?? String(availableParallelism());
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./floor-server.ts', import.meta.url)), String(port), String(workers)], {
-    env: { ...process.env, UV_THREADPOOL_SIZE: hashThreads },
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {

@@ -193,7 +193,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(metricsRoutes, { collect: deps.collectMetrics ?? (() => metrics.registry.metrics()), contentType: metrics.registry.contentType });
 
-  const hasher = deps.hasher ?? createPasswordHasher(config.hashThreads);
+  let hasher = deps.hasher;
+  if (!hasher) {
+    const own = createPasswordHasher(config.hashThreads);
+    app.addHook('onClose', () => own.close());
+    hasher = own;
+  }
   let taskQueue = deps.tasks;
   if (!taskQueue) {
     const own = await openTaskQueue(config, deps.database);

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 // The command line: the only place that wires config to processes.
-import './server/threadpool.js';
 import cluster from 'node:cluster';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -359,14 +358,18 @@ const COMMANDS: Record<string, Command> = {
       const password = values['password-stdin'] ? await readStdinLine() : randomToken(15);
       await withRuntime(config, async (runtime) => {
         const hasher = createPasswordHasher(1);
-        const { orgs, accounts } = createServices({ config, ...runtime, hasher });
-        const orgId = positiveInt(values.org, '--org') ?? (await orgs.listOrganizations())[0]?.id;
-        if (orgId === undefined || !(await orgs.findOrganization(orgId))) throw new UsageError('no such organization: create one with `gatehouse org create` or pass --org ID');
-        const user = await accounts.createUser({ phone: values.phone as string, name: values.name as string, password, organizationId: orgId, role: 'admin' });
-        const out = { user: publicUser(user), ...(values['password-stdin'] ? {} : { password }) };
-        print(out, values.json === true, () =>
-          `admin ${user.id} created for ${user.phone}` + (values['password-stdin'] ? '' : `\npassword (shown once): ${password}`),
-        );
+        try {
+          const { orgs, accounts } = createServices({ config, ...runtime, hasher });
+          const orgId = positiveInt(values.org, '--org') ?? (await orgs.listOrganizations())[0]?.id;
+          if (orgId === undefined || !(await orgs.findOrganization(orgId))) throw new UsageError('no such organization: create one with `gatehouse org create` or pass --org ID');
+          const user = await accounts.createUser({ phone: values.phone as string, name: values.name as string, password, organizationId: orgId, role: 'admin' });
+          const out = { user: publicUser(user), ...(values['password-stdin'] ? {} : { password }) };
+          print(out, values.json === true, () =>
+            `admin ${user.id} created for ${user.phone}` + (values['password-stdin'] ? '' : `\npassword (shown once): ${password}`),
+          );
+        } finally {
+          await hasher.close();
+        }
       });
     },
   },

@@ -1,8 +1,8 @@
 // Password hashing (argon2id, OWASP parameters, a bounded number of computations at once) and the
 // password policy (NIST SP 800-63B spirit).
 import { availableParallelism } from 'node:os';
-import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { COMMON_PASSWORDS } from './common-passwords.js';
+import { createThreadHashRunner } from './hash-threads.js';
 import { randomToken } from './tokens.js';
 
 // OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1. algorithm 2 is Algorithm.Argon2id
@@ -29,58 +29,10 @@ export interface HashTask {
   hash?: string;
 }
 
-/** Where argon2 computations run: this process's threads, or the machine's pool (cluster primary). */
+/** Where argon2 computations run: this process's hashing threads, or the machine's pool (cluster primary). */
 export interface HashRunner {
   run(task: HashTask): Promise<string | boolean>;
 }
-
-/** One argon2id computation on libuv's thread pool. */
-function computeArgon2(task: HashTask): Promise<string | boolean> {
-  if (task.op === 'hash') return argon2Hash(task.password, ARGON2_OPTIONS);
-  // A malformed stored hash is a mismatch, not an error.
-  return argon2Verify(task.hash!, task.password, ARGON2_OPTIONS).catch(() => false);
-}
-
-/**
- * Runs at most `threads` argon2 computations at a time on libuv's thread pool (@node-rs/argon2's
- * async functions), the rest in FIFO order. The cap is what matters: argon2id is memory-hard, and
- * more computations than cores at once thrash the caches and finish later than the same work in turn.
- * It also leaves libuv's other threads free for file system and DNS work.
- */
-export function createHashRunner(threads: number = availableParallelism(), compute: (task: HashTask) => Promise<string | boolean> = computeArgon2): HashRunner {
-  const waiting: Array<() => void> = [];
-  let running = 0;
-  const release = () => {
-    const next = waiting.shift();
-    if (next) next();
-    else running--;
-  };
-  const slot = (): Promise<void> => {
-    if (running < threads) {
-      running++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => waiting.push(resolve));
-  };
-  return {
-    async run(task) {
-      await slot();
-      try {
-        return await compute(task);
-      } finally {
-        release();
-      }
-    },
-  };
-}
-
-/**
- * Hands every computation to libuv at once: for a process whose libuv pool is HASH_THREADS threads
- * used for nothing else (the cluster primary, see src/server/threadpool.ts), the pool's size is the
- * cap and its FIFO queue the waiting line, and a thread goes from one hash to the next without waiting
- * for the event loop.
- */
-export const libuvPoolHashRunner: HashRunner = { run: (task) => computeArgon2(task) };
 
 /** The password hasher on a runner: argon2id with the service's parameters, NFKC-normalized input. */
 export function passwordHasher(runner: HashRunner): PasswordHasher {
@@ -98,9 +50,10 @@ export function passwordHasher(runner: HashRunner): PasswordHasher {
   };
 }
 
-/** A hasher on at most `threads` threads of this process. */
-export function createPasswordHasher(threads: number = availableParallelism()): PasswordHasher {
-  return passwordHasher(createHashRunner(threads));
+/** A hasher on a pool of `threads` hashing threads of this process; close() ends them. */
+export function createPasswordHasher(threads: number = availableParallelism()): PasswordHasher & { close(): Promise<void> } {
+  const runner = createThreadHashRunner(threads, ARGON2_OPTIONS);
+  return { ...passwordHasher(runner), close: () => runner.close() };
 }
 
 export type PasswordProblem = 'too_short' | 'too_long' | 'common' | 'contains_phone' | 'repetitive';

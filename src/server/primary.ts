@@ -5,9 +5,9 @@ import { pino } from 'pino';
 import type { Config } from '../config.js';
 import { serveClusterMetrics } from '../observability/cluster-metrics.js';
 import { loggerOptions } from '../observability/logger.js';
-import { createHashRunner, libuvPoolHashRunner } from '../security/password.js';
+import { createThreadHashRunner } from '../security/hash-threads.js';
+import { ARGON2_OPTIONS } from '../security/password.js';
 import { serveClusterHashing } from './cluster-hashing.js';
-import { isHashingPrimary, processThreadpoolSize } from './threadpool.js';
 
 export const WORKER_INDEX_ENV = 'GATEHOUSE_WORKER_INDEX';
 export const ROLE_ENV = 'GATEHOUSE_ROLE';
@@ -27,8 +27,7 @@ export function runPrimary(config: Config, onAllListening: () => void): void {
   const httpWorkers = Math.max(1, config.workers);
   function fork(index: number): void {
     const role = index < httpWorkers ? 'http' : 'tasks';
-    // The primary's own libuv pool is sized for hashing alone; a worker gets the usual size.
-    const worker = cluster.fork({ [WORKER_INDEX_ENV]: String(index), [ROLE_ENV]: role, UV_THREADPOOL_SIZE: String(processThreadpoolSize) });
+    const worker = cluster.fork({ [WORKER_INDEX_ENV]: String(index), [ROLE_ENV]: role });
     byIndex.set(index, { worker, startedAt: Date.now() });
     worker.on('listening', () => {
       listening.add(index);
@@ -54,8 +53,7 @@ export function runPrimary(config: Config, onAllListening: () => void): void {
   }
 
   serveClusterMetrics();
-  // When the command line sized this process's pool for hashing alone, libuv's queue is the queue.
-  serveClusterHashing(isHashingPrimary ? libuvPoolHashRunner : createHashRunner(config.hashThreads));
+  serveClusterHashing(createThreadHashRunner(config.hashThreads, ARGON2_OPTIONS));
   for (let index = 0; index < httpWorkers + config.tasks.workers; index++) fork(index);
 
   const shutdown = (signal: string) => {
