@@ -6,15 +6,14 @@
 import cluster from 'node:cluster';
 import http from 'node:http';
 import { clusterHashRunner, serveClusterHashing } from '../src/server/cluster-hashing.js';
-import { createThreadHashRunner } from '../src/security/hash-threads.js';
-import { ARGON2_OPTIONS, passwordHasher } from '../src/security/password.js';
+import { createArgon2Pool, passwordHasher } from '../src/security/password.js';
 
 const port = Number(process.argv[2]);
 const workers = Number(process.argv[3]);
 
 if (cluster.isPrimary) {
   cluster.schedulingPolicy = cluster.SCHED_RR;
-  serveClusterHashing(createThreadHashRunner(Number(process.env.HASH_THREADS) || (await import('node:os')).availableParallelism(), ARGON2_OPTIONS));
+  serveClusterHashing(createArgon2Pool(Number(process.env.HASH_THREADS) || undefined));
   let listening = 0;
   for (let i = 0; i < workers; i++) cluster.fork().on('listening', () => ++listening === workers && process.stdout.write(`floor listening on ${port}\n`));
 } else {

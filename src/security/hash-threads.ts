@@ -81,10 +81,11 @@ export function createThreadHashRunner(threads: number, options: object, source:
     });
     // A thread that dies takes its held jobs with it (a job that killed one thread is not retried on
     // the next); a new thread takes its place.
-    thread.worker.on('error', () => undefined);
+    let failure = '';
+    thread.worker.on('error', (error) => (failure = `: ${error.message}`));
     thread.worker.on('exit', () => {
       pool.splice(pool.indexOf(thread), 1);
-      for (const job of thread.held.values()) job.reject(new Error('a password-hashing thread exited'));
+      for (const job of thread.held.values()) job.reject(new Error(`a password-hashing thread exited${failure}`));
       thread.held.clear();
       if (!closed) dispatch();
     });

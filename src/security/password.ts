@@ -2,7 +2,7 @@
 // password policy (NIST SP 800-63B spirit).
 import { availableParallelism } from 'node:os';
 import { COMMON_PASSWORDS } from './common-passwords.js';
-import { createThreadHashRunner } from './hash-threads.js';
+import { createThreadHashRunner, type ThreadHashRunner } from './hash-threads.js';
 import { randomToken } from './tokens.js';
 
 // OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1. algorithm 2 is Algorithm.Argon2id
@@ -50,10 +50,15 @@ export function passwordHasher(runner: HashRunner): PasswordHasher {
   };
 }
 
+/** A pool of `threads` argon2id threads with the service's parameters (src/security/hash-threads.ts). */
+export function createArgon2Pool(threads: number = availableParallelism()): ThreadHashRunner {
+  return createThreadHashRunner(threads, ARGON2_OPTIONS);
+}
+
 /** A hasher on a pool of `threads` hashing threads of this process; close() ends them. */
 export function createPasswordHasher(threads: number = availableParallelism()): PasswordHasher & { close(): Promise<void> } {
-  const runner = createThreadHashRunner(threads, ARGON2_OPTIONS);
-  return { ...passwordHasher(runner), close: () => runner.close() };
+  const pool = createArgon2Pool(threads);
+  return { ...passwordHasher(pool), close: () => pool.close() };
 }
 
 export type PasswordProblem = 'too_short' | 'too_long' | 'common' | 'contains_phone' | 'repetitive';

@@ -5,8 +5,7 @@ import { pino } from 'pino';
 import type { Config } from '../config.js';
 import { serveClusterMetrics } from '../observability/cluster-metrics.js';
 import { loggerOptions } from '../observability/logger.js';
-import { createThreadHashRunner } from '../security/hash-threads.js';
-import { ARGON2_OPTIONS } from '../security/password.js';
+import { createArgon2Pool } from '../security/password.js';
 import { serveClusterHashing } from './cluster-hashing.js';
 
 export const WORKER_INDEX_ENV = 'GATEHOUSE_WORKER_INDEX';
@@ -53,7 +52,7 @@ export function runPrimary(config: Config, onAllListening: () => void): void {
   }
 
   serveClusterMetrics();
-  serveClusterHashing(createThreadHashRunner(config.hashThreads, ARGON2_OPTIONS));
+  serveClusterHashing(createArgon2Pool(config.hashThreads));
   for (let index = 0; index < httpWorkers + config.tasks.workers; index++) fork(index);
 
   const shutdown = (signal: string) => {
