@@ -16,7 +16,8 @@ const PASSWORD = 'workshop passphrase 2026';
 
 async function oneRun() {
   const boundMs = hashingBoundMs(logins, 'verify');
-  const server = await startServer({ workers, compiled: true, defaultLimits: true });
+  // At `npm start`'s default log level (the test helper quiets servers to `warn`).
+  const server = await startServer({ workers, compiled: true, defaultLimits: true, env: { LOG_LEVEL: 'info' } });
   try {
     const phones = Array.from({ length: users }, (_, i) => `1590${String(i).padStart(7, '0')}`);
     await mapConcurrent(phones, 32, async (phone) => {

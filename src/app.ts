@@ -22,6 +22,7 @@ import { installBrowserSecurity } from './http/browser-security.js';
 import { ErrorBody } from './http/schemas.js';
 import type { KeyValueStore } from './kv/store.js';
 import { loggerOptions } from './observability/logger.js';
+import { installRequestLog } from './observability/request-log.js';
 import { instrumentStore } from './kv/instrumented.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { metricsRoutes } from './observability/routes.js';
@@ -144,6 +145,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
+    // One line per request instead, from installRequestLog.
+    disableRequestLogging: true,
     // A request that never finishes sending must not hold a worker forever.
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
@@ -161,6 +164,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
     if (deps.workerIndex !== undefined) reply.header('x-worker', String(deps.workerIndex));
   });
+  installRequestLog(app);
   installBrowserSecurity(app);
   installErrorBoundary(app);
   // While draining, requests that still arrive on kept-alive connections are told to go elsewhere.

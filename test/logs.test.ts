@@ -101,3 +101,33 @@ it('SMS codes, API keys and phone numbers stay out of the logs of the API and th
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+it('one log line per request, once it is answered: method, path, client address, status, milliseconds, request id', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-logs-'));
+  const config = loadConfig({ DATA_DIR: dir }, {});
+  const database = openSqlite({ file: config.databaseUrl });
+  await prepareDatabase(database);
+  const atLevel = async (level: string) => {
+    const { lines, sink } = captureLines();
+    const app = await buildApp({ config, database, kv: createMemoryStore(), secret: 's'.repeat(40), logger: pino(loggerOptions(level), sink) });
+    try {
+      const res = await app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'req-one-line' }, remoteAddress: '10.1.2.3' });
+      assert.equal(res.statusCode, 200);
+      return lines.map((line) => JSON.parse(line)).filter((entry) => entry.reqId === 'req-one-line');
+    } finally {
+      await app.close();
+    }
+  };
+  try {
+    const [entry, ...more] = await atLevel('info');
+    assert.equal(more.length, 0, 'no separate line on arrival');
+    assert.equal(entry.msg, 'request completed');
+    assert.equal(entry.level, 30);
+    assert.deepEqual([entry.req.method, entry.req.url, entry.req.remoteAddress, entry.res.statusCode], ['GET', '/healthz', '10.1.2.3', 200]);
+    assert.equal(typeof entry.responseTime, 'number');
+    assert.deepEqual(await atLevel('warn'), [], 'nothing below the configured level');
+  } finally {
+    await database.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -70,9 +70,11 @@ export async function startServer(options: { workers: number; env?: Record<strin
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in 30 s:\n${output}`)), 30_000);
+    // Stops looking once found: a server's log can grow long, and each chunk would scan all of it again.
     const check = () => {
       if (output.includes('Gatehouse listening on')) {
         clearTimeout(timer);
+        child.stdout!.off('data', check);
         resolve();
       }
     };
