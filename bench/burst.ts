@@ -12,7 +12,7 @@ import { createTestDatabase } from '../test/helpers/postgres.js';
 import { TEST_REDIS_URL, uniquePrefix } from '../test/helpers/redis.js';
 import { captchas, fireAll } from './load.js';
 import { scaleOutCounters } from './store-counters.js';
-import { buildOnce, hashingBoundMs, machineCpuSeconds, sampleTreeMemory, treeCpuSeconds, treeMainThreadCpuSeconds } from './processes.js';
+import { buildOnce, hashingBoundMs, machineCpuSeconds, NPM_START_DEFAULTS, sampleTreeMemory, treeCpuSeconds, treeMainThreadCpuSeconds } from './processes.js';
 import { arg, machine, median, summarize } from './stats.js';
 
 const n = arg('n', 500);
@@ -27,8 +27,6 @@ const modes: Mode[] = modeArg === 'all' ? ['embedded', 'scale-out', 'nginx'] : [
 
 // The default limits admit 1,500 captchas a minute and 1,000 registrations per 10 minutes from one
 // address; a larger burst from one benchmark client needs more.
-// The server logs at `npm start`'s default level (the test helper quiets servers to `warn`).
-const SERVER_DEFAULTS = { LOG_LEVEL: 'info' };
 const env: Record<string, string> = { ...(process.env.BENCH_SERVER_ENV ? JSON.parse(process.env.BENCH_SERVER_ENV) : {}), ...(n > 900 ? { RATE_LIMIT_CAPTCHA_PER_IP: `${n * 2}/60`, RATE_LIMIT_REGISTER_PER_IP: `${n * 2}/600` } : {}) };
 
 interface RunResult {
@@ -54,14 +52,14 @@ interface Target {
 }
 
 async function startTarget(mode: Mode): Promise<Target> {
-  const options = { workers, defaultLimits: true, compiled: true, env: { ...SERVER_DEFAULTS, ...env }, nodeArgs: process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) };
+  const options = { workers, defaultLimits: true, compiled: true, env: { ...NPM_START_DEFAULTS, ...env }, nodeArgs: process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) };
   if (mode === 'floor') return startFloor();
   if (mode === 'embedded') {
     const server = await startServer(options);
     return { port: server.port, invitationCode: server.invitationCode, pids: [server.child.pid!], storeCounters: async () => null, stop: () => server.stop().then(() => undefined) };
   }
   const database = await createTestDatabase('bench');
-  const scaleOut = { ...SERVER_DEFAULTS, ...env, DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: uniquePrefix('bench'), SECRET_KEY: 'b'.repeat(40), TRUST_PROXY: '127.0.0.1' };
+  const scaleOut = { ...NPM_START_DEFAULTS, ...env, DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: uniquePrefix('bench'), SECRET_KEY: 'b'.repeat(40), TRUST_PROXY: '127.0.0.1' };
   const servers = [await startServer({ ...options, env: scaleOut })];
   if (mode === 'nginx') servers.push(await startServer({ ...options, env: scaleOut }));
   const nginx = mode === 'nginx' ? await startNginx(servers.map((s) => s.port)) : undefined;

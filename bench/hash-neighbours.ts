@@ -23,8 +23,7 @@ const neighbours: Record<string, string[] | null> = {
 /** Starts a neighbour on CPU 1 and resolves once it is busy. */
 async function startNeighbour(args: string[]): Promise<ChildProcess> {
   const child = spawn('taskset', ['-c', '1', process.execPath, ...args], { env: { ...process.env, UV_THREADPOOL_SIZE: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const ready = args.includes(REGISTRATIONS) ? new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve())) : Promise.resolve();
-  await ready;
+  if (args.includes(REGISTRATIONS)) await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()));
   await new Promise((resolve) => setTimeout(resolve, 500));
   return child;
 }

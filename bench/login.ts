@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { mapConcurrent, registerThrough, request, startServer } from '../test/helpers/cluster.js';
 import { captchas, fireAll } from './load.js';
-import { buildOnce, hashingBoundMs } from './processes.js';
+import { buildOnce, hashingBoundMs, NPM_START_DEFAULTS } from './processes.js';
 import { arg, machine, median, summarize } from './stats.js';
 
 const users = arg('users', 100);
@@ -16,8 +16,7 @@ const PASSWORD = 'workshop passphrase 2026';
 
 async function oneRun() {
   const boundMs = hashingBoundMs(logins, 'verify');
-  // At `npm start`'s default log level (the test helper quiets servers to `warn`).
-  const server = await startServer({ workers, compiled: true, defaultLimits: true, env: { LOG_LEVEL: 'info' } });
+  const server = await startServer({ workers, compiled: true, defaultLimits: true, env: NPM_START_DEFAULTS });
   try {
     const phones = Array.from({ length: users }, (_, i) => `1590${String(i).padStart(7, '0')}`);
     await mapConcurrent(phones, 32, async (phone) => {

@@ -6,6 +6,9 @@ import { fileURLToPath } from 'node:url';
 
 const HASH_BOUND = fileURLToPath(new URL('./hash-bound.ts', import.meta.url));
 
+/** The server settings of `npm start` that the test helper changes: its log level (the helper quiets servers to `warn`). */
+export const NPM_START_DEFAULTS: Record<string, string> = { LOG_LEVEL: 'info' };
+
 /** Benchmarks measure what `npm start` runs: the compiled build. */
 export function buildOnce(): void {
   execFileSync('npm', ['run', '-s', 'build'], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: 'inherit' });
