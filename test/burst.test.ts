@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { availableParallelism } from 'node:os';
-import { metricValue, registerThrough, request, runCli, startServer, type ServerProcess } from './helpers/cluster.js';
+import { loginThrough, metricValue, registerThrough, request, runCli, startServer, type ServerProcess } from './helpers/cluster.js';
 
 const PASSWORD = 'a good long passphrase';
 
@@ -113,5 +113,70 @@ describe('overload', () => {
     const retryIndex = results.findIndex((r) => r.status === 503);
     const retry = await request(server.port, 'POST', '/api/auth/register', { body: bodies[retryIndex] });
     assert.equal(retry.status, 201, JSON.stringify(retry.body));
+  });
+});
+
+describe('overload and rate limits', () => {
+  const LIMIT = 40;
+  const LOGIN_PHONE = '13790000000';
+  let server: ServerProcess;
+  before(async () => {
+    // One worker, two places in its hashing queue: a burst of 30 is mostly refused with 503.
+    server = await startServer({ workers: 1, env: { HASH_QUEUE_MAX: '2', RATE_LIMIT_REGISTER_PER_IP: `${LIMIT}/600`, RATE_LIMIT_LOGIN_PER_ACCOUNT_IP: `${LIMIT}/600` } });
+    // The login test's account, made first: it is one of the address's LIMIT registrations.
+    assert.equal((await registerThrough(server.port, server.invitationCode, LOGIN_PHONE)).status, 201);
+  });
+  after(() => server?.stop());
+
+  it('a registration refused with 503 OVERLOADED spends none of its client’s rate-limit allowance', async () => {
+    const captchas = await Promise.all(Array.from({ length: 30 }, () => request(server.port, 'GET', '/api/auth/captcha/generate?purpose=register')));
+    const burst = await Promise.all(
+      phones('1377', 30).map((phone, i) =>
+        request(server.port, 'POST', '/api/auth/register', {
+          body: { phone, password: PASSWORD, name: 'O', invitation_code: server.invitationCode, captcha_id: captchas[i]!.body.captcha_id, captcha: 'TEST' },
+        }),
+      ),
+    );
+    const created = burst.filter((r) => r.status === 201).length;
+    const refused = burst.filter((r) => r.status === 503).length;
+    assert.equal(created + refused, 30, JSON.stringify(burst.filter((r) => r.status !== 201 && r.status !== 503).map((r) => r.body)));
+    assert.ok(refused > 0, 'the burst exceeded the queue');
+
+    // Only the admitted requests counted: exactly LIMIT - 1 - created more registrations pass, then 429.
+    let passed = 0;
+    for (const phone of phones('1378', LIMIT)) {
+      const r = await registerThrough(server.port, server.invitationCode, phone);
+      if (r.status === 429) {
+        assert.equal(r.body.error.code, 'RATE_LIMITED');
+        break;
+      }
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      passed++;
+    }
+    assert.equal(passed, LIMIT - 1 - created);
+  });
+
+  it('a login refused with 503 OVERLOADED spends none of the account’s login allowance', async () => {
+    const phone = LOGIN_PHONE;
+    const captchas = await Promise.all(Array.from({ length: 30 }, () => request(server.port, 'GET', '/api/auth/captcha/generate?purpose=login')));
+    const burst = await Promise.all(
+      captchas.map((captcha) => request(server.port, 'POST', '/api/auth/login', { body: { phone, password: PASSWORD, captcha_id: captcha.body.captcha_id, captcha: 'TEST' } })),
+    );
+    const signedIn = burst.filter((r) => r.status === 200).length;
+    const refused = burst.filter((r) => r.status === 503).length;
+    assert.equal(signedIn + refused, 30, JSON.stringify(burst.filter((r) => r.status !== 200 && r.status !== 503).map((r) => r.body)));
+    assert.ok(refused > 0, 'the burst exceeded the queue');
+
+    let passed = 0;
+    for (let i = 0; i < LIMIT; i++) {
+      const r = await loginThrough(server.port, phone, PASSWORD);
+      if (r.status === 429) {
+        assert.equal(r.body.error.code, 'RATE_LIMITED');
+        break;
+      }
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      passed++;
+    }
+    assert.equal(passed, LIMIT - signedIn);
   });
 });

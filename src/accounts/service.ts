@@ -156,6 +156,7 @@ export class AccountService {
   private async registerUncounted(input: RegisterInput, client: ClientContext): Promise<SignedIn> {
     // Cheap checks of the request's own fields first, so that a typo does not cost the captcha.
     const { phone, name } = this.checkNewAccount(input);
+    this.deps.hashing.assertRoom();
     await this.deps.rateLimits.enforce(this.deps.rateLimits.registerPerIp, client.ip);
 
     return this.deps.hashing.admit(async () => {
@@ -234,6 +235,7 @@ export class AccountService {
     const phone = normalizePhone(input.phone, this.deps.defaultRegion);
     const account = phone?.e164 ?? `invalid:${input.phone.slice(0, 32)}`;
     const limits = this.deps.rateLimits;
+    this.deps.hashing.assertRoom();
     await limits.enforce(limits.loginPerIp, client.ip);
     await limits.enforce(limits.loginPerAccount, account);
     await limits.enforce(limits.loginPerAccountIp, `${account}|${client.ip}`);

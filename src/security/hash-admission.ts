@@ -10,11 +10,21 @@ export class HashAdmission {
 
   constructor(private readonly maxQueued: number, private readonly metrics?: Metrics) {}
 
-  async admit<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * Refuses at once when admit() would: called before the rate limits are counted, so that a request
+   * refused for overload spends none of its client's allowance (retrying after Retry-After is never
+   * punished with a 429) and costs the server next to nothing. Checked here rather than by admitting
+   * first, so that a flood refused by the rate limits never holds a place in the queue.
+   */
+  assertRoom(): void {
     if (this.admitted >= this.maxQueued) {
       this.metrics?.overloaded.inc();
       throw new AppError('OVERLOADED', { retryAfterSeconds: 2 });
     }
+  }
+
+  async admit<T>(fn: () => Promise<T>): Promise<T> {
+    this.assertRoom();
     this.admitted++;
     this.metrics?.hashQueueDepth.set(this.admitted);
     try {
