@@ -17,7 +17,8 @@ import { seal, unseal } from '../src/sms/seal.js';
 import { TaskRegistry } from '../src/tasks/registry.js';
 import { createSqlQueue } from '../src/tasks/sql-queue.js';
 import type { TaskConsumer, TaskQueue, TaskRecord } from '../src/tasks/types.js';
-import { adminSession, createTestApp, newCaptcha, register, sessionCookie, startTaskConsumer, TEST_SECRET, uniquePhone, type TestApp } from './helpers/app.js';
+import { adminSession, createTestApp, newCaptcha, register, sessionCookie, smsCode, startTaskConsumer, TEST_SECRET, uniquePhone, type TestApp } from './helpers/app.js';
+import { metricValue } from './helpers/cluster.js';
 
 const SECRET = 's'.repeat(40);
 
@@ -378,5 +379,41 @@ describe('SMS sending limits', () => {
     const captcha = await fresh.app.inject({ method: 'POST', url: '/api/auth/sms/send', payload: { phone: uniquePhone(), purpose: 'login', captcha_id: wrongCaptchaPurpose, captcha: 'TEST' } });
     assert.equal(captcha.statusCode, 400);
     assert.equal(captcha.json().error.code, 'CAPTCHA_INVALID');
+  });
+});
+
+describe('password reset under overload', () => {
+  let t: TestApp;
+  let consumer: TaskConsumer;
+  before(async () => {
+    // One place in the hashing queue: while a registration hashes, everything else is refused.
+    t = await createTestApp({ HASH_QUEUE_MAX: '1' });
+    consumer = startTaskConsumer(t);
+  });
+  after(async () => {
+    await consumer.stop(1_000);
+    await t.close();
+  });
+
+  const queueDepth = async () => metricValue((await t.app.inject({ method: 'GET', url: '/metrics' })).body, 'gatehouse_hash_queue_depth');
+  const reset = (phone: string, code: string) => t.app.inject({ method: 'POST', url: '/api/auth/password/reset', payload: { phone, code, new_password: 'a brand new passphrase' } });
+
+  it('a reset refused with 503 OVERLOADED leaves its SMS code usable', async () => {
+    const phone = uniquePhone();
+    assert.equal((await register(t, { phone })).statusCode, 201);
+    const code = await smsCode(t, phone, 'reset_password');
+
+    const holder = register(t);
+    for (let i = 0; (await queueDepth()) < 1; i++) {
+      assert.ok(i < 2_000, 'the registration never reached hashing');
+      await sleep(1);
+    }
+    const refused = await reset(phone, code);
+    assert.equal(refused.statusCode, 503, refused.body);
+    assert.equal(refused.json().error.code, 'OVERLOADED');
+    assert.equal((await holder).statusCode, 201);
+
+    const retried = await reset(phone, code);
+    assert.equal(retried.statusCode, 204, retried.body);
   });
 });

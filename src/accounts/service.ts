@@ -295,11 +295,16 @@ export class AccountService {
     const phone = this.parsePhone(input.phone);
     // The new password's problems first, so that a weak one does not use up the code.
     this.checkNewPassword(input.newPassword, phone);
+    this.deps.hashing.assertRoom();
     await this.deps.rateLimits.enforce(this.deps.rateLimits.loginPerIp, client.ip);
-    const ok = await this.smsCodes().consume(phone.e164, 'reset_password', input.code);
-    const user = ok ? await this.repo.findByPhone(phone.e164) : undefined;
-    if (!user) throw new AppError('INVALID_SMS_CODE');
-    await this.replacePassword(user, input.newPassword, null);
+    // Admitted before the code is used: a reset refused for overload leaves the code valid for a retry.
+    const user = await this.deps.hashing.admit(async () => {
+      const ok = await this.smsCodes().consume(phone.e164, 'reset_password', input.code);
+      const found = ok ? await this.repo.findByPhone(phone.e164) : undefined;
+      if (!found) throw new AppError('INVALID_SMS_CODE');
+      await this.replacePassword(found, input.newPassword, null);
+      return found;
+    });
     await this.deps.lockout.reset(phone.e164);
     await this.deps.audit?.record({ event: 'password.reset', actor: `user:${user.id}`, target: `user:${user.id}`, ip: client.ip, detail: { method: 'sms' } });
   }
@@ -311,12 +316,15 @@ export class AccountService {
   async changePassword(user: UserRow, input: { currentPassword?: string | undefined; newPassword: string }, keepSessionId: number, client: ClientContext): Promise<void> {
     const phone = this.parsePhone(user.phone);
     this.checkNewPassword(input.newPassword, phone);
-    if (user.password_hash !== null) {
-      const current = input.currentPassword ?? '';
-      const ok = await this.deps.hashing.admit(() => this.timed('verify', () => this.deps.hasher.verify(user.password_hash!, current)));
-      if (!ok) throw new AppError('INVALID_CREDENTIALS', { message: 'The current password is wrong.' });
-    }
-    await this.replacePassword(user, input.newPassword, keepSessionId);
+    // One admission for both computations: once the current password is checked, the new one is stored.
+    await this.deps.hashing.admit(async () => {
+      if (user.password_hash !== null) {
+        const current = input.currentPassword ?? '';
+        const ok = await this.timed('verify', () => this.deps.hasher.verify(user.password_hash!, current));
+        if (!ok) throw new AppError('INVALID_CREDENTIALS', { message: 'The current password is wrong.' });
+      }
+      await this.replacePassword(user, input.newPassword, keepSessionId);
+    });
     await this.deps.audit?.record({ event: 'password.changed', actor: `user:${user.id}`, target: `user:${user.id}`, ip: client.ip });
   }
 
@@ -326,9 +334,12 @@ export class AccountService {
     if (problem) throw new AppError('WEAK_PASSWORD', { message: PASSWORD_PROBLEM_MESSAGES[problem], details: { reason: problem } });
   }
 
-  /** Hashes and stores a new password and deletes the account's sessions (but `keepSessionId`), in one transaction. */
+  /**
+   * Hashes and stores a new password and deletes the account's sessions (but `keepSessionId`), in one
+   * transaction. Callers run it inside hashing.admit(), before anything that cannot be undone.
+   */
   private async replacePassword(user: UserRow, password: string, keepSessionId: number | null): Promise<void> {
-    const passwordHash = await this.deps.hashing.admit(() => this.timed('hash', () => this.deps.hasher.hash(password)));
+    const passwordHash = await this.timed('hash', () => this.deps.hasher.hash(password));
     const now = this.now();
     await this.deps.database.write(async (trx) => {
       await trx.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', user.id).execute();
