@@ -45,18 +45,20 @@ describe('pages in a real browser', () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
   });
   after(async () => {
-    assert.deepEqual(pageErrors, [], 'no script errors and no failed loads other than expected API refusals');
     await closeBrowser?.();
     await server?.stop();
+    assert.deepEqual(pageErrors, [], 'no script errors and no failed loads other than expected API refusals');
   });
 
-  async function newPage(locale = 'zh-CN'): Promise<{ context: BrowserContext; page: Page }> {
+  /** The API's refusals that the browser logs as failed loads and a test expects (a wrong password, no session yet). */
+  const EXPECTED_REFUSALS = /status of (400|401|423|429)/;
+
+  async function newPage(locale = 'zh-CN', expectedRefusals = EXPECTED_REFUSALS): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext({ locale, bypassCSP: false });
     const page = await context.newPage();
     page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`));
     page.on('console', (message) => {
-      // The API's 4xx answers (a wrong password, no session yet) are logged by the browser as failed loads; they are expected.
-      if (message.type() === 'error' && !/status of (400|401|423|429)/.test(message.text())) pageErrors.push(`${page.url()}: ${message.text()}`);
+      if (message.type() === 'error' && !expectedRefusals.test(message.text())) pageErrors.push(`${page.url()}: ${message.text()}`);
     });
     return { context, page };
   }
@@ -98,6 +100,33 @@ describe('pages in a real browser', () => {
     await page.fill('#f-password', PASSWORD);
     await fillCaptcha(page);
     await Promise.all([page.waitForURL(`${base}/account`), page.click('button[type=submit]')]);
+    await context.close();
+  });
+
+  it('a registration refused with 503 OVERLOADED is sent again by itself, with the same captcha', async () => {
+    const { context, page } = await newPage('en', /status of 503/);
+    const sent: Array<{ captcha_id: string }> = [];
+    // The first answer is the server's overload refusal (tested against real overload in burst.test.ts);
+    // the retry goes through to the server.
+    await page.route('**/api/auth/register', async (route) => {
+      sent.push(route.request().postDataJSON());
+      if (sent.length > 1) return route.continue();
+      return route.fulfill({
+        status: 503,
+        headers: { 'retry-after': '1', 'content-type': 'application/json' },
+        body: JSON.stringify({ error: { code: 'OVERLOADED', message: 'The server is busy; try again in a moment.' } }),
+      });
+    });
+    await page.goto(`${base}/register?code=${server.invitationCode}`);
+    await page.fill('#f-name', 'Teacher Wang');
+    await page.fill('#f-phone', uniquePhone());
+    await page.fill('#f-password', PASSWORD);
+    await fillCaptcha(page);
+    await page.click('button[type=submit]');
+    await page.waitForFunction(() => (document.querySelector('.busy')?.textContent ?? '').includes('busy'));
+    await page.waitForURL(`${base}/account`);
+    assert.equal(sent.length, 2);
+    assert.equal(sent[1]!.captcha_id, sent[0]!.captcha_id, 'the unused captcha is sent again');
     await context.close();
   });
 

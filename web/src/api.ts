@@ -10,7 +10,34 @@ export interface ApiError {
 
 export type ApiResult<T> = { ok: true; status: number; data: T } | { ok: false; error: ApiError };
 
+/**
+ * Tells the page that the server was busy: 'wait' (detail: seconds until the request is sent again),
+ * then 'done' once an answer other than "busy" came back.
+ */
+export const serverBusy = new EventTarget();
+
+/** How many times a request refused with 503 OVERLOADED is sent again before the refusal is shown. */
+const OVERLOAD_RETRIES = 5;
+
+/**
+ * One API call. A 503 OVERLOADED means the server refused the request before doing anything with it
+ * (not even using its captcha), so the same request is sent again after Retry-After — stretched by a
+ * random factor, so that a workshop refused at the same moment does not come back at the same moment.
+ */
 export async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> {
+  for (let retries = 0; ; retries++) {
+    const result = await callOnce<T>(method, path, body);
+    if (result.ok || result.error.code !== 'OVERLOADED' || retries === OVERLOAD_RETRIES) {
+      if (retries > 0) serverBusy.dispatchEvent(new Event('done'));
+      return result;
+    }
+    const seconds = (result.error.retryAfter ?? 2) * (1 + Math.random());
+    serverBusy.dispatchEvent(new CustomEvent('wait', { detail: Math.ceil(seconds) }));
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  }
+}
+
+async function callOnce<T>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> {
   let response: Response;
   try {
     response = await fetch(path, {

@@ -10,7 +10,8 @@ export interface CaptchaWidget {
   refresh(): Promise<void>;
   /**
    * POSTs `body` with this captcha's id and answer. A captcha is single-use, right or wrong, so a new
-   * one is shown once the answer is in — after a success too, unless the page is about to leave.
+   * one is shown once the answer is in — after a success too, unless the page is about to leave; but
+   * not after 503 OVERLOADED, which leaves the captcha unused.
    */
   send<T = unknown>(path: string, body: Record<string, unknown>, options?: { newOnSuccess?: boolean }): Promise<ApiResult<T>>;
 }
@@ -30,7 +31,9 @@ export function captchaWidget(purpose: 'login' | 'register' | 'sms', withAlterna
   }
   async function send<T>(path: string, body: Record<string, unknown>, options: { newOnSuccess?: boolean } = {}): Promise<ApiResult<T>> {
     const res = await api<T>('POST', path, { ...body, captcha_id: captchaId, captcha: input.input.value.trim() });
-    if (!res.ok || options.newOnSuccess !== false) await refresh();
+    // Refused for overload (after the retries): the captcha was not used and stays, answer and all.
+    const unused = !res.ok && res.error.code === 'OVERLOADED';
+    if (!unused && (!res.ok || options.newOnSuccess !== false)) await refresh();
     return res;
   }
   refreshButton.addEventListener('click', () => void refresh());

@@ -1,6 +1,6 @@
 // Small DOM helpers shared by the pages: the page frame, labelled form fields with their own error
 // text, and turning an API error into words next to the field it concerns.
-import type { ApiError } from './api.js';
+import { serverBusy, type ApiError } from './api.js';
 import { duration, hasMessage, switchLang, t, type MessageKey } from './i18n.js';
 
 export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<Record<string, string>> = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
@@ -23,7 +23,11 @@ export function frame(titleKey: MessageKey): HTMLElement {
   const langButton = el('button', { type: 'button', class: 'lang' }, t('lang.switch'));
   langButton.addEventListener('click', switchLang);
   const header = el('header', {}, el('span', { class: 'brand' }, t('app.name')), nav, langButton);
-  const section = el('section', { class: 'card' }, el('h1', {}, t(titleKey)));
+  // While the server is too busy to take a request, say so: the request goes again by itself.
+  const busy = el('p', { class: 'busy', role: 'status', 'aria-live': 'polite' });
+  serverBusy.addEventListener('wait', (event) => (busy.textContent = t('busy.retrying', { t: duration((event as CustomEvent<number>).detail) })));
+  serverBusy.addEventListener('done', () => (busy.textContent = ''));
+  const section = el('section', { class: 'card' }, el('h1', {}, t(titleKey)), busy);
   app.replaceChildren(header, section);
   return section;
 }
