@@ -12,7 +12,7 @@ import { createTestDatabase } from '../test/helpers/postgres.js';
 import { TEST_REDIS_URL, uniquePrefix } from '../test/helpers/redis.js';
 import { captchas, fireAll } from './load.js';
 import { scaleOutCounters } from './store-counters.js';
-import { buildOnce, hashingBoundMs, machineCpuSeconds, NPM_START_DEFAULTS, sampleTreeMemory, treeCpuSeconds, treeMainThreadCpuSeconds } from './processes.js';
+import { buildOnce, hashingBoundMs, machineCpuSeconds, NPM_START_DEFAULTS, offMainThreadCpuSeconds, sampleTreeMemory, treeCpuSeconds, treeMainThreadCpuSeconds } from './processes.js';
 import { arg, machine, median, summarize } from './stats.js';
 
 const n = arg('n', 500);
@@ -40,7 +40,11 @@ interface RunResult {
   /** The whole machine during the burst: CPU seconds busy, idle, stolen. */
   machine: { busy: number; idle: number; steal: number };
   roundTrips: { redis: number; postgres: number } | undefined;
+  /** The machine's CPU during the burst: the servers' hashing threads, everything else, and what everything else may take for the goal. */
+  budget: { hashing: number; other: number; otherAtGoal: number };
 }
+
+const GOAL_RATIO = 1.25;
 
 interface Target {
   port: number;
@@ -107,6 +111,7 @@ async function oneRun(mode: Mode, run: number): Promise<RunResult> {
     const captcha = () => request(server.port, 'GET', '/api/auth/captcha/generate?purpose=register');
     const ids = await captchas(captcha, n);
     const memory = sampleTreeMemory(server.pids);
+    const hashingBefore = server.pids.reduce((sum, pid) => sum + offMainThreadCpuSeconds(pid), 0);
     const cpuBefore = server.pids.flatMap(treeCpuSeconds);
     const mainBefore = server.pids.flatMap(treeMainThreadCpuSeconds);
     const countersBefore = await server.storeCounters();
@@ -123,6 +128,7 @@ async function oneRun(mode: Mode, run: number): Promise<RunResult> {
     );
     const { makespanMs, latencies, statuses } = load;
     const machineAfter = machineCpuSeconds();
+    const hashing = server.pids.reduce((sum, pid) => sum + offMainThreadCpuSeconds(pid), 0) - hashingBefore;
     const cpuAfter = server.pids.flatMap(treeCpuSeconds);
     const mainAfter = server.pids.flatMap(treeMainThreadCpuSeconds);
     const countersAfter = await server.storeCounters();
@@ -142,7 +148,14 @@ async function oneRun(mode: Mode, run: number): Promise<RunResult> {
       idle: +(machineAfter.idle - machineBefore.idle).toFixed(2),
       steal: +(machineAfter.steal - machineBefore.steal).toFixed(2),
     };
-    return { boundMs, makespanMs, p50: lat.p50, p99: lat.p99, statuses, peakMemMiB: peak / 2 ** 20, cpu: cpuSeconds, machine: machineCpu, roundTrips };
+    // At the goal the burst lasts GOAL_RATIO × the bound (for the accounts created), on every core.
+    const goalMakespanS = (GOAL_RATIO * boundMs * ((statuses['201'] ?? 0) / n)) / 1000;
+    const budget = {
+      hashing: +hashing.toFixed(2),
+      other: +(machineCpu.busy - hashing).toFixed(2),
+      otherAtGoal: +(goalMakespanS * availableParallelism() - hashing).toFixed(2),
+    };
+    return { boundMs, makespanMs, p50: lat.p50, p99: lat.p99, statuses, peakMemMiB: peak / 2 ** 20, cpu: cpuSeconds, machine: machineCpu, roundTrips, budget };
   } finally {
     await server.stop();
   }
@@ -156,6 +169,7 @@ async function benchMode(mode: Mode): Promise<void> {
     console.log(
       `run ${run + 1}: bound for ${n} hashes ${(result.boundMs / 1000).toFixed(2)} s, makespan ${(result.makespanMs / 1000).toFixed(2)} s, ` +
         `p50 ${result.p50.toFixed(0)} ms, p99 ${result.p99.toFixed(0)} ms, statuses ${JSON.stringify(result.statuses)}, peak memory ${result.peakMemMiB.toFixed(0)} MiB, CPU s: server ${JSON.stringify(result.cpu.server)} (main threads ${JSON.stringify(result.cpu.mainThreads)}) client ${result.cpu.client}; machine CPU s ${JSON.stringify(result.machine)}` +
+        `; CPU budget s: hashing threads ${result.budget.hashing}, everything else ${result.budget.other} (at ${GOAL_RATIO} × bound it must fit in ${result.budget.otherAtGoal})` +
         (result.roundTrips ? `, per registration: ${result.roundTrips.redis.toFixed(1)} Redis commands, ${result.roundTrips.postgres.toFixed(1)} PostgreSQL transactions` : ''),
     );
   }
@@ -169,10 +183,11 @@ async function benchMode(mode: Mode): Promise<void> {
       `# bench:burst — ${new Date().toISOString().slice(0, 10)}`,
       `machine: ${machine()}`,
       `burst: ${n} simultaneous registrations, mode ${mode}${mode === 'nginx' ? ' (2 servers behind nginx)' : ''}, ${workers} workers per server, one invitation code, one client address${Object.keys(env).length ? `, ${JSON.stringify(env)}` : ''}`,
-      `median of ${runs}: hashing bound for the ${median(results.map(created))} accounts created ${(median(results.map(effectiveBound)) / 1000).toFixed(2)} s, makespan ${(median(results.map((r) => r.makespanMs)) / 1000).toFixed(2)} s, ratio ${ratio.toFixed(2)} (goal ≤ 1.25: ${ratio <= 1.25 ? 'met' : 'NOT met'})`,
+      `median of ${runs}: hashing bound for the ${median(results.map(created))} accounts created ${(median(results.map(effectiveBound)) / 1000).toFixed(2)} s, makespan ${(median(results.map((r) => r.makespanMs)) / 1000).toFixed(2)} s, ratio ${ratio.toFixed(2)} (goal ≤ ${GOAL_RATIO}: ${ratio <= GOAL_RATIO ? 'met' : 'NOT met'})`,
       `throughput: ${(median(results.map(created)) / (median(results.map((r) => r.makespanMs)) / 1000)).toFixed(0)} registrations/s; statuses ${JSON.stringify(results.map((r) => r.statuses))}`,
       `latency: p50 ${median(results.map((r) => r.p50)).toFixed(0)} ms, p99 ${median(results.map((r) => r.p99)).toFixed(0)} ms`,
       `peak memory of all server processes: ${median(results.map((r) => r.peakMemMiB)).toFixed(0)} MiB`,
+      `machine CPU during the burst: hashing threads ${median(results.map((r) => r.budget.hashing)).toFixed(2)} s, everything else ${median(results.map((r) => r.budget.other)).toFixed(2)} s; at ${GOAL_RATIO} × bound everything else must fit in ${median(results.map((r) => r.budget.otherAtGoal)).toFixed(2)} s`,
     ].join('\n'),
   );
 }

@@ -77,6 +77,11 @@ export function treeCpuSeconds(rootPid: number): number[] {
   return [rootPid, ...descendants(rootPid)].map((pid) => cpuSeconds(pid));
 }
 
+/** CPU seconds used so far by a process's threads other than its main one: in a Gatehouse primary, its hashing threads (and V8's few helpers). */
+export function offMainThreadCpuSeconds(pid: number): number {
+  return cpuSeconds(pid) - cpuSeconds(pid, pid);
+}
+
 /** CPU seconds used so far by the main (JavaScript) thread of each process of a tree. */
 export function treeMainThreadCpuSeconds(rootPid: number): number[] {
   return [rootPid, ...descendants(rootPid)].map((pid) => cpuSeconds(pid, pid));
