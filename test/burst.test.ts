@@ -10,6 +10,18 @@ function phones(prefix: string, n: number): string[] {
   return Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(11 - prefix.length, '0')}`);
 }
 
+/** Registers every phone at the same moment, each with a captcha of its own (fetched first). */
+async function registerAtOnce(port: number, invitationCode: string, phoneNumbers: string[]) {
+  const captchas = await Promise.all(phoneNumbers.map(() => request(port, 'GET', '/api/auth/captcha/generate?purpose=register')));
+  return Promise.all(
+    phoneNumbers.map((phone, i) =>
+      request(port, 'POST', '/api/auth/register', {
+        body: { phone, password: PASSWORD, name: `Teacher ${i}`, invitation_code: invitationCode, captcha_id: captchas[i]!.body.captcha_id, captcha: 'TEST' },
+      }),
+    ),
+  );
+}
+
 describe('registration burst (workers = CPU count, embedded SQLite)', () => {
   let server: ServerProcess;
   const workers = Math.max(2, availableParallelism());
@@ -19,16 +31,9 @@ describe('registration burst (workers = CPU count, embedded SQLite)', () => {
   after(() => server?.stop());
 
   it('500 simultaneous registrations with one invitation code: every one 201, one organization lookup per process at most', async () => {
-    const captchas = await Promise.all(Array.from({ length: 500 }, () => request(server.port, 'GET', '/api/auth/captcha/generate?purpose=register')));
     const before = await request(server.port, 'GET', '/metrics');
     const loadsBefore = metricValue(before.body, 'gatehouse_cache_lookups_total', { cache: 'invitation', outcome: 'load' });
-    const results = await Promise.all(
-      phones('1355', 500).map((phone, i) =>
-        request(server.port, 'POST', '/api/auth/register', {
-          body: { phone, password: PASSWORD, name: `Teacher ${i}`, invitation_code: server.invitationCode, captcha_id: captchas[i]!.body.captcha_id, captcha: 'TEST' },
-        }),
-      ),
-    );
+    const results = await registerAtOnce(server.port, server.invitationCode, phones('1355', 500));
     const statuses = new Map<number, number>();
     for (const r of results) statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
     assert.deepEqual([...statuses], [[201, 500]], JSON.stringify(results.find((r) => r.status !== 201)?.body));
@@ -47,14 +52,7 @@ describe('registration burst (workers = CPU count, embedded SQLite)', () => {
   it('an invitation quota of 100 holds under 150 concurrent registrations', async () => {
     const created = await runCli(['org', 'create', '--name', 'Quota school', '--max-uses', '100', '--json'], { DATA_DIR: server.dataDir });
     const org = JSON.parse(created.stdout);
-    const captchas = await Promise.all(Array.from({ length: 150 }, () => request(server.port, 'GET', '/api/auth/captcha/generate?purpose=register')));
-    const results = await Promise.all(
-      phones('1366', 150).map((phone, i) =>
-        request(server.port, 'POST', '/api/auth/register', {
-          body: { phone, password: PASSWORD, name: 'Q', invitation_code: org.invitation_code, captcha_id: captchas[i]!.body.captcha_id, captcha: 'TEST' },
-        }),
-      ),
-    );
+    const results = await registerAtOnce(server.port, org.invitation_code, phones('1366', 150));
     const created201 = results.filter((r) => r.status === 201).length;
     const refused = results.filter((r) => r.status === 409 && r.body.error.code === 'INVITATION_EXHAUSTED').length;
     assert.equal(created201, 100);
@@ -129,14 +127,7 @@ describe('overload and rate limits', () => {
   after(() => server?.stop());
 
   it('a registration refused with 503 OVERLOADED spends none of its client’s rate-limit allowance', async () => {
-    const captchas = await Promise.all(Array.from({ length: 30 }, () => request(server.port, 'GET', '/api/auth/captcha/generate?purpose=register')));
-    const burst = await Promise.all(
-      phones('1377', 30).map((phone, i) =>
-        request(server.port, 'POST', '/api/auth/register', {
-          body: { phone, password: PASSWORD, name: 'O', invitation_code: server.invitationCode, captcha_id: captchas[i]!.body.captcha_id, captcha: 'TEST' },
-        }),
-      ),
-    );
+    const burst = await registerAtOnce(server.port, server.invitationCode, phones('1377', 30));
     const created = burst.filter((r) => r.status === 201).length;
     const refused = burst.filter((r) => r.status === 503).length;
     assert.equal(created + refused, 30, JSON.stringify(burst.filter((r) => r.status !== 201 && r.status !== 503).map((r) => r.body)));
