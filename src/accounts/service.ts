@@ -156,10 +156,9 @@ export class AccountService {
   private async registerUncounted(input: RegisterInput, client: ClientContext): Promise<SignedIn> {
     // Cheap checks of the request's own fields first, so that a typo does not cost the captcha.
     const { phone, name } = this.checkNewAccount(input);
-    this.deps.hashing.assertRoom();
-    await this.deps.rateLimits.enforce(this.deps.rateLimits.registerPerIp, client.ip);
+    const limits = this.deps.rateLimits;
 
-    return this.deps.hashing.admit(async () => {
+    return this.deps.hashing.admitAfter(() => limits.enforce(limits.registerPerIp, client.ip), async () => {
       // The captcha gates everything that touches accounts (taken phones must not be enumerable).
       await this.deps.captcha.verify(input.captchaId, input.captcha, 'register');
       const invitation = await this.deps.orgs.resolveInvitation(input.invitationCode);
@@ -235,12 +234,13 @@ export class AccountService {
     const phone = normalizePhone(input.phone, this.deps.defaultRegion);
     const account = phone?.e164 ?? `invalid:${input.phone.slice(0, 32)}`;
     const limits = this.deps.rateLimits;
-    this.deps.hashing.assertRoom();
-    await limits.enforce(limits.loginPerIp, client.ip);
-    await limits.enforce(limits.loginPerAccount, account);
-    await limits.enforce(limits.loginPerAccountIp, `${account}|${client.ip}`);
+    const enforceLimits = async () => {
+      await limits.enforce(limits.loginPerIp, client.ip);
+      await limits.enforce(limits.loginPerAccount, account);
+      await limits.enforce(limits.loginPerAccountIp, `${account}|${client.ip}`);
+    };
 
-    return this.deps.hashing.admit(async () => {
+    return this.deps.hashing.admitAfter(enforceLimits, async () => {
       await this.deps.captcha.verify(input.captchaId, input.captcha, 'login');
       // A locked account is refused before any password work: attacking it costs the server nothing.
       await this.deps.lockout.assertNotLocked(account);
@@ -295,10 +295,9 @@ export class AccountService {
     const phone = this.parsePhone(input.phone);
     // The new password's problems first, so that a weak one does not use up the code.
     this.checkNewPassword(input.newPassword, phone);
-    this.deps.hashing.assertRoom();
-    await this.deps.rateLimits.enforce(this.deps.rateLimits.loginPerIp, client.ip);
+    const limits = this.deps.rateLimits;
     // Admitted before the code is used: a reset refused for overload leaves the code valid for a retry.
-    const user = await this.deps.hashing.admit(async () => {
+    const user = await this.deps.hashing.admitAfter(() => limits.enforce(limits.loginPerIp, client.ip), async () => {
       const ok = await this.smsCodes().consume(phone.e164, 'reset_password', input.code);
       const found = ok ? await this.repo.findByPhone(phone.e164) : undefined;
       if (!found) throw new AppError('INVALID_SMS_CODE');

@@ -11,12 +11,18 @@ export class HashAdmission {
   constructor(private readonly maxQueued: number, private readonly metrics?: Metrics) {}
 
   /**
-   * Refuses at once when admit() would: called before the rate limits are counted, so that a request
+   * admit(), with `gate` (the request's rate limits) run first and only when there is room: a request
    * refused for overload spends none of its client's allowance (retrying after Retry-After is never
-   * punished with a 429) and costs the server next to nothing. Checked here rather than by admitting
-   * first, so that a flood refused by the rate limits never holds a place in the queue.
+   * punished with a 429) and costs the server next to nothing, and since the place is taken only after
+   * the gate, a flood that the rate limits refuse never holds a place in the queue.
    */
-  assertRoom(): void {
+  async admitAfter<T>(gate: () => Promise<void>, fn: () => Promise<T>): Promise<T> {
+    this.assertRoom();
+    await gate();
+    return this.admit(fn);
+  }
+
+  private assertRoom(): void {
     if (this.admitted >= this.maxQueued) {
       this.metrics?.overloaded.inc();
       throw new AppError('OVERLOADED', { retryAfterSeconds: 2 });
