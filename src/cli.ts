@@ -6,7 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Services } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { isAppError } from './errors.js';
-import { invitationJson } from './orgs/views.js';
+import { invitationJson, organizationJson, changedSettingsJson } from './orgs/views.js';
 import type { PasswordHasher } from './security/password.js';
 import type { Runtime } from './server/runtime.js';
 
@@ -196,7 +196,7 @@ const COMMANDS: Record<string, Command> = {
     usage: 'gatehouse org create --name NAME [--max-uses N] [--expires-in-days D] [--json]',
     options: { name: { type: 'string' }, 'max-uses': { type: 'string' }, 'expires-in-days': { type: 'string' }, json },
     async run(values) {
-      if (typeof values.name !== 'string' || values.name.trim() === '') throw new UsageError('--name is required');
+      if (typeof values.name !== 'string') throw new UsageError('--name is required');
       const maxUses = positiveInt(values['max-uses'], '--max-uses');
       const days = positiveInt(values['expires-in-days'], '--expires-in-days');
       await withServices(async ({ orgs }) => {
@@ -241,18 +241,23 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   'org set': {
-    summary: "Change an organization's settings",
-    usage: 'gatehouse org set --id ID --require-sms yes|no [--json]\n\n  --require-sms  whether registering into it also needs an SMS code (purpose register)',
-    options: { id: { type: 'string' }, 'require-sms': { type: 'string' }, json },
+    summary: "Change an organization's name or settings",
+    usage: 'gatehouse org set --id ID [--name NAME] [--require-sms yes|no] [--json]\n\n  --name         a new name (1-100 printable characters)\n  --require-sms  whether registering into it also needs an SMS code (purpose register); running servers apply it at once',
+    options: { id: { type: 'string' }, name: { type: 'string' }, 'require-sms': { type: 'string' }, json },
     async run(values) {
       const id = positiveInt(values.id, '--id');
       if (id === undefined) throw new UsageError('--id is required');
       const flag = values['require-sms'];
-      if (flag !== 'yes' && flag !== 'no') throw new UsageError('--require-sms takes yes or no');
+      if (flag !== undefined && flag !== 'yes' && flag !== 'no') throw new UsageError('--require-sms takes yes or no');
+      const name = typeof values.name === 'string' ? values.name : undefined;
+      if (flag === undefined && name === undefined) throw new UsageError('give --name, --require-sms or both');
       await withServices(async ({ orgs, audit }) => {
-        if (!(await orgs.setRegisterRequiresSms(id, flag === 'yes'))) throw new UsageError(`no organization ${id}`);
-        await audit.record({ event: 'admin.organization_changed', actor: 'cli', target: `organization:${id}`, detail: { register_requires_sms: flag === 'yes' } });
-        print({ organization_id: id, register_requires_sms: flag === 'yes' }, values.json === true, () => `organization ${id}: registration ${flag === 'yes' ? 'needs' : 'does not need'} an SMS code`);
+        const settings = { ...(name !== undefined ? { name } : {}), ...(flag !== undefined ? { registerRequiresSms: flag === 'yes' } : {}) };
+        const updated = await orgs.updateOrganization(id, settings);
+        if (!updated) throw new UsageError(`no organization ${id}`);
+        const out = organizationJson(updated);
+        await audit.record({ event: 'admin.organization_changed', actor: 'cli', target: `organization:${id}`, detail: changedSettingsJson(settings, updated) });
+        print(out, values.json === true, () => `organization ${out.id} "${out.name}": registration ${out.register_requires_sms ? 'needs' : 'does not need'} an SMS code`);
       });
     },
   },

@@ -35,6 +35,39 @@ describe('admin API', () => {
     assert.equal(missing.statusCode, 404);
   });
 
+  it('renames an organization and changes its SMS setting; refuses bad names, empty or unknown changes, and non-admins', async () => {
+    const orgId = (await t.app.inject({ method: 'POST', url: '/api/admin/organizations', headers, payload: { name: 'Old name' } })).json().organization.id;
+    const patch = (payload: unknown, as: Record<string, string> = headers, id = orgId) => t.app.inject({ method: 'PATCH', url: `/api/admin/organizations/${id}`, headers: as, payload: payload as object });
+    const renamed = await patch({ name: '  第二   实验中学 ' });
+    assert.equal(renamed.statusCode, 200, renamed.body);
+    assert.deepEqual({ ...renamed.json().organization, created_at: undefined }, { id: orgId, name: '第二 实验中学', register_requires_sms: false, created_at: undefined });
+    assert.equal((await patch({ register_requires_sms: true })).json().organization.register_requires_sms, true);
+    const listed = (await t.app.inject({ method: 'GET', url: '/api/admin/organizations', headers })).json().organizations.find((o: { id: number }) => o.id === orgId);
+    assert.equal(listed.name, '第二 实验中学');
+    assert.equal(listed.register_requires_sms, true);
+
+    for (const [payload, code] of [
+      [{ name: '   ' }, 'INVALID_NAME'],
+      [{ name: 'a\u202Eb' }, 'INVALID_NAME'],
+      [{ name: 'x'.repeat(101) }, 'VALIDATION_FAILED'],
+      [{}, 'VALIDATION_FAILED'],
+      [{ register_requires_sms: 'yes' }, 'VALIDATION_FAILED'],
+      [{ name: 'ok', owner: 1 }, 'VALIDATION_FAILED'],
+    ] as const) {
+      const res = await patch(payload);
+      assert.equal(res.statusCode, 400, JSON.stringify(payload));
+      assert.equal(res.json().error.code, code, JSON.stringify(payload));
+    }
+    assert.equal((await patch({ name: 'Ghost' }, headers, 9999)).json().error.code, 'ORGANIZATION_NOT_FOUND');
+    assert.equal((await patch({ name: 'Nobody' }, {})).statusCode, 401);
+    const user = sessionCookie(await register(t));
+    assert.equal((await patch({ name: 'Mine now' }, { cookie: user })).statusCode, 403);
+    assert.equal((await t.app.inject({ method: 'POST', url: '/api/admin/organizations', headers, payload: { name: ' \t ' } })).json().error.code, 'INVALID_NAME');
+
+    const events = (await t.app.inject({ method: 'GET', url: `/api/admin/audit?event=admin.organization_changed&target=organization:${orgId}`, headers })).json().events;
+    assert.deepEqual(events.map((e: { detail: unknown }) => e.detail).reverse(), [{ name: '第二 实验中学' }, { register_requires_sms: true }]);
+  });
+
   it('finds users by phone digits or name; disables, enables, unlocks and forces a password reset', async () => {
     const phone = uniquePhone();
     const res = await register(t, { phone, name: '王老师', password: 'correct horse battery' });

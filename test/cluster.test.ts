@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { cookieOf, request, startServer, uniquePhone, type ServerProcess } from './helpers/cluster.js';
+import { cookieOf, request, runCli, startServer, uniquePhone, type ServerProcess } from './helpers/cluster.js';
 
 const PASSWORD = 'a good long passphrase';
 
@@ -115,6 +115,37 @@ describe('four worker processes share one store', () => {
     assert.ok(seen.size >= 3, `sessions were checked on ${seen.size} workers`);
   });
 
+  it('an organization\'s SMS setting changed by the CLI holds at once on every worker, whatever their caches hold', async () => {
+    const attempt = async () => {
+      const c = await captcha(server.port, 'register');
+      const body = { phone: uniquePhone(), password: PASSWORD, name: 'Teacher', invitation_code: server.invitationCode, captcha_id: c.id, captcha: 'TEST' };
+      return request(server.port, 'POST', '/api/auth/register', { body });
+    };
+    const orgSet = async (flag: 'yes' | 'no') => {
+      const out = await runCli(['org', 'set', '--id', '1', '--require-sms', flag, '--json'], { DATA_DIR: server.dataDir });
+      assert.equal(out.code, 0, out.stderr);
+      assert.equal(JSON.parse(out.stdout).register_requires_sms, flag === 'yes');
+    };
+    // Every worker caches the invitation code as "no SMS code needed" (round-robin: 8 reach all 4).
+    const warm = await Promise.all(Array.from({ length: 8 }, attempt));
+    assert.deepEqual(warm.map((r) => r.status), Array(8).fill(201));
+    assert.ok(new Set(warm.map((r) => r.worker)).size >= 2);
+    await orgSet('yes');
+    try {
+      // Twice: the first round finds the stale caches, the second leaves every worker caching "SMS code needed".
+      for (let round = 0; round < 2; round++) {
+        const refused = await Promise.all(Array.from({ length: 8 }, attempt));
+        assert.deepEqual(refused.map((r) => r.body.error?.code), Array(8).fill('SMS_CODE_REQUIRED'));
+        assert.ok(new Set(refused.map((r) => r.worker)).size >= 2);
+      }
+    } finally {
+      await orgSet('no');
+    }
+    // Turned off, it must not refuse anyone, although the workers cache "SMS code needed".
+    const admitted = await Promise.all(Array.from({ length: 8 }, attempt));
+    assert.deepEqual(admitted.map((r) => r.status), Array(8).fill(201));
+  });
+
   it('a worker killed with SIGKILL is replaced and requests keep succeeding', async () => {
     const before = childPids(server.child.pid!);
     assert.equal(before.length, 4, `expected 4 workers, found ${before.length}`);
@@ -183,5 +214,7 @@ describe('graceful shutdown', () => {
     assert.match(response, /^HTTP\/1\.1 400 /, response);
     assert.match(response, /CAPTCHA_EXPIRED/);
     assert.equal(await exited, 0);
+    // Node prints a process warning (a deprecation, say) as "(node:PID) [CODE] …": a server's whole life prints none.
+    assert.doesNotMatch(server.output(), /\(node:\d+\) /);
   });
 });

@@ -209,7 +209,19 @@ describe('pages in a real browser', () => {
     const codes = await admin.page.locator('code.invitation-code').allTextContents();
     const newCode = codes.find((c) => c !== server.invitationCode)!;
     assert.match(await admin.page.textContent('main') ?? '', /已用 0 \/ 50/);
+
+    // The organization's settings: a new name, and registration needing an SMS code — then off again.
+    const settings = 'section.org >> nth=0 >> form.org-settings';
+    await admin.page.fill(`${settings} >> input[name^=org-name]`, '第一实验学校');
+    await admin.page.check(`${settings} >> input[type=checkbox]`);
+    await admin.page.click(`${settings} >> button[type=submit]`);
+    await admin.page.waitForFunction(() => document.querySelector('section.org h3')?.textContent?.startsWith('第一实验学校'));
+    assert.equal(await admin.page.isChecked(`${settings} >> input[type=checkbox]`), true);
+    assert.match(await admin.page.textContent('main') ?? '', /已保存机构设置/);
     await admin.page.screenshot({ path: path.join(SCREENSHOTS, 'admin-organizations.png'), fullPage: true });
+    await admin.page.uncheck(`${settings} >> input[type=checkbox]`);
+    await admin.page.click(`${settings} >> button[type=submit]`);
+    await admin.page.waitForFunction((selector) => !(document.querySelector(selector) as HTMLInputElement | null)?.checked, 'section.org form.org-settings input[type=checkbox]');
 
     // A teacher registers with the new code, through its link.
     const teacherPhone = uniquePhone();

@@ -333,6 +333,36 @@ describe('SMS flows end to end (console provider, real queue consumer)', () => {
       await t.database.db.updateTable('organizations').set({ register_requires_sms: 0 }).where('id', '=', orgId).execute();
     }
   });
+
+  it("an admin's change to the SMS setting holds at once on a worker whose invitation cache is warm", async () => {
+    const orgId = (await t.database.db.selectFrom('organizations').select('id').executeTakeFirstOrThrow()).id;
+    const other = await createTestAppLike(t);
+    const setting = (register_requires_sms: boolean) =>
+      t.app.inject({ method: 'PATCH', url: `/api/admin/organizations/${orgId}`, headers: { cookie: adminCookie }, payload: { register_requires_sms } });
+    const uses = async () => (await t.database.db.selectFrom('invitation_codes').select('uses').where('code', '=', t.invitationCode).executeTakeFirstOrThrow()).uses;
+    try {
+      // The other worker caches the code as "no SMS code needed".
+      assert.equal((await register(other)).statusCode, 201);
+      assert.equal((await setting(true)).json().organization.register_requires_sms, true);
+      const phone = uniquePhone();
+      const before = await uses();
+      const without = await register(other, { phone });
+      assert.equal(without.statusCode, 400, without.body);
+      assert.equal(without.json().error.code, 'SMS_CODE_REQUIRED');
+      assert.equal(await uses(), before, 'the refused registration used nothing of the code');
+      assert.equal(await t.database.db.selectFrom('users').select('id').where('phone', '=', `+86${phone}`).executeTakeFirst(), undefined);
+      assert.equal((await sendCode(phone, 'register')).statusCode, 202);
+      assert.equal((await register(other, { phone, sms_code: await codeFor(phone, 'register') })).statusCode, 201);
+
+      // And back: the other worker now caches "SMS code needed", and must not refuse for it.
+      assert.equal((await setting(false)).json().organization.register_requires_sms, false);
+      const again = await register(other);
+      assert.equal(again.statusCode, 201, again.body);
+    } finally {
+      await other.app.close();
+      await t.database.db.updateTable('organizations').set({ register_requires_sms: 0 }).where('id', '=', orgId).execute();
+    }
+  });
 });
 
 /** Another app on the same database and store (another worker, with a cold invitation cache). */

@@ -17,6 +17,7 @@ import { createAccountRepo, type AccountRepo } from './repo.js';
 import { maskPhone, normalizePhone, type NormalizedPhone } from './phone.js';
 import type { AuditLog } from '../audit/service.js';
 import type { SmsCodes, SmsPurpose } from '../sms/codes.js';
+import { printableName } from '../text/printable-name.js';
 
 const PASSWORD_PROBLEM_MESSAGES = {
   too_short: 'The password must be at least 8 characters long.',
@@ -83,14 +84,9 @@ export interface AccountDeps {
   now?: () => number;
 }
 
-/** Names are shown to other people: printable text only, no control or format characters. */
+/** A person's name: printable, 1-64 characters. */
 export function normalizeName(raw: string): string | null {
-  if (!raw.isWellFormed()) return null;
-  const name = raw.normalize('NFC').trim().replace(/\s+/gu, ' ');
-  const length = [...name].length;
-  if (length < 1 || length > 64) return null;
-  if (/[\p{Cc}\p{Cf}\p{Co}\p{Cn}]/u.test(name)) return null;
-  return name;
+  return printableName(raw, 64);
 }
 
 /**
@@ -161,7 +157,9 @@ export class AccountService {
     return this.deps.hashing.admitAfter(() => limits.enforce(limits.registerPerIp, client.ip), async () => {
       // The captcha gates everything that touches accounts (taken phones must not be enumerable).
       await this.deps.captcha.verify(input.captchaId, input.captcha, 'register');
-      const invitation = await this.deps.orgs.resolveInvitation(input.invitationCode);
+      let invitation = await this.deps.orgs.resolveInvitation(input.invitationCode);
+      // A cached "needs an SMS code" may predate an admin turning it off: ask the database before refusing.
+      if (invitation.requiresSms && !input.smsCode) invitation = await this.deps.orgs.resolveInvitation(input.invitationCode, { fresh: true });
       if (invitation.requiresSms) {
         if (!input.smsCode) throw new AppError('SMS_CODE_REQUIRED');
         if (!(await this.smsCodes().consume(phone.e164, 'register', input.smsCode))) throw new AppError('INVALID_SMS_CODE');
@@ -175,7 +173,7 @@ export class AccountService {
         // One short transaction, shared with concurrent registrations (group commit): the invitation's
         // use, the account and its first session are written together or not at all.
         return await this.deps.database.batched(async (trx) => {
-          const organizationId = await this.deps.orgs.takeInvitationUse(trx, invitation.code);
+          const organizationId = await this.deps.orgs.takeInvitationUse(trx, invitation.code, invitation.requiresSms);
           const user = await createAccountRepo(trx).insertUser({
             organization_id: organizationId,
             phone: phone.e164,

@@ -10,7 +10,7 @@ import { AppError } from '../errors.js';
 import { actorOf, type ApiKeyGuards } from '../http/auth.js';
 import { responses, UserBody } from '../http/schemas.js';
 import type { OrgService } from '../orgs/service.js';
-import { invitationJson } from '../orgs/views.js';
+import { invitationJson, organizationJson, changedSettingsJson } from '../orgs/views.js';
 import type { SessionService } from '../sessions/service.js';
 
 export interface AdminRouteDeps {
@@ -32,6 +32,7 @@ const InvitationBody = Type.Object({
   revoked: Type.Boolean(),
   created_at: Type.String(),
 });
+const OrganizationBody = Type.Object({ id: Type.Integer(), name: Type.String(), register_requires_sms: Type.Boolean(), created_at: Type.String() });
 const InvitationOptions = Type.Object(
   {
     max_uses: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
@@ -55,7 +56,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
         response: responses({
           200: Type.Object({
             organizations: Type.Array(
-              Type.Object({ id: Type.Integer(), name: Type.String(), user_count: Type.Integer(), register_requires_sms: Type.Boolean(), created_at: Type.String(), invitation_codes: Type.Array(InvitationBody) }),
+              Type.Object({ ...OrganizationBody.properties, user_count: Type.Integer(), invitation_codes: Type.Array(InvitationBody) }),
             ),
           }),
         }),
@@ -66,11 +67,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
       return {
         organizations: await Promise.all(
           rows.map(async (o) => ({
-            id: o.id,
-            name: o.name,
+            ...organizationJson(o),
             user_count: Number(o.user_count),
-            register_requires_sms: o.register_requires_sms === 1,
-            created_at: new Date(o.created_at).toISOString(),
             invitation_codes: (await orgs.listInvitationCodes(o.id)).map(invitationJson),
           })),
         ),
@@ -90,9 +88,33 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
       },
     },
     async (request, reply) => {
-      const { organization, invitation } = await orgs.createOrganization(request.body.name.trim(), { maxUses: request.body.max_uses ?? null, expiresAt: expiresAt(request.body.expires_in_days) });
+      const { organization, invitation } = await orgs.createOrganization(request.body.name, { maxUses: request.body.max_uses ?? null, expiresAt: expiresAt(request.body.expires_in_days) });
       await audit.record({ event: 'admin.invitation_created', actor: actorOf(request), target: `organization:${organization.id}`, ip: request.ip, detail: { organization_created: true } });
       return reply.code(201).send({ organization: { id: organization.id, name: organization.name }, invitation: invitationJson(invitation) });
+    },
+  );
+
+  app.patch(
+    '/api/admin/organizations/:id',
+    {
+      ...admin,
+      schema: {
+        tags: ['admin'],
+        summary: "Rename an organization, or change whether registering into it needs an SMS code (applies at once on every worker and server)",
+        params: Id,
+        body: Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), register_requires_sms: Type.Optional(Type.Boolean()) }, { additionalProperties: false, minProperties: 1 }),
+        response: responses({ 200: Type.Object({ organization: OrganizationBody }) }),
+      },
+    },
+    async (request) => {
+      const settings = {
+        ...(request.body.name !== undefined ? { name: request.body.name } : {}),
+        ...(request.body.register_requires_sms !== undefined ? { registerRequiresSms: request.body.register_requires_sms } : {}),
+      };
+      const updated = await orgs.updateOrganization(request.params.id, settings);
+      if (!updated) throw new AppError('ORGANIZATION_NOT_FOUND');
+      await audit.record({ event: 'admin.organization_changed', actor: actorOf(request), target: `organization:${updated.id}`, ip: request.ip, detail: changedSettingsJson(settings, updated) });
+      return { organization: organizationJson(updated) };
     },
   );
 

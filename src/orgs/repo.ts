@@ -37,8 +37,11 @@ export function createOrgRepo(db: Db) {
         .where('c.code', '=', code)
         .executeTakeFirst();
     },
-    /** Uses one admission of a live code with room left; undefined when it has none. */
-    async takeInvitationUse(code: string, now: number): Promise<{ organization_id: number } | undefined> {
+    /**
+     * Uses one admission of a live code with room left; undefined when it has none. Returns the
+     * organization's SMS setting as it is now, for the caller to re-check what a cache told it.
+     */
+    async takeInvitationUse(code: string, now: number): Promise<{ organization_id: number; register_requires_sms: number } | undefined> {
       return db
         .updateTable('invitation_codes')
         .set((eb) => ({ uses: eb('uses', '+', 1) }))
@@ -46,8 +49,11 @@ export function createOrgRepo(db: Db) {
         .where('revoked_at', 'is', null)
         .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
         .where((eb) => eb.or([eb('max_uses', 'is', null), eb('uses', '<', eb.ref('max_uses'))]))
-        .returning('organization_id')
-        .executeTakeFirst();
+        .returning((eb) => [
+          'organization_id',
+          eb.selectFrom('organizations').select('register_requires_sms').whereRef('organizations.id', '=', 'invitation_codes.organization_id').as('register_requires_sms'),
+        ])
+        .executeTakeFirst() as Promise<{ organization_id: number; register_requires_sms: number } | undefined>;
     },
     async revokeInvitation(code: string, now: number): Promise<InvitationCodeRow | undefined> {
       return db.updateTable('invitation_codes').set({ revoked_at: now }).where('code', '=', code).where('revoked_at', 'is', null).returningAll().executeTakeFirst();
@@ -61,8 +67,12 @@ export function createOrgRepo(db: Db) {
 
 export type OrgRepo = ReturnType<typeof createOrgRepo>;
 
-/** Organization settings that an admin can change. */
-export async function setRegisterRequiresSms(db: Db, organizationId: number, required: boolean): Promise<boolean> {
-  const result = await db.updateTable('organizations').set({ register_requires_sms: required ? 1 : 0 }).where('id', '=', organizationId).executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+export interface OrganizationChanges {
+  name?: string;
+  register_requires_sms?: number;
+}
+
+/** Changes an organization's settings; undefined when there is no such organization. */
+export async function updateOrganization(db: Db, organizationId: number, changes: OrganizationChanges): Promise<OrganizationRow | undefined> {
+  return db.updateTable('organizations').set(changes).where('id', '=', organizationId).returningAll().executeTakeFirst();
 }

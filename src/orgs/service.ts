@@ -6,7 +6,8 @@ import { isUniqueViolation } from '../db/errors.js';
 import { AppError } from '../errors.js';
 import { randomString } from '../security/tokens.js';
 import type { Metrics } from '../observability/metrics.js';
-import { createOrgRepo, setRegisterRequiresSms, type InvitationWithOrg, type OrgRepo } from './repo.js';
+import { printableName } from '../text/printable-name.js';
+import { createOrgRepo, updateOrganization, type InvitationWithOrg, type OrgRepo, type OrganizationChanges } from './repo.js';
 
 /** Easy to read aloud and type: no I/1, O/0. Eight characters ≈ 40 bits. */
 const INVITATION_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
@@ -22,6 +23,19 @@ export interface ResolvedInvitation {
   organizationName: string;
   /** Registration into this organization also needs an SMS code (purpose register). */
   requiresSms: boolean;
+}
+
+/** An organization's name as stored: printable, 1-100 characters; INVALID_NAME otherwise. */
+export function organizationName(raw: string): string {
+  const name = printableName(raw, 100);
+  if (!name) throw new AppError('INVALID_NAME', { message: 'An organization name must be 1-100 printable characters.' });
+  return name;
+}
+
+export interface OrganizationSettings {
+  name?: string;
+  /** Registration into the organization also needs an SMS code (purpose register). */
+  registerRequiresSms?: boolean;
 }
 
 export interface NewInvitationOptions {
@@ -52,7 +66,7 @@ export class OrgService {
   async createOrganization(name: string, invitation: NewInvitationOptions = {}): Promise<{ organization: OrganizationRow; invitation: InvitationCodeRow }> {
     return this.database.write(async (trx) => {
       const repo = createOrgRepo(trx);
-      const organization = await repo.insertOrganization(name.trim(), this.now());
+      const organization = await repo.insertOrganization(organizationName(name), this.now());
       const code = await this.insertUniqueCode(repo, organization.id, invitation);
       return { organization, invitation: code };
     });
@@ -98,22 +112,28 @@ export class OrgService {
   }
 
   /**
-   * The organization an invitation code admits to, from the cache: the fast early check before any
-   * expensive work. Registration's transaction re-checks with takeInvitationUse.
+   * Renames an organization or changes whether registering into it needs an SMS code; undefined when
+   * there is no such organization. Other processes may keep a cached view of its invitation codes
+   * for up to 30 s, so registration re-checks the SMS setting in its own write (takeInvitationUse).
    */
-  /**
-   * Whether registering into the organization also needs an SMS code. Other processes see the change
-   * when their cached invitation expires (at most 30 s); this one at once.
-   */
-  async setRegisterRequiresSms(organizationId: number, required: boolean): Promise<boolean> {
-    const changed = await this.database.write((trx) => setRegisterRequiresSms(trx, organizationId, required));
+  async updateOrganization(organizationId: number, settings: OrganizationSettings): Promise<OrganizationRow | undefined> {
+    const changes: OrganizationChanges = {};
+    if (settings.name !== undefined) changes.name = organizationName(settings.name);
+    if (settings.registerRequiresSms !== undefined) changes.register_requires_sms = settings.registerRequiresSms ? 1 : 0;
+    const updated = Object.keys(changes).length === 0 ? await this.repo.findOrganization(organizationId) : await this.database.write((trx) => updateOrganization(trx, organizationId, changes));
     this.invitations.clear();
-    return changed;
+    return updated;
   }
 
-  async resolveInvitation(rawCode: string): Promise<ResolvedInvitation> {
+  /**
+   * The organization an invitation code admits to, from the cache: the fast early check before any
+   * expensive work. Registration's transaction re-checks with takeInvitationUse. `fresh` asks the
+   * database instead, for a refusal that a cache's stale view must not cause.
+   */
+  async resolveInvitation(rawCode: string, options: { fresh?: boolean } = {}): Promise<ResolvedInvitation> {
     const code = normalizeInvitationCode(rawCode);
     if (!/^[A-Z0-9]{4,32}$/.test(code)) throw new AppError('INVALID_INVITATION_CODE');
+    if (options.fresh) this.invitations.invalidate(code);
     const row = await this.invitations.get(code);
     this.explainUnusable(row, this.now());
     return { code: row!.code, organizationId: row!.organization_id, organizationName: row!.organization_name, requiresSms: row!.register_requires_sms === 1 };
@@ -129,11 +149,18 @@ export class OrgService {
   /**
    * Inside a registration's write transaction: uses one admission of the code, atomically, so that a
    * quota of N admits exactly N however many registrations race. Returns the organization id.
+   * `smsCodeChecked` says whether the registration proved an SMS code: the organization's setting is
+   * read in this same write, so an admin's change holds at once on every process and server, whatever
+   * their caches still say (the throw rolls the use back with the rest of the registration).
    */
-  async takeInvitationUse(trx: Db, code: string): Promise<number> {
+  async takeInvitationUse(trx: Db, code: string, smsCodeChecked: boolean): Promise<number> {
     const repo = createOrgRepo(trx);
     const now = this.now();
     const taken = await repo.takeInvitationUse(code, now);
+    if (taken && Number(taken.register_requires_sms) === 1 && !smsCodeChecked) {
+      this.invitations.invalidate(code);
+      throw new AppError('SMS_CODE_REQUIRED');
+    }
     if (taken) return taken.organization_id;
     this.invitations.invalidate(code);
     this.explainUnusable(await repo.findInvitation(code), now);

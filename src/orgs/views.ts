@@ -1,5 +1,6 @@
-// How an invitation code looks outside the service (CLI --json and the admin API alike).
-import type { InvitationCodeRow } from '../db/schema.js';
+// How organizations and invitation codes look outside the service (CLI --json and the admin API alike).
+import type { InvitationCodeRow, OrganizationRow } from '../db/schema.js';
+import type { OrganizationSettings } from './service.js';
 
 export function invitationJson(code: InvitationCodeRow) {
   return {
@@ -10,5 +11,22 @@ export function invitationJson(code: InvitationCodeRow) {
     expires_at: code.expires_at === null ? null : new Date(code.expires_at).toISOString(),
     revoked: code.revoked_at !== null,
     created_at: new Date(code.created_at).toISOString(),
+  };
+}
+
+export function organizationJson(organization: OrganizationRow) {
+  return {
+    id: organization.id,
+    name: organization.name,
+    register_requires_sms: organization.register_requires_sms === 1,
+    created_at: new Date(organization.created_at).toISOString(),
+  };
+}
+
+/** What a change set, as the audit log records it: the fields it named, as stored. */
+export function changedSettingsJson(settings: OrganizationSettings, updated: OrganizationRow) {
+  return {
+    ...(settings.name !== undefined ? { name: updated.name } : {}),
+    ...(settings.registerRequiresSms !== undefined ? { register_requires_sms: updated.register_requires_sms === 1 } : {}),
   };
 }

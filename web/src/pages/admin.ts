@@ -69,6 +69,7 @@ interface Invitation {
 interface Org {
   id: number;
   name: string;
+  register_requires_sms: boolean;
   user_count: number;
   invitation_codes: Invitation[];
 }
@@ -76,8 +77,10 @@ interface Org {
 async function organizations(root: HTMLElement): Promise<void> {
   const res = await api<{ organizations: Org[] }>('GET', '/api/admin/organizations');
   const orgs = res.ok ? res.data.organizations : [];
-  const status = el('p', { class: 'hint', role: 'status' });
+  const status = el('p', { class: 'hint', role: 'status' }, savedNotice);
+  savedNotice = '';
   const live = el('div', { class: 'live', 'aria-live': 'polite' });
+  root.append(status);
   for (const org of orgs) {
     const maxUses = field(`max-${org.id}`, 'admin.invite.max_uses', { type: 'number', min: '1' });
     const days = field(`days-${org.id}`, 'admin.invite.expires_in_days', { type: 'number', min: '1' });
@@ -107,7 +110,7 @@ async function organizations(root: HTMLElement): Promise<void> {
       const uses = c.revoked ? t('admin.invite.revoked') : t('admin.invite.uses', { uses: c.uses, max: c.max_uses ?? t('admin.invite.unlimited') });
       return [el('code', { class: 'invitation-code' }, c.invitation_code), uses, when(c.expires_at), actions];
     });
-    root.append(el('section', { class: 'org' }, el('h3', {}, `${org.name} · ${t('admin.org.users', { n: org.user_count })}`), table(['field.invitation_code', 'admin.col.status', 'admin.col.expires', 'admin.col.actions'], rows), form));
+    root.append(el('section', { class: 'org' }, el('h3', {}, `${org.name} · ${t('admin.org.users', { n: org.user_count })}`), table(['field.invitation_code', 'admin.col.status', 'admin.col.expires', 'admin.col.actions'], rows), form, settingsForm(org)));
   }
   const name = field('org-name', 'admin.org.name', { required: '', maxlength: '100' });
   const problem = formError();
@@ -118,7 +121,26 @@ async function organizations(root: HTMLElement): Promise<void> {
     if (!created.ok) problem.textContent = errorText(created.error);
     else await show();
   });
-  root.append(status, live, create);
+  root.append(live, el('h3', {}, t('admin.org.create')), create);
+}
+
+/** Said once by the next drawing of the organizations, which a saved change causes. */
+let savedNotice = '';
+
+/** An organization's name and whether registering into it needs an SMS code. */
+function settingsForm(org: Org): HTMLFormElement {
+  const name = field(`org-name-${org.id}`, 'admin.org.name', { required: '', maxlength: '100', value: org.name });
+  const sms = el('input', { type: 'checkbox', id: `f-org-sms-${org.id}`, ...(org.register_requires_sms ? { checked: '' } : {}) });
+  const problem = formError();
+  const form = el('form', { class: 'inline org-settings' }, problem, name.row, el('label', { class: 'check' }, sms, ` ${t('admin.org.requires_sms')}`), submitButton('admin.org.save'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const saved = await api('PATCH', `/api/admin/organizations/${org.id}`, { name: name.input.value, register_requires_sms: sms.checked });
+    if (!saved.ok) return void (problem.textContent = errorText(saved.error));
+    savedNotice = t('admin.org.saved');
+    await show();
+  });
+  return form;
 }
 
 /** Registrations per minute with one code, refreshed every 5 seconds while shown. */
