@@ -45,9 +45,11 @@ import { TaskService } from './tasks/service.js';
 import type { TaskQueue } from './tasks/types.js';
 import { SmsCodes } from './sms/codes.js';
 import { importRoutes } from './imports/routes.js';
+import { exportRoutes } from './exports/routes.js';
 import { webRoutes } from './web/routes.js';
 import { adminRoutes } from './admin/routes.js';
 import { ImportService } from './imports/service.js';
+import { ExportService } from './exports/service.js';
 import { smsRoutes } from './sms/routes.js';
 import { SmsService } from './sms/service.js';
 
@@ -66,7 +68,7 @@ export interface AppDeps {
   collectMetrics?: () => Promise<string>;
   /** The hashing thread pool; buildApp creates (and closes) one when absent. */
   hasher?: PasswordHasher;
-  /** Run periodic clean-ups (expired sessions, old audit events) in this process: one process per server is enough. */
+  /** Run periodic clean-ups (expired sessions and member exports, old audit events) in this process: one process per server is enough. */
   housekeeping?: boolean;
   /** The task queue; buildApp opens (and closes) one from config when absent. */
   tasks?: TaskQueue;
@@ -89,6 +91,7 @@ export interface Services {
   smsCodes: SmsCodes;
   sms: SmsService;
   imports: ImportService;
+  exports: ExportService;
 }
 
 const SILENT_LOG = { info: () => undefined };
@@ -117,7 +120,8 @@ export function createServices(deps: Pick<AppDeps, 'config' | 'database' | 'kv' 
   const accounts = new AccountService({ database, captcha, orgs, sessions, rateLimits, lockout, hashing, hasher: deps.hasher, metrics, audit, smsCodes, defaultRegion: config.defaultRegion });
   const sms = new SmsService({ kv, secret, config: config.sms, codes: smsCodes, captcha, accounts, tasks, rateLimits, audit });
   const imports = new ImportService(database, { orgs, tasks, audit, maxRows: config.imports.maxRows });
-  return { captcha, orgs, accounts, sessions, rateLimits, lockout, hashing, audit, apiKeys, tasks, smsCodes, sms, imports };
+  const exports = new ExportService(database, { orgs, tasks, audit, retentionHours: config.exportRetentionHours });
+  return { captcha, orgs, accounts, sessions, rateLimits, lockout, hashing, audit, apiKeys, tasks, smsCodes, sms, imports, exports };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -218,6 +222,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.housekeeping) {
     const sweep = setInterval(() => {
       services.sessions.sweepExpired().catch((error: unknown) => app.log.warn({ err: error }, 'session sweep failed'));
+      services.exports.sweepExpired().catch((error: unknown) => app.log.warn({ err: error }, 'export sweep failed'));
     }, SESSION_SWEEP_INTERVAL_MS);
     sweep.unref();
     const auditSweep = setInterval(() => {
@@ -245,6 +250,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(webRoutes);
   await app.register(adminRoutes, { orgs: services.orgs, accounts: services.accounts, sessions: services.sessions, audit: services.audit, guards });
   await app.register(importRoutes, { imports: services.imports, guards, maxBytes: config.imports.maxBytes });
+  await app.register(exportRoutes, { exports: services.exports, guards });
   await app.register(smsRoutes, { sms: services.sms, database: deps.database, guards, normalizePhone: (phone) => services.accounts.parsePhone(phone).e164 });
   return app;
 }

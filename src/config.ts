@@ -52,6 +52,8 @@ export interface Config {
   readonly imports: { readonly maxBytes: number; readonly maxRows: number };
   /** Audit events older than this are deleted. */
   readonly auditRetentionDays: number;
+  /** A finished member export can be downloaded for this long; then its CSV is deleted. */
+  readonly exportRetentionHours: number;
 }
 
 export type SmsProviderName = 'console' | 'webhook' | 'tencent';
@@ -251,6 +253,7 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
       backoffMaxMs: int(merged, 'TASK_BACKOFF_MAX_MS', 300_000, 1, 86_400_000),
     },
     auditRetentionDays: int(merged, 'AUDIT_RETENTION_DAYS', 180, 1, 36_500),
+    exportRetentionHours: int(merged, 'EXPORT_RETENTION_HOURS', 24, 1, 24 * 365),
     sms: smsConfig(merged),
     imports: {
       maxBytes: int(merged, 'IMPORT_MAX_BYTES', 10 * 1024 * 1024, 1024, 512 * 1024 * 1024),

@@ -244,6 +244,17 @@ describe('pages in a real browser', () => {
     assert.match(await admin.page.textContent('main') ?? '', /新建 300，已存在 0，无效 1/);
     await admin.page.screenshot({ path: path.join(SCREENSHOTS, 'admin-import.png'), fullPage: true });
 
+    // The member list, exported by a task and downloaded from the console.
+    await admin.page.goto(`${base}/admin#orgs`);
+    await admin.page.click('section.org >> nth=0 >> text=导出成员名单');
+    const link = admin.page.locator('section.org >> nth=0 >> a.export-link');
+    await link.waitFor();
+    const listed = Number(/（(\d+) 人/.exec(await link.textContent() ?? '')?.[1]);
+    assert.ok(listed >= 302, `admin, teacher and 300 imported: ${listed}`);
+    const csv = await (await admin.page.request.get(new URL((await link.getAttribute('href'))!, base).href)).text();
+    assert.match(csv, /\r\n赵老师,'\+86\d+,user,active,/);
+    assert.match(csv, /\r\n教师299,'\+8613500000299,user,active,/);
+
     // Sign the teacher out from the console.
     await admin.page.goto(`${base}/admin#users`);
     await admin.page.fill('#f-user-q', teacherPhone);

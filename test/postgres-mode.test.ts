@@ -1,7 +1,8 @@
 // Scale-out durable store: the same behaviour on PostgreSQL, in process and across worker processes.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createTestApp, register, uniquePhone, type TestApp } from './helpers/app.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { adminSession, createTestApp, register, startTaskConsumer, uniquePhone, type TestApp } from './helpers/app.js';
 import { loginThrough, registerThrough, request, runCli, startServer, type ServerProcess } from './helpers/cluster.js';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres.js';
 import { TEST_REDIS_URL, uniquePrefix } from './helpers/redis.js';
@@ -26,6 +27,31 @@ describe('PostgreSQL, in process', () => {
     const statuses = results.map((r) => r.statusCode);
     assert.equal(statuses.filter((s) => s === 201).length, 1, JSON.stringify(statuses));
     assert.equal(statuses.filter((s) => s === 409).length, 19);
+  });
+
+  it("an organization's SMS setting holds in the registration's write; a roster export lists the members", async () => {
+    const headers = { cookie: (await adminSession(t)).cookie };
+    const orgId = (await t.database.db.selectFrom('organizations').select('id').orderBy('id').executeTakeFirstOrThrow()).id;
+    const patch = (register_requires_sms: boolean) => t.app.inject({ method: 'PATCH', url: `/api/admin/organizations/${orgId}`, headers, payload: { register_requires_sms } });
+    assert.equal((await patch(true)).statusCode, 200);
+    assert.equal((await register(t)).json().error.code, 'SMS_CODE_REQUIRED');
+    assert.equal((await patch(false)).statusCode, 200);
+    const phone = uniquePhone();
+    assert.equal((await register(t, { phone, name: '周老师' })).statusCode, 201);
+
+    const consumer = startTaskConsumer(t);
+    try {
+      const id = (await t.app.inject({ method: 'POST', url: `/api/admin/organizations/${orgId}/exports`, headers })).json().export.id;
+      let state = '';
+      for (let i = 0; i < 500 && state !== 'succeeded'; i++) {
+        state = (await t.app.inject({ method: 'GET', url: `/api/admin/exports/${id}`, headers })).json().export.task.state;
+        if (state !== 'succeeded') await sleep(20);
+      }
+      const csv = (await t.app.inject({ method: 'GET', url: `/api/admin/exports/${id}/file`, headers })).body;
+      assert.match(csv, new RegExp(`\r\n周老师,'\\+86${phone},user,active,[^,]+,[A-Z0-9]+,yes\r\n`));
+    } finally {
+      await consumer.stop(1_000);
+    }
   });
 });
 

@@ -99,6 +99,32 @@ export function insertRosterAccounts(trx: Db, organizationId: number, people: Ar
   );
 }
 
+export interface MemberRow {
+  id: number;
+  name: string;
+  phone: string;
+  role: Role;
+  status: UserRow['status'];
+  created_at: number;
+  invitation_code: string | null;
+  password_set: boolean;
+}
+
+/** One page of an organization's members, by id, after `afterId` (for a roster export). */
+export async function organizationMembers(db: Db, organizationId: number, afterId: number, limit: number): Promise<MemberRow[]> {
+  const rows = await db
+    .selectFrom('users')
+    .select(['id', 'name', 'phone', 'role', 'status', 'created_at', 'invitation_code'])
+    .select((eb) => eb('password_hash', 'is not', null).as('password_set'))
+    .where('organization_id', '=', organizationId)
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  // SQLite answers a comparison with 0/1, PostgreSQL with a boolean.
+  return rows.map((r) => ({ ...r, created_at: Number(r.created_at), password_set: Boolean(r.password_set) }));
+}
+
 export class AccountService {
   private readonly repo: AccountRepo;
   private readonly now: () => number;

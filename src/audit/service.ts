@@ -23,6 +23,7 @@ export type AuditEventName =
   | 'admin.created'
   | 'admin.organization_changed'
   | 'admin.roster_imported'
+  | 'admin.roster_exported'
   | 'admin.user_disabled'
   | 'admin.user_enabled'
   | 'admin.password_reset_forced'

@@ -3,6 +3,7 @@ import { initial } from './migrations/001_initial.js';
 import { tasksKeysAudit } from './migrations/002_tasks_keys_audit.js';
 import { smsImports } from './migrations/003_sms_imports.js';
 import { userInvitation } from './migrations/004_user_invitation.js';
+import { rosterExports } from './migrations/005_roster_exports.js';
 
 // Migrations live in code (not read from a folder) so that the compiled build and tsx run the same list.
 const MIGRATIONS: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '002_tasks_keys_audit': tasksKeysAudit,
   '003_sms_imports': smsImports,
   '004_user_invitation': userInvitation,
+  '005_roster_exports': rosterExports,
 };
 
 class InCodeMigrationProvider implements MigrationProvider {

@@ -132,6 +132,18 @@ export interface RosterImportsTable {
   report: string | null;
 }
 
+export interface RosterExportsTable {
+  id: Generated<number>;
+  organization_id: number;
+  created_by: string | null;
+  created_at: number;
+  task_id: string | null;
+  /** Set when the export finishes: members listed, the CSV, and when. */
+  rows: number | null;
+  content: string | null;
+  finished_at: number | null;
+}
+
 export interface DatabaseSchema {
   organizations: OrganizationsTable;
   invitation_codes: InvitationCodesTable;
@@ -142,6 +154,7 @@ export interface DatabaseSchema {
   audit_events: AuditEventsTable;
   sms_outbox: SmsOutboxTable;
   roster_imports: RosterImportsTable;
+  roster_exports: RosterExportsTable;
 }
 
 export type OrganizationRow = Selectable<OrganizationsTable>;
@@ -154,3 +167,4 @@ export type TaskRow = Selectable<TasksTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
 export type RosterImportRow = Selectable<RosterImportsTable>;
+export type RosterExportRow = Selectable<RosterExportsTable>;

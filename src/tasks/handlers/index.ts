@@ -10,6 +10,7 @@ import type { SmsProvider } from '../../sms/providers/types.js';
 import { TaskRegistry } from '../registry.js';
 import { echoHandler } from './echo.js';
 import { rosterImportHandler } from '../../imports/handler.js';
+import { rosterExportHandler } from '../../exports/handler.js';
 
 export interface HandlerDeps {
   config: Config;
@@ -24,5 +25,6 @@ export function createTaskRegistry(deps: HandlerDeps): TaskRegistry {
     echoHandler,
     smsDeliveryHandler({ secret: deps.secret, provider: () => (provider ??= createSmsProvider(deps.config, deps.database, deps.log)) }),
     rosterImportHandler({ database: deps.database, defaultRegion: deps.config.defaultRegion, maxRows: deps.config.imports.maxRows }),
+    rosterExportHandler({ database: deps.database }),
   ]);
 }

@@ -110,7 +110,7 @@ async function organizations(root: HTMLElement): Promise<void> {
       const uses = c.revoked ? t('admin.invite.revoked') : t('admin.invite.uses', { uses: c.uses, max: c.max_uses ?? t('admin.invite.unlimited') });
       return [el('code', { class: 'invitation-code' }, c.invitation_code), uses, when(c.expires_at), actions];
     });
-    root.append(el('section', { class: 'org' }, el('h3', {}, `${org.name} · ${t('admin.org.users', { n: org.user_count })}`), table(['field.invitation_code', 'admin.col.status', 'admin.col.expires', 'admin.col.actions'], rows), form, settingsForm(org)));
+    root.append(el('section', { class: 'org' }, el('h3', {}, `${org.name} · ${t('admin.org.users', { n: org.user_count })}`), table(['field.invitation_code', 'admin.col.status', 'admin.col.expires', 'admin.col.actions'], rows), form, settingsForm(org), memberExport(org)));
   }
   const name = field('org-name', 'admin.org.name', { required: '', maxlength: '100' });
   const problem = formError();
@@ -141,6 +141,31 @@ function settingsForm(org: Org): HTMLFormElement {
     await show();
   });
   return form;
+}
+
+/** "Export members": a roster.export task, followed until its CSV can be downloaded. */
+function memberExport(org: Org): HTMLElement {
+  const result = el('span', { class: 'hint', role: 'status' });
+  const start = button('admin.org.export', async () => {
+    const created = await api<{ export: { id: number } }>('POST', `/api/admin/organizations/${org.id}/exports`);
+    if (!created.ok) return void (result.textContent = errorText(created.error));
+    const id = created.data.export.id;
+    result.textContent = t('admin.org.exporting');
+    if (timer) clearInterval(timer);
+    timer = setInterval(async () => {
+      const res = await api<{ export: { rows: number | null; task: { state: string; last_error: string | null } | null } }>('GET', `/api/admin/exports/${id}`);
+      if (!res.ok || !res.data.export.task) return;
+      const { rows, task } = res.data.export;
+      if (task.state === 'dead') {
+        clearInterval(timer);
+        result.textContent = task.last_error ?? task.state;
+      } else if (task.state === 'succeeded' && rows !== null) {
+        clearInterval(timer);
+        result.replaceChildren(el('a', { href: `/api/admin/exports/${id}/file`, class: 'export-link', download: '' }, t('admin.org.download', { n: rows })));
+      }
+    }, 500);
+  });
+  return el('p', { class: 'actions org-export' }, start, ' ', result);
 }
 
 /** Registrations per minute with one code, refreshed every 5 seconds while shown. */

@@ -1,0 +1,97 @@
+// Roster exports: an admin asks for an organization's member list; a roster.export task writes it; the
+// admin reads its state and downloads the CSV.
+import type { AuditLog } from '../audit/service.js';
+import type { Database } from '../db/database.js';
+import type { RosterExportRow } from '../db/schema.js';
+import { AppError } from '../errors.js';
+import type { OrgService } from '../orgs/service.js';
+import type { TaskService } from '../tasks/service.js';
+import type { TaskRecord } from '../tasks/types.js';
+import { ROSTER_EXPORT_TASK } from './handler.js';
+
+/** Bulk work waits behind interactive work such as SMS delivery. */
+const EXPORT_PRIORITY = 3;
+
+export interface ExportView {
+  id: number;
+  organization_id: number;
+  created_by: string | null;
+  created_at: string;
+  /** Members listed, once finished. */
+  rows: number | null;
+  finished_at: string | null;
+  /** When the CSV stops being downloadable (it holds names and phone numbers). */
+  expires_at: string | null;
+  task: (Pick<TaskRecord, 'id' | 'state' | 'attempts' | 'last_error'> & { progress: unknown }) | null;
+}
+
+export class ExportService {
+  constructor(
+    private readonly database: Database,
+    private readonly deps: { orgs: OrgService; tasks: TaskService; audit: AuditLog; retentionHours: number; now?: () => number },
+  ) {}
+
+  private get retentionMs(): number {
+    return this.deps.retentionHours * 3_600_000;
+  }
+
+  private now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+
+  async create(input: { organizationId: number; actor: string | null; ip: string | null }): Promise<ExportView> {
+    if (!(await this.deps.orgs.findOrganization(input.organizationId))) throw new AppError('ORGANIZATION_NOT_FOUND');
+    const request = await this.database.write((trx) =>
+      trx
+        .insertInto('roster_exports')
+        .values({ organization_id: input.organizationId, created_by: input.actor, created_at: this.now(), task_id: null, rows: null, content: null, finished_at: null })
+        .returningAll()
+        .executeTakeFirstOrThrow(),
+    );
+    const { task } = await this.deps.tasks.submit({ type: ROSTER_EXPORT_TASK, payload: { export_id: request.id }, priority: EXPORT_PRIORITY, idempotencyKey: `roster-export:${request.id}` }, input.actor, false);
+    await this.database.write((trx) => trx.updateTable('roster_exports').set({ task_id: task.id }).where('id', '=', request.id).execute());
+    // Who took a copy of the member list (names and phone numbers) is worth knowing later.
+    await this.deps.audit.record({ event: 'admin.roster_exported', actor: input.actor, target: `organization:${input.organizationId}`, ip: input.ip, detail: { export_id: request.id } });
+    return this.view({ ...request, task_id: task.id }, task);
+  }
+
+  async get(id: number): Promise<ExportView> {
+    const request = await this.find(id);
+    return this.view(request, request.task_id ? await this.deps.tasks.queue.get(request.task_id) : null);
+  }
+
+  /** The CSV, once the export has finished; EXPORT_NOT_READY before, EXPORT_EXPIRED after its retention. */
+  async file(id: number): Promise<{ organizationId: number; content: string }> {
+    const request = await this.find(id);
+    if (request.finished_at === null) throw new AppError('EXPORT_NOT_READY');
+    // Refused by the clock even before the sweep has deleted it.
+    if (request.content === null || Number(request.finished_at) + this.retentionMs <= this.now()) throw new AppError('EXPORT_EXPIRED');
+    return { organizationId: request.organization_id, content: request.content };
+  }
+
+  /** Deletes the CSVs past their retention (the export's record stays, for its history); returns how many. */
+  async sweepExpired(): Promise<number> {
+    const cutoff = this.now() - this.retentionMs;
+    const result = await this.database.write((trx) => trx.updateTable('roster_exports').set({ content: null }).where('finished_at', '<=', cutoff).where('content', 'is not', null).executeTakeFirst());
+    return Number(result.numUpdatedRows);
+  }
+
+  private async find(id: number): Promise<RosterExportRow> {
+    const request = await this.database.db.selectFrom('roster_exports').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!request) throw new AppError('EXPORT_NOT_FOUND');
+    return request;
+  }
+
+  private view(request: RosterExportRow, task: TaskRecord | null): ExportView {
+    return {
+      id: request.id,
+      organization_id: request.organization_id,
+      created_by: request.created_by,
+      created_at: new Date(Number(request.created_at)).toISOString(),
+      rows: request.rows,
+      finished_at: request.finished_at === null ? null : new Date(Number(request.finished_at)).toISOString(),
+      expires_at: request.finished_at === null ? null : new Date(Number(request.finished_at) + this.retentionMs).toISOString(),
+      task: task ? { id: task.id, state: task.state, attempts: task.attempts, last_error: task.last_error, progress: task.progress } : null,
+    };
+  }
+}
