@@ -68,6 +68,37 @@ describe('admin API', () => {
     assert.deepEqual(events.map((e: { detail: unknown }) => e.detail).reverse(), [{ name: '第二 实验中学' }, { register_requires_sms: true }]);
   });
 
+  it("corrects a user's name and changes roles, which the user's session sees at once; an admin cannot change their own role", async () => {
+    const res = await register(t, { name: '李老帅' });
+    const id = res.json().user.id;
+    const userCookie = { cookie: sessionCookie(res) };
+    const patch = (userId: number, payload: unknown) => t.app.inject({ method: 'PATCH', url: `/api/admin/users/${userId}`, headers, payload: payload as object });
+    const consoleAs = (as: Record<string, string>) => t.app.inject({ method: 'GET', url: '/api/admin/users?q=x', headers: as });
+
+    assert.equal((await patch(id, { name: '  李   老师 ' })).json().user.name, '李 老师');
+    assert.equal((await consoleAs(userCookie)).statusCode, 403);
+    assert.equal((await patch(id, { role: 'admin' })).json().user.role, 'admin');
+    assert.equal((await consoleAs(userCookie)).statusCode, 200, 'the same session is an admin now');
+    assert.equal((await patch(id, { role: 'user' })).json().user.role, 'user');
+    assert.equal((await consoleAs(userCookie)).statusCode, 403, 'and is not any more');
+
+    const me = (await t.app.inject({ method: 'GET', url: '/api/auth/me', headers })).json().user;
+    const self = await patch(me.id, { role: 'user' });
+    assert.equal(self.statusCode, 403);
+    assert.equal(self.json().error.code, 'FORBIDDEN');
+    assert.equal((await consoleAs(headers)).statusCode, 200, 'still an admin');
+    assert.equal((await patch(me.id, { name: 'Chief', role: 'admin' })).json().user.name, 'Chief', 'naming oneself, and "changing" to the same role, are fine');
+
+    for (const [payload, code] of [[{}, 'VALIDATION_FAILED'], [{ role: 'root' }, 'VALIDATION_FAILED'], [{ name: '\u202E' }, 'INVALID_NAME'], [{ status: 'disabled' }, 'VALIDATION_FAILED']] as const) {
+      const bad = await patch(id, payload);
+      assert.equal(bad.statusCode, 400, JSON.stringify(payload));
+      assert.equal(bad.json().error.code, code);
+    }
+    assert.equal((await patch(999999, { name: 'Nobody' })).statusCode, 404);
+    const events = (await t.app.inject({ method: 'GET', url: `/api/admin/audit?event=admin.user_changed&target=user:${id}`, headers })).json().events;
+    assert.deepEqual(events.map((e: { detail: unknown }) => e.detail).reverse(), [{ name: '李 老师' }, { role: 'admin' }, { role: 'user' }]);
+  });
+
   it('finds users by phone digits or name; disables, enables, unlocks and forces a password reset', async () => {
     const phone = uniquePhone();
     const res = await register(t, { phone, name: '王老师', password: 'correct horse battery' });

@@ -260,6 +260,16 @@ describe('pages in a real browser', () => {
     await admin.page.fill('#f-user-q', teacherPhone);
     await admin.page.click('form[role=search] button[type=submit]');
     await admin.page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 1);
+    // A typo in the teacher's name, corrected; the teacher made an administrator and back.
+    await admin.page.click('text=改名');
+    await admin.page.fill('form.rename input', '赵 老师');
+    await admin.page.click('form.rename button[type=submit]');
+    await admin.page.waitForFunction(() => document.querySelector('tbody tr td')?.textContent === '赵 老师');
+    await admin.page.click('text=设为管理员');
+    await admin.page.waitForFunction(() => document.querySelector('tbody tr')?.textContent?.includes('取消管理员'));
+    assert.match(await admin.page.textContent('tbody tr') ?? '', /正常 · 管理员/);
+    await admin.page.click('text=取消管理员');
+    await admin.page.waitForFunction(() => document.querySelector('tbody tr')?.textContent?.includes('设为管理员'));
     await admin.page.click('text=登录设备');
     await admin.page.waitForSelector('button[data-session]');
     await admin.page.screenshot({ path: path.join(SCREENSHOTS, 'admin-users.png'), fullPage: true });

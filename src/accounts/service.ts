@@ -395,6 +395,18 @@ export class AccountService {
     });
   }
 
+  /** An admin's correction of a name, or a change of role (which the next request of the user's sessions sees). */
+  async updateByAdmin(userId: number, changes: { name?: string; role?: Role }): Promise<UserRow | undefined> {
+    const set: { name?: string; role?: Role; updated_at: number } = { updated_at: this.now() };
+    if (changes.name !== undefined) {
+      const name = normalizeName(changes.name);
+      if (!name) throw new AppError('INVALID_NAME', { message: 'The name must be 1-64 printable characters.' });
+      set.name = name;
+    }
+    if (changes.role !== undefined) set.role = changes.role;
+    return this.deps.database.write((trx) => trx.updateTable('users').set(set).where('id', '=', userId).returningAll().executeTakeFirst());
+  }
+
   /** Removes the password and every session: the owner must reset it with an SMS code (or sign in with one and set a new one). */
   async forcePasswordReset(userId: number): Promise<UserRow | undefined> {
     return this.deps.database.write(async (trx) => {

@@ -198,6 +198,33 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
   userAction('unlock', 'Lift a lockout', async (id) => accounts.unlock((await accounts.findById(id))!.phone), 'admin.user_unlocked');
   userAction('force-password-reset', 'Remove the password and sign out everywhere: the owner sets a new one with an SMS code', (id) => accounts.forcePasswordReset(id), 'admin.password_reset_forced');
 
+  app.patch(
+    '/api/admin/users/:id',
+    {
+      ...admin,
+      schema: {
+        tags: ['admin'],
+        summary: "Correct a user's name, or make them an administrator or a user again (their sessions see it at their next request)",
+        params: Id,
+        body: Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })), role: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('admin')])) }, { additionalProperties: false, minProperties: 1 }),
+        response: responses({ 200: Type.Object({ user: UserBody }) }),
+      },
+    },
+    async (request) => {
+      const found = await accounts.findById(request.params.id);
+      if (!found) throw new AppError('NOT_FOUND', { message: 'No such user.' });
+      const { name, role } = request.body;
+      // An admin who demoted themselves by mistake could leave the console with nobody to run it.
+      if (role !== undefined && role !== found.role && request.auth?.user.id === found.id) {
+        throw new AppError('FORBIDDEN', { message: 'You cannot change your own role; ask another administrator.' });
+      }
+      const updated = (await accounts.updateByAdmin(found.id, { name, role }))!;
+      const detail = { ...(name !== undefined ? { name: updated.name } : {}), ...(role !== undefined ? { role: updated.role } : {}) };
+      await audit.record({ event: 'admin.user_changed', actor: actorOf(request), target: `user:${found.id}`, ip: request.ip, detail });
+      return { user: publicUser(updated) };
+    },
+  );
+
   app.get(
     '/api/admin/users/:id/sessions',
     {

@@ -26,6 +26,7 @@ export type AuditEventName =
   | 'admin.roster_exported'
   | 'admin.user_disabled'
   | 'admin.user_enabled'
+  | 'admin.user_changed'
   | 'admin.password_reset_forced'
   | 'admin.session_revoked';
 

@@ -3,7 +3,7 @@
 // written once at the end, so a task that runs again simply writes a fresh list.
 import { organizationMembers, type MemberRow } from '../accounts/service.js';
 import type { Database } from '../db/database.js';
-import { TaskPayloadError, type TaskHandler } from '../tasks/registry.js';
+import { rowIdPayload, type TaskHandler } from '../tasks/registry.js';
 import { PermanentTaskError } from '../tasks/types.js';
 import { membersCsv } from './members-csv.js';
 
@@ -17,11 +17,7 @@ export function rosterExportHandler(deps: { database: Database; now?: () => numb
     type: ROSTER_EXPORT_TASK,
     public: false,
     maxAttempts: 5,
-    parse(payload) {
-      const id = (payload as { export_id?: unknown } | null)?.export_id;
-      if (!Number.isInteger(id) || (id as number) < 1) throw new TaskPayloadError('export_id must be a positive integer');
-      return { export_id: id as number };
-    },
+    parse: (payload) => rowIdPayload(payload, 'export_id'),
     async run(payload, context) {
       const request = await db.selectFrom('roster_exports').selectAll().where('id', '=', payload.export_id).executeTakeFirst();
       if (!request) throw new PermanentTaskError(`export ${payload.export_id} does not exist`);

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { actorOf, type ApiKeyGuards } from '../http/auth.js';
-import { responses } from '../http/schemas.js';
+import { responses, TaskSummaryBody } from '../http/schemas.js';
 import type { ExportService } from './service.js';
 
 const ExportBody = Type.Object({
@@ -13,10 +13,7 @@ const ExportBody = Type.Object({
   rows: Type.Union([Type.Integer(), Type.Null()]),
   finished_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   expires_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  task: Type.Union([
-    Type.Object({ id: Type.String(), state: Type.String(), attempts: Type.Integer(), last_error: Type.Union([Type.String(), Type.Null()]), progress: Type.Unknown() }),
-    Type.Null(),
-  ]),
+  task: TaskSummaryBody,
 });
 const Id = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
 

@@ -6,7 +6,7 @@ import type { RosterExportRow } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { OrgService } from '../orgs/service.js';
 import type { TaskService } from '../tasks/service.js';
-import type { TaskRecord } from '../tasks/types.js';
+import { taskSummary, type TaskRecord, type TaskSummary } from '../tasks/types.js';
 import { ROSTER_EXPORT_TASK } from './handler.js';
 
 /** Bulk work waits behind interactive work such as SMS delivery. */
@@ -22,7 +22,7 @@ export interface ExportView {
   finished_at: string | null;
   /** When the CSV stops being downloadable (it holds names and phone numbers). */
   expires_at: string | null;
-  task: (Pick<TaskRecord, 'id' | 'state' | 'attempts' | 'last_error'> & { progress: unknown }) | null;
+  task: TaskSummary | null;
 }
 
 export class ExportService {
@@ -91,7 +91,7 @@ export class ExportService {
       rows: request.rows,
       finished_at: request.finished_at === null ? null : new Date(Number(request.finished_at)).toISOString(),
       expires_at: request.finished_at === null ? null : new Date(Number(request.finished_at) + this.retentionMs).toISOString(),
-      task: task ? { id: task.id, state: task.state, attempts: task.attempts, last_error: task.last_error, progress: task.progress } : null,
+      task: taskSummary(task),
     };
   }
 }

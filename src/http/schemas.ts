@@ -36,3 +36,9 @@ export const UserBody = Type.Object({
 });
 
 export const UserEnvelope = Type.Object({ user: UserBody });
+
+/** The task behind an import or an export, null before it is submitted. */
+export const TaskSummaryBody = Type.Union([
+  Type.Object({ id: Type.String(), state: Type.String(), attempts: Type.Integer(), last_error: Type.Union([Type.String(), Type.Null()]), progress: Type.Unknown() }),
+  Type.Null(),
+]);

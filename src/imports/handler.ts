@@ -7,7 +7,7 @@ import { normalizePhone } from '../accounts/phone.js';
 import { insertRosterAccounts, normalizeName } from '../accounts/service.js';
 import type { Database } from '../db/database.js';
 import { PermanentTaskError } from '../tasks/types.js';
-import { TaskPayloadError, type TaskHandler } from '../tasks/registry.js';
+import { rowIdPayload, type TaskHandler } from '../tasks/registry.js';
 import { parseRoster, rosterRole } from './roster-file.js';
 import { emptyReport, type ImportReport, type RowOutcome } from './report.js';
 
@@ -21,11 +21,7 @@ export function rosterImportHandler(deps: { database: Database; defaultRegion: C
     type: ROSTER_IMPORT_TASK,
     public: false,
     maxAttempts: 5,
-    parse(payload) {
-      const id = (payload as { import_id?: unknown } | null)?.import_id;
-      if (!Number.isInteger(id) || (id as number) < 1) throw new TaskPayloadError('import_id must be a positive integer');
-      return { import_id: id as number };
-    },
+    parse: (payload) => rowIdPayload(payload, 'import_id'),
     async run(payload, context) {
       const upload = await db.selectFrom('roster_imports').selectAll().where('id', '=', payload.import_id).executeTakeFirst();
       if (!upload) throw new PermanentTaskError(`import ${payload.import_id} does not exist`);

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError } from '../errors.js';
 import { actorOf, type ApiKeyGuards } from '../http/auth.js';
-import { responses } from '../http/schemas.js';
+import { responses, TaskSummaryBody } from '../http/schemas.js';
 import { reportCsv } from './report.js';
 import type { ImportService } from './service.js';
 
@@ -14,10 +14,7 @@ const ImportBody = Type.Object({
   rows: Type.Integer(),
   created_by: Type.Union([Type.String(), Type.Null()]),
   created_at: Type.String({ format: 'date-time' }),
-  task: Type.Union([
-    Type.Object({ id: Type.String(), state: Type.String(), attempts: Type.Integer(), last_error: Type.Union([Type.String(), Type.Null()]), progress: Type.Unknown() }),
-    Type.Null(),
-  ]),
+  task: TaskSummaryBody,
   counts: Type.Union([Type.Record(Type.String(), Type.Integer()), Type.Null()]),
 });
 const ImportId = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });

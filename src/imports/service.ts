@@ -7,7 +7,7 @@ import type { AuditLog } from '../audit/service.js';
 import type { OrgService } from '../orgs/service.js';
 import { sha256Hex } from '../security/tokens.js';
 import type { TaskService } from '../tasks/service.js';
-import type { TaskRecord } from '../tasks/types.js';
+import { taskSummary, type TaskRecord, type TaskSummary } from '../tasks/types.js';
 import { ROSTER_IMPORT_TASK } from './handler.js';
 import type { ImportReport } from './report.js';
 import { decodeRosterBytes, parseRoster, RosterFormatError } from './roster-file.js';
@@ -23,7 +23,7 @@ export interface ImportView {
   rows: number;
   created_by: string | null;
   created_at: string;
-  task: Pick<TaskRecord, 'id' | 'state' | 'attempts' | 'last_error'> & { progress: unknown } | null;
+  task: TaskSummary | null;
   counts: ImportReport['counts'] | null;
 }
 
@@ -93,7 +93,7 @@ export class ImportService {
       rows,
       created_by: upload.created_by,
       created_at: new Date(upload.created_at).toISOString(),
-      task: task ? { id: task.id, state: task.state, attempts: task.attempts, last_error: task.last_error, progress: task.progress } : null,
+      task: taskSummary(task),
       counts: report?.counts ?? null,
     };
   }

@@ -18,6 +18,13 @@ export class TaskPayloadError extends PermanentTaskError {
   override name = 'TaskPayloadError';
 }
 
+/** Parses the payload of a task that refers to one row by id: `{ [field]: positive integer }`. */
+export function rowIdPayload<K extends string>(payload: unknown, field: K): Record<K, number> {
+  const id = (payload as Record<string, unknown> | null)?.[field];
+  if (!Number.isInteger(id) || (id as number) < 1) throw new TaskPayloadError(`${field} must be a positive integer`);
+  return { [field]: id } as Record<K, number>;
+}
+
 export class TaskRegistry {
   private readonly handlers = new Map<string, TaskHandler<any>>();
 

@@ -27,6 +27,13 @@ export interface TaskRecord {
   next_run_at: number | null;
 }
 
+/** What a record that a task works on (an import, an export) shows of its task. */
+export type TaskSummary = Pick<TaskRecord, 'id' | 'state' | 'attempts' | 'last_error' | 'progress'>;
+
+export function taskSummary(task: TaskRecord | null): TaskSummary | null {
+  return task ? { id: task.id, state: task.state, attempts: task.attempts, last_error: task.last_error, progress: task.progress } : null;
+}
+
 export interface NewTask {
   type: string;
   payload: unknown;

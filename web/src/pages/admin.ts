@@ -202,6 +202,12 @@ async function users(root: HTMLElement): Promise<void> {
     const res = await api<{ users: AdminUser[] }>('GET', `/api/admin/users?q=${encodeURIComponent(q.input.value)}`);
     const rows = (res.ok ? res.data.users : []).map((u): Row => {
       const act = (path: string) => async () => (await api('POST', `/api/admin/users/${u.id}/${path}`), search());
+      const problem = el('span', { class: 'form-error', role: 'alert' });
+      const change = (body: { name?: string; role?: string }) => async () => {
+        const res = await api('PATCH', `/api/admin/users/${u.id}`, body);
+        if (res.ok) await search();
+        else problem.textContent = errorText(res.error);
+      };
       const sessions = el('div', { class: 'user-sessions' });
       const actions = el(
         'span',
@@ -209,11 +215,15 @@ async function users(root: HTMLElement): Promise<void> {
         u.status === 'active' ? button('admin.users.disable', act('disable')) : button('admin.users.enable', act('enable')),
         button('admin.users.unlock', act('unlock')),
         button('admin.users.force_reset', act('force-password-reset')),
+        u.role === 'admin' ? button('admin.users.make_user', change({ role: 'user' })) : button('admin.users.make_admin', change({ role: 'admin' })),
+        button('admin.users.rename', async () => void (actions.querySelector('form.rename') ?? actions.append(renameForm(u, (name) => change({ name })())))),
         button('admin.users.sessions', async () => showSessions(sessions, u.id)),
+        problem,
         sessions,
       );
       const status = t(u.status === 'disabled' ? 'admin.status.disabled' : 'admin.status.active');
-      return [u.name, u.phone, `${status}${u.has_password ? '' : ` · ${t('admin.users.no_password')}`}`, actions];
+      const role = u.role === 'admin' ? ` · ${t('admin.users.admin')}` : '';
+      return [u.name, u.phone, `${status}${role}${u.has_password ? '' : ` · ${t('admin.users.no_password')}`}`, actions];
     });
     results.replaceChildren(table(['admin.col.name', 'admin.col.phone', 'admin.col.status', 'admin.col.actions'], rows));
   }
@@ -223,6 +233,17 @@ async function users(root: HTMLElement): Promise<void> {
   });
   root.append(form, results);
   await search();
+}
+
+/** A one-field form to correct a user's name, shown beside their actions. */
+function renameForm(user: AdminUser, save: (name: string) => Promise<void>): HTMLFormElement {
+  const name = field(`user-name-${user.id}`, 'admin.col.name', { required: '', maxlength: '64', value: user.name });
+  const form = el('form', { class: 'inline rename' }, name.row, submitButton('admin.users.save_name'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void save(name.input.value);
+  });
+  return form;
 }
 
 async function showSessions(target: HTMLElement, userId: number): Promise<void> {
