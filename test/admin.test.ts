@@ -88,6 +88,9 @@ describe('admin API', () => {
     assert.equal(self.json().error.code, 'FORBIDDEN');
     assert.equal((await consoleAs(headers)).statusCode, 200, 'still an admin');
     assert.equal((await patch(me.id, { name: 'Chief', role: 'admin' })).json().user.name, 'Chief', 'naming oneself, and "changing" to the same role, are fine');
+    const selfDisable = await t.app.inject({ method: 'POST', url: `/api/admin/users/${me.id}/disable`, headers });
+    assert.equal(selfDisable.json().error.code, 'FORBIDDEN');
+    assert.equal((await consoleAs(headers)).statusCode, 200, 'still signed in');
 
     for (const [payload, code] of [[{}, 'VALIDATION_FAILED'], [{ role: 'root' }, 'VALIDATION_FAILED'], [{ name: '\u202E' }, 'INVALID_NAME'], [{ status: 'disabled' }, 'VALIDATION_FAILED']] as const) {
       const bad = await patch(id, payload);

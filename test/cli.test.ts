@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -11,7 +11,7 @@ describe('gatehouse CLI', () => {
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('every command has --help; an unknown command exits 2 with the usage', async () => {
-    for (const command of [['serve'], ['worker'], ['migrate'], ['org', 'create'], ['org', 'list'], ['org', 'set'], ['admin', 'create'], ['apikey', 'create'], ['apikey', 'list'], ['apikey', 'revoke']]) {
+    for (const command of [['serve'], ['worker'], ['migrate'], ['org', 'create'], ['org', 'list'], ['org', 'set'], ['org', 'export'], ['admin', 'create'], ['apikey', 'create'], ['apikey', 'list'], ['apikey', 'revoke']]) {
       const res = await runCli([...command, '--help'], env);
       assert.equal(res.code, 0, res.stderr);
       assert.match(res.stdout, new RegExp(`Usage: gatehouse ${command.join(' ')}`));
@@ -60,6 +60,30 @@ describe('gatehouse CLI', () => {
     const weak = await runCli(['admin', 'create', '--phone', '13811114444', '--name', 'W', '--password-stdin'], env, 'password\n');
     assert.equal(weak.code, 1);
     assert.match(weak.stderr, /WEAK_PASSWORD/);
+  });
+
+  it('org set renames an organization; org export writes its member list to stdout or to a private file', async () => {
+    const renamed = await runCli(['org', 'set', '--id', '1', '--name', ' 第一 中学 ', '--json'], env);
+    assert.equal(renamed.code, 0, renamed.stderr);
+    assert.equal(JSON.parse(renamed.stdout).name, '第一 中学');
+    const blank = await runCli(['org', 'set', '--id', '1', '--name', '   '], env);
+    assert.equal(blank.code, 1);
+    assert.match(blank.stderr, /INVALID_NAME/);
+    assert.equal((await runCli(['org', 'set', '--id', '1'], env)).code, 2, 'nothing to change');
+
+    const printed = await runCli(['org', 'export', '--id', '1'], env);
+    assert.equal(printed.code, 0, printed.stderr);
+    assert.ok(printed.stdout.startsWith('\uFEFFname,phone,role,status,registered_at,invitation_code,password_set\r\n'));
+    assert.match(printed.stdout, /\r\nRoot,'\+8613811112222,admin,active,[^,]+,,yes\r\n/, 'the admin made by the test above');
+    const file = path.join(dataDir, 'members.csv');
+    const written = await runCli(['org', 'export', '--id', '1', '--out', file], env);
+    assert.equal(written.code, 0, written.stderr);
+    assert.equal(readFileSync(file, 'utf8'), printed.stdout);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.match(written.stderr, /members of organization 1 written to/);
+    const missing = await runCli(['org', 'export', '--id', '999'], env);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /ORGANIZATION_NOT_FOUND/);
   });
 
   it('apikey create prints the key once; list never shows it; revoke by prefix', async () => {

@@ -188,6 +188,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
       async (request) => {
         const found = await accounts.findById(request.params.id);
         if (!found) throw new AppError('NOT_FOUND', { message: 'No such user.' });
+        // Disabling oneself would end one's own session and leave nobody, perhaps, to undo it.
+        if (event === 'admin.user_disabled' && request.auth?.user.id === found.id) throw new AppError('FORBIDDEN', { message: 'You cannot disable your own account; ask another administrator.' });
         await act(found.id);
         await audit.record({ event, actor: actorOf(request), target: `user:${found.id}`, ip: request.ip });
         return { user: publicUser((await accounts.findById(found.id))!) };

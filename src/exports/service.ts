@@ -8,6 +8,7 @@ import type { OrgService } from '../orgs/service.js';
 import type { TaskService } from '../tasks/service.js';
 import { taskSummary, type TaskRecord, type TaskSummary } from '../tasks/types.js';
 import { ROSTER_EXPORT_TASK } from './handler.js';
+import { allMembers, membersCsv } from './members-csv.js';
 
 /** Bulk work waits behind interactive work such as SMS delivery. */
 const EXPORT_PRIORITY = 3;
@@ -67,6 +68,13 @@ export class ExportService {
     // Refused by the clock even before the sweep has deleted it.
     if (request.content === null || Number(request.finished_at) + this.retentionMs <= this.now()) throw new AppError('EXPORT_EXPIRED');
     return { organizationId: request.organization_id, content: request.content };
+  }
+
+  /** The member list as CSV, made at once in this process (the CLI's `org export`), not kept. */
+  async csvNow(organizationId: number): Promise<{ rows: number; content: string }> {
+    if (!(await this.deps.orgs.findOrganization(organizationId))) throw new AppError('ORGANIZATION_NOT_FOUND');
+    const members = await allMembers(this.database.db, organizationId);
+    return { rows: members.length, content: membersCsv(members) };
   }
 
   /** Deletes the CSVs past their retention (the export's record stays, for its history); returns how many. */
