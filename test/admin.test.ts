@@ -111,6 +111,13 @@ describe('admin API', () => {
     assert.deepEqual(byPhone.json().users.map((u: { id: number }) => u.id), [id]);
     const byName = await t.app.inject({ method: 'GET', url: `/api/admin/users?q=${encodeURIComponent('王老')}`, headers });
     assert.ok(byName.json().users.some((u: { id: number }) => u.id === id));
+    const orgOf = res.json().user.organization_id;
+    const inOrg = await t.app.inject({ method: 'GET', url: `/api/admin/users?q=${phone.slice(-6)}&organization_id=${orgOf}`, headers });
+    assert.deepEqual(inOrg.json().users.map((u: { id: number }) => u.id), [id]);
+    const elsewhere = (await t.app.inject({ method: 'POST', url: '/api/admin/organizations', headers, payload: { name: 'Elsewhere' } })).json().organization.id;
+    const notThere = await t.app.inject({ method: 'GET', url: `/api/admin/users?q=${phone.slice(-6)}&organization_id=${elsewhere}`, headers });
+    assert.deepEqual(notThere.json().users, []);
+    assert.equal((await t.app.inject({ method: 'GET', url: '/api/admin/users?organization_id=zero', headers })).statusCode, 400);
 
     const disabled = await t.app.inject({ method: 'POST', url: `/api/admin/users/${id}/disable`, headers });
     assert.equal(disabled.json().user.status, 'disabled');

@@ -258,6 +258,7 @@ describe('pages in a real browser', () => {
     // Sign the teacher out from the console.
     await admin.page.goto(`${base}/admin#users`);
     await admin.page.fill('#f-user-q', teacherPhone);
+    await admin.page.selectOption('#user-org', { index: 1 }); // the teacher's organization, the first
     await admin.page.click('form[role=search] button[type=submit]');
     await admin.page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 1);
     // A typo in the teacher's name, corrected; the teacher made an administrator and back.

@@ -373,9 +373,11 @@ export class AccountService {
   }
 
   /** Admin search: by phone (any part of the digits) or name (any part), newest first. */
-  search(query: string, limit: number): Promise<UserRow[]> {
+  /** Users whose phone (3+ digits) or name contains the query, newest first; optionally in one organization. */
+  search(query: string, limit: number, organizationId?: number): Promise<UserRow[]> {
     const q = query.trim();
     let select = this.deps.database.db.selectFrom('users').selectAll().orderBy('id', 'desc').limit(limit);
+    if (organizationId !== undefined) select = select.where('organization_id', '=', organizationId);
     if (q) {
       const digits = q.replace(/[^\d]/g, '');
       const pattern = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

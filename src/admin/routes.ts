@@ -173,12 +173,12 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
       ...admin,
       schema: {
         tags: ['admin'],
-        summary: 'Search users by phone (digits) or name',
-        querystring: Type.Object({ q: Type.String({ maxLength: 64, default: '' }), limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }) }),
+        summary: 'Search users by phone (digits) or name, in every organization or in one',
+        querystring: Type.Object({ q: Type.String({ maxLength: 64, default: '' }), limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }), organization_id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })) }),
         response: responses({ 200: Type.Object({ users: Type.Array(Type.Intersect([UserBody, Type.Object({ has_password: Type.Boolean() })])) }) }),
       },
     },
-    async (request) => ({ users: (await accounts.search(request.query.q, request.query.limit)).map((u) => ({ ...publicUser(u), has_password: u.password_hash !== null })) }),
+    async (request) => ({ users: (await accounts.search(request.query.q, request.query.limit, request.query.organization_id)).map((u) => ({ ...publicUser(u), has_password: u.password_hash !== null })) }),
   );
 
   const userAction = (path: string, summary: string, act: (id: number) => Promise<unknown>, event: 'admin.user_unlocked' | 'admin.user_disabled' | 'admin.user_enabled' | 'admin.password_reset_forced') =>

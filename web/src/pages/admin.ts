@@ -196,10 +196,15 @@ interface AdminUser {
 
 async function users(root: HTMLElement): Promise<void> {
   const q = field('user-q', 'admin.users.search', { type: 'search' });
+  const orgs = await api<{ organizations: Org[] }>('GET', '/api/admin/organizations');
+  const org = el('select', { id: 'user-org' }, el('option', { value: '' }, t('admin.users.all_orgs')), ...(orgs.ok ? orgs.data.organizations : []).map((o) => el('option', { value: String(o.id) }, o.name)));
   const results = el('div');
-  const form = el('form', { class: 'inline', role: 'search' }, q.row, submitButton('admin.users.find'));
+  const form = el('form', { class: 'inline', role: 'search' }, q.row, el('div', { class: 'field' }, el('label', { for: 'user-org' }, t('admin.users.org')), org), submitButton('admin.users.find'));
+  org.addEventListener('change', () => void search());
   async function search() {
-    const res = await api<{ users: AdminUser[] }>('GET', `/api/admin/users?q=${encodeURIComponent(q.input.value)}`);
+    const params = new URLSearchParams({ q: q.input.value });
+    if (org.value) params.set('organization_id', org.value);
+    const res = await api<{ users: AdminUser[] }>('GET', `/api/admin/users?${params}`);
     const rows = (res.ok ? res.data.users : []).map((u): Row => {
       const act = (path: string) => async () => (await api('POST', `/api/admin/users/${u.id}/${path}`), search());
       const problem = el('span', { class: 'form-error', role: 'alert' });
