@@ -89,6 +89,13 @@ export function normalizeName(raw: string): string | null {
   return printableName(raw, 64);
 }
 
+/** A person's name as stored; INVALID_NAME otherwise. */
+function personName(raw: string): string {
+  const name = normalizeName(raw);
+  if (!name) throw new AppError('INVALID_NAME', { message: 'The name must be 1-64 printable characters.' });
+  return name;
+}
+
 /**
  * Accounts from a roster, inside the caller's transaction: no password yet (the owner signs in with an
  * SMS code and sets one). Phones already taken are left alone. Returns the phones it created.
@@ -169,8 +176,7 @@ export class AccountService {
   /** The rules every new account meets, however it is created: valid phone, name and password. */
   private checkNewAccount(input: { phone: string; name: string; password: string }): { phone: NormalizedPhone; name: string } {
     const phone = this.parsePhone(input.phone);
-    const name = normalizeName(input.name);
-    if (!name) throw new AppError('INVALID_NAME', { message: 'The name must be 1-64 printable characters.' });
+    const name = personName(input.name);
     this.checkNewPassword(input.password, phone);
     return { phone, name };
   }
@@ -372,8 +378,7 @@ export class AccountService {
     });
   }
 
-  /** Admin search: by phone (any part of the digits) or name (any part), newest first. */
-  /** Users whose phone (3+ digits) or name contains the query, newest first; optionally in one organization. */
+  /** Admin search: users whose phone (3+ digits) or name contains the query, newest first; optionally in one organization. */
   search(query: string, limit: number, organizationId?: number): Promise<UserRow[]> {
     const q = query.trim();
     let select = this.deps.database.db.selectFrom('users').selectAll().orderBy('id', 'desc').limit(limit);
@@ -400,11 +405,7 @@ export class AccountService {
   /** An admin's correction of a name, or a change of role (which the next request of the user's sessions sees). */
   async updateByAdmin(userId: number, changes: { name?: string; role?: Role }): Promise<UserRow | undefined> {
     const set: { name?: string; role?: Role; updated_at: number } = { updated_at: this.now() };
-    if (changes.name !== undefined) {
-      const name = normalizeName(changes.name);
-      if (!name) throw new AppError('INVALID_NAME', { message: 'The name must be 1-64 printable characters.' });
-      set.name = name;
-    }
+    if (changes.name !== undefined) set.name = personName(changes.name);
     if (changes.role !== undefined) set.role = changes.role;
     return this.deps.database.write((trx) => trx.updateTable('users').set(set).where('id', '=', userId).returningAll().executeTakeFirst());
   }
