@@ -236,6 +236,11 @@ describe('pages in a real browser', () => {
     // The roster import, with its progress bar and its report.
     await admin.page.goto(`${base}/admin#import`);
     await admin.page.waitForSelector('#import-file');
+    // A file without a phone column: refused, with the reason, in the console's language.
+    await admin.page.setInputFiles('#import-file', { name: '名单.csv', mimeType: 'text/csv', buffer: Buffer.from('姓名,备注\n张三,一班') });
+    await admin.page.click('form button[type=submit]');
+    await admin.page.waitForFunction(() => document.querySelector('main .form-error')?.textContent?.startsWith('名单文件无法导入：'));
+    assert.match(await admin.page.textContent('main .form-error') ?? '', /phone/i, 'the server says which column is missing');
     const roster = ['姓名,手机号', ...Array.from({ length: 300 }, (_, i) => `教师${i},135${String(i).padStart(8, '0')}`), '坏号码,12345'].join('\n');
     await admin.page.setInputFiles('#import-file', { name: '名单.csv', mimeType: 'text/csv', buffer: Buffer.from(roster) });
     await admin.page.click('form button[type=submit]');

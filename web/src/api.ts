@@ -25,6 +25,20 @@ const OVERLOAD_RETRIES = 5;
  * random factor, so that a workshop refused at the same moment does not come back at the same moment.
  */
 export async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> {
+  return sendWithRetries<T>(method, path, body === undefined ? undefined : { type: 'application/json', content: JSON.stringify(body) });
+}
+
+/** Sends a file as the request body (a roster upload), with the same handling of answers as `api`. */
+export function upload<T = unknown>(path: string, file: Blob, type: string): Promise<ApiResult<T>> {
+  return sendWithRetries<T>('POST', path, { type, content: file });
+}
+
+interface Body {
+  type: string;
+  content: string | Blob;
+}
+
+async function sendWithRetries<T>(method: string, path: string, body: Body | undefined): Promise<ApiResult<T>> {
   for (let retries = 0; ; retries++) {
     const result = await callOnce<T>(method, path, body);
     if (result.ok || result.error.code !== 'OVERLOADED' || retries === OVERLOAD_RETRIES) {
@@ -37,13 +51,13 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
   }
 }
 
-async function callOnce<T>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> {
+async function callOnce<T>(method: string, path: string, body: Body | undefined): Promise<ApiResult<T>> {
   let response: Response;
   try {
     response = await fetch(path, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: body === undefined ? {} : { 'content-type': body.type },
+      body: body?.content,
       credentials: 'same-origin',
     });
   } catch {

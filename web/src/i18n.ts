@@ -1,3 +1,5 @@
+import type { ErrorCode } from '../../src/errors.js';
+
 // zh-CN first, English second. The language is the visitor's choice (saved), else the browser's
 // (navigator.languages is what it sends as Accept-Language), else zh-CN.
 const zh = {
@@ -64,6 +66,28 @@ const zh = {
   'busy.retrying': '服务器繁忙，{t}后自动重试……',
   'code.STORE_UNAVAILABLE': '服务暂时不可用，请稍后重试。',
   'code.INTERNAL_ERROR': '服务器出错了，请稍后重试。',
+  'code.INVALID_JSON': '提交的内容格式不正确。',
+  'code.INVALID_ROSTER': '名单文件无法导入',
+  'code.INVALID_API_KEY': 'API 密钥缺失、无效或已撤销。',
+  'code.FORBIDDEN': '没有权限执行此操作。',
+  'code.CROSS_SITE_REQUEST': '来自其他网站的请求已被拒绝，请在本站页面中操作。',
+  'code.NOT_FOUND': '找不到该内容。',
+  'code.SESSION_NOT_FOUND': '该登录设备不存在或已退出。',
+  'code.IMPORT_NOT_FOUND': '找不到该导入记录。',
+  'code.EXPORT_NOT_FOUND': '找不到该导出记录。',
+  'code.ORGANIZATION_NOT_FOUND': '找不到该机构。',
+  'code.TASK_NOT_FOUND': '找不到该任务。',
+  'code.API_KEY_NOT_FOUND': '找不到该 API 密钥。',
+  'code.UNKNOWN_TASK_TYPE': '没有这种任务类型。',
+  'code.INVALID_TASK_PAYLOAD': '任务参数不正确',
+  'code.TASK_NOT_DEAD': '只有已用尽重试次数（死信）的任务可以重试。',
+  'code.EXPORT_NOT_READY': '导出尚未完成，请稍候。',
+  'code.EXPORT_EXPIRED': '导出文件已过期并已删除，请重新导出。',
+  'code.BODY_TOO_LARGE': '提交的内容太大。',
+  'code.UNSUPPORTED_MEDIA_TYPE': '提交的内容类型不受支持。',
+  'code.ACCOUNT_LOCKED': '错误次数过多，账户已暂时锁定。',
+  'code.RATE_LIMITED': '请求过于频繁，请稍后重试。',
+  'code.SHUTTING_DOWN': '服务器正在重启，请稍后重试。',
   'admin.title': '管理后台',
   'admin.nav.orgs': '机构与邀请码',
   'admin.nav.users': '用户',
@@ -214,6 +238,28 @@ const en: Messages = {
   'busy.retrying': 'The server is busy; trying again by itself in {t}…',
   'code.STORE_UNAVAILABLE': 'The service is briefly unavailable. Try again shortly.',
   'code.INTERNAL_ERROR': 'Something went wrong on our side. Try again shortly.',
+  'code.INVALID_JSON': 'What was sent is not valid JSON.',
+  'code.INVALID_ROSTER': 'This roster file cannot be imported',
+  'code.INVALID_API_KEY': 'The API key is missing, unknown or revoked.',
+  'code.FORBIDDEN': 'You are not allowed to do this.',
+  'code.CROSS_SITE_REQUEST': 'A request from another site was refused; use this site\'s own pages.',
+  'code.NOT_FOUND': 'Not found.',
+  'code.SESSION_NOT_FOUND': 'That device is not signed in any more.',
+  'code.IMPORT_NOT_FOUND': 'There is no such import.',
+  'code.EXPORT_NOT_FOUND': 'There is no such export.',
+  'code.ORGANIZATION_NOT_FOUND': 'There is no such organization.',
+  'code.TASK_NOT_FOUND': 'There is no such task.',
+  'code.API_KEY_NOT_FOUND': 'There is no such API key.',
+  'code.UNKNOWN_TASK_TYPE': 'There is no such task type.',
+  'code.INVALID_TASK_PAYLOAD': 'The task payload does not fit its type',
+  'code.TASK_NOT_DEAD': 'Only a dead task (out of attempts) can be retried.',
+  'code.EXPORT_NOT_READY': 'The export has not finished yet; wait a moment.',
+  'code.EXPORT_EXPIRED': 'This export has expired and its file was deleted; export again.',
+  'code.BODY_TOO_LARGE': 'What was sent is too large.',
+  'code.UNSUPPORTED_MEDIA_TYPE': 'What was sent is of a type the server does not take.',
+  'code.ACCOUNT_LOCKED': 'Too many wrong passwords: this account is locked for a while.',
+  'code.RATE_LIMITED': 'Too many requests; try again later.',
+  'code.SHUTTING_DOWN': 'The server is restarting; try again shortly.',
   'admin.title': 'Admin console',
   'admin.nav.orgs': 'Organizations & codes',
   'admin.nav.users': 'Users',
@@ -299,6 +345,11 @@ const en: Messages = {
 };
 
 export type MessageKey = keyof typeof zh;
+
+// Every error code the API can answer with has a message in both languages: a code added to
+// src/errors.ts without one here fails the type check (\`npm test\` runs it).
+type CodeWithoutMessage = Exclude<`code.${ErrorCode}`, MessageKey>;
+export const EVERY_ERROR_CODE_HAS_A_MESSAGE: [CodeWithoutMessage] extends [never] ? true : CodeWithoutMessage = true;
 export type Lang = 'zh-CN' | 'en';
 const STORAGE_KEY = 'gatehouse.lang';
 

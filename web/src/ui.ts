@@ -1,7 +1,7 @@
 // Small DOM helpers shared by the pages: the page frame, labelled form fields with their own error
 // text, and turning an API error into words next to the field it concerns.
 import { serverBusy, type ApiError } from './api.js';
-import { duration, hasMessage, switchLang, t, type MessageKey } from './i18n.js';
+import { duration, hasMessage, lang, switchLang, t, type MessageKey } from './i18n.js';
 
 export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<Record<string, string>> = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
@@ -79,8 +79,13 @@ export function errorText(error: ApiError): string {
   if (error.code === 'ACCOUNT_LOCKED') return t('error.locked', { t: duration(error.retryAfter ?? 60) });
   if (error.code === 'RATE_LIMITED') return t('error.rate_limited', { t: duration(error.retryAfter ?? 60) });
   const key = `code.${error.code}`;
-  return hasMessage(key) ? t(key) : error.message;
+  if (!hasMessage(key)) return error.message;
+  // The server's message says what exactly is wrong with the file or payload (in English).
+  return DETAILED_BY_SERVER.has(error.code) ? `${t(key)}${lang === 'en' ? ': ' : '：'}${error.message}` : t(key);
 }
+
+/** Codes whose server message names the particular problem (a roster's missing column, a payload's field). */
+const DETAILED_BY_SERVER = new Set(['INVALID_ROSTER', 'INVALID_TASK_PAYLOAD']);
 
 /** Shows an API error next to its field (by code, or by the `field` the server named), else above the form. */
 export function showError(error: ApiError, fields: Record<string, Field>, formError: HTMLElement): void {

@@ -1,5 +1,5 @@
 // The admin console: one page, a section per task of an organization's admin, chosen by the URL hash.
-import { api } from '../api.js';
+import { api, upload } from '../api.js';
 import { lang, t, type MessageKey } from '../i18n.js';
 import { el, errorText, field, formError, frame, submitButton } from '../ui.js';
 
@@ -314,10 +314,9 @@ async function rosterImport(root: HTMLElement): Promise<void> {
     problem.textContent = '';
     const chosen = file.files?.[0];
     if (!chosen) return;
-    const response = await fetch(`/api/admin/organizations/${select.value}/imports?file_name=${encodeURIComponent(chosen.name)}`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: chosen });
-    const json = (await response.json()) as { import?: { id: number }; error?: { code: string; message: string } };
-    if (!response.ok || !json.import) return void (problem.textContent = json.error?.message ?? String(response.status));
-    const id = json.import.id;
+    const started = await upload<{ import: { id: number } }>(`/api/admin/organizations/${select.value}/imports?file_name=${encodeURIComponent(chosen.name)}`, chosen, 'text/csv');
+    if (!started.ok) return void (problem.textContent = errorText(started.error));
+    const id = started.data.import.id;
     timer = setInterval(async () => {
       const res = await api<{ import: { task: { state: string; progress: { done: number; total: number } | null } | null; counts: Record<string, number> | null } }>('GET', `/api/admin/imports/${id}`);
       if (!res.ok || !res.data.import.task) return;
