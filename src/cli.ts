@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Services } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { isAppError } from './errors.js';
+import { AppError, isAppError } from './errors.js';
 import { invitationJson, organizationJson, changedSettingsJson } from './orgs/views.js';
 import type { PasswordHasher } from './security/password.js';
 import type { Runtime } from './server/runtime.js';
@@ -335,6 +335,24 @@ const COMMANDS: Record<string, Command> = {
         await accounts.unlock(phone.e164);
         await audit.record({ event: 'admin.user_unlocked', actor: 'cli', target: `phone:${maskPhone(phone.e164)}` });
         print({ unlocked: true }, values.json === true, () => 'unlocked');
+      });
+    },
+  },
+  'user delete': {
+    summary: 'Delete an account for good (its sessions end; the phone number can register again)',
+    usage: 'gatehouse user delete --phone PHONE --yes [--json]\n\n  --yes confirms: the account cannot be restored (except from a backup). The audit log keeps its events.',
+    options: { phone: { type: 'string' }, yes: { type: 'boolean' }, json },
+    async run(values) {
+      if (typeof values.phone !== 'string') throw new UsageError('--phone is required');
+      if (values.yes !== true) throw new UsageError('deleting an account cannot be undone: add --yes to confirm');
+      const { deletedDetail } = await import('./accounts/service.js');
+      await withServices(async ({ accounts, audit }) => {
+        const phone = accounts.parsePhone(values.phone as string);
+        const user = await accounts.findByPhone(phone.e164);
+        const deleted = user && (await accounts.deleteAccount(user.id));
+        if (!deleted) throw new AppError('NOT_FOUND', { message: `No account has the phone number ${phone.e164}.` });
+        await audit.record({ event: 'admin.user_deleted', actor: 'cli', target: `user:${deleted.id}`, detail: deletedDetail(deleted) });
+        print({ deleted: true, id: deleted.id }, values.json === true, () => `account ${deleted.id} deleted`);
       });
     },
   },

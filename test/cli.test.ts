@@ -11,7 +11,7 @@ describe('gatehouse CLI', () => {
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('every command has --help; an unknown command exits 2 with the usage', async () => {
-    for (const command of [['serve'], ['worker'], ['migrate'], ['org', 'create'], ['org', 'list'], ['org', 'set'], ['org', 'export'], ['admin', 'create'], ['apikey', 'create'], ['apikey', 'list'], ['apikey', 'revoke']]) {
+    for (const command of [['serve'], ['worker'], ['migrate'], ['org', 'create'], ['org', 'list'], ['org', 'set'], ['org', 'export'], ['admin', 'create'], ['apikey', 'create'], ['apikey', 'list'], ['apikey', 'revoke'], ['user', 'unlock'], ['user', 'delete']]) {
       const res = await runCli([...command, '--help'], env);
       assert.equal(res.code, 0, res.stderr);
       assert.match(res.stdout, new RegExp(`Usage: gatehouse ${command.join(' ')}`));
@@ -84,6 +84,23 @@ describe('gatehouse CLI', () => {
     const missing = await runCli(['org', 'export', '--id', '999'], env);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /ORGANIZATION_NOT_FOUND/);
+  });
+
+  it('user delete removes an account only with --yes; an unknown phone exits 1', async () => {
+    const created = await runCli(['admin', 'create', '--phone', '13811115555', '--name', 'Leaving', '--json'], env);
+    assert.equal(created.code, 0, created.stderr);
+    const id = JSON.parse(created.stdout).user.id as number;
+    const unconfirmed = await runCli(['user', 'delete', '--phone', '13811115555'], env);
+    assert.equal(unconfirmed.code, 2);
+    assert.match(unconfirmed.stderr, /--yes/);
+    const deleted = await runCli(['user', 'delete', '--phone', '138 1111 5555', '--yes', '--json'], env);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.deepEqual(JSON.parse(deleted.stdout), { deleted: true, id });
+    const again = await runCli(['user', 'delete', '--phone', '13811115555', '--yes'], env);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /NOT_FOUND/);
+    const recreated = await runCli(['admin', 'create', '--phone', '13811115555', '--name', 'Back', '--json'], env);
+    assert.equal(recreated.code, 0, 'the phone number can be used again');
   });
 
   it('apikey create prints the key once; list never shows it; revoke by prefix', async () => {

@@ -11,7 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, seriousViolations } from './helpers/browser.js';
 import Database from 'better-sqlite3';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { registerThrough, ROOT, runCli, startServer, uniquePhone, type ServerProcess } from './helpers/cluster.js';
+import { loginThrough, registerThrough, ROOT, runCli, startServer, uniquePhone, type ServerProcess } from './helpers/cluster.js';
 
 const SCREENSHOTS = path.join(ROOT, 'docs/screenshots');
 const PASSWORD = 'a long workshop passphrase';
@@ -53,8 +53,9 @@ describe('pages in a real browser', () => {
   /** The API's refusals that the browser logs as failed loads and a test expects (a wrong password, no session yet). */
   const EXPECTED_REFUSALS = /status of (400|401|423|429)/;
 
-  async function newPage(locale = 'zh-CN', expectedRefusals = EXPECTED_REFUSALS): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ locale, bypassCSP: false });
+  /** A page in a new browser context; `bypassCSP` lets axe-core inject its script. */
+  async function newPage(locale = 'zh-CN', expectedRefusals = EXPECTED_REFUSALS, bypassCSP = false): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ locale, bypassCSP });
     const page = await context.newPage();
     page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`));
     page.on('console', (message) => {
@@ -173,6 +174,36 @@ describe('pages in a real browser', () => {
     await context.close();
   });
 
+  it('a teacher deletes their own account: a wrong password is told at its field, then a confirmation, then it is gone', async () => {
+    const phone = uniquePhone();
+    assert.equal((await registerThrough(server.port, server.invitationCode, phone, PASSWORD)).status, 201);
+    const { context, page } = await newPage('zh-CN', EXPECTED_REFUSALS, true);
+    await page.goto(`${base}/login`);
+    await page.fill('#f-phone', phone);
+    await page.fill('#f-password', PASSWORD);
+    await fillCaptcha(page);
+    await Promise.all([page.waitForURL(`${base}/account`), page.click('button[type=submit]')]);
+    await page.waitForSelector('#f-delete-password');
+    assert.deepEqual((await seriousViolations(page)).map((v) => v.id), [], 'the account page with its deletion form passes axe-core');
+    const dialogs: string[] = [];
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.accept();
+    });
+    await page.fill('#f-delete-password', 'not my password at all');
+    await page.click('form.danger-zone button[type=submit]');
+    await page.waitForSelector('#f-delete-password[aria-invalid=true]');
+    assert.match(await page.textContent('#f-delete-password-error') ?? '', /当前密码不正确，还可再试 4 次/);
+    await page.fill('#f-delete-password', PASSWORD);
+    await page.click('form.danger-zone button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('main')?.textContent?.includes('你的账户已删除'));
+    assert.equal(dialogs.length, 2, 'each attempt asked for a confirmation first');
+    assert.match(dialogs[0]!, /无法撤销/);
+    assert.equal((await loginThrough(server.port, phone, PASSWORD)).status, 401, 'the account is gone');
+    await Promise.all([page.waitForURL(`${base}/login`), page.goto(`${base}/account`)]);
+    await context.close();
+  });
+
   it('log in with an SMS code: the captcha, the countdown, the code from the outbox', async () => {
     const phone = uniquePhone();
     assert.equal((await registerThrough(server.port, server.invitationCode, phone, PASSWORD)).status, 201);
@@ -282,6 +313,12 @@ describe('pages in a real browser', () => {
     await admin.page.click('button[data-session]');
     await admin.page.waitForFunction(() => document.querySelectorAll('button[data-session]').length === 0);
     await Promise.all([teacher.page.waitForURL(`${base}/login`), teacher.page.reload()]);
+
+    // The teacher's account deleted from the console, after a confirmation.
+    admin.page.once('dialog', (dialog) => void dialog.accept());
+    await admin.page.click('tbody tr >> text=删除账户');
+    await admin.page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 0);
+    assert.equal((await loginThrough(server.port, teacherPhone, PASSWORD)).status, 401);
 
     await admin.page.goto(`${base}/admin#audit`);
     await admin.page.waitForSelector('tbody tr');

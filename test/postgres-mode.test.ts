@@ -2,10 +2,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { adminSession, createTestApp, register, startTaskConsumer, uniquePhone, type TestApp } from './helpers/app.js';
+import { adminSession, createTestApp, register, sessionCookie, startTaskConsumer, uniquePhone, type TestApp } from './helpers/app.js';
 import { loginThrough, registerThrough, request, runCli, startServer, type ServerProcess } from './helpers/cluster.js';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres.js';
 import { TEST_REDIS_URL, uniquePrefix } from './helpers/redis.js';
+import { SessionService } from '../src/sessions/service.js';
 
 const PASSWORD = 'a good long passphrase';
 
@@ -52,6 +53,19 @@ describe('PostgreSQL, in process', () => {
     } finally {
       await consumer.stop(1_000);
     }
+  });
+
+  it('an account deleted by its owner takes its sessions along; a session for a deleted account is refused, not a 500', async () => {
+    const phone = uniquePhone();
+    const registered = await register(t, { phone, password: PASSWORD });
+    const id = registered.json().user.id as number;
+    const cookie = sessionCookie(registered);
+    const deleted = await t.app.inject({ method: 'DELETE', url: '/api/auth/account', headers: { cookie }, payload: { current_password: PASSWORD } });
+    assert.equal(deleted.statusCode, 204, deleted.body);
+    assert.equal((await t.app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie } })).statusCode, 401);
+    const sessions = new SessionService(t.database, { ttlSeconds: 60, maxAgeSeconds: 600 });
+    await assert.rejects(sessions.create(id, { ip: '127.0.0.1', userAgent: null }), (error: { code?: string }) => error.code === 'INVALID_CREDENTIALS');
+    assert.equal((await register(t, { phone })).statusCode, 201, 'the phone number can register again');
   });
 });
 

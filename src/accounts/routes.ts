@@ -141,6 +141,24 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
     },
   );
 
+  app.delete(
+    '/api/auth/account',
+    {
+      preHandler: requireSession,
+      schema: {
+        tags: ['auth'],
+        summary: "Delete the signed-in user's account for good (the current password when one is set); every session ends, the phone number can register again",
+        body: Type.Object({ current_password: Type.Optional(PasswordField) }, { additionalProperties: false }),
+        response: responses({ 204: Type.Null() }),
+      },
+    },
+    async (request, reply) => {
+      await accounts.deleteOwnAccount(request.auth!.user, request.body.current_password, client(request));
+      reply.clearCookie(cookie.name, { path: '/' });
+      return reply.code(204).send(null);
+    },
+  );
+
   app.get(
     '/api/auth/me',
     { preHandler: requireSession, schema: { tags: ['auth'], summary: 'The signed-in user', response: responses({ 200: UserEnvelope }) } },

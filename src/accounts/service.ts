@@ -118,6 +118,11 @@ export interface MemberRow {
 }
 
 /** One page of an organization's members, by id, after `afterId` (for a roster export). */
+/** What the audit log keeps of a deleted account: enough to tell which one it was, not who. */
+export function deletedDetail(user: UserRow): Record<string, unknown> {
+  return { phone: maskPhone(user.phone), organization_id: user.organization_id, role: user.role };
+}
+
 export async function organizationMembers(db: Db, organizationId: number, afterId: number, limit: number): Promise<MemberRow[]> {
   const rows = await db
     .selectFrom('users')
@@ -347,14 +352,45 @@ export class AccountService {
     this.checkNewPassword(input.newPassword, phone);
     // One admission for both computations: once the current password is checked, the new one is stored.
     await this.deps.hashing.admit(async () => {
-      if (user.password_hash !== null) {
-        const current = input.currentPassword ?? '';
-        const ok = await this.timed('verify', () => this.deps.hasher.verify(user.password_hash!, current));
-        if (!ok) throw new AppError('INVALID_CREDENTIALS', { message: 'The current password is wrong.' });
-      }
+      await this.checkCurrentPassword(user, input.currentPassword);
       await this.replacePassword(user, input.newPassword, keepSessionId);
     });
     await this.deps.audit?.record({ event: 'password.changed', actor: `user:${user.id}`, target: `user:${user.id}`, ip: client.ip });
+  }
+
+  /**
+   * The signed-in user's proof, before a change that a borrowed session must not make: the current
+   * password, when the account has one. Wrong guesses count towards the account's lockout, so that a
+   * session cannot be used to try passwords one after another.
+   */
+  private async checkCurrentPassword(user: UserRow, currentPassword: string | undefined): Promise<void> {
+    if (user.password_hash === null) return;
+    await this.deps.lockout.assertNotLocked(user.phone);
+    const ok = await this.timed('verify', () => this.deps.hasher.verify(user.password_hash!, currentPassword ?? ''));
+    if (!ok) await this.deps.lockout.recordFailure(user.phone, { name: 'body.current_password', message: 'The current password is wrong.' });
+  }
+
+  /**
+   * The owner deletes their account for good (see deleteAccount). An administrator's account is
+   * deleted by another administrator, so that nobody removes the last one by a slip.
+   */
+  async deleteOwnAccount(user: UserRow, currentPassword: string | undefined, client: ClientContext): Promise<void> {
+    if (user.role === 'admin') throw new AppError('FORBIDDEN', { message: "An administrator's account is deleted by another administrator." });
+    if (user.password_hash !== null) await this.deps.hashing.admit(() => this.checkCurrentPassword(user, currentPassword));
+    const deleted = await this.deleteAccount(user.id);
+    if (deleted) await this.deps.audit?.record({ event: 'account.deleted', actor: `user:${user.id}`, target: `user:${user.id}`, ip: client.ip, detail: deletedDetail(deleted) });
+  }
+
+  /**
+   * Deletes an account: its row and, by foreign key, its sessions (every device is signed out at its
+   * next request); its failed-password count. The phone number can register again. The audit log keeps
+   * the account's events (they name it by id and a masked phone number) for AUDIT_RETENTION_DAYS.
+   * Returns the deleted row, or undefined when there was none.
+   */
+  async deleteAccount(userId: number): Promise<UserRow | undefined> {
+    const deleted = await this.deps.database.write((trx) => trx.deleteFrom('users').where('id', '=', userId).returningAll().executeTakeFirst());
+    if (deleted) await this.deps.lockout.reset(deleted.phone);
+    return deleted;
   }
 
   private checkNewPassword(password: string, phone: NormalizedPhone): void {
@@ -439,6 +475,10 @@ export class AccountService {
 
   findById(id: number): Promise<UserRow | undefined> {
     return this.repo.findById(id);
+  }
+
+  findByPhone(e164: string): Promise<UserRow | undefined> {
+    return this.repo.findByPhone(e164);
   }
 
   /** Creates an account directly (CLI: first admin). Same phone and password rules as registration. */

@@ -4,7 +4,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { publicUser } from '../accounts/routes.js';
-import type { AccountService } from '../accounts/service.js';
+import { deletedDetail, type AccountService } from '../accounts/service.js';
 import type { AuditLog } from '../audit/service.js';
 import { AppError } from '../errors.js';
 import { actorOf, type ApiKeyGuards } from '../http/auth.js';
@@ -192,7 +192,9 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
         if (event === 'admin.user_disabled' && request.auth?.user.id === found.id) throw new AppError('FORBIDDEN', { message: 'You cannot disable your own account; ask another administrator.' });
         await act(found.id);
         await audit.record({ event, actor: actorOf(request), target: `user:${found.id}`, ip: request.ip });
-        return { user: publicUser((await accounts.findById(found.id))!) };
+        const after = await accounts.findById(found.id);
+        if (!after) throw new AppError('NOT_FOUND', { message: 'No such user.' }); // deleted meanwhile
+        return { user: publicUser(after) };
       },
     );
   userAction('disable', 'Disable an account (it is signed out everywhere)', (id) => accounts.setStatus(id, 'disabled'), 'admin.user_disabled');
@@ -224,6 +226,26 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
       const detail = { ...(name !== undefined ? { name: updated.name } : {}), ...(role !== undefined ? { role: updated.role } : {}) };
       await audit.record({ event: 'admin.user_changed', actor: actorOf(request), target: `user:${found.id}`, ip: request.ip, detail });
       return { user: publicUser(updated) };
+    },
+  );
+
+  app.delete(
+    '/api/admin/users/:id',
+    {
+      ...admin,
+      schema: {
+        tags: ['admin'],
+        summary: 'Delete an account for good: its sessions end, the phone number can register again; the audit log keeps its events',
+        params: Id,
+        response: responses({ 204: Type.Null() }),
+      },
+    },
+    async (request, reply) => {
+      if (request.auth?.user.id === request.params.id) throw new AppError('FORBIDDEN', { message: 'You cannot delete your own account; ask another administrator.' });
+      const deleted = await accounts.deleteAccount(request.params.id);
+      if (!deleted) throw new AppError('NOT_FOUND', { message: 'No such user.' });
+      await audit.record({ event: 'admin.user_deleted', actor: actorOf(request), target: `user:${deleted.id}`, ip: request.ip, detail: deletedDetail(deleted) });
+      return reply.code(204).send(null);
     },
   );
 

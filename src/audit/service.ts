@@ -12,6 +12,7 @@ export type AuditEventName =
   | 'logout'
   | 'password.reset'
   | 'password.changed'
+  | 'account.deleted'
   | 'sms.sent'
   | 'apikey.created'
   | 'apikey.revoked'
@@ -27,6 +28,7 @@ export type AuditEventName =
   | 'admin.user_disabled'
   | 'admin.user_enabled'
   | 'admin.user_changed'
+  | 'admin.user_deleted'
   | 'admin.password_reset_forced'
   | 'admin.session_revoked';
 

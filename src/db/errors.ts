@@ -10,6 +10,13 @@ export function isUniqueViolation(error: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
 }
 
+/** A row names another that does not exist (any more): e.g. a session for an account deleted meanwhile. */
+export function isForeignKeyViolation(error: unknown): boolean {
+  const code = (error as DriverError | null)?.code;
+  // better-sqlite3: SQLITE_CONSTRAINT_FOREIGNKEY; PostgreSQL: 23503.
+  return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
+}
+
 export function isBusy(error: unknown): boolean {
   const code = (error as DriverError | null)?.code;
   return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED';

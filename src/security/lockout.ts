@@ -28,11 +28,14 @@ export class Lockout {
     if (state && state.consumed >= this.options.maxFailures) throw lockedError(state.msBeforeNext);
   }
 
-  /** Counts a wrong password. Always throws: 401 with attempts_left, or 423 when this failure locks. */
-  async recordFailure(account: string): Promise<never> {
+  /**
+   * Counts a wrong password. Always throws: 401 with attempts_left, or 423 when this failure locks.
+   * `field` names the request field that held the password, when it was not a login's.
+   */
+  async recordFailure(account: string, field?: { name: string; message: string }): Promise<never> {
     const result = await this.failures.consume(account);
     if (result.allowed && result.remaining > 0) {
-      throw new AppError('INVALID_CREDENTIALS', { details: { attempts_left: result.remaining } });
+      throw new AppError('INVALID_CREDENTIALS', { ...(field ? { message: field.message } : {}), details: { attempts_left: result.remaining, ...(field ? { field: field.name } : {}) } });
     }
     if (result.consumed === this.options.maxFailures) {
       await this.failures.block(account, this.options.lockSeconds);

@@ -1,6 +1,8 @@
 // Sessions: an opaque random token in the cookie, only its SHA-256 in the database (a stolen database
 // yields no usable token). Expiry slides with use, up to an absolute maximum age.
 import type { Database, Db } from '../db/database.js';
+import { isForeignKeyViolation } from '../db/errors.js';
+import { AppError } from '../errors.js';
 import type { SessionRow } from '../db/schema.js';
 import { randomToken, sha256Hex } from '../security/tokens.js';
 import { createSessionRepo } from './repo.js';
@@ -40,8 +42,14 @@ export class SessionService {
         ip: client.ip,
         user_agent: client.userAgent?.slice(0, 256) ?? null,
       });
-    const session = trx ? await insert(trx) : await this.database.batched(insert);
-    return { token, session };
+    try {
+      const session = trx ? await insert(trx) : await this.database.batched(insert);
+      return { token, session };
+    } catch (error) {
+      // The account was deleted between the password check and this insert: as if it never existed.
+      if (isForeignKeyViolation(error)) throw new AppError('INVALID_CREDENTIALS');
+      throw error;
+    }
   }
 
   /** The live session a token names, renewed; null for an unknown, expired or malformed token. */

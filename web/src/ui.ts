@@ -75,7 +75,9 @@ const FIELD_OF: Record<string, string> = {
 
 export function errorText(error: ApiError): string {
   if (error.code === 'NETWORK') return t('error.network');
-  if (error.code === 'INVALID_CREDENTIALS' && typeof error.details.attempts_left === 'number') return t('error.attempts_left', { n: error.details.attempts_left });
+  if (error.code === 'INVALID_CREDENTIALS' && typeof error.details.attempts_left === 'number') {
+    return t(error.details.field === 'body.current_password' ? 'error.current_password_wrong' : 'error.attempts_left', { n: error.details.attempts_left });
+  }
   if (error.code === 'ACCOUNT_LOCKED') return t('error.locked', { t: duration(error.retryAfter ?? 60) });
   if (error.code === 'RATE_LIMITED') return t('error.rate_limited', { t: duration(error.retryAfter ?? 60) });
   const key = `code.${error.code}`;
@@ -90,7 +92,8 @@ const DETAILED_BY_SERVER = new Set(['INVALID_ROSTER', 'INVALID_TASK_PAYLOAD']);
 /** Shows an API error next to its field (by code, or by the `field` the server named), else above the form. */
 export function showError(error: ApiError, fields: Record<string, Field>, formError: HTMLElement): void {
   const named = typeof error.details.field === 'string' ? error.details.field.replace(/^body\./, '') : undefined;
-  const target = fields[FIELD_OF[error.code] ?? ''] ?? (named ? fields[named] : undefined);
+  // The field the server named wins over the code's usual one (a wrong *current* password is not the new one).
+  const target = (named ? fields[named] : undefined) ?? fields[FIELD_OF[error.code] ?? ''];
   if (target) setFieldError(target, errorText(error));
   else formError.textContent = errorText(error);
 }

@@ -73,6 +73,25 @@ async function render(): Promise<void> {
   });
   section.append(profile, devices, password, logout);
   if (user.role === 'admin') section.append(el('p', {}, el('a', { href: '/admin' }, t('nav.admin'))));
+  // An administrator's account is deleted by another administrator (the server refuses it too).
+  else section.append(deletion());
+}
+
+/** Deleting one's own account: the current password (when set) and a confirmation. */
+function deletion(): HTMLElement {
+  const current = field('delete-password', 'field.current_password', { type: 'password', autocomplete: 'current-password' });
+  const problem = formError();
+  const form = el('form', { novalidate: '', class: 'danger-zone' }, el('p', { class: 'hint' }, t('account.delete.explain')), problem, current.row, el('button', { type: 'submit', class: 'danger' }, t('account.delete.submit')));
+  const block = el('section', { 'aria-labelledby': 'delete-h' }, el('h2', { id: 'delete-h' }, t('account.delete')), form);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    if (!confirm(t('account.delete.confirm'))) return;
+    const res = await api('DELETE', '/api/auth/account', current.input.value ? { current_password: current.input.value } : {});
+    if (!res.ok) return showError(res.error, { current_password: current }, problem);
+    section.replaceChildren(el('p', { class: 'success', role: 'status' }, t('account.delete.done')), el('p', {}, el('a', { href: '/register' }, t('nav.register'))));
+  });
+  return block;
 }
 
 void render();

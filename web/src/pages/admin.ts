@@ -223,6 +223,12 @@ async function users(root: HTMLElement): Promise<void> {
         u.role === 'admin' ? button('admin.users.make_user', change({ role: 'user' })) : button('admin.users.make_admin', change({ role: 'admin' })),
         button('admin.users.rename', async () => void (actions.querySelector('form.rename') ?? actions.append(renameForm(u, (name) => change({ name })())))),
         button('admin.users.sessions', async () => showSessions(sessions, u.id)),
+        button('admin.users.delete', async () => {
+          if (!confirm(t('admin.users.delete_confirm', { name: u.name, phone: u.phone }))) return;
+          const res = await api('DELETE', `/api/admin/users/${u.id}`);
+          if (res.ok) await search();
+          else problem.textContent = errorText(res.error);
+        }, { class: 'danger small' }),
         problem,
         sessions,
       );
