@@ -125,9 +125,20 @@ describe('admin API', () => {
     assert.equal((await login(t, phone, 'correct horse battery')).json().error.code, 'ACCOUNT_DISABLED');
     await t.app.inject({ method: 'POST', url: `/api/admin/users/${id}/enable`, headers });
 
+    const lockState = async () => {
+      const [user] = (await t.app.inject({ method: 'GET', url: `/api/admin/users?q=${phone.slice(-6)}`, headers })).json().users;
+      return { failed: user.failed_logins as number, lockedUntil: user.locked_until as string | null };
+    };
+    assert.deepEqual(await lockState(), { failed: 0, lockedUntil: null });
     assert.equal((await login(t, phone, 'wrong wrong wrong 1')).statusCode, 401);
+    assert.deepEqual(await lockState(), { failed: 1, lockedUntil: null }, 'the console sees a wrong password');
     assert.equal((await login(t, phone, 'wrong wrong wrong 2')).statusCode, 423);
+    const locked = await lockState();
+    assert.equal(locked.failed, 2);
+    const lockedForS = (Date.parse(locked.lockedUntil!) - Date.now()) / 1000;
+    assert.ok(lockedForS > 890 && lockedForS <= 900, `locked for LOCKOUT_SECONDS (900), not ${lockedForS}`);
     assert.equal((await t.app.inject({ method: 'POST', url: `/api/admin/users/${id}/unlock`, headers })).statusCode, 200);
+    assert.deepEqual(await lockState(), { failed: 0, lockedUntil: null }, 'unlocked');
     const back = await login(t, phone, 'correct horse battery');
     assert.equal(back.statusCode, 200);
 

@@ -291,12 +291,17 @@ describe('pages in a real browser', () => {
     assert.match(csv, /\r\n赵老师,'\+86\d+,user,active,/);
     assert.match(csv, /\r\n教师299,'\+8613500000299,user,active,/);
 
-    // Sign the teacher out from the console.
+    // Sign the teacher out from the console (after a mistyped password, which the console shows and can clear).
+    assert.equal((await loginThrough(server.port, teacherPhone, 'a mistyped passphrase')).status, 401);
     await admin.page.goto(`${base}/admin#users`);
     await admin.page.fill('#f-user-q', teacherPhone);
     await admin.page.selectOption('#user-org', { index: 1 }); // the teacher's organization, the first
     await admin.page.click('form[role=search] button[type=submit]');
     await admin.page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 1);
+    assert.match(await admin.page.textContent('tbody tr') ?? '', /密码错误 1 次/);
+    await admin.page.click('text=解除锁定');
+    await admin.page.waitForFunction(() => !document.querySelector('tbody tr')?.textContent?.includes('密码错误'));
+    assert.equal(await admin.page.locator('text=解除锁定').count(), 0, 'nothing to unlock any more');
     // A typo in the teacher's name, corrected; the teacher made an administrator and back.
     await admin.page.click('text=改名');
     await admin.page.fill('form.rename input', '赵 老师');

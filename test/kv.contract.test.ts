@@ -8,6 +8,7 @@ import { after, describe, it } from 'node:test';
 import { createMemoryStore } from '../src/kv/memory.js';
 import { createRedisStore } from '../src/kv/redis.js';
 import { createSqliteStore } from '../src/kv/sqlite.js';
+import { Lockout } from '../src/security/lockout.js';
 import type { KeyValueStore } from '../src/kv/store.js';
 import { TEST_REDIS_URL, uniquePrefix } from './helpers/redis.js';
 
@@ -149,6 +150,23 @@ for (const backend of [memoryBackend(), sqliteBackend(), redisBackend()]) {
       assert.equal(await kv.takeOnce('other'), 'x');
       assert.equal(await kv.get(odd), 'ünïcödé 🙂');
       await kv.close();
+    });
+
+    it("a lockout's status: failures counted, the lock's remaining time after the Nth, nothing after a reset", async () => {
+      const { kv } = backend.open();
+      await kv.ping(); // the rate limiter refuses a Redis connection that is not ready yet (fail closed)
+      const lockout = new Lockout(kv, { maxFailures: 3, windowSeconds: 60, lockSeconds: 120 });
+      const account = `+86139${Math.floor(Math.random() * 1e8)}`;
+      assert.deepEqual(await lockout.status(account), { failures: 0, lockedForMs: 0 });
+      await assert.rejects(lockout.recordFailure(account), { code: 'INVALID_CREDENTIALS' });
+      assert.deepEqual(await lockout.status(account), { failures: 1, lockedForMs: 0 });
+      await assert.rejects(lockout.recordFailure(account), { code: 'INVALID_CREDENTIALS' });
+      await assert.rejects(lockout.recordFailure(account), { code: 'ACCOUNT_LOCKED' });
+      const locked = await lockout.status(account);
+      assert.equal(locked.failures, 3);
+      assert.ok(locked.lockedForMs > 110_000 && locked.lockedForMs <= 120_000, `locked for lockSeconds, not ${locked.lockedForMs} ms`);
+      await lockout.reset(account);
+      assert.deepEqual(await lockout.status(account), { failures: 0, lockedForMs: 0 });
     });
 
     it('two connections (as two processes would have) see each other at once; take-once holds across them', async () => {

@@ -468,6 +468,13 @@ export class AccountService {
     return rows.map((r) => ({ minute: Number(r.minute), count: Number(r.count) }));
   }
 
+  /** Each account's wrong passwords in the lockout window and the end of a lock, for the console's user list. */
+  async lockoutStates(users: UserRow[]): Promise<Map<number, { failedLogins: number; lockedUntil: number | null }>> {
+    const now = this.now();
+    const states = await Promise.all(users.map((u) => this.deps.lockout.status(u.phone)));
+    return new Map(users.map((u, i) => [u.id, { failedLogins: states[i]!.failures, lockedUntil: states[i]!.lockedForMs > 0 ? now + states[i]!.lockedForMs : null }]));
+  }
+
   /** An administrator's unlock: clears the failure count of the account with this phone. */
   async unlock(rawPhone: string): Promise<void> {
     await this.deps.lockout.reset(this.parsePhone(rawPhone).e164);

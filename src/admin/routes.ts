@@ -175,10 +175,32 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
         tags: ['admin'],
         summary: 'Search users by phone (digits) or name, in every organization or in one',
         querystring: Type.Object({ q: Type.String({ maxLength: 64, default: '' }), limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }), organization_id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })) }),
-        response: responses({ 200: Type.Object({ users: Type.Array(Type.Intersect([UserBody, Type.Object({ has_password: Type.Boolean() })])) }) }),
+        response: responses({
+          200: Type.Object({
+            users: Type.Array(
+              Type.Intersect([
+                UserBody,
+                Type.Object({
+                  has_password: Type.Boolean(),
+                  failed_logins: Type.Integer({ description: 'Wrong passwords within the lockout window' }),
+                  locked_until: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When a lockout ends; null when not locked' }),
+                }),
+              ]),
+            ),
+          }),
+        }),
       },
     },
-    async (request) => ({ users: (await accounts.search(request.query.q, request.query.limit, request.query.organization_id)).map((u) => ({ ...publicUser(u), has_password: u.password_hash !== null })) }),
+    async (request) => {
+      const found = await accounts.search(request.query.q, request.query.limit, request.query.organization_id);
+      const lockouts = await accounts.lockoutStates(found);
+      return {
+        users: found.map((u) => {
+          const { failedLogins, lockedUntil } = lockouts.get(u.id)!;
+          return { ...publicUser(u), has_password: u.password_hash !== null, failed_logins: failedLogins, locked_until: lockedUntil === null ? null : new Date(lockedUntil).toISOString() };
+        }),
+      };
+    },
   );
 
   const userAction = (path: string, summary: string, act: (id: number) => Promise<unknown>, event: 'admin.user_unlocked' | 'admin.user_disabled' | 'admin.user_enabled' | 'admin.password_reset_forced') =>

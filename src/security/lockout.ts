@@ -45,6 +45,14 @@ export class Lockout {
     throw lockedError(result.msBeforeNext);
   }
 
+  /** For the console: wrong passwords counted in the current window, and how long a lock still lasts. */
+  async status(account: string): Promise<{ failures: number; lockedForMs: number }> {
+    const state = await this.failures.get(account);
+    if (!state) return { failures: 0, lockedForMs: 0 };
+    const locked = state.consumed >= this.options.maxFailures;
+    return { failures: Math.min(state.consumed, this.options.maxFailures), lockedForMs: locked ? state.msBeforeNext : 0 };
+  }
+
   /** After a successful login, and an administrator's unlock. */
   async reset(account: string): Promise<void> {
     await this.failures.delete(account);

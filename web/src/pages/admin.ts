@@ -192,6 +192,8 @@ interface AdminUser {
   status: string;
   role: string;
   has_password: boolean;
+  failed_logins: number;
+  locked_until: string | null;
 }
 
 async function users(root: HTMLElement): Promise<void> {
@@ -218,7 +220,7 @@ async function users(root: HTMLElement): Promise<void> {
         'span',
         { class: 'actions' },
         u.status === 'active' ? button('admin.users.disable', act('disable')) : button('admin.users.enable', act('enable')),
-        button('admin.users.unlock', act('unlock')),
+        ...(u.failed_logins > 0 ? [button('admin.users.unlock', act('unlock'))] : []),
         button('admin.users.force_reset', act('force-password-reset')),
         u.role === 'admin' ? button('admin.users.make_user', change({ role: 'user' })) : button('admin.users.make_admin', change({ role: 'admin' })),
         button('admin.users.rename', async () => void (actions.querySelector('form.rename') ?? actions.append(renameForm(u, (name) => change({ name })())))),
@@ -234,7 +236,7 @@ async function users(root: HTMLElement): Promise<void> {
       );
       const status = t(u.status === 'disabled' ? 'admin.status.disabled' : 'admin.status.active');
       const role = u.role === 'admin' ? ` · ${t('admin.users.admin')}` : '';
-      return [u.name, u.phone, `${status}${role}${u.has_password ? '' : ` · ${t('admin.users.no_password')}`}`, actions];
+      return [u.name, u.phone, [status + role, u.has_password ? '' : t('admin.users.no_password'), lockState(u)].filter(Boolean).join(' · '), actions];
     });
     results.replaceChildren(table(['admin.col.name', 'admin.col.phone', 'admin.col.status', 'admin.col.actions'], rows));
   }
@@ -244,6 +246,12 @@ async function users(root: HTMLElement): Promise<void> {
   });
   root.append(form, results);
   await search();
+}
+
+/** "Locked until 14:05", or "2 wrong passwords": what a support call about a login needs to know. */
+function lockState(user: AdminUser): string {
+  if (user.locked_until) return t('admin.users.locked_until', { time: new Date(user.locked_until).toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit' }) });
+  return user.failed_logins > 0 ? t('admin.users.failed_logins', { n: user.failed_logins }) : '';
 }
 
 /** A one-field form to correct a user's name, shown beside their actions. */
