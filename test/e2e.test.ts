@@ -90,7 +90,7 @@ describe('pages in a real browser', () => {
     assert.match(await page.textContent('main') ?? '', /张老师/);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'account.png') });
 
-    await Promise.all([page.waitForURL(`${base}/login`), page.click('text=退出登录')]);
+    await Promise.all([page.waitForURL(`${base}/login`), page.click('button:text-is("退出登录")')]);
     await page.fill('#f-phone', phone);
     await page.fill('#f-password', 'not my password at all');
     await fillCaptcha(page);
@@ -174,17 +174,31 @@ describe('pages in a real browser', () => {
     await context.close();
   });
 
-  it('a teacher deletes their own account: a wrong password is told at its field, then a confirmation, then it is gone', async () => {
+  it('a teacher moves their account to a new phone number, then deletes it: a wrong password is told at its field, a confirmation, then it is gone', async () => {
+    const oldPhone = uniquePhone();
     const phone = uniquePhone();
-    assert.equal((await registerThrough(server.port, server.invitationCode, phone, PASSWORD)).status, 201);
+    assert.equal((await registerThrough(server.port, server.invitationCode, oldPhone, PASSWORD)).status, 201);
     const { context, page } = await newPage('zh-CN', EXPECTED_REFUSALS, true);
     await page.goto(`${base}/login`);
-    await page.fill('#f-phone', phone);
+    await page.fill('#f-phone', oldPhone);
     await page.fill('#f-password', PASSWORD);
     await fillCaptcha(page);
     await Promise.all([page.waitForURL(`${base}/account`), page.click('button[type=submit]')]);
     await page.waitForSelector('#f-delete-password');
-    assert.deepEqual((await seriousViolations(page)).map((v) => v.id), [], 'the account page with its deletion form passes axe-core');
+    assert.deepEqual((await seriousViolations(page)).map((v) => v.id), [], 'the account page with its phone and deletion forms passes axe-core');
+
+    // The new number: a code sent there, the current password, and the profile shows it.
+    await page.fill('#f-new_phone', phone);
+    await fillCaptcha(page);
+    await page.click('button.send-code');
+    await page.waitForFunction(() => (document.querySelector('.sms-sender [role=status]')?.textContent ?? '').includes('秒'));
+    await page.fill('#f-phone-code', await outboxCode(server.dataDir, phone));
+    await page.fill('#f-phone-password', PASSWORD);
+    await page.click('section[aria-labelledby=phone-h] button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('main')?.textContent?.includes('手机号已更换'));
+    assert.match(await page.textContent('dl') ?? '', new RegExp(`\\+86${phone}`));
+    assert.equal((await loginThrough(server.port, oldPhone, PASSWORD)).status, 401, 'the old number no longer signs in');
+
     const dialogs: string[] = [];
     page.on('dialog', (dialog) => {
       dialogs.push(dialog.message());

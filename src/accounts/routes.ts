@@ -141,6 +141,24 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
     },
   );
 
+  app.post(
+    '/api/auth/phone',
+    {
+      preHandler: requireSession,
+      schema: {
+        tags: ['auth'],
+        summary: "Move the signed-in user's account to a new phone number: a code sent there (SMS purpose change_phone) and the current password when one is set; other sessions end",
+        body: Type.Object({ new_phone: PhoneField, code: SmsCodeField, current_password: Type.Optional(PasswordField) }, { additionalProperties: false }),
+        response: responses({ 200: UserEnvelope }),
+      },
+    },
+    async (request) => {
+      const { user, session } = request.auth!;
+      const changed = await accounts.changePhone(user, { newPhone: request.body.new_phone, code: request.body.code, currentPassword: request.body.current_password }, session.id, client(request));
+      return { user: publicUser(changed) };
+    },
+  );
+
   app.delete(
     '/api/auth/account',
     {

@@ -61,6 +61,13 @@ export interface PasswordResetInput {
   newPassword: string;
 }
 
+export interface PhoneChangeInput {
+  newPhone: string;
+  /** The SMS code sent to the new number (purpose change_phone). */
+  code: string;
+  currentPassword?: string | undefined;
+}
+
 export interface SignedIn {
   user: UserRow;
   token: string;
@@ -297,10 +304,10 @@ export class AccountService {
     return this.deps.smsCodes;
   }
 
-  /** Whether an SMS code for `purpose` would be usable by this phone: an active account (login, reset), or none yet (register). */
+  /** Whether an SMS code for `purpose` would be usable by this phone: an active account (login, reset), or none yet (register, change_phone). */
   async canReceiveCode(e164: string, purpose: SmsPurpose): Promise<boolean> {
     const user = await this.repo.findByPhone(e164);
-    return purpose === 'register' ? user === undefined : user !== undefined && user.status === 'active';
+    return purpose === 'register' || purpose === 'change_phone' ? user === undefined : user !== undefined && user.status === 'active';
   }
 
   /**
@@ -371,6 +378,36 @@ export class AccountService {
   }
 
   /**
+   * The signed-in owner moves the account to a new phone number: the current password (when set)
+   * and a code sent to the new number prove both the account and the number. The password is
+   * checked first, so that a wrong one does not use up the code. Other sessions end, as for a new
+   * password: the number is how the account signs in.
+   */
+  async changePhone(user: UserRow, input: PhoneChangeInput, keepSessionId: number, client: ClientContext): Promise<UserRow> {
+    const phone = this.parsePhone(input.newPhone);
+    if (phone.e164 === user.phone) throw new AppError('VALIDATION_FAILED', { message: 'This is already the phone number of the account.', details: { field: 'body.new_phone' } });
+    const limits = this.deps.rateLimits;
+    await limits.enforce(limits.loginPerIp, client.ip);
+    if (user.password_hash !== null) await this.deps.hashing.admit(() => this.checkCurrentPassword(user, input.currentPassword));
+    if (!(await this.smsCodes().consume(phone.e164, 'change_phone', input.code))) throw new AppError('INVALID_SMS_CODE');
+    let changed: UserRow | undefined;
+    try {
+      changed = await this.deps.database.write(async (trx) => {
+        const row = await trx.updateTable('users').set({ phone: phone.e164, updated_at: this.now() }).where('id', '=', user.id).returningAll().executeTakeFirst();
+        if (row) await trx.deleteFrom('sessions').where('user_id', '=', user.id).where('id', '!=', keepSessionId).execute();
+        return row;
+      });
+    } catch (error) {
+      // Registered, or moved to by another account, after the code was sent.
+      if (isUniqueViolation(error)) throw new AppError('PHONE_TAKEN');
+      throw error;
+    }
+    if (!changed) throw new AppError('UNAUTHENTICATED'); // deleted meanwhile
+    await this.deps.audit?.record({ event: 'phone.changed', actor: `user:${user.id}`, target: `user:${user.id}`, ip: client.ip, detail: { from: maskPhone(user.phone), to: maskPhone(phone.e164) } });
+    return changed;
+  }
+
+  /**
    * The owner deletes their account for good (see deleteAccount). An administrator's account is
    * deleted by another administrator, so that nobody removes the last one by a slip.
    */
@@ -438,12 +475,22 @@ export class AccountService {
     });
   }
 
-  /** An admin's correction of a name, or a change of role (which the next request of the user's sessions sees). */
-  async updateByAdmin(userId: number, changes: { name?: string; role?: Role }): Promise<UserRow | undefined> {
-    const set: { name?: string; role?: Role; updated_at: number } = { updated_at: this.now() };
+  /**
+   * An admin's correction of a name or a phone number (a roster's typo: the owner signs in with the
+   * corrected number, their sessions go on), or a change of role (which the next request of the
+   * user's sessions sees).
+   */
+  async updateByAdmin(userId: number, changes: { name?: string | undefined; phone?: string | undefined; role?: Role | undefined }): Promise<UserRow | undefined> {
+    const set: { name?: string; phone?: string; role?: Role; updated_at: number } = { updated_at: this.now() };
     if (changes.name !== undefined) set.name = personName(changes.name);
+    if (changes.phone !== undefined) set.phone = this.parsePhone(changes.phone).e164;
     if (changes.role !== undefined) set.role = changes.role;
-    return this.deps.database.write((trx) => trx.updateTable('users').set(set).where('id', '=', userId).returningAll().executeTakeFirst());
+    try {
+      return await this.deps.database.write((trx) => trx.updateTable('users').set(set).where('id', '=', userId).returningAll().executeTakeFirst());
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new AppError('PHONE_TAKEN');
+      throw error;
+    }
   }
 
   /** Removes the password and every session: the owner must reset it with an SMS code (or sign in with one and set a new one). */

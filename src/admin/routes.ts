@@ -4,11 +4,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { publicUser } from '../accounts/routes.js';
+import { maskPhone } from '../accounts/phone.js';
 import { deletedDetail, type AccountService } from '../accounts/service.js';
 import type { AuditLog } from '../audit/service.js';
 import { AppError } from '../errors.js';
 import { actorOf, type ApiKeyGuards } from '../http/auth.js';
-import { responses, UserBody } from '../http/schemas.js';
+import { PhoneField, responses, UserBody } from '../http/schemas.js';
 import type { OrgService } from '../orgs/service.js';
 import { invitationJson, organizationJson, changedSettingsJson } from '../orgs/views.js';
 import type { SessionService } from '../sessions/service.js';
@@ -230,22 +231,30 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
       ...admin,
       schema: {
         tags: ['admin'],
-        summary: "Correct a user's name, or make them an administrator or a user again (their sessions see it at their next request)",
+        summary: "Correct a user's name or phone number, or make them an administrator or a user again (their sessions see it at their next request)",
         params: Id,
-        body: Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })), role: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('admin')])) }, { additionalProperties: false, minProperties: 1 }),
+        body: Type.Object(
+          { name: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })), phone: Type.Optional(PhoneField), role: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('admin')])) },
+          { additionalProperties: false, minProperties: 1 },
+        ),
         response: responses({ 200: Type.Object({ user: UserBody }) }),
       },
     },
     async (request) => {
       const found = await accounts.findById(request.params.id);
       if (!found) throw new AppError('NOT_FOUND', { message: 'No such user.' });
-      const { name, role } = request.body;
+      const { name, phone, role } = request.body;
       // An admin who demoted themselves by mistake could leave the console with nobody to run it.
       if (role !== undefined && role !== found.role && request.auth?.user.id === found.id) {
         throw new AppError('FORBIDDEN', { message: 'You cannot change your own role; ask another administrator.' });
       }
-      const updated = (await accounts.updateByAdmin(found.id, { name, role }))!;
-      const detail = { ...(name !== undefined ? { name: updated.name } : {}), ...(role !== undefined ? { role: updated.role } : {}) };
+      const updated = await accounts.updateByAdmin(found.id, { name, phone, role });
+      if (!updated) throw new AppError('NOT_FOUND', { message: 'No such user.' }); // deleted meanwhile
+      const detail = {
+        ...(name !== undefined ? { name: updated.name } : {}),
+        ...(phone !== undefined ? { phone: { from: maskPhone(found.phone), to: maskPhone(updated.phone) } } : {}),
+        ...(role !== undefined ? { role: updated.role } : {}),
+      };
       await audit.record({ event: 'admin.user_changed', actor: actorOf(request), target: `user:${found.id}`, ip: request.ip, detail });
       return { user: publicUser(updated) };
     },

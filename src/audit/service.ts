@@ -13,6 +13,7 @@ export type AuditEventName =
   | 'password.reset'
   | 'password.changed'
   | 'account.deleted'
+  | 'phone.changed'
   | 'sms.sent'
   | 'apikey.created'
   | 'apikey.revoked'

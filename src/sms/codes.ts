@@ -6,7 +6,8 @@ import { randomInt } from 'node:crypto';
 import type { KeyValueStore } from '../kv/store.js';
 import { hmacHex, secretsEqual } from '../security/tokens.js';
 
-export const SMS_PURPOSES = ['register', 'login', 'reset_password'] as const;
+/** register and change_phone go to a number without an account; login and reset_password to an account's. */
+export const SMS_PURPOSES = ['register', 'login', 'reset_password', 'change_phone'] as const;
 export type SmsPurpose = (typeof SMS_PURPOSES)[number];
 
 export interface SmsCodeOptions {

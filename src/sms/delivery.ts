@@ -25,7 +25,7 @@ export function smsDeliveryHandler(deps: { provider: () => SmsProvider; secret: 
     parse(payload) {
       const p = (payload ?? {}) as Partial<SmsDeliveryPayload>;
       if (typeof p.phone !== 'string' || !/^\+\d{6,15}$/.test(p.phone)) throw new TaskPayloadError('phone must be E.164');
-      if (!SMS_PURPOSES.includes(p.purpose as SmsPurpose)) throw new TaskPayloadError('purpose is not one of register, login, reset_password');
+      if (!SMS_PURPOSES.includes(p.purpose as SmsPurpose)) throw new TaskPayloadError(`purpose is not one of ${SMS_PURPOSES.join(', ')}`);
       if (typeof p.sealed_code !== 'string' || typeof p.expires_at !== 'number') throw new TaskPayloadError('sealed_code and expires_at are required');
       return { phone: p.phone, purpose: p.purpose as SmsPurpose, sealed_code: p.sealed_code, expires_at: p.expires_at };
     },

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import type { Database } from '../db/database.js';
 import type { ApiKeyGuards } from '../http/auth.js';
 import { CaptchaAnswerField, CaptchaIdField, PhoneField, responses } from '../http/schemas.js';
+import { SMS_PURPOSES } from './codes.js';
 import type { SmsService } from './service.js';
 
 export const smsRoutes: FastifyPluginAsyncTypebox<{ sms: SmsService; database: Database; guards: ApiKeyGuards; normalizePhone: (phone: string) => string }> = async (app, deps) => {
@@ -15,7 +16,7 @@ export const smsRoutes: FastifyPluginAsyncTypebox<{ sms: SmsService; database: D
         body: Type.Object(
           {
             phone: PhoneField,
-            purpose: Type.Union([Type.Literal('register'), Type.Literal('login'), Type.Literal('reset_password')]),
+            purpose: Type.Union(SMS_PURPOSES.map((p) => Type.Literal(p))),
             captcha_id: CaptchaIdField,
             captcha: CaptchaAnswerField,
           },

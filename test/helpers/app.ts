@@ -13,6 +13,7 @@ import { prepareDatabase } from '../../src/server/bootstrap.js';
 import { createTaskRegistry } from '../../src/tasks/handlers/index.js';
 import { createSqlQueue } from '../../src/tasks/sql-queue.js';
 import type { TaskConsumer } from '../../src/tasks/types.js';
+import type { SmsPurpose } from '../../src/sms/codes.js';
 
 export const TEST_CAPTCHA = 'TEST';
 
@@ -104,7 +105,7 @@ export async function createApiKey(t: TestApp, adminCookie: string, scopes: stri
  * Requests an SMS code through the API and reads it where the console provider delivers it (the
  * outbox table), as a person reads their phone. Needs a task consumer running on t's database.
  */
-export async function smsCode(t: TestApp, phone: string, purpose: 'login' | 'register' | 'reset_password'): Promise<string> {
+export async function smsCode(t: TestApp, phone: string, purpose: SmsPurpose): Promise<string> {
   const before = await t.database.db.selectFrom('sms_outbox').select((eb) => eb.fn.max('id').as('last')).executeTakeFirst();
   const captcha_id = await newCaptcha(t.app, 'sms');
   const sent = await t.app.inject({ method: 'POST', url: '/api/auth/sms/send', payload: { phone, purpose, captcha_id, captcha: TEST_CAPTCHA } });

@@ -1,10 +1,10 @@
-// The "send me a code" control shared by SMS login and password reset: a captcha (purpose sms),
+// The "send me a code" control shared by SMS login, password reset and the phone change: a captcha (purpose sms),
 // then a button that counts down until another code may be asked for.
 import { captchaWidget } from './captcha.js';
 import { t } from './i18n.js';
 import { el, showError, type Field } from './ui.js';
 
-export function smsSender(purpose: 'login' | 'reset_password', phone: Field, problem: HTMLElement) {
+export function smsSender(purpose: 'login' | 'reset_password' | 'change_phone', phone: Field, problem: HTMLElement) {
   const captcha = captchaWidget('sms', false);
   const button = el('button', { type: 'button', class: 'secondary send-code' }, t('sms.send'));
   const status = el('p', { class: 'hint', role: 'status' });

@@ -23,9 +23,11 @@ export class PermanentSmsError extends PermanentTaskError {
   override name = 'PermanentSmsError';
 }
 
+const PURPOSE_WORDS: Record<SmsPurpose, string> = { register: '注册', login: '登录', reset_password: '重置密码', change_phone: '更换手机号' };
+
 /** The text for providers that send free text (console, webhook); Tencent sends a template instead. */
 export function messageText(message: SmsMessage): string {
-  const what = { register: '注册', login: '登录', reset_password: '重置密码' }[message.purpose];
+  const what = PURPOSE_WORDS[message.purpose];
   return `【Gatehouse】您的${what}验证码是 ${message.code}，${message.minutes} 分钟内有效。请勿告诉他人。`;
 }
 

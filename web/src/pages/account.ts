@@ -1,5 +1,6 @@
 import { api } from '../api.js';
 import { lang, t } from '../i18n.js';
+import { smsSender } from '../sms.js';
 import { clearErrors, el, field, formError, frame, showError, submitButton } from '../ui.js';
 
 interface User {
@@ -32,7 +33,8 @@ async function render(): Promise<void> {
   const me = await api<{ user: User }>('GET', '/api/auth/me');
   if (!me.ok) return location.assign('/login');
   const user = me.data.user;
-  const profile = el('section', { 'aria-labelledby': 'profile-h' }, el('h2', { id: 'profile-h' }, t('account.profile')), el('dl', {}, el('dt', {}, t('field.name')), el('dd', {}, user.name), el('dt', {}, t('field.phone')), el('dd', {}, user.phone)));
+  const phoneShown = el('dd', {}, user.phone);
+  const profile = el('section', { 'aria-labelledby': 'profile-h' }, el('h2', { id: 'profile-h' }, t('account.profile')), el('dl', {}, el('dt', {}, t('field.name')), el('dd', {}, user.name), el('dt', {}, t('field.phone')), phoneShown));
 
   const list = el('ul', { class: 'sessions' });
   const sessions = await api<{ sessions: Session[] }>('GET', '/api/auth/sessions');
@@ -71,10 +73,33 @@ async function render(): Promise<void> {
     await api('POST', '/api/auth/logout');
     location.assign('/login');
   });
-  section.append(profile, devices, password, logout);
+  section.append(profile, devices, password, phoneChange((phone) => (phoneShown.textContent = phone)), logout);
   if (user.role === 'admin') section.append(el('p', {}, el('a', { href: '/admin' }, t('nav.admin'))));
   // An administrator's account is deleted by another administrator (the server refuses it too).
   else section.append(deletion());
+}
+
+/** Moving the account to a new number: a code sent there, and the current password (when set). */
+function phoneChange(changed: (phone: string) => void): HTMLElement {
+  const phone = field('new_phone', 'field.new_phone', { type: 'tel', autocomplete: 'tel', inputmode: 'tel' });
+  const code = field('phone-code', 'field.sms_code', { inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: '6' });
+  const current = field('phone-password', 'field.current_password', { type: 'password', autocomplete: 'current-password' });
+  const problem = formError();
+  const done = el('p', { class: 'success', role: 'status' });
+  const sender = smsSender('change_phone', phone, problem);
+  const form = el('form', { novalidate: '' }, el('p', { class: 'hint' }, t('account.phone.explain')), problem, done, phone.row, sender.node, code.row, current.row, submitButton('account.phone.submit'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    done.textContent = '';
+    const body = { new_phone: phone.input.value.trim(), code: code.input.value.trim(), ...(current.input.value ? { current_password: current.input.value } : {}) };
+    const res = await api<{ user: User }>('POST', '/api/auth/phone', body);
+    if (!res.ok) return showError(res.error, { new_phone: phone, phone, code, current_password: current }, problem);
+    changed(res.data.user.phone);
+    done.textContent = t('account.phone.done');
+    form.reset();
+  });
+  return el('section', { 'aria-labelledby': 'phone-h' }, el('h2', { id: 'phone-h' }, t('account.phone')), form);
 }
 
 /** Deleting one's own account: the current password (when set) and a confirmation. */

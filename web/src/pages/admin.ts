@@ -210,7 +210,7 @@ async function users(root: HTMLElement): Promise<void> {
     const rows = (res.ok ? res.data.users : []).map((u): Row => {
       const act = (path: string) => async () => (await api('POST', `/api/admin/users/${u.id}/${path}`), search());
       const problem = el('span', { class: 'form-error', role: 'alert' });
-      const change = (body: { name?: string; role?: string }) => async () => {
+      const change = (body: { name?: string; phone?: string; role?: string }) => async () => {
         const res = await api('PATCH', `/api/admin/users/${u.id}`, body);
         if (res.ok) await search();
         else problem.textContent = errorText(res.error);
@@ -223,7 +223,8 @@ async function users(root: HTMLElement): Promise<void> {
         ...(u.failed_logins > 0 ? [button('admin.users.unlock', act('unlock'))] : []),
         button('admin.users.force_reset', act('force-password-reset')),
         u.role === 'admin' ? button('admin.users.make_user', change({ role: 'user' })) : button('admin.users.make_admin', change({ role: 'admin' })),
-        button('admin.users.rename', async () => void (actions.querySelector('form.rename') ?? actions.append(renameForm(u, (name) => change({ name })())))),
+        button('admin.users.rename', async () => void (actions.querySelector('form.rename') ?? actions.append(correctionForm(u, 'name', (name) => change({ name })())))),
+        button('admin.users.change_phone', async () => void (actions.querySelector('form.phone') ?? actions.append(correctionForm(u, 'phone', (phone) => change({ phone })())))),
         button('admin.users.sessions', async () => showSessions(sessions, u.id)),
         button('admin.users.delete', async () => {
           if (!confirm(t('admin.users.delete_confirm', { name: u.name, phone: u.phone }))) return;
@@ -254,13 +255,16 @@ function lockState(user: AdminUser): string {
   return user.failed_logins > 0 ? t('admin.users.failed_logins', { n: user.failed_logins }) : '';
 }
 
-/** A one-field form to correct a user's name, shown beside their actions. */
-function renameForm(user: AdminUser, save: (name: string) => Promise<void>): HTMLFormElement {
-  const name = field(`user-name-${user.id}`, 'admin.col.name', { required: '', maxlength: '64', value: user.name });
-  const form = el('form', { class: 'inline rename' }, name.row, submitButton('admin.users.save_name'));
+/** A one-field form to correct a user's name or phone number, shown beside their actions. */
+function correctionForm(user: AdminUser, what: 'name' | 'phone', save: (value: string) => Promise<void>): HTMLFormElement {
+  const input =
+    what === 'name'
+      ? field(`user-name-${user.id}`, 'admin.col.name', { required: '', maxlength: '64', value: user.name })
+      : field(`user-phone-${user.id}`, 'admin.col.phone', { required: '', type: 'tel', value: user.phone });
+  const form = el('form', { class: `inline ${what === 'name' ? 'rename' : 'phone'}` }, input.row, submitButton(what === 'name' ? 'admin.users.save_name' : 'admin.users.save_phone'));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    void save(name.input.value);
+    void save(input.input.value.trim());
   });
   return form;
 }
