@@ -56,7 +56,7 @@ interface Target {
 }
 
 async function startTarget(mode: Mode): Promise<Target> {
-  const options = { workers, defaultLimits: true, compiled: true, env: { ...NPM_START_DEFAULTS, ...env }, nodeArgs: process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) };
+  const options = { workers, defaultLimits: true, env: { ...NPM_START_DEFAULTS, ...env }, nodeArgs: process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) };
   if (mode === 'floor') return startFloor();
   if (mode === 'embedded') {
     const server = await startServer(options);

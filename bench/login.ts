@@ -16,7 +16,7 @@ const PASSWORD = 'workshop passphrase 2026';
 
 async function oneRun() {
   const boundMs = hashingBoundMs(logins, 'verify');
-  const server = await startServer({ workers, compiled: true, defaultLimits: true, env: NPM_START_DEFAULTS });
+  const server = await startServer({ workers, defaultLimits: true, env: NPM_START_DEFAULTS });
   try {
     const phones = Array.from({ length: users }, (_, i) => `1590${String(i).padStart(7, '0')}`);
     await mapConcurrent(phones, 32, async (phone) => {

@@ -198,6 +198,9 @@ describe('pages in a real browser', () => {
     await page.waitForFunction(() => document.querySelector('main')?.textContent?.includes('手机号已更换'));
     assert.match(await page.textContent('dl') ?? '', new RegExp(`\\+86${phone}`));
     assert.equal((await loginThrough(server.port, oldPhone, PASSWORD)).status, 401, 'the old number no longer signs in');
+    const data = await (await page.request.get(new URL((await page.getAttribute('a.data-download', 'href'))!, base).href)).json();
+    assert.equal(data.account.phone, `+86${phone}`, 'the data download holds the account as it is now');
+    assert.ok(data.security_events.some((e: { event: string }) => e.event === 'phone.changed'));
 
     const dialogs: string[] = [];
     page.on('dialog', (dialog) => {

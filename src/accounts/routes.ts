@@ -26,6 +26,25 @@ export function publicUser(user: UserRow) {
   };
 }
 
+const Iso = Type.String({ format: 'date-time' });
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+const PersonalDataBody = Type.Object({
+  exported_at: Iso,
+  account: Type.Object({
+    id: Type.Integer(),
+    name: Type.String(),
+    phone: Type.String(),
+    role: Type.String(),
+    status: Type.String(),
+    registered_at: Iso,
+    invitation_code: NullableString,
+    password_set: Type.Boolean(),
+  }),
+  organization: Type.Union([Type.Object({ id: Type.Integer(), name: Type.String() }), Type.Null()]),
+  sessions: Type.Array(Type.Object({ created_at: Iso, last_seen_at: Iso, ip: NullableString, user_agent: NullableString })),
+  security_events: Type.Array(Type.Object({ at: Iso, event: Type.String(), by: Type.Union([Type.Literal('you'), Type.Literal('administrator')]), ip: NullableString })),
+});
+
 export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async (app, deps) => {
   const { accounts, sessions, requireSession, cookie } = deps;
 
@@ -156,6 +175,23 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
       const { user, session } = request.auth!;
       const changed = await accounts.changePhone(user, { newPhone: request.body.new_phone, code: request.body.code, currentPassword: request.body.current_password }, session.id, client(request));
       return { user: publicUser(changed) };
+    },
+  );
+
+  app.get(
+    '/api/auth/account/data',
+    {
+      preHandler: requireSession,
+      schema: {
+        tags: ['auth'],
+        summary: 'Download everything held about the signed-in account (JSON, as an attachment): the account, its organization, sessions and security events',
+        response: responses({ 200: PersonalDataBody }),
+      },
+    },
+    async (request, reply) => {
+      const data = await accounts.personalData(request.auth!.user);
+      reply.header('content-disposition', `attachment; filename="gatehouse-account-${data.account.id}.json"`).header('cache-control', 'no-store');
+      return data;
     },
   );
 

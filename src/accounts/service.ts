@@ -13,6 +13,7 @@ import type { HashAdmission } from '../security/hash-admission.js';
 import type { Lockout } from '../security/lockout.js';
 import type { RateLimits } from '../security/rate-limits.js';
 import type { SessionService } from '../sessions/service.js';
+import { personalData, type PersonalData } from './personal-data.js';
 import { createAccountRepo, type AccountRepo } from './repo.js';
 import { maskPhone, normalizePhone, type NormalizedPhone } from './phone.js';
 import type { AuditLog } from '../audit/service.js';
@@ -525,6 +526,11 @@ export class AccountService {
   /** An administrator's unlock: clears the failure count of the account with this phone. */
   async unlock(rawPhone: string): Promise<void> {
     await this.deps.lockout.reset(this.parsePhone(rawPhone).e164);
+  }
+
+  /** Everything held about the account, for its owner to download. */
+  personalData(user: UserRow): Promise<PersonalData> {
+    return personalData({ database: this.deps.database, sessions: this.deps.sessions, audit: this.deps.audit }, user, this.now());
   }
 
   findById(id: number): Promise<UserRow | undefined> {

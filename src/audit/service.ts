@@ -104,6 +104,19 @@ export class AuditLog {
     return (await query.execute()).map(toView);
   }
 
+  /** Events one account took part in (as actor or target), newest first. */
+  async aboutUser(userId: number, limit: number): Promise<AuditEventView[]> {
+    const who = `user:${userId}`;
+    const rows = await this.database.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where((eb) => eb.or([eb('actor', '=', who), eb('target', '=', who)]))
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toView);
+  }
+
   /** Deletes events older than the retention period; returns how many. */
   async sweep(retentionDays: number): Promise<number> {
     const cutoff = this.now() - retentionDays * 86_400_000;

@@ -4,6 +4,7 @@ import { tasksKeysAudit } from './migrations/002_tasks_keys_audit.js';
 import { smsImports } from './migrations/003_sms_imports.js';
 import { userInvitation } from './migrations/004_user_invitation.js';
 import { rosterExports } from './migrations/005_roster_exports.js';
+import { auditBySubject } from './migrations/006_audit_by_subject.js';
 
 // Migrations live in code (not read from a folder) so that the compiled build and tsx run the same list.
 const MIGRATIONS: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '003_sms_imports': smsImports,
   '004_user_invitation': userInvitation,
   '005_roster_exports': rosterExports,
+  '006_audit_by_subject': auditBySubject,
 };
 
 class InCodeMigrationProvider implements MigrationProvider {

@@ -1,6 +1,6 @@
 // Runs `gatehouse serve` as a real process tree (primary + workers) for cross-process tests.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,35 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const CLI = path.join(ROOT, 'src/cli.ts');
+
+/**
+ * The compiled command line, as `npm start` runs it. Processes start from the build (`npm test`
+ * builds first): through tsx, each of the many processes these tests start spent a second or more
+ * compiling the sources again.
+ */
+export const CLI = path.join(ROOT, 'dist/cli.js');
+
+let buildChecked = false;
+/** Refuses to test an old build: a source newer than dist/cli.js means `npm run build` was not run. */
+function assertBuildIsCurrent(): void {
+  if (buildChecked) return;
+  let built: number;
+  try {
+    built = statSync(CLI).mtimeMs;
+  } catch {
+    throw new Error('dist/cli.js is missing: run `npm run build` first (npm test does)');
+  }
+  const sources = readdirSync(path.join(ROOT, 'src'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.ts'));
+  const stale = sources.find((e) => statSync(path.join(e.parentPath, e.name)).mtimeMs > built);
+  if (stale) throw new Error(`dist/ is older than ${path.join(stale.parentPath, stale.name)}: run \`npm run build\` first (npm test does)`);
+  buildChecked = true;
+}
+
+/** node's arguments that run a `gatehouse` command from the current build. */
+export function cliArgs(args: string[]): string[] {
+  assertBuildIsCurrent();
+  return [CLI, ...args];
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -34,7 +62,7 @@ export interface ServerProcess {
 
 export function runCli(args: string[], env: Record<string, string>, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env } });
+    const child = spawn(process.execPath, cliArgs(args), { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -54,12 +82,10 @@ export const GENEROUS_LIMITS: Record<string, string> = {
   RATE_LIMIT_LOGIN_PER_ACCOUNT_IP: '1000000/60',
 };
 
-export async function startServer(options: { workers: number; env?: Record<string, string>; dataDir?: string; defaultLimits?: boolean; nodeArgs?: string[]; compiled?: boolean }): Promise<ServerProcess> {
+export async function startServer(options: { workers: number; env?: Record<string, string>; dataDir?: string; defaultLimits?: boolean; nodeArgs?: string[] }): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'gatehouse-cluster-'));
   const port = await freePort();
-  // compiled: run dist/ as `npm start` does (benchmarks); otherwise the TypeScript sources through tsx.
-  const entry = options.compiled ? [path.join(ROOT, 'dist/cli.js')] : ['--import', 'tsx', CLI];
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...entry, 'serve', '--workers', String(options.workers), '--port', String(port)], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...cliArgs(['serve', '--workers', String(options.workers), '--port', String(port)])], {
     cwd: ROOT,
     env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', GATEHOUSE_TEST_CAPTCHA: 'TEST', ...(options.defaultLimits ? {} : GENEROUS_LIMITS), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -34,7 +34,13 @@ async function render(): Promise<void> {
   if (!me.ok) return location.assign('/login');
   const user = me.data.user;
   const phoneShown = el('dd', {}, user.phone);
-  const profile = el('section', { 'aria-labelledby': 'profile-h' }, el('h2', { id: 'profile-h' }, t('account.profile')), el('dl', {}, el('dt', {}, t('field.name')), el('dd', {}, user.name), el('dt', {}, t('field.phone')), phoneShown));
+  const profile = el(
+    'section',
+    { 'aria-labelledby': 'profile-h' },
+    el('h2', { id: 'profile-h' }, t('account.profile')),
+    el('dl', {}, el('dt', {}, t('field.name')), el('dd', {}, user.name), el('dt', {}, t('field.phone')), phoneShown),
+    el('p', {}, el('a', { href: '/api/auth/account/data', class: 'data-download', download: '' }, t('account.data'))),
+  );
 
   const list = el('ul', { class: 'sessions' });
   const sessions = await api<{ sessions: Session[] }>('GET', '/api/auth/sessions');

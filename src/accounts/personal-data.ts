@@ -1,0 +1,62 @@
+// What Gatehouse holds about one person, as they download it from their account page: the account,
+// its organization, its live sessions and the security events it took part in (a copy of one's own
+// personal data, as data-protection law such as PIPL Art. 45 or GDPR Art. 15 gives the right to).
+import type { AuditLog } from '../audit/service.js';
+import type { Database } from '../db/database.js';
+import type { UserRow } from '../db/schema.js';
+import type { SessionService } from '../sessions/service.js';
+
+/** The newest security events included; older ones are deleted after AUDIT_RETENTION_DAYS anyway. */
+const MAX_EVENTS = 1000;
+
+export interface PersonalData {
+  exported_at: string;
+  account: {
+    id: number;
+    name: string;
+    phone: string;
+    role: string;
+    status: string;
+    registered_at: string;
+    invitation_code: string | null;
+    password_set: boolean;
+  };
+  organization: { id: number; name: string } | null;
+  sessions: Array<{ created_at: string; last_seen_at: string; ip: string | null; user_agent: string | null }>;
+  /** `by`: whether the person did it themselves, or an administrator (who is not named) did it to the account. */
+  security_events: Array<{ at: string; event: string; by: 'you' | 'administrator'; ip: string | null }>;
+}
+
+export interface PersonalDataDeps {
+  database: Database;
+  sessions: SessionService;
+  audit?: AuditLog | undefined;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export async function personalData(deps: PersonalDataDeps, user: UserRow, now: number): Promise<PersonalData> {
+  const self = `user:${user.id}`;
+  const [organization, sessions, events] = await Promise.all([
+    deps.database.db.selectFrom('organizations').select(['id', 'name']).where('id', '=', user.organization_id).executeTakeFirst(),
+    deps.sessions.list(user.id),
+    deps.audit?.aboutUser(user.id, MAX_EVENTS) ?? [],
+  ]);
+  return {
+    exported_at: iso(now),
+    account: {
+      id: user.id,
+      name: user.name,
+      phone: user.phone,
+      role: user.role,
+      status: user.status,
+      registered_at: iso(user.created_at),
+      invitation_code: user.invitation_code,
+      password_set: user.password_hash !== null,
+    },
+    organization: organization ?? null,
+    sessions: sessions.map((s) => ({ created_at: iso(s.created_at), last_seen_at: iso(s.last_seen_at), ip: s.ip, user_agent: s.user_agent })),
+    // An administrator's own events about the account show what was done, not which administrator.
+    security_events: events.map((e) => ({ at: e.at, event: e.event, by: e.actor === self ? 'you' : 'administrator', ip: e.actor === self ? e.ip : null })),
+  };
+}
