@@ -261,6 +261,22 @@ const COMMANDS: Record<string, Command> = {
       });
     },
   },
+  'org delete': {
+    summary: 'Delete an organization that has no members, with its invitation codes, imports and exports',
+    usage: 'gatehouse org delete --id ID --yes [--json]\n\n  --yes confirms: it cannot be undone (except from a backup). An organization with members is refused.',
+    options: { id: { type: 'string' }, yes: { type: 'boolean' }, json },
+    async run(values) {
+      const id = positiveInt(values.id, '--id');
+      if (id === undefined) throw new UsageError('--id is required');
+      if (values.yes !== true) throw new UsageError('deleting an organization cannot be undone: add --yes to confirm');
+      await withServices(async ({ orgs, audit }) => {
+        const deleted = await orgs.deleteOrganization(id);
+        if (!deleted) throw new AppError('ORGANIZATION_NOT_FOUND');
+        await audit.record({ event: 'admin.organization_deleted', actor: 'cli', target: `organization:${id}`, detail: { name: deleted.name } });
+        print({ deleted: true, id }, values.json === true, () => `organization ${id} "${deleted.name}" deleted`);
+      });
+    },
+  },
   'org export': {
     summary: "Write an organization's member list as CSV",
     usage: 'gatehouse org export --id ID [--out FILE]\n\n  The CSV of the console\'s "Export members" (name, phone, role, status, registered_at, invitation_code,\n  password_set; UTF-8 with a BOM). Without --out it goes to stdout; a file is made readable by its owner only.',

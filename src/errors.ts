@@ -32,6 +32,7 @@ export const ERROR_CATALOGUE = {
   EXPORT_NOT_READY: { status: 409, message: 'The export has not finished yet; follow it at /api/admin/exports/:id.' },
   INVITATION_EXPIRED: { status: 403, message: 'The invitation code has expired.' },
   INVITATION_EXHAUSTED: { status: 409, message: 'The invitation code has been used as many times as it allows.' },
+  ORGANIZATION_NOT_EMPTY: { status: 409, message: 'The organization still has members: move them to another organization or delete their accounts first.' },
   PHONE_TAKEN: { status: 409, message: 'An account with this phone number already exists.' },
   EXPORT_EXPIRED: { status: 410, message: 'This export has expired and its file was deleted; export again.' },
   BODY_TOO_LARGE: { status: 413, message: 'The request body is too large.' },

@@ -11,7 +11,7 @@ describe('gatehouse CLI', () => {
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('every command has --help; an unknown command exits 2 with the usage', async () => {
-    for (const command of [['serve'], ['worker'], ['migrate'], ['org', 'create'], ['org', 'list'], ['org', 'set'], ['org', 'export'], ['admin', 'create'], ['apikey', 'create'], ['apikey', 'list'], ['apikey', 'revoke'], ['user', 'unlock'], ['user', 'delete']]) {
+    for (const command of [['serve'], ['worker'], ['migrate'], ['org', 'create'], ['org', 'list'], ['org', 'set'], ['org', 'export'], ['org', 'delete'], ['admin', 'create'], ['apikey', 'create'], ['apikey', 'list'], ['apikey', 'revoke'], ['user', 'unlock'], ['user', 'delete']]) {
       const res = await runCli([...command, '--help'], env);
       assert.equal(res.code, 0, res.stderr);
       assert.match(res.stdout, new RegExp(`Usage: gatehouse ${command.join(' ')}`));
@@ -101,6 +101,19 @@ describe('gatehouse CLI', () => {
     assert.match(again.stderr, /NOT_FOUND/);
     const recreated = await runCli(['admin', 'create', '--phone', '13811115555', '--name', 'Back', '--json'], env);
     assert.equal(recreated.code, 0, 'the phone number can be used again');
+  });
+
+  it('org delete removes an organization without members, only with --yes; one with members exits 1', async () => {
+    const created = JSON.parse((await runCli(['org', 'create', '--name', 'Mistake', '--json'], env)).stdout);
+    assert.equal((await runCli(['org', 'delete', '--id', String(created.id)], env)).code, 2, '--yes is needed');
+    const deleted = await runCli(['org', 'delete', '--id', String(created.id), '--yes', '--json'], env);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.deepEqual(JSON.parse(deleted.stdout), { deleted: true, id: created.id });
+    const listed = JSON.parse((await runCli(['org', 'list', '--json'], env)).stdout);
+    assert.equal(listed.some((o: { id: number }) => o.id === created.id), false);
+    const withMembers = await runCli(['org', 'delete', '--id', '1', '--yes'], env);
+    assert.equal(withMembers.code, 1);
+    assert.match(withMembers.stderr, /ORGANIZATION_NOT_EMPTY/);
   });
 
   it('apikey create prints the key once; list never shows it; revoke by prefix', async () => {

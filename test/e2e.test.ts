@@ -69,6 +69,15 @@ describe('pages in a real browser', () => {
     await page.fill('#f-captcha', 'TEST');
   }
 
+  /** Signs in on /login with phone and password, and waits for the account page. */
+  async function signIn(page: Page, phone: string) {
+    await page.goto(`${base}/login`);
+    await page.fill('#f-phone', phone);
+    await page.fill('#f-password', PASSWORD);
+    await fillCaptcha(page);
+    await Promise.all([page.waitForURL(`${base}/account`), page.click('button[type=submit]')]);
+  }
+
   it('register by link → log out → wrong password shows attempts left → log in → account', async () => {
     const { context, page } = await newPage('zh-CN');
     const phone = uniquePhone();
@@ -143,11 +152,7 @@ describe('pages in a real browser', () => {
     await Promise.all([first.page.waitForURL(`${base}/account`), first.page.click('button[type=submit]')]);
 
     const second = await newPage('en');
-    await second.page.goto(`${base}/login`);
-    await second.page.fill('#f-phone', phone);
-    await second.page.fill('#f-password', PASSWORD);
-    await fillCaptcha(second.page);
-    await Promise.all([second.page.waitForURL(`${base}/account`), second.page.click('button[type=submit]')]);
+    await signIn(second.page, phone);
     await second.page.waitForSelector('.sessions li button');
     await second.page.click('.sessions li button');
     await second.page.waitForFunction(() => document.querySelectorAll('.sessions li').length === 1);
@@ -179,11 +184,7 @@ describe('pages in a real browser', () => {
     const phone = uniquePhone();
     assert.equal((await registerThrough(server.port, server.invitationCode, oldPhone, PASSWORD)).status, 201);
     const { context, page } = await newPage('zh-CN', EXPECTED_REFUSALS, true);
-    await page.goto(`${base}/login`);
-    await page.fill('#f-phone', oldPhone);
-    await page.fill('#f-password', PASSWORD);
-    await fillCaptcha(page);
-    await Promise.all([page.waitForURL(`${base}/account`), page.click('button[type=submit]')]);
+    await signIn(page, oldPhone);
     await page.waitForSelector('#f-delete-password');
     assert.deepEqual((await seriousViolations(page)).map((v) => v.id), [], 'the account page with its phone and deletion forms passes axe-core');
 
@@ -243,11 +244,7 @@ describe('pages in a real browser', () => {
     const created = await runCli(['admin', 'create', '--phone', adminPhone, '--name', 'Admin', '--password-stdin'], { DATA_DIR: server.dataDir }, PASSWORD);
     assert.equal(created.code, 0, created.stderr);
     const admin = await newPage('zh-CN');
-    await admin.page.goto(`${base}/login`);
-    await admin.page.fill('#f-phone', adminPhone);
-    await admin.page.fill('#f-password', PASSWORD);
-    await fillCaptcha(admin.page);
-    await Promise.all([admin.page.waitForURL(`${base}/account`), admin.page.click('button[type=submit]')]);
+    await signIn(admin.page, adminPhone);
     await admin.page.goto(`${base}/admin#orgs`);
     await admin.page.waitForSelector('section.org');
     const before = await admin.page.locator('code.invitation-code').count();
@@ -270,6 +267,16 @@ describe('pages in a real browser', () => {
     await admin.page.uncheck(`${settings} >> input[type=checkbox]`);
     await admin.page.click(`${settings} >> button[type=submit]`);
     await admin.page.waitForFunction((selector) => !(document.querySelector(selector) as HTMLInputElement | null)?.checked, 'section.org form.org-settings input[type=checkbox]');
+
+    // An organization made by mistake: deleted from the console (it has no members).
+    await admin.page.fill('#f-org-name', '临时机构');
+    await admin.page.click('form:has(#f-org-name) button[type=submit]');
+    const mistake = 'section.org:has(h3:has-text("临时机构"))';
+    await admin.page.waitForSelector(mistake);
+    admin.page.once('dialog', (dialog) => void dialog.accept());
+    await admin.page.click(`${mistake} >> text=删除机构`);
+    await admin.page.waitForSelector(mistake, { state: 'detached' });
+    assert.equal(await admin.page.locator('section.org >> nth=0 >> text=删除机构').count(), 0, 'an organization with members offers no deletion');
 
     // A teacher registers with the new code, through its link.
     const teacherPhone = uniquePhone();
@@ -369,11 +376,7 @@ describe('pages in a real browser', () => {
     for (const locale of ['zh-CN', 'en']) {
       const context = await browser.newContext({ locale, bypassCSP: true });
       const page = await context.newPage();
-      await page.goto(`${base}/login`);
-      await page.fill('#f-phone', adminPhone);
-      await page.fill('#f-password', PASSWORD);
-      await fillCaptcha(page);
-      await Promise.all([page.waitForURL(`${base}/account`), page.click('button[type=submit]')]);
+      await signIn(page, adminPhone);
       await page.waitForSelector('.sessions li');
       assert.deepEqual((await seriousViolations(page)).map((v) => v.id), [], `${locale} /account`);
       for (const tab of ['orgs', 'users', 'keys', 'tasks', 'import', 'audit']) {

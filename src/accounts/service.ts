@@ -3,7 +3,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import type { CaptchaService } from '../captcha/service.js';
 import { sql } from 'kysely';
 import type { Database, Db } from '../db/database.js';
-import { isUniqueViolation } from '../db/errors.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.js';
 import type { Role, UserRow } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { OrgService } from '../orgs/service.js';
@@ -125,12 +125,12 @@ export interface MemberRow {
   password_set: boolean;
 }
 
-/** One page of an organization's members, by id, after `afterId` (for a roster export). */
 /** What the audit log keeps of a deleted account: enough to tell which one it was, not who. */
 export function deletedDetail(user: UserRow): Record<string, unknown> {
   return { phone: maskPhone(user.phone), organization_id: user.organization_id, role: user.role };
 }
 
+/** One page of an organization's members, by id, after `afterId` (for a roster export). */
 export async function organizationMembers(db: Db, organizationId: number, afterId: number, limit: number): Promise<MemberRow[]> {
   const rows = await db
     .selectFrom('users')
@@ -478,18 +478,21 @@ export class AccountService {
 
   /**
    * An admin's correction of a name or a phone number (a roster's typo: the owner signs in with the
-   * corrected number, their sessions go on), or a change of role (which the next request of the
-   * user's sessions sees).
+   * corrected number, their sessions go on), a move to another organization (a teacher changing
+   * schools), or a change of role (which the next request of the user's sessions sees).
    */
-  async updateByAdmin(userId: number, changes: { name?: string | undefined; phone?: string | undefined; role?: Role | undefined }): Promise<UserRow | undefined> {
-    const set: { name?: string; phone?: string; role?: Role; updated_at: number } = { updated_at: this.now() };
+  async updateByAdmin(userId: number, changes: { name?: string | undefined; phone?: string | undefined; organizationId?: number | undefined; role?: Role | undefined }): Promise<UserRow | undefined> {
+    const set: { name?: string; phone?: string; organization_id?: number; role?: Role; updated_at: number } = { updated_at: this.now() };
     if (changes.name !== undefined) set.name = personName(changes.name);
     if (changes.phone !== undefined) set.phone = this.parsePhone(changes.phone).e164;
+    if (changes.organizationId !== undefined) set.organization_id = changes.organizationId;
     if (changes.role !== undefined) set.role = changes.role;
     try {
       return await this.deps.database.write((trx) => trx.updateTable('users').set(set).where('id', '=', userId).returningAll().executeTakeFirst());
     } catch (error) {
       if (isUniqueViolation(error)) throw new AppError('PHONE_TAKEN');
+      // No such organization (or it was deleted meanwhile).
+      if (isForeignKeyViolation(error)) throw new AppError('ORGANIZATION_NOT_FOUND');
       throw error;
     }
   }

@@ -119,6 +119,25 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
     },
   );
 
+  app.delete(
+    '/api/admin/organizations/:id',
+    {
+      ...admin,
+      schema: {
+        tags: ['admin'],
+        summary: 'Delete an organization without members, with its invitation codes, imports and exports (409 ORGANIZATION_NOT_EMPTY while it has members)',
+        params: Id,
+        response: responses({ 204: Type.Null() }),
+      },
+    },
+    async (request, reply) => {
+      const deleted = await orgs.deleteOrganization(request.params.id);
+      if (!deleted) throw new AppError('ORGANIZATION_NOT_FOUND');
+      await audit.record({ event: 'admin.organization_deleted', actor: actorOf(request), target: `organization:${deleted.id}`, ip: request.ip, detail: { name: deleted.name } });
+      return reply.code(204).send(null);
+    },
+  );
+
   app.post(
     '/api/admin/organizations/:id/invitations',
     { ...admin, schema: { tags: ['admin'], summary: 'Another invitation code, with an optional quota and expiry', params: Id, body: InvitationOptions, response: responses({ 201: Type.Object({ invitation: InvitationBody }) }) } },
@@ -231,10 +250,15 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
       ...admin,
       schema: {
         tags: ['admin'],
-        summary: "Correct a user's name or phone number, or make them an administrator or a user again (their sessions see it at their next request)",
+        summary: "Correct a user's name or phone number, move them to another organization, or make them an administrator or a user again (their sessions see it at their next request)",
         params: Id,
         body: Type.Object(
-          { name: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })), phone: Type.Optional(PhoneField), role: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('admin')])) },
+          {
+            name: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+            phone: Type.Optional(PhoneField),
+            organization_id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+            role: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('admin')])),
+          },
           { additionalProperties: false, minProperties: 1 },
         ),
         response: responses({ 200: Type.Object({ user: UserBody }) }),
@@ -243,16 +267,17 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
     async (request) => {
       const found = await accounts.findById(request.params.id);
       if (!found) throw new AppError('NOT_FOUND', { message: 'No such user.' });
-      const { name, phone, role } = request.body;
+      const { name, phone, organization_id: organizationId, role } = request.body;
       // An admin who demoted themselves by mistake could leave the console with nobody to run it.
       if (role !== undefined && role !== found.role && request.auth?.user.id === found.id) {
         throw new AppError('FORBIDDEN', { message: 'You cannot change your own role; ask another administrator.' });
       }
-      const updated = await accounts.updateByAdmin(found.id, { name, phone, role });
+      const updated = await accounts.updateByAdmin(found.id, { name, phone, organizationId, role });
       if (!updated) throw new AppError('NOT_FOUND', { message: 'No such user.' }); // deleted meanwhile
       const detail = {
         ...(name !== undefined ? { name: updated.name } : {}),
         ...(phone !== undefined ? { phone: { from: maskPhone(found.phone), to: maskPhone(updated.phone) } } : {}),
+        ...(organizationId !== undefined ? { organization_id: { from: found.organization_id, to: updated.organization_id } } : {}),
         ...(role !== undefined ? { role: updated.role } : {}),
       };
       await audit.record({ event: 'admin.user_changed', actor: actorOf(request), target: `user:${found.id}`, ip: request.ip, detail });

@@ -24,6 +24,7 @@ export type AuditEventName =
   | 'admin.invitation_rotated'
   | 'admin.created'
   | 'admin.organization_changed'
+  | 'admin.organization_deleted'
   | 'admin.roster_imported'
   | 'admin.roster_exported'
   | 'admin.user_disabled'

@@ -2,7 +2,7 @@
 import { ReadThroughCache } from '../cache/read-through.js';
 import type { Database, Db } from '../db/database.js';
 import type { InvitationCodeRow, OrganizationRow } from '../db/schema.js';
-import { isUniqueViolation } from '../db/errors.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.js';
 import { AppError } from '../errors.js';
 import { randomString } from '../security/tokens.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -123,6 +123,24 @@ export class OrgService {
     const updated = Object.keys(changes).length === 0 ? await this.repo.findOrganization(organizationId) : await this.database.write((trx) => updateOrganization(trx, organizationId, changes));
     this.invitations.clear();
     return updated;
+  }
+
+  /**
+   * Deletes an organization that has no members, with its invitation codes, imports and exports;
+   * undefined when there is none. A member (even one registering at this moment) makes it 409
+   * ORGANIZATION_NOT_EMPTY: the users table's foreign key decides, in the same write. A code that
+   * another process still holds in its cache admits nobody: registration takes the code's use in its
+   * own write, and finds no code.
+   */
+  async deleteOrganization(organizationId: number): Promise<OrganizationRow | undefined> {
+    try {
+      return await this.database.write((trx) => trx.deleteFrom('organizations').where('id', '=', organizationId).returningAll().executeTakeFirst());
+    } catch (error) {
+      if (isForeignKeyViolation(error)) throw new AppError('ORGANIZATION_NOT_EMPTY');
+      throw error;
+    } finally {
+      this.invitations.clear();
+    }
   }
 
   /**

@@ -124,6 +124,12 @@ export async function smsCode(t: TestApp, phone: string, purpose: SmsPurpose): P
   throw new Error(`no SMS for ${phone} arrived in the outbox`);
 }
 
+/** Another app on the same database and store (another worker, with caches of its own, cold at first). */
+export async function anotherWorker(t: TestApp): Promise<TestApp> {
+  const app = await buildApp({ config: t.config, database: t.database, kv: t.kv, secret: TEST_SECRET, logger: false });
+  return { ...t, app };
+}
+
 /** The secret createTestApp's app uses (task handlers need the same one to open sealed SMS codes). */
 export const TEST_SECRET = 'x'.repeat(40);
 

@@ -110,7 +110,10 @@ async function organizations(root: HTMLElement): Promise<void> {
       const uses = c.revoked ? t('admin.invite.revoked') : t('admin.invite.uses', { uses: c.uses, max: c.max_uses ?? t('admin.invite.unlimited') });
       return [el('code', { class: 'invitation-code' }, c.invitation_code), uses, when(c.expires_at), actions];
     });
-    root.append(el('section', { class: 'org' }, el('h3', {}, `${org.name} · ${t('admin.org.users', { n: org.user_count })}`), table(['field.invitation_code', 'admin.col.status', 'admin.col.expires', 'admin.col.actions'], rows), form, settingsForm(org), memberExport(org)));
+    const section = el('section', { class: 'org' }, el('h3', {}, `${org.name} · ${t('admin.org.users', { n: org.user_count })}`), table(['field.invitation_code', 'admin.col.status', 'admin.col.expires', 'admin.col.actions'], rows), form, settingsForm(org), memberExport(org));
+    // Only an organization without members can go (the server refuses the others too).
+    if (org.user_count === 0) section.append(organizationDeletion(org));
+    root.append(section);
   }
   const name = field('org-name', 'admin.org.name', { required: '', maxlength: '100' });
   const problem = formError();
@@ -141,6 +144,18 @@ function settingsForm(org: Org): HTMLFormElement {
     await show();
   });
   return form;
+}
+
+/** Deleting an organization without members, after a confirmation. */
+function organizationDeletion(org: Org): HTMLElement {
+  const problem = el('span', { class: 'form-error', role: 'alert' });
+  const remove = button('admin.org.delete', async () => {
+    if (!confirm(t('admin.org.delete_confirm', { name: org.name }))) return;
+    const res = await api('DELETE', `/api/admin/organizations/${org.id}`);
+    if (!res.ok) return void (problem.textContent = errorText(res.error));
+    await show();
+  }, { class: 'danger small' });
+  return el('p', { class: 'actions' }, remove, ' ', problem);
 }
 
 /** "Export members": a roster.export task, followed until its CSV can be downloaded. */
@@ -194,11 +209,13 @@ interface AdminUser {
   has_password: boolean;
   failed_logins: number;
   locked_until: string | null;
+  organization_id: number;
 }
 
 async function users(root: HTMLElement): Promise<void> {
   const q = field('user-q', 'admin.users.search', { type: 'search' });
   const orgs = await api<{ organizations: Org[] }>('GET', '/api/admin/organizations');
+  const allOrgs = orgs.ok ? orgs.data.organizations : [];
   const org = el('select', { id: 'user-org' }, el('option', { value: '' }, t('admin.users.all_orgs')), ...(orgs.ok ? orgs.data.organizations : []).map((o) => el('option', { value: String(o.id) }, o.name)));
   const results = el('div');
   const form = el('form', { class: 'inline', role: 'search' }, q.row, el('div', { class: 'field' }, el('label', { for: 'user-org' }, t('admin.users.org')), org), submitButton('admin.users.find'));
@@ -210,7 +227,7 @@ async function users(root: HTMLElement): Promise<void> {
     const rows = (res.ok ? res.data.users : []).map((u): Row => {
       const act = (path: string) => async () => (await api('POST', `/api/admin/users/${u.id}/${path}`), search());
       const problem = el('span', { class: 'form-error', role: 'alert' });
-      const change = (body: { name?: string; phone?: string; role?: string }) => async () => {
+      const change = (body: { name?: string; phone?: string; organization_id?: number; role?: string }) => async () => {
         const res = await api('PATCH', `/api/admin/users/${u.id}`, body);
         if (res.ok) await search();
         else problem.textContent = errorText(res.error);
@@ -225,6 +242,7 @@ async function users(root: HTMLElement): Promise<void> {
         u.role === 'admin' ? button('admin.users.make_user', change({ role: 'user' })) : button('admin.users.make_admin', change({ role: 'admin' })),
         button('admin.users.rename', async () => void (actions.querySelector('form.rename') ?? actions.append(correctionForm(u, 'name', (name) => change({ name })())))),
         button('admin.users.change_phone', async () => void (actions.querySelector('form.phone') ?? actions.append(correctionForm(u, 'phone', (phone) => change({ phone })())))),
+        button('admin.users.move', async () => void (actions.querySelector('form.move') ?? actions.append(moveForm(u, allOrgs, (id) => change({ organization_id: id })())))),
         button('admin.users.sessions', async () => showSessions(sessions, u.id)),
         button('admin.users.delete', async () => {
           if (!confirm(t('admin.users.delete_confirm', { name: u.name, phone: u.phone }))) return;
@@ -247,6 +265,18 @@ async function users(root: HTMLElement): Promise<void> {
   });
   root.append(form, results);
   await search();
+}
+
+/** A select of the other organizations, to move a user (a teacher changing schools). */
+function moveForm(user: AdminUser, orgs: Org[], save: (organizationId: number) => Promise<void>): HTMLFormElement {
+  const id = `user-move-${user.id}`;
+  const select = el('select', { id }, ...orgs.filter((o) => o.id !== user.organization_id).map((o) => el('option', { value: String(o.id) }, o.name)));
+  const form = el('form', { class: 'inline move' }, el('div', { class: 'field' }, el('label', { for: id }, t('admin.users.move_to')), select), submitButton('admin.users.move'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (select.value) void save(Number(select.value));
+  });
+  return form;
 }
 
 /** "Locked until 14:05", or "2 wrong passwords": what a support call about a login needs to know. */
