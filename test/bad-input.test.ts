@@ -109,6 +109,29 @@ describe('bad input', () => {
     }
   });
 
+  it('signed-in changes (phone number, deletion, data): no cookie, missing, extra, wrongly typed and odd fields — a 4xx, and nothing deleted', async () => {
+    const headers = { cookie };
+    const phoneChange: Record<string, unknown> = { new_phone: '13912345678', code: '123456', current_password: 'not the password' };
+    assert.equal(await expect4xx({ method: 'POST', url: '/api/auth/phone', payload: phoneChange }, 'phone without cookie'), 'UNAUTHENTICATED');
+    assert.equal(await expect4xx({ method: 'DELETE', url: '/api/auth/account', payload: {} }, 'delete without cookie'), 'UNAUTHENTICATED');
+    assert.equal(await expect4xx({ method: 'GET', url: '/api/auth/account/data' }, 'data without cookie'), 'UNAUTHENTICATED');
+    for (const field of Object.keys(phoneChange)) {
+      const { [field]: _dropped, ...missing } = phoneChange;
+      if (field !== 'current_password') assert.equal(await expect4xx({ method: 'POST', url: '/api/auth/phone', headers, payload: missing }, `phone: missing ${field}`), 'VALIDATION_FAILED');
+      for (const wrong of WRONG_TYPES) {
+        assert.equal(await expect4xx({ method: 'POST', url: '/api/auth/phone', headers, payload: { ...phoneChange, [field]: wrong } }, `phone: ${field}=${JSON.stringify(wrong)}`), 'VALIDATION_FAILED');
+      }
+      for (const odd of ODD_STRINGS) await expect4xx({ method: 'POST', url: '/api/auth/phone', headers, payload: { ...phoneChange, [field]: odd } }, `phone: ${field}=${JSON.stringify(odd).slice(0, 40)}`);
+    }
+    assert.equal(await expect4xx({ method: 'POST', url: '/api/auth/phone', headers, payload: { ...phoneChange, user_id: 1 } }, 'phone: extra field'), 'VALIDATION_FAILED');
+    for (const wrong of WRONG_TYPES) {
+      assert.equal(await expect4xx({ method: 'DELETE', url: '/api/auth/account', headers, payload: { current_password: wrong } }, `delete: ${JSON.stringify(wrong)}`), 'VALIDATION_FAILED');
+    }
+    for (const odd of ODD_STRINGS) await expect4xx({ method: 'DELETE', url: '/api/auth/account', headers, payload: { current_password: odd } }, `delete: ${JSON.stringify(odd).slice(0, 40)}`);
+    assert.equal(await expect4xx({ method: 'DELETE', url: '/api/auth/account', headers, payload: { current_password: 'x', user_id: 1 } }, 'delete: extra field'), 'VALIDATION_FAILED');
+    assert.equal((await t.app.inject({ method: 'GET', url: '/api/auth/me', headers })).statusCode, 200, 'the account is still there');
+  });
+
   it('unknown routes and methods: 404 NOT_FOUND', async () => {
     assert.equal(await expect4xx({ method: 'GET', url: '/nope' }, 'unknown path'), 'NOT_FOUND');
     assert.equal(await expect4xx({ method: 'PUT', url: '/api/auth/login' }, 'wrong method'), 'NOT_FOUND');

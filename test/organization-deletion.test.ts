@@ -28,6 +28,11 @@ describe('organization deletion and moving members', () => {
     assert.equal(listed.some((o: { id: number }) => o.id === id), false);
     assert.equal((await register(t, { invitation_code: code })).json().error.code, 'INVALID_INVITATION_CODE');
     assert.equal((await remove(id)).json().error.code, 'ORGANIZATION_NOT_FOUND');
+    for (const bad of ['abc', '0', '-1', '1.5', '99999999999999999999']) {
+      const res = await t.app.inject({ method: 'DELETE', url: `/api/admin/organizations/${bad}`, headers });
+      assert.equal(res.statusCode, 400, `id ${bad}`);
+      assert.equal((await t.app.inject({ method: 'DELETE', url: `/api/admin/users/${bad}`, headers })).statusCode, 400, `user id ${bad}`);
+    }
     const [event] = await t.database.db.selectFrom('audit_events').select('detail').where('event', '=', 'admin.organization_deleted').where('target', '=', `organization:${id}`).execute();
     assert.deepEqual(JSON.parse(String(event!.detail)), { name: 'Summer course' });
   });
