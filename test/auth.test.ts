@@ -124,6 +124,23 @@ for (const dialect of ['sqlite', 'postgres'] as const) describe(`registration, l
     assert.equal(after.json().error.code, 'UNAUTHENTICATED');
   });
 
+  it('signs out every other device at once, and only that user\'s', async () => {
+    const phone = uniquePhone();
+    const current = sessionCookie(await register(t, { phone, password: 'a good long passphrase' }));
+    const others = [sessionCookie(await login(t, phone, 'a good long passphrase')), sessionCookie(await login(t, phone, 'a good long passphrase'))];
+    const stranger = sessionCookie(await register(t));
+    const me = (cookie: string) => t.app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie } });
+
+    const res = await t.app.inject({ method: 'DELETE', url: '/api/auth/sessions', headers: { cookie: current } });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(res.json(), { revoked: 2 });
+    assert.equal((await me(current)).statusCode, 200, 'this device stays signed in');
+    for (const cookie of others) assert.equal((await me(cookie)).statusCode, 401);
+    assert.equal((await me(stranger)).statusCode, 200, "another user's sessions are untouched");
+    assert.deepEqual((await t.app.inject({ method: 'DELETE', url: '/api/auth/sessions', headers: { cookie: current } })).json(), { revoked: 0 });
+    assert.equal((await t.app.inject({ method: 'DELETE', url: '/api/auth/sessions' })).statusCode, 401);
+  });
+
   it('one user cannot revoke another user\'s session', async () => {
     const a = await register(t);
     const b = await register(t);

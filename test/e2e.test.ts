@@ -140,7 +140,7 @@ describe('pages in a real browser', () => {
     await context.close();
   });
 
-  it('a session revoked from another browser logs that browser out', async () => {
+  it('a session revoked from another browser logs that browser out; so does "sign out all other devices"', async () => {
     const phone = uniquePhone();
     const first = await newPage('en');
     await first.page.goto(`${base}/register?code=${server.invitationCode}`);
@@ -158,8 +158,19 @@ describe('pages in a real browser', () => {
     await second.page.waitForFunction(() => document.querySelectorAll('.sessions li').length === 1);
 
     await Promise.all([first.page.waitForURL(`${base}/login`), first.page.reload()]);
-    await first.context.close();
-    await second.context.close();
+
+    // Signed in on two more devices, then "sign out all other devices" from the second.
+    const [third, fourth] = [await newPage('en'), await newPage('en')];
+    await signIn(third.page, phone);
+    await signIn(fourth.page, phone);
+    await second.page.reload();
+    await second.page.click('button.revoke-others');
+    await second.page.waitForFunction(() => document.querySelectorAll('.sessions li').length === 1 && !document.querySelector('button.revoke-others'));
+    for (const other of [third, fourth]) await Promise.all([other.page.waitForURL(`${base}/login`), other.page.reload()]);
+    await second.page.reload();
+    await second.page.waitForSelector('.sessions li');
+    assert.equal(second.page.url(), `${base}/account`, 'this device stays signed in');
+    for (const context of [first, second, third, fourth]) await context.context.close();
   });
 
   it('a lockout says in words how long it lasts', async () => {

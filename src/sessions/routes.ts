@@ -40,6 +40,22 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ sessions: SessionService
   );
 
   app.delete(
+    '/api/auth/sessions',
+    {
+      preHandler: deps.requireSession,
+      schema: {
+        tags: ['auth'],
+        summary: 'Sign out every other device: revoke all your sessions but this one',
+        response: responses({ 200: Type.Object({ revoked: Type.Integer() }) }),
+      },
+    },
+    async (request) => {
+      const { user, session } = request.auth!;
+      return { revoked: await deps.sessions.revokeOthers(user.id, session.id) };
+    },
+  );
+
+  app.delete(
     '/api/auth/sessions/:id',
     {
       preHandler: deps.requireSession,

@@ -88,4 +88,10 @@ export class SessionService {
   revoke(userId: number, sessionId: number): Promise<boolean> {
     return this.database.retrying(() => this.repo.deleteOne(userId, sessionId));
   }
+
+  /** Ends every session of the user but `keepSessionId` ("sign out everywhere else"); returns how many. */
+  async revokeOthers(userId: number, keepSessionId: number): Promise<number> {
+    const result = await this.database.retrying(() => this.database.db.deleteFrom('sessions').where('user_id', '=', userId).where('id', '!=', keepSessionId).executeTakeFirst());
+    return Number(result.numDeletedRows);
+  }
 }

@@ -57,6 +57,16 @@ async function render(): Promise<void> {
     list.append(item);
   }
   const devices = el('section', { 'aria-labelledby': 'sessions-h' }, el('h2', { id: 'sessions-h' }, t('account.sessions')), list);
+  if (list.children.length > 1) {
+    const everywhere = el('button', { type: 'button', class: 'secondary revoke-others' }, t('account.revoke_others'));
+    everywhere.addEventListener('click', async () => {
+      const res = await api('DELETE', '/api/auth/sessions');
+      if (!res.ok) return;
+      for (const item of [...list.children]) if (item.querySelector('button')) item.remove();
+      everywhere.remove();
+    });
+    devices.append(everywhere);
+  }
 
   const current = field('current_password', 'field.current_password', { type: 'password', autocomplete: 'current-password' });
   const next = field('password', 'field.new_password', { type: 'password', autocomplete: 'new-password', minlength: '8', required: '' });
