@@ -15,6 +15,7 @@ import type { RateLimits } from '../security/rate-limits.js';
 import type { SessionService } from '../sessions/service.js';
 import { personalData, type PersonalData } from './personal-data.js';
 import { createAccountRepo, type AccountRepo } from './repo.js';
+import { createSessionRepo } from '../sessions/repo.js';
 import { maskPhone, normalizePhone, type NormalizedPhone } from './phone.js';
 import type { AuditLog } from '../audit/service.js';
 import type { SmsCodes, SmsPurpose } from '../sms/codes.js';
@@ -378,6 +379,11 @@ export class AccountService {
     if (!ok) await this.deps.lockout.recordFailure(user.phone, { name: 'body.current_password', message: 'The current password is wrong.' });
   }
 
+  /** checkCurrentPassword on its own: admitted to the hashing queue when there is a password to verify. */
+  private async requireCurrentPassword(user: UserRow, currentPassword: string | undefined): Promise<void> {
+    if (user.password_hash !== null) await this.deps.hashing.admit(() => this.checkCurrentPassword(user, currentPassword));
+  }
+
   /**
    * The signed-in owner moves the account to a new phone number: the current password (when set)
    * and a code sent to the new number prove both the account and the number. The password is
@@ -389,13 +395,13 @@ export class AccountService {
     if (phone.e164 === user.phone) throw new AppError('VALIDATION_FAILED', { message: 'This is already the phone number of the account.', details: { field: 'body.new_phone' } });
     const limits = this.deps.rateLimits;
     await limits.enforce(limits.loginPerIp, client.ip);
-    if (user.password_hash !== null) await this.deps.hashing.admit(() => this.checkCurrentPassword(user, input.currentPassword));
+    await this.requireCurrentPassword(user, input.currentPassword);
     if (!(await this.smsCodes().consume(phone.e164, 'change_phone', input.code))) throw new AppError('INVALID_SMS_CODE');
     let changed: UserRow | undefined;
     try {
       changed = await this.deps.database.write(async (trx) => {
         const row = await trx.updateTable('users').set({ phone: phone.e164, updated_at: this.now() }).where('id', '=', user.id).returningAll().executeTakeFirst();
-        if (row) await trx.deleteFrom('sessions').where('user_id', '=', user.id).where('id', '!=', keepSessionId).execute();
+        if (row) await createSessionRepo(trx).deleteForUser(user.id, keepSessionId);
         return row;
       });
     } catch (error) {
@@ -414,7 +420,7 @@ export class AccountService {
    */
   async deleteOwnAccount(user: UserRow, currentPassword: string | undefined, client: ClientContext): Promise<void> {
     if (user.role === 'admin') throw new AppError('FORBIDDEN', { message: "An administrator's account is deleted by another administrator." });
-    if (user.password_hash !== null) await this.deps.hashing.admit(() => this.checkCurrentPassword(user, currentPassword));
+    await this.requireCurrentPassword(user, currentPassword);
     const deleted = await this.deleteAccount(user.id);
     if (deleted) await this.deps.audit?.record({ event: 'account.deleted', actor: `user:${user.id}`, target: `user:${user.id}`, ip: client.ip, detail: deletedDetail(deleted) });
   }
@@ -446,9 +452,7 @@ export class AccountService {
     const now = this.now();
     await this.deps.database.write(async (trx) => {
       await trx.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', user.id).execute();
-      let sessions = trx.deleteFrom('sessions').where('user_id', '=', user.id);
-      if (keepSessionId !== null) sessions = sessions.where('id', '!=', keepSessionId);
-      await sessions.execute();
+      await createSessionRepo(trx).deleteForUser(user.id, keepSessionId);
     });
   }
 
@@ -471,7 +475,7 @@ export class AccountService {
   async setStatus(userId: number, status: 'active' | 'disabled'): Promise<UserRow | undefined> {
     return this.deps.database.write(async (trx) => {
       const user = await trx.updateTable('users').set({ status, updated_at: this.now() }).where('id', '=', userId).returningAll().executeTakeFirst();
-      if (user && status === 'disabled') await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
+      if (user && status === 'disabled') await createSessionRepo(trx).deleteForUser(userId);
       return user;
     });
   }
@@ -501,7 +505,7 @@ export class AccountService {
   async forcePasswordReset(userId: number): Promise<UserRow | undefined> {
     return this.deps.database.write(async (trx) => {
       const user = await trx.updateTable('users').set({ password_hash: null, updated_at: this.now() }).where('id', '=', userId).returningAll().executeTakeFirst();
-      if (user) await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
+      if (user) await createSessionRepo(trx).deleteForUser(userId);
       return user;
     });
   }

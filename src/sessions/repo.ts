@@ -26,6 +26,12 @@ export function createSessionRepo(db: Db) {
       const result = await db.deleteFrom('sessions').where('user_id', '=', userId).where('id', '=', id).executeTakeFirst();
       return Number(result.numDeletedRows) > 0;
     },
+    /** Ends every session of a user, or every one but `exceptId` (the device making the change); returns how many. */
+    async deleteForUser(userId: number, exceptId: number | null = null): Promise<number> {
+      let query = db.deleteFrom('sessions').where('user_id', '=', userId);
+      if (exceptId !== null) query = query.where('id', '!=', exceptId);
+      return Number((await query.executeTakeFirst()).numDeletedRows);
+    },
     async deleteById(id: number): Promise<void> {
       await db.deleteFrom('sessions').where('id', '=', id).execute();
     },

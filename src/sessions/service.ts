@@ -90,8 +90,7 @@ export class SessionService {
   }
 
   /** Ends every session of the user but `keepSessionId` ("sign out everywhere else"); returns how many. */
-  async revokeOthers(userId: number, keepSessionId: number): Promise<number> {
-    const result = await this.database.retrying(() => this.database.db.deleteFrom('sessions').where('user_id', '=', userId).where('id', '!=', keepSessionId).executeTakeFirst());
-    return Number(result.numDeletedRows);
+  revokeOthers(userId: number, keepSessionId: number): Promise<number> {
+    return this.database.retrying(() => this.repo.deleteForUser(userId, keepSessionId));
   }
 }
