@@ -18,6 +18,7 @@ import { AppError } from './errors.js';
 import { healthRoutes } from './health/routes.js';
 import { createSessionGuard } from './http/auth.js';
 import { installErrorBoundary } from './http/errors.js';
+import { installClientNetwork } from './http/client.js';
 import { installBrowserSecurity } from './http/browser-security.js';
 import { ErrorBody } from './http/schemas.js';
 import type { KeyValueStore } from './kv/store.js';
@@ -164,6 +165,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('auth', null);
   app.decorateRequest('apiKey', null);
+  installClientNetwork(app, config.rateLimits.ipv6Prefix);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (deps.workerIndex !== undefined) reply.header('x-worker', String(deps.workerIndex));

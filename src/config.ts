@@ -109,6 +109,8 @@ export interface RateLimitConfig {
   readonly loginPerAccount: RateLimit;
   readonly loginPerAccountIp: RateLimit;
   readonly apiKey: RateLimit;
+  /** The per-address limits count an IPv6 client by its network of this prefix length (128: each address). */
+  readonly ipv6Prefix: number;
 }
 
 export class ConfigError extends Error {
@@ -234,6 +236,8 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
       loginPerAccount: rateLimit(merged, 'RATE_LIMIT_LOGIN_PER_ACCOUNT', { points: 30, seconds: 600 }),
       loginPerAccountIp: rateLimit(merged, 'RATE_LIMIT_LOGIN_PER_ACCOUNT_IP', { points: 10, seconds: 300 }),
       apiKey: rateLimit(merged, 'RATE_LIMIT_API_KEY', { points: 600, seconds: 60 }),
+      // A /64 is the smallest network a provider normally gives an IPv6 client.
+      ipv6Prefix: int(merged, 'RATE_LIMIT_IPV6_PREFIX', 64, 32, 128),
     },
     lockout: {
       maxFailures: int(merged, 'LOCKOUT_MAX_FAILURES', 5, 1, 1000),

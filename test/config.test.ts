@@ -11,6 +11,7 @@ describe('config', () => {
     assert.equal(config.trustProxy, false);
     assert.equal(config.testCaptcha, undefined);
     assert.equal(config.captcha.ttlSeconds, 300);
+    assert.equal(config.rateLimits.ipv6Prefix, 64);
     assert.ok(config.workers >= 1);
     assert.ok(Object.isFrozen(config) && Object.isFrozen(config.session));
   });
@@ -25,6 +26,9 @@ describe('config', () => {
       [{ SECRET_KEY: 'short' }, 'SECRET_KEY'],
       [{ TRUST_PROXY: 'evil.example.com' }, 'TRUST_PROXY'],
       [{ SECURE_COOKIES: 'maybe' }, 'SECURE_COOKIES'],
+      [{ RATE_LIMIT_IPV6_PREFIX: '16' }, 'RATE_LIMIT_IPV6_PREFIX'],
+      [{ RATE_LIMIT_IPV6_PREFIX: '129' }, 'RATE_LIMIT_IPV6_PREFIX'],
+      [{ RATE_LIMIT_IPV6_PREFIX: '/64' }, 'RATE_LIMIT_IPV6_PREFIX'],
     ] as const) {
       assert.throws(() => loadConfig(env, {}), (e: unknown) => e instanceof ConfigError && e.message.includes(name), JSON.stringify(env));
     }

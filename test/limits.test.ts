@@ -1,7 +1,7 @@
 // Lockout and rate limits hold across worker processes: they live in the shared store.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { loginThrough, mapConcurrent, metricValue, registerThrough, request, runCli, startServer, type ServerProcess } from './helpers/cluster.js';
+import { cookieOf, loginThrough, mapConcurrent, metricValue, registerThrough, request, runCli, startServer, type ServerProcess } from './helpers/cluster.js';
 
 const PASSWORD = 'a good long passphrase';
 
@@ -120,6 +120,58 @@ describe('rate limits over four workers', () => {
     for (let i = 0; i < 8; i++) statuses.push((await loginThrough(server.port, '13630000000', 'wrong password!', { 'x-forwarded-for': `198.51.100.${i}` })).status);
     assert.deepEqual(statuses.slice(6), [429, 429]);
     assert.ok(statuses.slice(0, 6).every((s) => s === 401 || s === 423));
+  });
+
+  it('an IPv6 client counts by its /64: new addresses in the same network share one budget', async () => {
+    const inNetwork = (i: number) => ({ 'x-forwarded-for': `2001:db8:aa:bb:${i.toString(16)}::${i + 1}` });
+    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => request(server.port, 'GET', '/api/auth/captcha/generate', { headers: inNetwork(i) })));
+    assert.deepEqual(results.map((r) => r.status).sort(), [...Array(10).fill(200), ...Array(6).fill(429)]);
+    assert.ok(new Set(results.map((r) => r.worker)).size >= 2);
+    // The same network written another way is the same client; the next network is another one.
+    assert.equal((await request(server.port, 'GET', '/api/auth/captcha/generate', { headers: { 'x-forwarded-for': '2001:DB8:AA:BB:0:0:0:FFFF' } })).status, 429);
+    assert.equal((await request(server.port, 'GET', '/api/auth/captcha/generate', { headers: { 'x-forwarded-for': '2001:db8:aa:bc::1' } })).status, 200);
+  });
+
+  it('registrations and login attempts per address count an IPv6 network too; sessions and the audit log keep the exact address', async () => {
+    const statuses = [];
+    for (let i = 0; i < 5; i++) {
+      const captcha = await request(server.port, 'GET', '/api/auth/captcha/generate', { headers: { 'x-forwarded-for': `198.51.100.${50 + i}` } });
+      const res = await request(server.port, 'POST', '/api/auth/register', {
+        headers: { 'x-forwarded-for': `2001:db8:cc:dd::${i + 1}` },
+        body: { phone: `1362100000${i}`, password: PASSWORD, name: 'R', invitation_code: server.invitationCode, captcha_id: captcha.body.captcha_id, captcha: 'TEST' },
+      });
+      statuses.push(res.status);
+      if (i === 0) {
+        const sessions = await request(server.port, 'GET', '/api/auth/sessions', { cookie: cookieOf(res) });
+        assert.equal(sessions.body.sessions[0].ip, '2001:db8:cc:dd::1');
+      }
+    }
+    assert.deepEqual(statuses, [201, 201, 201, 429, 429]);
+  });
+});
+
+describe('rate limits with RATE_LIMIT_IPV6_PREFIX=56, on a dual-stack listener', () => {
+  let server: ServerProcess;
+  before(async () => {
+    // HOST=:: takes IPv4 clients too, and sees them as IPv4-mapped IPv6 addresses (::ffff:127.0.0.2).
+    server = await startServer({ workers: 2, env: { HOST: '::', RATE_LIMIT_CAPTCHA_PER_IP: '3/60', RATE_LIMIT_IPV6_PREFIX: '56', TRUST_PROXY: '127.0.0.1' } });
+  });
+  after(() => server?.stop());
+
+  const generate = (options: { headers?: Record<string, string>; localAddress?: string }) => request(server.port, 'GET', '/api/auth/captcha/generate', options);
+
+  it('the prefix is the setting: two /64s of one /56 are one client, the next /56 another', async () => {
+    const statuses = [];
+    for (const network of ['2001:db8:0:1100', '2001:db8:0:11ff', '2001:db8:0:1101', '2001:db8:0:1180']) statuses.push((await generate({ headers: { 'x-forwarded-for': `${network}::1` } })).status);
+    assert.deepEqual(statuses, [200, 200, 200, 429]);
+    assert.equal((await generate({ headers: { 'x-forwarded-for': '2001:db8:0:1200::1' } })).status, 200);
+  });
+
+  it('IPv4 clients of a dual-stack listener count by their IPv4 address, not as one IPv6 network', async () => {
+    const a = [];
+    for (let i = 0; i < 4; i++) a.push((await generate({ localAddress: '127.0.0.2' })).status);
+    assert.deepEqual(a, [200, 200, 200, 429]);
+    assert.equal((await generate({ localAddress: '127.0.0.3' })).status, 200);
   });
 });
 

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { UserRow } from '../db/schema.js';
 import type { SessionGuard } from '../http/auth.js';
+import { clientOf } from '../http/client.js';
 import { CaptchaAnswerField, CaptchaIdField, PasswordField, PhoneField, responses, SmsCodeField, UserEnvelope } from '../http/schemas.js';
 import type { SessionService } from '../sessions/service.js';
 import type { AccountService } from './service.js';
@@ -52,10 +53,6 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
     reply.setCookie(cookie.name, token, { httpOnly: true, sameSite: 'lax', secure: cookie.secure, path: '/', maxAge: cookie.maxAgeSeconds });
   }
 
-  function client(request: FastifyRequest) {
-    return { ip: request.ip, userAgent: request.headers['user-agent'] ?? null };
-  }
-
   app.post(
     '/api/auth/register',
     {
@@ -81,7 +78,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
       const body = request.body;
       const { user, token } = await accounts.register(
         { phone: body.phone, password: body.password, name: body.name, invitationCode: body.invitation_code, captchaId: body.captcha_id, captcha: body.captcha, smsCode: body.sms_code },
-        client(request),
+        clientOf(request),
       );
       setSessionCookie(reply, token);
       return reply.code(201).send({ user: publicUser(user) });
@@ -103,7 +100,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
     },
     async (request, reply) => {
       const body = request.body;
-      const { user, token } = await accounts.login({ phone: body.phone, password: body.password, captchaId: body.captcha_id, captcha: body.captcha }, client(request));
+      const { user, token } = await accounts.login({ phone: body.phone, password: body.password, captchaId: body.captcha_id, captcha: body.captcha }, clientOf(request));
       setSessionCookie(reply, token);
       return { user: publicUser(user) };
     },
@@ -120,7 +117,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
       },
     },
     async (request, reply) => {
-      const { user, token } = await accounts.loginWithSms({ phone: request.body.phone, code: request.body.code }, client(request));
+      const { user, token } = await accounts.loginWithSms({ phone: request.body.phone, code: request.body.code }, clientOf(request));
       setSessionCookie(reply, token);
       return { user: publicUser(user) };
     },
@@ -137,7 +134,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
       },
     },
     async (request, reply) => {
-      await accounts.resetPassword({ phone: request.body.phone, code: request.body.code, newPassword: request.body.new_password }, client(request));
+      await accounts.resetPassword({ phone: request.body.phone, code: request.body.code, newPassword: request.body.new_password }, clientOf(request));
       return reply.code(204).send(null);
     },
   );
@@ -155,7 +152,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
     },
     async (request, reply) => {
       const { user, session } = request.auth!;
-      await accounts.changePassword(user, { currentPassword: request.body.current_password, newPassword: request.body.new_password }, session.id, client(request));
+      await accounts.changePassword(user, { currentPassword: request.body.current_password, newPassword: request.body.new_password }, session.id, clientOf(request));
       return reply.code(204).send(null);
     },
   );
@@ -173,7 +170,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
     },
     async (request) => {
       const { user, session } = request.auth!;
-      const changed = await accounts.changePhone(user, { newPhone: request.body.new_phone, code: request.body.code, currentPassword: request.body.current_password }, session.id, client(request));
+      const changed = await accounts.changePhone(user, { newPhone: request.body.new_phone, code: request.body.code, currentPassword: request.body.current_password }, session.id, clientOf(request));
       return { user: publicUser(changed) };
     },
   );
@@ -207,7 +204,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
       },
     },
     async (request, reply) => {
-      await accounts.deleteOwnAccount(request.auth!.user, request.body.current_password, client(request));
+      await accounts.deleteOwnAccount(request.auth!.user, request.body.current_password, clientOf(request));
       reply.clearCookie(cookie.name, { path: '/' });
       return reply.code(204).send(null);
     },

@@ -30,7 +30,10 @@ const PASSWORD_PROBLEM_MESSAGES = {
 } as const;
 
 export interface ClientContext {
+  /** The address, exact: recorded with sessions and audit events. */
   ip: string;
+  /** What the per-address rate limits count: the IPv4 address, or the IPv6 network (src/http/client.ts). */
+  network: string;
   userAgent: string | null;
 }
 
@@ -200,7 +203,7 @@ export class AccountService {
     const { phone, name } = this.checkNewAccount(input);
     const limits = this.deps.rateLimits;
 
-    return this.deps.hashing.admitAfter(() => limits.enforce(limits.registerPerIp, client.ip), async () => {
+    return this.deps.hashing.admitAfter(() => limits.enforce(limits.registerPerIp, client.network), async () => {
       // The captcha gates everything that touches accounts (taken phones must not be enumerable).
       await this.deps.captcha.verify(input.captchaId, input.captcha, 'register');
       let invitation = await this.deps.orgs.resolveInvitation(input.invitationCode);
@@ -279,9 +282,9 @@ export class AccountService {
     const account = phone?.e164 ?? `invalid:${input.phone.slice(0, 32)}`;
     const limits = this.deps.rateLimits;
     const enforceLimits = async () => {
-      await limits.enforce(limits.loginPerIp, client.ip);
+      await limits.enforce(limits.loginPerIp, client.network);
       await limits.enforce(limits.loginPerAccount, account);
-      await limits.enforce(limits.loginPerAccountIp, `${account}|${client.ip}`);
+      await limits.enforce(limits.loginPerAccountIp, `${account}|${client.network}`);
     };
 
     return this.deps.hashing.admitAfter(enforceLimits, async () => {
@@ -319,7 +322,7 @@ export class AccountService {
   async loginWithSms(input: SmsLoginInput, client: ClientContext): Promise<SignedIn> {
     const phone = this.parsePhone(input.phone);
     const limits = this.deps.rateLimits;
-    await limits.enforce(limits.loginPerIp, client.ip);
+    await limits.enforce(limits.loginPerIp, client.network);
     await limits.enforce(limits.loginPerAccount, phone.e164);
     const ok = await this.smsCodes().consume(phone.e164, 'login', input.code);
     const user = ok ? await this.repo.findByPhone(phone.e164) : undefined;
@@ -341,7 +344,7 @@ export class AccountService {
     this.checkNewPassword(input.newPassword, phone);
     const limits = this.deps.rateLimits;
     // Admitted before the code is used: a reset refused for overload leaves the code valid for a retry.
-    const user = await this.deps.hashing.admitAfter(() => limits.enforce(limits.loginPerIp, client.ip), async () => {
+    const user = await this.deps.hashing.admitAfter(() => limits.enforce(limits.loginPerIp, client.network), async () => {
       const ok = await this.smsCodes().consume(phone.e164, 'reset_password', input.code);
       const found = ok ? await this.repo.findByPhone(phone.e164) : undefined;
       if (!found) throw new AppError('INVALID_SMS_CODE');
@@ -394,7 +397,7 @@ export class AccountService {
     const phone = this.parsePhone(input.newPhone);
     if (phone.e164 === user.phone) throw new AppError('VALIDATION_FAILED', { message: 'This is already the phone number of the account.', details: { field: 'body.new_phone' } });
     const limits = this.deps.rateLimits;
-    await limits.enforce(limits.loginPerIp, client.ip);
+    await limits.enforce(limits.loginPerIp, client.network);
     await this.requireCurrentPassword(user, input.currentPassword);
     if (!(await this.smsCodes().consume(phone.e164, 'change_phone', input.code))) throw new AppError('INVALID_SMS_CODE');
     let changed: UserRow | undefined;

@@ -24,7 +24,7 @@ export const captchaRoutes: FastifyPluginAsyncTypebox<{ captcha: CaptchaService 
       },
     },
     async (request, reply) => {
-      const issued = await captcha.issue(request.query.purpose ?? 'any', request.ip);
+      const issued = await captcha.issue(request.query.purpose ?? 'any', request.clientNetwork);
       reply.header('cache-control', 'no-store');
       return { captcha_id: issued.id, captcha_image: `data:image/png;base64,${issued.pngBase64}`, expires_in: issued.expiresInSeconds };
     },

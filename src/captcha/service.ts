@@ -54,10 +54,10 @@ export class CaptchaService {
     return hmacHex(this.options.secret, 'captcha', id, purpose, normalizeAnswer(answer));
   }
 
-  /** A new captcha; `clientIp` counts against the per-address generation limit. */
-  async issue(purpose: CaptchaPurpose = 'any', clientIp?: string): Promise<IssuedCaptcha> {
+  /** A new captcha; `clientNetwork` (see src/http/client.ts) counts against the per-address generation limit. */
+  async issue(purpose: CaptchaPurpose = 'any', clientNetwork?: string): Promise<IssuedCaptcha> {
     const limits = this.options.rateLimits;
-    if (limits && clientIp !== undefined) await limits.enforce(limits.captchaPerIp, clientIp);
+    if (limits && clientNetwork !== undefined) await limits.enforce(limits.captchaPerIp, clientNetwork);
     const id = randomToken(16);
     const answer = this.options.testAnswer ?? (this.options.drawAnswer ?? drawRandomAnswer)(this.options.length);
     const png = await renderCaptchaPng(answer);

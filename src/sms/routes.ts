@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Database } from '../db/database.js';
 import type { ApiKeyGuards } from '../http/auth.js';
+import { clientOf } from '../http/client.js';
 import { CaptchaAnswerField, CaptchaIdField, PhoneField, responses } from '../http/schemas.js';
 import { SMS_PURPOSES } from './codes.js';
 import type { SmsService } from './service.js';
@@ -29,7 +30,7 @@ export const smsRoutes: FastifyPluginAsyncTypebox<{ sms: SmsService; database: D
       const body = request.body;
       const sent = await deps.sms.send(
         { phone: body.phone, purpose: body.purpose, captchaId: body.captcha_id, captcha: body.captcha },
-        { ip: request.ip, userAgent: request.headers['user-agent'] ?? null },
+        clientOf(request),
       );
       return reply.code(202).send({ expires_in: sent.expiresInSeconds, resend_after: sent.resendAfterSeconds });
     },

@@ -51,7 +51,7 @@ export class SmsService {
   async send(input: SmsSendInput, client: ClientContext): Promise<{ expiresInSeconds: number; resendAfterSeconds: number }> {
     const phone = this.deps.accounts.parsePhone(input.phone);
     const limits = this.deps.rateLimits;
-    await limits.enforce(this.perIp, client.ip);
+    await limits.enforce(this.perIp, client.network);
     await this.deps.captcha.verify(input.captchaId, input.captcha, 'sms');
     await limits.enforce(this.resend, `${phone.e164}|${input.purpose}`);
     await limits.enforce(this.daily, phone.e164);

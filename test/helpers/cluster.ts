@@ -138,7 +138,14 @@ export function request(
   port: number,
   method: string,
   urlPath: string,
-  options: { body?: unknown; rawBody?: string | Buffer; cookie?: string; headers?: Record<string, string> } = {},
+  options: {
+    body?: unknown;
+    rawBody?: string | Buffer;
+    cookie?: string;
+    headers?: Record<string, string>;
+    /** The client's own address (any of 127.0.0.0/8 on Linux's loopback), to be a client of another address. */
+    localAddress?: string;
+  } = {},
 ): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const payload = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
@@ -149,6 +156,7 @@ export function request(
         method,
         path: urlPath,
         agent: false,
+        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
         headers: {
           ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
           ...(options.cookie ? { cookie: options.cookie } : {}),
