@@ -173,7 +173,7 @@ describe('pages in a real browser', () => {
     for (const context of [first, second, third, fourth]) await context.context.close();
   });
 
-  it('a lockout says in words how long it lasts', async () => {
+  it('a lockout says in words how long it lasts, and offers the SMS way in, which lifts it', async () => {
     const phone = uniquePhone();
     assert.equal((await registerThrough(server.port, server.invitationCode, phone, PASSWORD)).status, 201);
     const { context, page } = await newPage('en');
@@ -185,8 +185,18 @@ describe('pages in a real browser', () => {
       await page.click('button[type=submit]');
       await page.waitForFunction(() => (document.querySelector('.form-error')?.textContent ?? '') + (document.querySelector('#f-password-error')?.textContent ?? '') !== '');
       if (attempt < 5) assert.match(await page.textContent('#f-password-error') ?? '', new RegExp(`${5 - attempt} attempts left`));
+      if (attempt < 5) assert.equal(await page.isVisible('p.locked-escape'), false, 'no way around a wrong password before a lock');
     }
     assert.match(await page.textContent('.form-error') ?? '', /locked\. Try again in 15 minutes/);
+
+    // The owner need not wait: the page offers the SMS way in, with the number already filled in.
+    await Promise.all([page.waitForURL(/\/login\/sms\?phone=/), page.click('p.locked-escape a')]);
+    assert.equal(await page.inputValue('#f-phone'), phone);
+    await fillCaptcha(page);
+    await page.click('button.send-code');
+    await page.fill('#f-code', await outboxCode(server.dataDir, phone));
+    await Promise.all([page.waitForURL(`${base}/account`), page.click('button[type=submit]')]);
+    assert.equal((await loginThrough(server.port, phone, PASSWORD)).status, 200, 'the lock is lifted');
     await context.close();
   });
 

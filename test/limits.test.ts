@@ -122,6 +122,24 @@ describe('rate limits over four workers', () => {
     assert.ok(statuses.slice(0, 6).every((s) => s === 401 || s === 423));
   });
 
+  it("attempts without a valid captcha cost their sender nothing and so cannot spend an account's budget and keep its owner out", async () => {
+    const phone = '13640000000';
+    const captcha = await request(server.port, 'GET', '/api/auth/captcha/generate?purpose=register', { headers: { 'x-forwarded-for': '198.51.100.200' } });
+    const registered = await request(server.port, 'POST', '/api/auth/register', {
+      headers: { 'x-forwarded-for': '198.51.100.200' },
+      body: { phone, password: PASSWORD, name: 'R', invitation_code: server.invitationCode, captcha_id: captcha.body.captcha_id, captcha: 'TEST' },
+    });
+    assert.equal(registered.status, 201);
+    // Twenty attempts from twenty addresses, more than the account's six, none with a captcha solved.
+    const forged = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        request(server.port, 'POST', '/api/auth/login', { headers: { 'x-forwarded-for': `192.0.2.${i}` }, body: { phone, password: 'guess guess guess', captcha_id: 'made-up', captcha: 'ABCD' } }),
+      ),
+    );
+    assert.ok(forged.every((r) => r.status === 400 && r.body.error.code.startsWith('CAPTCHA_')), JSON.stringify(forged.map((r) => r.status)));
+    assert.equal((await loginThrough(server.port, phone, PASSWORD, { 'x-forwarded-for': '198.51.100.201' })).status, 200);
+  });
+
   it('an IPv6 client counts by its /64: new addresses in the same network share one budget', async () => {
     const inNetwork = (i: number) => ({ 'x-forwarded-for': `2001:db8:aa:bb:${i.toString(16)}::${i + 1}` });
     const results = await Promise.all(Array.from({ length: 16 }, (_, i) => request(server.port, 'GET', '/api/auth/captcha/generate', { headers: inNetwork(i) })));

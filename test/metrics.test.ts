@@ -21,8 +21,10 @@ describe('metrics over four workers', () => {
     for (let i = 0; i < 3; i++) assert.equal((await loginThrough(server.port, phone, 'a good long passphrase')).status, 200);
     for (let i = 0; i < 5; i++) await loginThrough(server.port, phone, 'wrong password!'); // 4 × 401, then the lock
     assert.equal((await loginThrough(server.port, phone, 'wrong password!')).status, 429); // the 9th attempt on this account
+    // Without a solved captcha a request is refused for that, before it could spend the account's budget.
     const bogus = await request(server.port, 'POST', '/api/auth/login', { body: { phone, password: 'x', captcha_id: 'nope', captcha: 'TEST' } });
-    assert.equal(bogus.status, 429);
+    assert.equal(bogus.status, 400);
+    assert.equal(bogus.body.error.code, 'CAPTCHA_EXPIRED');
 
     // Every worker's scrape sees the same totals.
     const scrapes = await Promise.all(Array.from({ length: 8 }, () => request(server.port, 'GET', '/metrics')));
@@ -31,16 +33,20 @@ describe('metrics over four workers', () => {
       const text = scrape.body as string;
       assert.equal(metricValue(text, 'gatehouse_http_requests_total', { route: '/healthz', status: '200' }), 20);
       assert.equal(metricValue(text, 'gatehouse_captchas_total', { result: 'generated' }), 11);
-      assert.equal(metricValue(text, 'gatehouse_captchas_total', { result: 'ok' }), 10);
+      // Every captcha solved is used, the 429's too: the account's budget is charged after the captcha.
+      assert.equal(metricValue(text, 'gatehouse_captchas_total', { result: 'ok' }), 11);
       assert.equal(metricValue(text, 'gatehouse_registrations_total', { result: 'ok' }), 1);
       assert.equal(metricValue(text, 'gatehouse_registrations_total', { result: 'PHONE_TAKEN' }), 1);
       assert.equal(metricValue(text, 'gatehouse_logins_total', { result: 'ok' }), 3);
       assert.equal(metricValue(text, 'gatehouse_logins_total', { result: 'INVALID_CREDENTIALS' }), 4);
       assert.equal(metricValue(text, 'gatehouse_logins_total', { result: 'ACCOUNT_LOCKED' }), 1);
-      assert.equal(metricValue(text, 'gatehouse_logins_total', { result: 'RATE_LIMITED' }), 2);
+      assert.equal(metricValue(text, 'gatehouse_logins_total', { result: 'RATE_LIMITED' }), 1);
+      assert.equal(metricValue(text, 'gatehouse_logins_total', { result: 'CAPTCHA_EXPIRED' }), 1);
+      assert.equal(metricValue(text, 'gatehouse_captchas_total', { result: 'expired' }), 1);
       assert.equal(metricValue(text, 'gatehouse_lockouts_total'), 1);
-      assert.equal(metricValue(text, 'gatehouse_rate_limited_total', { limit: 'rl:login_account' }), 2);
-      assert.equal(metricValue(text, 'gatehouse_http_requests_total', { route: '/api/auth/login', status: '429' }), 2);
+      assert.equal(metricValue(text, 'gatehouse_rate_limited_total', { limit: 'rl:login_account' }), 1);
+      assert.equal(metricValue(text, 'gatehouse_http_requests_total', { route: '/api/auth/login', status: '429' }), 1);
+      assert.equal(metricValue(text, 'gatehouse_http_requests_total', { route: '/api/auth/login', status: '400' }), 1);
       assert.ok(metricValue(text, 'gatehouse_store_operation_duration_seconds_count', { backend: 'sqlite', op: 'take_once' }) >= 10);
       assert.equal(metricValue(text, 'gatehouse_hash_duration_seconds_count', { op: 'hash' }), 1);
     }

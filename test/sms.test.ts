@@ -17,7 +17,7 @@ import { seal, unseal } from '../src/sms/seal.js';
 import { TaskRegistry } from '../src/tasks/registry.js';
 import { createSqlQueue } from '../src/tasks/sql-queue.js';
 import type { TaskConsumer, TaskQueue, TaskRecord } from '../src/tasks/types.js';
-import { adminSession, anotherWorker, createTestApp, newCaptcha, register, sessionCookie, smsCode, startTaskConsumer, TEST_SECRET, uniquePhone, type TestApp } from './helpers/app.js';
+import { adminSession, anotherWorker, createTestApp, login, newCaptcha, register, sessionCookie, smsCode, startTaskConsumer, TEST_SECRET, uniquePhone, type TestApp } from './helpers/app.js';
 import { metricValue } from './helpers/cluster.js';
 
 const SECRET = 's'.repeat(40);
@@ -442,3 +442,36 @@ describe('password reset under overload', () => {
     assert.equal(retried.statusCode, 204, retried.body);
   });
 });
+
+describe('signing in with an SMS code while someone guesses at the password', () => {
+  let t: TestApp;
+  let consumer: TaskConsumer;
+  before(async () => {
+    t = await createTestApp({ RATE_LIMIT_LOGIN_PER_ACCOUNT: '8/600', RATE_LIMIT_LOGIN_PER_ACCOUNT_IP: '100/600' });
+    consumer = startTaskConsumer(t);
+  });
+  after(async () => {
+    await consumer.stop(1_000);
+    await t.close();
+  });
+
+  it("an attacker who locks the account and spends its login budget does not keep the owner from signing in with a code, which lifts the lock", async () => {
+    const phone = uniquePhone();
+    assert.equal((await register(t, { phone })).statusCode, 201);
+    const statuses = [];
+    for (let i = 0; i < 10; i++) statuses.push((await login(t, phone, 'guess guess guess')).statusCode);
+    assert.deepEqual(statuses, [401, 401, 401, 401, 423, 423, 423, 423, 429, 429]);
+    assert.equal((await login(t, phone, 'correct horse battery')).statusCode, 429, "the password way stays shut while the account's budget is spent");
+
+    const code = await smsCode(t, phone, 'login');
+    const signedIn = await t.app.inject({ method: 'POST', url: '/api/auth/login/sms', payload: { phone, code } });
+    assert.equal(signedIn.statusCode, 200, signedIn.body);
+    const admin = await adminSession(t);
+    const listed = await t.app.inject({ method: 'GET', url: `/api/admin/users?q=${phone.slice(-8)}`, headers: { cookie: admin.cookie } });
+    assert.deepEqual(
+      listed.json().users.map((u: { failed_logins: number; locked_until: string | null }) => [u.failed_logins, u.locked_until]),
+      [[0, null]],
+    );
+  });
+});
+

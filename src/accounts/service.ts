@@ -281,14 +281,15 @@ export class AccountService {
     const phone = normalizePhone(input.phone, this.deps.defaultRegion);
     const account = phone?.e164 ?? `invalid:${input.phone.slice(0, 32)}`;
     const limits = this.deps.rateLimits;
-    const enforceLimits = async () => {
-      await limits.enforce(limits.loginPerIp, client.network);
-      await limits.enforce(limits.loginPerAccount, account);
-      await limits.enforce(limits.loginPerAccountIp, `${account}|${client.network}`);
-    };
 
-    return this.deps.hashing.admitAfter(enforceLimits, async () => {
+    return this.deps.hashing.admitAfter(() => limits.enforce(limits.loginPerIp, client.network), async () => {
       await this.deps.captcha.verify(input.captchaId, input.captcha, 'login');
+      // The account's budgets are charged only after the captcha, so that requests which cost their
+      // sender nothing cannot spend an account's budget and keep its owner out; and per account and
+      // address first, so that one network's attempts stop at its own limit without spending the
+      // account's shared one.
+      await limits.enforce(limits.loginPerAccountIp, `${account}|${client.network}`);
+      await limits.enforce(limits.loginPerAccount, account);
       // A locked account is refused before any password work: attacking it costs the server nothing.
       await this.deps.lockout.assertNotLocked(account);
       const user = phone ? await this.repo.findByPhone(phone.e164) : undefined;
@@ -316,14 +317,15 @@ export class AccountService {
   }
 
   /**
-   * Signs in with an SMS code. A wrong code and a phone without an account fail the same way. Each
-   * code survives a few wrong tries only, and the login rate limits apply as for passwords.
+   * Signs in with an SMS code. A wrong code and a phone without an account fail the same way. Guessing
+   * is bounded by the code itself (a few wrong tries destroy it) and by how often codes are sent
+   * (cooldown, daily cap), so besides the per-address limit this path does not spend the account's
+   * password-login budget: it is how an owner gets in while someone else is guessing at the password
+   * (and it lifts the lockout).
    */
   async loginWithSms(input: SmsLoginInput, client: ClientContext): Promise<SignedIn> {
     const phone = this.parsePhone(input.phone);
-    const limits = this.deps.rateLimits;
-    await limits.enforce(limits.loginPerIp, client.network);
-    await limits.enforce(limits.loginPerAccount, phone.e164);
+    await this.deps.rateLimits.enforce(this.deps.rateLimits.loginPerIp, client.network);
     const ok = await this.smsCodes().consume(phone.e164, 'login', input.code);
     const user = ok ? await this.repo.findByPhone(phone.e164) : undefined;
     if (!user) {

@@ -10,7 +10,11 @@ const fields = {
 const captcha = captchaWidget('login', true);
 const problem = formError();
 const form = el('form', { novalidate: '' }, problem, fields.phone.row, fields.password.row, captcha.node, submitButton('login.submit'));
-section.append(form, el('p', { class: 'hint' }, el('a', { href: '/reset-password' }, t('nav.reset'))));
+// Shown when the account is locked or its attempts are used up: the owner's way in that does not wait
+// (an SMS code to the account's phone, which also lifts the lock).
+const smsWayIn = el('a', { href: '/login/sms' }, t('login.locked_sms'));
+const escape = el('p', { class: 'hint locked-escape', hidden: '' }, smsWayIn);
+section.append(form, escape, el('p', { class: 'hint' }, el('a', { href: '/reset-password' }, t('nav.reset'))));
 
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -19,6 +23,10 @@ form.addEventListener('submit', async (event) => {
   if (res.ok) return location.assign('/account');
   showError(res.error, { ...fields, captcha: captcha.field }, problem);
   if (res.error.code === 'ACCOUNT_LOCKED' && res.error.retryAfter) countDown(res.error.retryAfter);
+  if (res.error.code === 'ACCOUNT_LOCKED' || res.error.code === 'RATE_LIMITED') {
+    smsWayIn.href = `/login/sms?${new URLSearchParams({ phone: fields.phone.input.value.trim() })}`;
+    escape.hidden = false;
+  }
 });
 
 /** A lockout's remaining time, in words, updated every second until it is over. */

@@ -9,6 +9,8 @@ const problem = formError();
 const sender = smsSender('login', phone, problem);
 const form = el('form', { novalidate: '' }, problem, phone.row, sender.node, code.row, submitButton('login.submit'));
 section.append(form);
+// From the login page's "log in with an SMS code" after a lockout: the number is already known.
+phone.input.value = new URLSearchParams(location.search).get('phone') ?? '';
 
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
