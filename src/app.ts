@@ -18,7 +18,7 @@ import { AppError } from './errors.js';
 import { healthRoutes } from './health/routes.js';
 import { createSessionGuard } from './http/auth.js';
 import { installErrorBoundary } from './http/errors.js';
-import { installClientNetwork } from './http/client.js';
+import { installClientIdentity } from './http/client.js';
 import { installBrowserSecurity } from './http/browser-security.js';
 import { ErrorBody } from './http/schemas.js';
 import type { KeyValueStore } from './kv/store.js';
@@ -49,6 +49,7 @@ import { importRoutes } from './imports/routes.js';
 import { exportRoutes } from './exports/routes.js';
 import { webRoutes } from './web/routes.js';
 import { adminRoutes } from './admin/routes.js';
+import { rateLimitRoutes } from './admin/rate-limit-routes.js';
 import { ImportService } from './imports/service.js';
 import { ExportService } from './exports/service.js';
 import { smsRoutes } from './sms/routes.js';
@@ -165,7 +166,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('auth', null);
   app.decorateRequest('apiKey', null);
-  installClientNetwork(app, config.rateLimits.ipv6Prefix);
+  installClientIdentity(app, config.rateLimits);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (deps.workerIndex !== undefined) reply.header('x-worker', String(deps.workerIndex));
@@ -251,6 +252,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(auditRoutes, { audit: services.audit, guards });
   await app.register(webRoutes);
   await app.register(adminRoutes, { orgs: services.orgs, accounts: services.accounts, sessions: services.sessions, audit: services.audit, guards });
+  await app.register(rateLimitRoutes, { rateLimits: services.rateLimits, audit: services.audit, guards });
   await app.register(importRoutes, { imports: services.imports, guards, maxBytes: config.imports.maxBytes });
   await app.register(exportRoutes, { exports: services.exports, guards });
   await app.register(smsRoutes, { sms: services.sms, database: deps.database, guards, normalizePhone: (phone) => services.accounts.parsePhone(phone).e164 });

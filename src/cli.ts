@@ -2,12 +2,14 @@
 // The command line: the only place that wires config to processes.
 import cluster from 'node:cluster';
 import path from 'node:path';
+import { isIP } from 'node:net';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Services } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { AppError, isAppError } from './errors.js';
 import { invitationJson, organizationJson, changedSettingsJson } from './orgs/views.js';
 import type { PasswordHasher } from './security/password.js';
+import type { AddressLimits } from './security/rate-limits.js';
 import type { Runtime } from './server/runtime.js';
 
 // Each command imports what it uses when it runs: a task worker or the cluster primary never loads
@@ -33,6 +35,17 @@ const json = { type: 'boolean', default: false } as const;
 
 function print(value: unknown, asJson: boolean, text: () => string): void {
   process.stdout.write(asJson ? JSON.stringify(value) + '\n' : text() + '\n');
+}
+
+function ipAddress(value: string | boolean | undefined): string {
+  if (typeof value !== 'string' || !isIP(value)) throw new UsageError('--address takes an IPv4 or IPv6 address');
+  return value;
+}
+
+function addressLimitsText(state: AddressLimits): string {
+  const head = `${state.network}${state.exempt ? ' (exempt: RATE_LIMIT_EXEMPT)' : ''}`;
+  const rows = state.limits.map((l) => `  ${l.limit.padEnd(12)} ${l.used}/${l.points}${l.used > 0 ? `, resets in ${l.resets_in_seconds} s` : ''}`);
+  return [head, ...rows].join('\n');
 }
 
 function positiveInt(value: string | boolean | undefined, flag: string): number | undefined {
@@ -336,6 +349,32 @@ const COMMANDS: Record<string, Command> = {
         const out = invitationJson(await orgs.rotateInvitation(values.code as string));
         await audit.record({ event: 'admin.invitation_rotated', actor: 'cli', target: `organization:${out.organization_id}` });
         print(out, values.json === true, () => `invitation code ${values.code} revoked; new code ${out.invitation_code}`);
+      });
+    },
+  },
+  'limits show': {
+    summary: "An address's use of the per-address rate limits (captcha, registration, login, SMS)",
+    usage: 'gatehouse limits show --address ADDRESS [--json]',
+    options: { address: { type: 'string' }, json },
+    async run(values) {
+      const address = ipAddress(values.address);
+      await withServices(async ({ rateLimits }) => {
+        const state = await rateLimits.forAddress(address);
+        print(state, values.json === true, () => addressLimitsText(state));
+      });
+    },
+  },
+  'limits reset': {
+    summary: "Lift the per-address rate limits for an address's network (their counts start again)",
+    usage: "gatehouse limits reset --address ADDRESS [--json]\n\n  For a workshop behind one address that met 'too many requests'. An IPv6 address lifts its whole\n  network (RATE_LIMIT_IPV6_PREFIX). To stop counting an address at all, see RATE_LIMIT_EXEMPT.",
+    options: { address: { type: 'string' }, json },
+    async run(values) {
+      const address = ipAddress(values.address);
+      await withServices(async ({ rateLimits, audit }) => {
+        const network = await rateLimits.resetForAddress(address);
+        await audit.record({ event: 'admin.rate_limits_reset', actor: 'cli', target: `network:${network}` });
+        const state = await rateLimits.forAddress(address);
+        print(state, values.json === true, () => `limits lifted for ${network}\n${addressLimitsText(state)}`);
       });
     },
   },

@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
+import ipaddr from 'ipaddr.js';
 import type { CountryCode } from 'libphonenumber-js';
 import { getCountries } from 'libphonenumber-js/max';
 
@@ -67,7 +68,6 @@ export interface SmsConfig {
   readonly resendSeconds: number;
   /** Codes per phone number per day, all purposes. */
   readonly dailyCap: number;
-  readonly perIp: RateLimit;
   /** A provider call slower than this is a failed attempt (retried). */
   readonly timeoutMs: number;
   readonly webhook: { readonly url: string | undefined; readonly secret: string | undefined };
@@ -109,8 +109,11 @@ export interface RateLimitConfig {
   readonly loginPerAccount: RateLimit;
   readonly loginPerAccountIp: RateLimit;
   readonly apiKey: RateLimit;
+  readonly smsPerIp: RateLimit;
   /** The per-address limits count an IPv6 client by its network of this prefix length (128: each address). */
   readonly ipv6Prefix: number;
+  /** Networks (CIDRs) that the per-address limits do not count: a school's own NAT address, say. */
+  readonly exempt: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -143,6 +146,17 @@ function rateLimit(env: Env, name: string, fallback: RateLimit): RateLimit {
   const match = /^(\d+)\s*\/\s*(\d+)$/.exec(raw);
   if (!match || Number(match[1]) < 1 || Number(match[2]) < 1) throw new ConfigError(`${name} must look like POINTS/SECONDS (e.g. 1500/60), got "${raw}"`);
   return { points: Number(match[1]), seconds: Number(match[2]) };
+}
+
+/** Comma-separated addresses and CIDRs, as CIDRs (an address is a network of one). */
+export function parseAddressRanges(name: string, raw: string | undefined): string[] {
+  const parts = (raw ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  return parts.map((part) => {
+    if (ipaddr.isValidCIDR(part)) return part;
+    if (ipaddr.IPv4.isValidFourPartDecimal(part)) return `${part}/32`;
+    if (ipaddr.IPv6.isValid(part)) return `${part}/128`;
+    throw new ConfigError(`${name}: "${part}" is not an address or CIDR`);
+  });
 }
 
 /** TRUST_PROXY takes the forms Fastify's trustProxy takes: true/false, a hop count, addresses/CIDRs. */
@@ -237,7 +251,9 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
       loginPerAccountIp: rateLimit(merged, 'RATE_LIMIT_LOGIN_PER_ACCOUNT_IP', { points: 10, seconds: 300 }),
       apiKey: rateLimit(merged, 'RATE_LIMIT_API_KEY', { points: 600, seconds: 60 }),
       // A /64 is the smallest network a provider normally gives an IPv6 client.
+      smsPerIp: rateLimit(merged, 'RATE_LIMIT_SMS_PER_IP', { points: 1000, seconds: 3600 }),
       ipv6Prefix: int(merged, 'RATE_LIMIT_IPV6_PREFIX', 64, 32, 128),
+      exempt: parseAddressRanges('RATE_LIMIT_EXEMPT', merged.RATE_LIMIT_EXEMPT),
     },
     lockout: {
       maxFailures: int(merged, 'LOCKOUT_MAX_FAILURES', 5, 1, 1000),
@@ -284,7 +300,6 @@ function smsConfig(env: Env): SmsConfig {
     maxTries: int(env, 'SMS_CODE_MAX_TRIES', 5, 1, 20),
     resendSeconds: int(env, 'SMS_RESEND_SECONDS', 60, 1, 3600),
     dailyCap: int(env, 'SMS_DAILY_CAP', 10, 1, 1000),
-    perIp: rateLimit(env, 'RATE_LIMIT_SMS_PER_IP', { points: 1000, seconds: 3600 }),
     timeoutMs: int(env, 'SMS_TIMEOUT_MS', 5_000, 100, 120_000),
     webhook: { url: text('SMS_WEBHOOK_URL'), secret: text('SMS_WEBHOOK_SECRET') },
     tencent: {

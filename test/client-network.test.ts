@@ -1,7 +1,7 @@
 // The network a per-address rate limit counts a client under (src/http/client.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { rateLimitNetwork } from '../src/http/client.js';
+import { addressMatcher, rateLimitNetwork } from '../src/security/client-network.js';
 
 describe('rateLimitNetwork', () => {
   it('counts an IPv4 client by its address', () => {
@@ -37,3 +37,23 @@ describe('rateLimitNetwork', () => {
     assert.equal(rateLimitNetwork('', 64), '');
   });
 });
+
+describe('addressMatcher (RATE_LIMIT_EXEMPT)', () => {
+  const exempt = addressMatcher(['203.0.113.0/24', '2001:db8:5::/48', '198.51.100.7/32']);
+
+  it('matches addresses inside the ranges and nothing else', () => {
+    assert.equal(exempt('203.0.113.200'), true);
+    assert.equal(exempt('203.0.114.1'), false);
+    assert.equal(exempt('198.51.100.7'), true);
+    assert.equal(exempt('198.51.100.8'), false);
+    assert.equal(exempt('2001:db8:5:ffff::1'), true);
+    assert.equal(exempt('2001:db8:6::1'), false);
+  });
+
+  it('an IPv4 client of a dual-stack listener matches as IPv4; what is not an address matches nothing', () => {
+    assert.equal(exempt('::ffff:203.0.113.9'), true);
+    assert.equal(exempt('unknown'), false);
+    assert.equal(addressMatcher([])('203.0.113.9'), false);
+  });
+});
+

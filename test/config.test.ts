@@ -12,6 +12,8 @@ describe('config', () => {
     assert.equal(config.testCaptcha, undefined);
     assert.equal(config.captcha.ttlSeconds, 300);
     assert.equal(config.rateLimits.ipv6Prefix, 64);
+    assert.deepEqual(config.rateLimits.exempt, []);
+    assert.deepEqual(loadConfig({ RATE_LIMIT_EXEMPT: '203.0.113.9, 198.51.100.0/24,2001:db8::/48 , 2001:db8::1' }, {}).rateLimits.exempt, ['203.0.113.9/32', '198.51.100.0/24', '2001:db8::/48', '2001:db8::1/128']);
     assert.ok(config.workers >= 1);
     assert.ok(Object.isFrozen(config) && Object.isFrozen(config.session));
   });
@@ -27,6 +29,8 @@ describe('config', () => {
       [{ TRUST_PROXY: 'evil.example.com' }, 'TRUST_PROXY'],
       [{ SECURE_COOKIES: 'maybe' }, 'SECURE_COOKIES'],
       [{ RATE_LIMIT_IPV6_PREFIX: '16' }, 'RATE_LIMIT_IPV6_PREFIX'],
+      [{ RATE_LIMIT_EXEMPT: 'school.example.cn' }, 'RATE_LIMIT_EXEMPT'],
+      [{ RATE_LIMIT_EXEMPT: '203.0.113.0/33' }, 'RATE_LIMIT_EXEMPT'],
       [{ RATE_LIMIT_IPV6_PREFIX: '129' }, 'RATE_LIMIT_IPV6_PREFIX'],
       [{ RATE_LIMIT_IPV6_PREFIX: '/64' }, 'RATE_LIMIT_IPV6_PREFIX'],
     ] as const) {

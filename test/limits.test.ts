@@ -193,6 +193,87 @@ describe('rate limits with RATE_LIMIT_IPV6_PREFIX=56, on a dual-stack listener',
   });
 });
 
+describe('exempt addresses, and an administrator lifting an address\'s limits', () => {
+  let server: ServerProcess;
+  let bearer: Record<string, string>;
+  before(async () => {
+    server = await startServer({ workers: 2, env: { RATE_LIMIT_CAPTCHA_PER_IP: '3/60', RATE_LIMIT_EXEMPT: '203.0.113.0/24, 2001:db8:5::/48', TRUST_PROXY: '127.0.0.1' } });
+    const created = await runCli(['apikey', 'create', '--name', 'ops', '--scopes', 'admin', '--json'], { DATA_DIR: server.dataDir });
+    assert.equal(created.code, 0, created.stderr);
+    bearer = { authorization: `Bearer ${JSON.parse(created.stdout).key}` };
+  });
+  after(() => server?.stop());
+
+  const generate = (address: string) => request(server.port, 'GET', '/api/auth/captcha/generate', { headers: { 'x-forwarded-for': address } });
+  const captchaUse = (state: { limits: Array<{ limit: string; used: number; points: number; resets_in_seconds: number }> }) => state.limits.find((l) => l.limit === 'captcha_ip');
+
+  it('addresses of RATE_LIMIT_EXEMPT are not counted by the per-address limits; others are', async () => {
+    for (const address of ['203.0.113.5', '2001:db8:5:77::1']) {
+      const statuses = await Promise.all(Array.from({ length: 6 }, () => generate(address)));
+      assert.deepEqual(statuses.map((r) => r.status), [200, 200, 200, 200, 200, 200], address);
+    }
+    const other = [];
+    for (let i = 0; i < 4; i++) other.push((await generate('2001:db8:6::1')).status);
+    assert.deepEqual(other, [200, 200, 200, 429]);
+    const exempt = await request(server.port, 'GET', '/api/admin/rate-limits?address=203.0.113.5', { headers: bearer });
+    assert.equal(exempt.body.exempt, true);
+    assert.equal(captchaUse(exempt.body)!.used, 0);
+  });
+
+  it('an administrator sees what an address has used, lifts it, and the address is let through again; the CLI does the same on the shared store', async () => {
+    const address = '198.51.100.77';
+    for (let i = 0; i < 3; i++) assert.equal((await generate(address)).status, 200);
+    assert.equal((await generate(address)).status, 429);
+
+    const seen = await request(server.port, 'GET', `/api/admin/rate-limits?address=${address}`, { headers: bearer });
+    assert.equal(seen.status, 200);
+    assert.equal(seen.body.network, address);
+    assert.equal(seen.body.exempt, false);
+    assert.deepEqual(captchaUse(seen.body), { limit: 'captcha_ip', points: 3, used: 3, resets_in_seconds: captchaUse(seen.body)!.resets_in_seconds });
+    assert.ok(captchaUse(seen.body)!.resets_in_seconds > 0);
+    assert.deepEqual(seen.body.limits.map((l: { limit: string }) => l.limit), ['captcha_ip', 'register_ip', 'login_ip', 'sms_ip']);
+
+    const lifted = await request(server.port, 'POST', '/api/admin/rate-limits/reset', { headers: bearer, body: { address } });
+    assert.equal(lifted.status, 200);
+    assert.equal(captchaUse(lifted.body)!.used, 0);
+    assert.equal((await generate(address)).status, 200, 'let through again, on whichever worker');
+    const events = await request(server.port, 'GET', '/api/admin/audit?event=admin.rate_limits_reset', { headers: bearer });
+    assert.equal(events.body.events[0].target, `network:${address}`);
+
+    // An IPv6 address is looked at and lifted by its network; the CLI works on the same shared store.
+    const v6 = ['2001:db8:7:1::a', '2001:db8:7:1::b', '2001:db8:7:1::c'];
+    for (const a of v6) assert.equal((await generate(a)).status, 200);
+    assert.equal((await generate('2001:db8:7:1::d')).status, 429);
+    // The command line reads the server's configuration from the same environment, as in production.
+    const cliEnv = { DATA_DIR: server.dataDir, RATE_LIMIT_CAPTCHA_PER_IP: '3/60' };
+    const shown = await runCli(['limits', 'show', '--address', '2001:db8:7:1::ffff', '--json'], cliEnv);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.equal(JSON.parse(shown.stdout).network, '2001:db8:7:1::/64');
+    assert.equal(captchaUse(JSON.parse(shown.stdout))!.used, 3);
+    const reset = await runCli(['limits', 'reset', '--address', '2001:db8:7:1::1'], cliEnv);
+    assert.equal(reset.code, 0, reset.stderr);
+    assert.match(reset.stdout, /limits lifted for 2001:db8:7:1::\/64/);
+    assert.equal((await generate('2001:db8:7:1::e')).status, 200);
+  });
+
+  it('bad input gets a 400, and only an administrator may look or lift', async () => {
+    for (const query of ['', '?address=', '?address=not-an-address', '?address=1.2.3.4&extra=1', '?address=1.2.3.4/24']) {
+      const res = await request(server.port, 'GET', `/api/admin/rate-limits${query}`, { headers: bearer });
+      assert.equal(res.status, 400, query);
+      assert.equal(res.body.error.code, 'VALIDATION_FAILED');
+    }
+    for (const body of [{}, { address: 42 }, { address: 'example.com' }, { address: '1.2.3.4', more: true }]) {
+      const res = await request(server.port, 'POST', '/api/admin/rate-limits/reset', { headers: bearer, body });
+      assert.equal(res.status, 400, JSON.stringify(body));
+    }
+    assert.equal((await request(server.port, 'GET', '/api/admin/rate-limits?address=1.2.3.4')).status, 401);
+    assert.equal((await request(server.port, 'POST', '/api/admin/rate-limits/reset', { body: { address: '1.2.3.4' } })).status, 401);
+    const badCli = await runCli(['limits', 'reset', '--address', 'nope'], { DATA_DIR: server.dataDir });
+    assert.notEqual(badCli.code, 0);
+    assert.match(badCli.stderr, /--address takes an IPv4 or IPv6 address/);
+  });
+});
+
 describe('client address', () => {
   it('without TRUST_PROXY, X-Forwarded-For is ignored: a client cannot forge its way past a per-address limit', async () => {
     const server = await startServer({ workers: 2, env: { RATE_LIMIT_CAPTCHA_PER_IP: '5/60' } });

@@ -11,6 +11,7 @@ import { checkPasswordPolicy, type PasswordHasher } from '../security/password.j
 import type { Metrics } from '../observability/metrics.js';
 import type { HashAdmission } from '../security/hash-admission.js';
 import type { Lockout } from '../security/lockout.js';
+import type { LimitedClient } from '../security/client-network.js';
 import type { RateLimits } from '../security/rate-limits.js';
 import type { SessionService } from '../sessions/service.js';
 import { personalData, type PersonalData } from './personal-data.js';
@@ -29,11 +30,10 @@ const PASSWORD_PROBLEM_MESSAGES = {
   contains_phone: 'The password must not contain your phone number.',
 } as const;
 
-export interface ClientContext {
+/** Who sent a request (src/http/client.ts): the network and exemption are what the per-address limits count. */
+export interface ClientContext extends LimitedClient {
   /** The address, exact: recorded with sessions and audit events. */
   ip: string;
-  /** What the per-address rate limits count: the IPv4 address, or the IPv6 network (src/http/client.ts). */
-  network: string;
   userAgent: string | null;
 }
 
@@ -203,7 +203,7 @@ export class AccountService {
     const { phone, name } = this.checkNewAccount(input);
     const limits = this.deps.rateLimits;
 
-    return this.deps.hashing.admitAfter(() => limits.enforce(limits.registerPerIp, client.network), async () => {
+    return this.deps.hashing.admitAfter(() => limits.enforceForClient(limits.registerPerIp, client), async () => {
       // The captcha gates everything that touches accounts (taken phones must not be enumerable).
       await this.deps.captcha.verify(input.captchaId, input.captcha, 'register');
       let invitation = await this.deps.orgs.resolveInvitation(input.invitationCode);
@@ -282,7 +282,7 @@ export class AccountService {
     const account = phone?.e164 ?? `invalid:${input.phone.slice(0, 32)}`;
     const limits = this.deps.rateLimits;
 
-    return this.deps.hashing.admitAfter(() => limits.enforce(limits.loginPerIp, client.network), async () => {
+    return this.deps.hashing.admitAfter(() => limits.enforceForClient(limits.loginPerIp, client), async () => {
       await this.deps.captcha.verify(input.captchaId, input.captcha, 'login');
       // The account's budgets are charged only after the captcha, so that requests which cost their
       // sender nothing cannot spend an account's budget and keep its owner out; and per account and
@@ -325,7 +325,7 @@ export class AccountService {
    */
   async loginWithSms(input: SmsLoginInput, client: ClientContext): Promise<SignedIn> {
     const phone = this.parsePhone(input.phone);
-    await this.deps.rateLimits.enforce(this.deps.rateLimits.loginPerIp, client.network);
+    await this.deps.rateLimits.enforceForClient(this.deps.rateLimits.loginPerIp, client);
     const ok = await this.smsCodes().consume(phone.e164, 'login', input.code);
     const user = ok ? await this.repo.findByPhone(phone.e164) : undefined;
     if (!user) {
@@ -346,7 +346,7 @@ export class AccountService {
     this.checkNewPassword(input.newPassword, phone);
     const limits = this.deps.rateLimits;
     // Admitted before the code is used: a reset refused for overload leaves the code valid for a retry.
-    const user = await this.deps.hashing.admitAfter(() => limits.enforce(limits.loginPerIp, client.network), async () => {
+    const user = await this.deps.hashing.admitAfter(() => limits.enforceForClient(limits.loginPerIp, client), async () => {
       const ok = await this.smsCodes().consume(phone.e164, 'reset_password', input.code);
       const found = ok ? await this.repo.findByPhone(phone.e164) : undefined;
       if (!found) throw new AppError('INVALID_SMS_CODE');
@@ -399,7 +399,7 @@ export class AccountService {
     const phone = this.parsePhone(input.newPhone);
     if (phone.e164 === user.phone) throw new AppError('VALIDATION_FAILED', { message: 'This is already the phone number of the account.', details: { field: 'body.new_phone' } });
     const limits = this.deps.rateLimits;
-    await limits.enforce(limits.loginPerIp, client.network);
+    await limits.enforceForClient(limits.loginPerIp, client);
     await this.requireCurrentPassword(user, input.currentPassword);
     if (!(await this.smsCodes().consume(phone.e164, 'change_phone', input.code))) throw new AppError('INVALID_SMS_CODE');
     let changed: UserRow | undefined;

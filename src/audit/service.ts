@@ -19,6 +19,7 @@ export type AuditEventName =
   | 'apikey.revoked'
   | 'task.retried'
   | 'admin.user_unlocked'
+  | 'admin.rate_limits_reset'
   | 'admin.invitation_created'
   | 'admin.invitation_revoked'
   | 'admin.invitation_rotated'

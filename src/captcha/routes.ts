@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { clientOf } from '../http/client.js';
 import { responses } from '../http/schemas.js';
 import { CAPTCHA_PURPOSES, type CaptchaService } from './service.js';
 
@@ -24,7 +25,7 @@ export const captchaRoutes: FastifyPluginAsyncTypebox<{ captcha: CaptchaService 
       },
     },
     async (request, reply) => {
-      const issued = await captcha.issue(request.query.purpose ?? 'any', request.clientNetwork);
+      const issued = await captcha.issue(request.query.purpose ?? 'any', clientOf(request));
       reply.header('cache-control', 'no-store');
       return { captcha_id: issued.id, captcha_image: `data:image/png;base64,${issued.pngBase64}`, expires_in: issued.expiresInSeconds };
     },

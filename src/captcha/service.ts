@@ -3,6 +3,7 @@
 import { AppError } from '../errors.js';
 import type { KeyValueStore } from '../kv/store.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { LimitedClient } from '../security/client-network.js';
 import type { RateLimits } from '../security/rate-limits.js';
 import { hmacHex, randomString, randomToken, secretsEqual } from '../security/tokens.js';
 import { renderCaptchaPng } from './image.js';
@@ -54,10 +55,10 @@ export class CaptchaService {
     return hmacHex(this.options.secret, 'captcha', id, purpose, normalizeAnswer(answer));
   }
 
-  /** A new captcha; `clientNetwork` (see src/http/client.ts) counts against the per-address generation limit. */
-  async issue(purpose: CaptchaPurpose = 'any', clientNetwork?: string): Promise<IssuedCaptcha> {
+  /** A new captcha; `client` counts against the per-address generation limit. */
+  async issue(purpose: CaptchaPurpose = 'any', client?: LimitedClient): Promise<IssuedCaptcha> {
     const limits = this.options.rateLimits;
-    if (limits && clientNetwork !== undefined) await limits.enforce(limits.captchaPerIp, clientNetwork);
+    if (limits && client !== undefined) await limits.enforceForClient(limits.captchaPerIp, client);
     const id = randomToken(16);
     const answer = this.options.testAnswer ?? (this.options.drawAnswer ?? drawRandomAnswer)(this.options.length);
     const png = await renderCaptchaPng(answer);

@@ -4,22 +4,36 @@ import { AppError } from '../errors.js';
 import { createLimiter, type Limiter } from '../kv/rate-limiter.js';
 import type { KeyValueStore } from '../kv/store.js';
 import type { Metrics } from '../observability/metrics.js';
+import { limitedClientAt, type LimitedClient } from './client-network.js';
+
+/** An address's use of the per-address limits, for the console and the CLI (JSON as the API answers). */
+export interface AddressLimits {
+  address: string;
+  network: string;
+  exempt: boolean;
+  limits: Array<{ limit: string; points: number; used: number; resets_in_seconds: number }>;
+}
 
 export class RateLimits {
   readonly captchaPerIp: Limiter;
   readonly registerPerIp: Limiter;
   readonly loginPerIp: Limiter;
+  readonly smsPerIp: Limiter;
   readonly loginPerAccount: Limiter;
   readonly loginPerAccountIp: Limiter;
   readonly apiKey: Limiter;
+  /** The limits keyed by the client's network alone: what an administrator can look at and lift. */
+  private readonly perAddress: Limiter[];
 
-  constructor(kv: KeyValueStore, config: RateLimitConfig, private readonly metrics?: Metrics) {
+  constructor(kv: KeyValueStore, private readonly config: RateLimitConfig, private readonly metrics?: Metrics) {
     this.captchaPerIp = createLimiter(kv, 'rl:captcha_ip', config.captchaPerIp);
     this.registerPerIp = createLimiter(kv, 'rl:register_ip', config.registerPerIp);
     this.loginPerIp = createLimiter(kv, 'rl:login_ip', config.loginPerIp);
+    this.smsPerIp = createLimiter(kv, 'rl:sms_ip', config.smsPerIp);
     this.loginPerAccount = createLimiter(kv, 'rl:login_account', config.loginPerAccount);
     this.loginPerAccountIp = createLimiter(kv, 'rl:login_account_ip', config.loginPerAccountIp);
     this.apiKey = createLimiter(kv, 'rl:api_key', config.apiKey);
+    this.perAddress = [this.captchaPerIp, this.registerPerIp, this.loginPerIp, this.smsPerIp];
   }
 
   /** Uses a point of `limiter` for `key`, or throws 429 RATE_LIMITED with Retry-After. */
@@ -28,5 +42,33 @@ export class RateLimits {
     if (result.allowed) return;
     this.metrics?.rateLimited.inc({ limit: limiter.name });
     throw new AppError('RATE_LIMITED', { retryAfterSeconds: Math.max(1, Math.ceil(result.msBeforeNext / 1000)) });
+  }
+
+  /** A per-address limit: counts the client's network, unless its address is exempt. */
+  async enforceForClient(limiter: Limiter, client: LimitedClient): Promise<void> {
+    if (!client.exempt) await this.enforce(limiter, client.network);
+  }
+
+  /** What a client at `address` has used of each per-address limit in its current window. */
+  async forAddress(address: string): Promise<AddressLimits> {
+    const client = limitedClientAt(address, this.config);
+    const limits = await Promise.all(
+      this.perAddress.map(async (limiter) => {
+        const state = await limiter.get(client.network);
+        const used = Math.min(state?.consumed ?? 0, limiter.points);
+        return { limit: limiter.name.replace(/^rl:/, ''), points: limiter.points, used, resets_in_seconds: used > 0 ? Math.ceil((state?.msBeforeNext ?? 0) / 1000) : 0 };
+      }),
+    );
+    return { address, ...client, limits };
+  }
+
+  /**
+   * Forgets the use of every per-address limit by `address`'s network (an administrator lifting them
+   * for a workshop's address); returns the network.
+   */
+  async resetForAddress(address: string): Promise<string> {
+    const { network } = limitedClientAt(address, this.config);
+    await Promise.all(this.perAddress.map((limiter) => limiter.delete(network)));
+    return network;
   }
 }

@@ -38,12 +38,10 @@ export interface SmsServiceDeps {
 const DELIVERY_PRIORITY = 8;
 
 export class SmsService {
-  private readonly perIp: Limiter;
   private readonly resend: Limiter;
   private readonly daily: Limiter;
 
   constructor(private readonly deps: SmsServiceDeps) {
-    this.perIp = createLimiter(deps.kv, 'rl:sms_ip', deps.config.perIp);
     this.resend = createLimiter(deps.kv, 'rl:sms_resend', { points: 1, seconds: deps.config.resendSeconds });
     this.daily = createLimiter(deps.kv, 'rl:sms_daily', { points: deps.config.dailyCap, seconds: 86_400 });
   }
@@ -51,7 +49,7 @@ export class SmsService {
   async send(input: SmsSendInput, client: ClientContext): Promise<{ expiresInSeconds: number; resendAfterSeconds: number }> {
     const phone = this.deps.accounts.parsePhone(input.phone);
     const limits = this.deps.rateLimits;
-    await limits.enforce(this.perIp, client.network);
+    await limits.enforceForClient(limits.smsPerIp, client);
     await this.deps.captcha.verify(input.captchaId, input.captcha, 'sms');
     await limits.enforce(this.resend, `${phone.e164}|${input.purpose}`);
     await limits.enforce(this.daily, phone.e164);

@@ -1,6 +1,6 @@
 // The admin console: one page, a section per task of an organization's admin, chosen by the URL hash.
 import { api, upload } from '../api.js';
-import { lang, t, type MessageKey } from '../i18n.js';
+import { duration, lang, t, type MessageKey } from '../i18n.js';
 import { el, errorText, field, formError, frame, submitButton } from '../ui.js';
 
 type Row = Array<Node | string>;
@@ -31,6 +31,7 @@ const SECTIONS: Array<[string, MessageKey, (root: HTMLElement) => Promise<void>]
   ['tasks', 'admin.nav.tasks', tasks],
   ['import', 'admin.nav.import', rosterImport],
   ['audit', 'admin.nav.audit', audit],
+  ['limits', 'admin.nav.limits', addressLimits],
 ];
 
 const section = frame('admin.title');
@@ -405,6 +406,53 @@ async function audit(root: HTMLElement): Promise<void> {
   });
   root.append(form, list);
   await load();
+}
+
+interface AddressLimits {
+  address: string;
+  network: string;
+  exempt: boolean;
+  limits: Array<{ limit: string; points: number; used: number; resets_in_seconds: number }>;
+}
+
+const LIMIT_NAMES: Record<string, MessageKey> = {
+  captcha_ip: 'admin.limits.captcha_ip',
+  register_ip: 'admin.limits.register_ip',
+  login_ip: 'admin.limits.login_ip',
+  sms_ip: 'admin.limits.sms_ip',
+};
+
+/** An address's use of the per-address limits, and lifting them (a workshop behind one address). */
+async function addressLimits(root: HTMLElement): Promise<void> {
+  const address = field('limits-address', 'admin.limits.address', { required: '', autocomplete: 'off', spellcheck: 'false' });
+  const problem = formError();
+  const result = el('div', { class: 'address-limits' });
+  const form = el('form', { class: 'inline', novalidate: '' }, problem, address.row, submitButton('admin.limits.look'));
+  function render(state: AddressLimits, notice?: string) {
+    const rows = state.limits.map((l): Row => [LIMIT_NAMES[l.limit] ? t(LIMIT_NAMES[l.limit]!) : l.limit, `${l.used} / ${l.points}`, l.used > 0 ? duration(l.resets_in_seconds) : '—']);
+    const lift = button('admin.limits.reset', async () => {
+      const res = await api<AddressLimits>('POST', '/api/admin/rate-limits/reset', { address: state.address });
+      if (res.ok) render(res.data, t('admin.limits.done'));
+      else problem.textContent = errorText(res.error);
+    }, { class: 'secondary small lift-limits' });
+    result.replaceChildren(
+      el('p', {}, t(state.exempt ? 'admin.limits.exempt' : 'admin.limits.network', { network: state.network })),
+      table(['admin.limits.col.limit', 'admin.limits.col.used', 'admin.limits.col.resets'], rows),
+      lift,
+      el('p', { role: 'status' }, notice ?? ''),
+    );
+  }
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    problem.textContent = '';
+    const res = await api<AddressLimits>('GET', `/api/admin/rate-limits?${new URLSearchParams({ address: address.input.value.trim() })}`);
+    if (res.ok) render(res.data);
+    else {
+      result.replaceChildren();
+      problem.textContent = errorText(res.error);
+    }
+  });
+  root.append(el('p', { class: 'hint' }, t('admin.limits.hint')), form, result);
 }
 
 void start();

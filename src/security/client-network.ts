@@ -1,0 +1,47 @@
+// What the per-address rate limits count a client as.
+//
+// An IPv6 client is normally given a whole network (a /64 at least), so a limit that counts single
+// IPv6 addresses limits nobody: the client takes the next address. The per-address limits therefore
+// count an IPv6 client by its network prefix (RATE_LIMIT_IPV6_PREFIX, default /64), and an IPv4 client
+// by its address — including one that a dual-stack listener (HOST=::) sees as an IPv4-mapped IPv6
+// address (::ffff:a.b.c.d), which masked as IPv6 would put every IPv4 client in one bucket.
+import ipaddr from 'ipaddr.js';
+
+/** What the per-address limits need to know of a client. */
+export interface LimitedClient {
+  /** The IPv4 address, or the IPv6 network, that the per-address limits count. */
+  network: string;
+  /** An address of RATE_LIMIT_EXEMPT: the per-address limits do not count it. */
+  exempt: boolean;
+}
+
+export interface Addressing {
+  /** RATE_LIMIT_IPV6_PREFIX */
+  readonly ipv6Prefix: number;
+  /** RATE_LIMIT_EXEMPT, as CIDRs */
+  readonly exempt: readonly string[];
+}
+
+/** The key a per-address limit counts `address` under. Anything that is not an address counts as itself. */
+export function rateLimitNetwork(address: string, ipv6Prefix: number): string {
+  if (!ipaddr.isValid(address)) return address;
+  const ip = ipaddr.process(address);
+  if (ip.kind() === 'ipv4') return ip.toString();
+  const network = ipaddr.IPv6.networkAddressFromCIDR(`${ip.toNormalizedString()}/${ipv6Prefix}`).toRFC5952String();
+  return ipv6Prefix === 128 ? network : `${network}/${ipv6Prefix}`;
+}
+
+/** A test for "is this address inside one of these CIDRs" (an IPv4 client of a dual-stack listener as IPv4). */
+export function addressMatcher(cidrs: readonly string[]): (address: string) => boolean {
+  const ranges = cidrs.map((cidr) => ipaddr.parseCIDR(cidr));
+  return (address) => {
+    if (ranges.length === 0 || !ipaddr.isValid(address)) return false;
+    const ip = ipaddr.process(address);
+    return ranges.some(([range, bits]) => range.kind() === ip.kind() && ip.match(range, bits));
+  };
+}
+
+/** How the per-address limits see a client at `address`. */
+export function limitedClientAt(address: string, addressing: Addressing, isExempt = addressMatcher(addressing.exempt)): LimitedClient {
+  return { network: rateLimitNetwork(address, addressing.ipv6Prefix), exempt: isExempt(address) };
+}
