@@ -340,6 +340,11 @@ describe('pages in a real browser', () => {
     assert.equal((await loginThrough(server.port, teacherPhone, 'a mistyped passphrase')).status, 401);
     await admin.page.goto(`${base}/admin#users`);
     await admin.page.fill('#f-user-q', teacherPhone);
+    await admin.page.click('form[role=search] button[type=submit]');
+    await admin.page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 1);
+    const everyOrgHeaders = await admin.page.locator('thead th').allTextContents();
+    assert.deepEqual(everyOrgHeaders.slice(0, 3), ['姓名', '手机号', '机构'], 'searching every organization, each user shows theirs');
+    assert.equal(await admin.page.textContent('tbody tr td:nth-child(3)'), await admin.page.textContent('#user-org option:nth-child(2)'));
     await admin.page.selectOption('#user-org', { index: 1 }); // the teacher's organization, the first
     await admin.page.click('form[role=search] button[type=submit]');
     await admin.page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 1);

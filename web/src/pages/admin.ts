@@ -217,6 +217,7 @@ async function users(root: HTMLElement): Promise<void> {
   const q = field('user-q', 'admin.users.search', { type: 'search' });
   const orgs = await api<{ organizations: Org[] }>('GET', '/api/admin/organizations');
   const allOrgs = orgs.ok ? orgs.data.organizations : [];
+  const orgName = (id: number) => allOrgs.find((o) => o.id === id)?.name ?? `#${id}`;
   const org = el('select', { id: 'user-org' }, el('option', { value: '' }, t('admin.users.all_orgs')), ...(orgs.ok ? orgs.data.organizations : []).map((o) => el('option', { value: String(o.id) }, o.name)));
   const results = el('div');
   const form = el('form', { class: 'inline', role: 'search' }, q.row, el('div', { class: 'field' }, el('label', { for: 'user-org' }, t('admin.users.org')), org), submitButton('admin.users.find'));
@@ -225,6 +226,7 @@ async function users(root: HTMLElement): Promise<void> {
     const params = new URLSearchParams({ q: q.input.value });
     if (org.value) params.set('organization_id', org.value);
     const res = await api<{ users: AdminUser[] }>('GET', `/api/admin/users?${params}`);
+    const everyOrg = !org.value;
     const rows = (res.ok ? res.data.users : []).map((u): Row => {
       const act = (path: string) => async () => (await api('POST', `/api/admin/users/${u.id}/${path}`), search());
       const problem = el('span', { class: 'form-error', role: 'alert' });
@@ -256,9 +258,12 @@ async function users(root: HTMLElement): Promise<void> {
       );
       const status = t(u.status === 'disabled' ? 'admin.status.disabled' : 'admin.status.active');
       const role = u.role === 'admin' ? ` · ${t('admin.users.admin')}` : '';
-      return [u.name, u.phone, [status + role, u.has_password ? '' : t('admin.users.no_password'), lockState(u)].filter(Boolean).join(' · '), actions];
+      const state = [status + role, u.has_password ? '' : t('admin.users.no_password'), lockState(u)].filter(Boolean).join(' · ');
+      // Searching every organization, each user's own is worth a column.
+      return everyOrg ? [u.name, u.phone, orgName(u.organization_id), state, actions] : [u.name, u.phone, state, actions];
     });
-    results.replaceChildren(table(['admin.col.name', 'admin.col.phone', 'admin.col.status', 'admin.col.actions'], rows));
+    const headers: MessageKey[] = everyOrg ? ['admin.col.name', 'admin.col.phone', 'admin.users.org', 'admin.col.status', 'admin.col.actions'] : ['admin.col.name', 'admin.col.phone', 'admin.col.status', 'admin.col.actions'];
+    results.replaceChildren(table(headers, rows));
   }
   form.addEventListener('submit', (event) => {
     event.preventDefault();
