@@ -2,6 +2,7 @@
 // sessions, and the workshop's registrations per minute.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import QRCode from 'qrcode';
 import { adminSession, createTestApp, login, register, sessionCookie, uniquePhone, type TestApp } from './helpers/app.js';
 
 describe('admin API', () => {
@@ -33,6 +34,27 @@ describe('admin API', () => {
     assert.equal(org.invitation_codes.length, 3);
     const missing = await t.app.inject({ method: 'POST', url: '/api/admin/organizations/9999/invitations', headers, payload: {} });
     assert.equal(missing.statusCode, 404);
+  });
+
+  it("a live code's registration link as a QR code for the projector (the request's origin); none for revoked, unknown or malformed codes, or for non-admins", async () => {
+    const created = (await t.app.inject({ method: 'POST', url: '/api/admin/organizations', headers, payload: { name: '投影中学' } })).json();
+    const code: string = created.invitation.invitation_code;
+    const qr = await t.app.inject({ method: 'GET', url: `/api/admin/invitations/${code}/qr.svg`, headers: { ...headers, host: 'gatehouse.school.example.cn:8443' } });
+    assert.equal(qr.statusCode, 200, qr.body);
+    assert.match(qr.headers['content-type'] as string, /^image\/svg\+xml/);
+    assert.equal(qr.headers['cache-control'], 'no-store');
+    assert.equal(qr.body, await QRCode.toString(`http://gatehouse.school.example.cn:8443/register?code=${code}`, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }));
+    const lowerCase = await t.app.inject({ method: 'GET', url: `/api/admin/invitations/${code.toLowerCase()}/qr.svg`, headers: { ...headers, host: 'gatehouse.school.example.cn:8443' } });
+    assert.equal(lowerCase.body, qr.body, 'a code typed in lower case is the same code');
+
+    await t.app.inject({ method: 'POST', url: `/api/admin/invitations/${code}/revoke`, headers });
+    for (const [path, status] of [[`${code}/qr.svg`, 404], ['ZZZZZZZZ/qr.svg', 404], ['not-a-code!/qr.svg', 400], ['AB/qr.svg', 400]] as const) {
+      const res = await t.app.inject({ method: 'GET', url: `/api/admin/invitations/${path}`, headers });
+      assert.equal(res.statusCode, status, path);
+      assert.ok(res.json().error.code, 'an error body with a code');
+    }
+    const live = (await t.app.inject({ method: 'POST', url: `/api/admin/organizations/${created.organization.id}/invitations`, headers, payload: {} })).json().invitation.invitation_code;
+    assert.equal((await t.app.inject({ method: 'GET', url: `/api/admin/invitations/${live}/qr.svg` })).statusCode, 401);
   });
 
   it('renames an organization and changes its SMS setting; refuses bad names, empty or unknown changes, and non-admins', async () => {

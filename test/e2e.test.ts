@@ -11,7 +11,11 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, seriousViolations } from './helpers/browser.js';
 import Database from 'better-sqlite3';
 import { setTimeout as sleep } from 'node:timers/promises';
+import jsQRModule from 'jsqr';
 import { loginThrough, registerThrough, ROOT, runCli, startServer, uniquePhone, type ServerProcess } from './helpers/cluster.js';
+
+// jsqr is CommonJS; its function is also its `default` export, which is what TypeScript sees.
+const jsQR = jsQRModule.default;
 
 const SCREENSHOTS = path.join(ROOT, 'docs/screenshots');
 const PASSWORD = 'a long workshop passphrase';
@@ -275,6 +279,23 @@ describe('pages in a real browser', () => {
     const codes = await admin.page.locator('code.invitation-code').allTextContents();
     const newCode = codes.find((c) => c !== server.invitationCode)!;
     assert.match(await admin.page.textContent('main') ?? '', /已用 0 \/ 50/);
+
+    // The new code's registration link as a QR code for the projector: it scans to the link.
+    await admin.page.click(`tr:has(code:text-is("${newCode}")) >> text=二维码`);
+    await admin.page.waitForFunction(() => (document.querySelector('img.qr') as HTMLImageElement | null)?.complete && (document.querySelector('img.qr') as HTMLImageElement).naturalWidth > 0);
+    const pixels = await admin.page.evaluate(() => {
+      const image = document.querySelector('img.qr') as HTMLImageElement;
+      const canvas = document.createElement('canvas');
+      canvas.width = canvas.height = 400;
+      const context = canvas.getContext('2d')!;
+      context.fillStyle = '#fff';
+      context.fillRect(0, 0, 400, 400);
+      context.drawImage(image, 0, 0, 400, 400);
+      return Array.from(context.getImageData(0, 0, 400, 400).data);
+    });
+    const scanned = jsQR(Uint8ClampedArray.from(pixels), 400, 400);
+    assert.equal(scanned?.data, `${base}/register?code=${newCode}`);
+    assert.equal(await admin.page.textContent('.qr-panel .qr-link'), `${base}/register?code=${newCode}`);
 
     // The organization's settings: a new name, and registration needing an SMS code — then off again.
     const settings = 'section.org >> nth=0 >> form.org-settings';

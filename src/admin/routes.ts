@@ -11,6 +11,7 @@ import { AppError } from '../errors.js';
 import { actorOf, type ApiKeyGuards } from '../http/auth.js';
 import { PhoneField, responses, UserBody } from '../http/schemas.js';
 import type { OrgService } from '../orgs/service.js';
+import { registrationLink, registrationQrSvg } from '../orgs/registration-qr.js';
 import { invitationJson, organizationJson, changedSettingsJson } from '../orgs/views.js';
 import type { SessionService } from '../sessions/service.js';
 
@@ -166,6 +167,24 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
       const code = await orgs.rotateInvitation(request.params.code);
       await audit.record({ event: 'admin.invitation_rotated', actor: actorOf(request), target: `organization:${code.organization_id}`, ip: request.ip });
       return { invitation: invitationJson(code) };
+    },
+  );
+
+  app.get(
+    '/api/admin/invitations/:code/qr.svg',
+    {
+      ...admin,
+      schema: {
+        tags: ['admin'],
+        summary: "The code's registration link as a QR code (SVG), for a workshop's projector; the link's origin is this request's",
+        params: Code,
+        response: responses({ 200: Type.String({ description: 'An SVG image (image/svg+xml).' }) }),
+      },
+    },
+    async (request, reply) => {
+      const invitation = await orgs.findLiveInvitation(request.params.code);
+      const svg = await registrationQrSvg(registrationLink(`${request.protocol}://${request.host}`, invitation.code));
+      return reply.type('image/svg+xml').header('cache-control', 'no-store').send(svg);
     },
   );
 

@@ -185,6 +185,13 @@ export class OrgService {
     throw new AppError('INVITATION_EXHAUSTED');
   }
 
+  /** A code that registrations can use now (not revoked; it may still be expired or used up): 404 otherwise. */
+  async findLiveInvitation(rawCode: string): Promise<InvitationCodeRow> {
+    const row = await this.repo.findInvitation(normalizeInvitationCode(rawCode));
+    if (!row || row.revoked_at !== null) throw new AppError('NOT_FOUND', { message: 'No live invitation code with that value.' });
+    return row;
+  }
+
   async revokeInvitation(rawCode: string): Promise<InvitationCodeRow> {
     const code = normalizeInvitationCode(rawCode);
     const row = await this.database.retrying(() => this.repo.revokeInvitation(code, this.now()));

@@ -104,6 +104,7 @@ async function organizations(root: HTMLElement): Promise<void> {
             status.textContent = t('admin.invite.copied', { link });
           }),
           button('admin.invite.live', async () => liveView(live, c.invitation_code)),
+          button('admin.invite.qr', async () => qrView(live, c.invitation_code, link, org.name)),
           button('admin.invite.rotate', async () => (await api('POST', `/api/admin/invitations/${c.invitation_code}/rotate`), show())),
           button('admin.invite.revoke', async () => (await api('POST', `/api/admin/invitations/${c.invitation_code}/revoke`), show())),
         );
@@ -185,6 +186,14 @@ function memberExport(org: Org): HTMLElement {
 }
 
 /** Registrations per minute with one code, refreshed every 5 seconds while shown. */
+/** The registration link as a big QR code, for the workshop's projector (full screen on request). */
+function qrView(target: HTMLElement, code: string, link: string, organization: string): void {
+  if (timer) clearInterval(timer);
+  const image = el('img', { class: 'qr', src: `/api/admin/invitations/${encodeURIComponent(code)}/qr.svg`, alt: t('admin.qr.alt', { link }) });
+  const panel = el('div', { class: 'qr-panel' }, el('h3', {}, t('admin.qr.title', { org: organization })), image, el('p', { class: 'qr-link' }, link));
+  target.replaceChildren(panel, button('admin.qr.fullscreen', async () => panel.requestFullscreen?.()));
+}
+
 async function liveView(target: HTMLElement, code: string): Promise<void> {
   async function draw() {
     const res = await api<{ per_minute: Array<{ minute: string; count: number }>; total: number }>('GET', `/api/admin/invitations/${code}/registrations?minutes=60`);
