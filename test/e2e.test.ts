@@ -296,6 +296,7 @@ describe('pages in a real browser', () => {
     const scanned = jsQR(Uint8ClampedArray.from(pixels), 400, 400);
     assert.equal(scanned?.data, `${base}/register?code=${newCode}`);
     assert.equal(await admin.page.textContent('.qr-panel .qr-link'), `${base}/register?code=${newCode}`);
+    await admin.page.locator('.qr-panel').screenshot({ path: path.join(SCREENSHOTS, 'admin-qr.png') });
 
     // The organization's settings: a new name, and registration needing an SMS code — then off again.
     const settings = 'section.org >> nth=0 >> form.org-settings';
