@@ -18,6 +18,7 @@ import { AppError } from './errors.js';
 import { healthRoutes } from './health/routes.js';
 import { createSessionGuard } from './http/auth.js';
 import { installErrorBoundary } from './http/errors.js';
+import { preloadCommonPasswords } from './security/common-passwords.js';
 import { installClientIdentity } from './http/client.js';
 import { installBrowserSecurity } from './http/browser-security.js';
 import { ErrorBody } from './http/schemas.js';
@@ -139,6 +140,7 @@ function validatorCompilers() {
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
+  preloadCommonPasswords();
   const app = Fastify({
     ...(typeof deps.logger === 'object'
       ? { loggerInstance: deps.logger }

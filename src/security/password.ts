@@ -1,7 +1,7 @@
 // Password hashing (argon2id, OWASP parameters, a bounded number of computations at once) and the
 // password policy (NIST SP 800-63B spirit).
 import { availableParallelism } from 'node:os';
-import { COMMON_PASSWORDS } from './common-passwords.js';
+import { isCommonPassword } from './common-passwords.js';
 import { createThreadHashRunner, type ThreadHashRunner } from './hash-threads.js';
 import { randomToken } from './tokens.js';
 
@@ -69,7 +69,7 @@ export function checkPasswordPolicy(password: string, context: { phoneDigits?: s
   if (length < PASSWORD_MIN_LENGTH) return 'too_short';
   if (length > PASSWORD_MAX_LENGTH) return 'too_long';
   const lower = password.toLowerCase();
-  if (COMMON_PASSWORDS.has(lower)) return 'common';
+  if (isCommonPassword(lower)) return 'common';
   if (/^(.)\1+$/u.test(password)) return 'repetitive';
   // The account's own phone number is the first thing an attacker tries.
   if (context.phoneDigits && context.phoneDigits.length >= 6 && password.includes(context.phoneDigits)) return 'contains_phone';
