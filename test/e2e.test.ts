@@ -401,6 +401,12 @@ describe('pages in a real browser', () => {
     await admin.page.waitForSelector('tbody tr');
     assert.match(await admin.page.textContent('tbody') ?? '', /admin\.session_revoked/);
     await admin.page.screenshot({ path: path.join(SCREENSHOTS, 'admin-audit.png'), fullPage: true });
+    // An event's address leads to that address's rate limits, looked up at once.
+    const firstAddress = (await admin.page.textContent('tbody a.address-link'))!;
+    await admin.page.click('tbody a.address-link');
+    await admin.page.waitForSelector('.address-limits table');
+    assert.equal(await admin.page.inputValue('#f-limits-address'), firstAddress);
+    assert.match(await admin.page.textContent('.address-limits p') ?? '', new RegExp(`计数对象：${firstAddress.replace(/[.:]/g, '\\$&')}`));
     await admin.context.close();
     await teacher.context.close();
   });

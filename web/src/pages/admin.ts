@@ -41,7 +41,8 @@ section.append(tabs, body);
 let timer: ReturnType<typeof setInterval> | undefined;
 
 async function show(): Promise<void> {
-  const current = SECTIONS.find(([id]) => `#${id}` === location.hash) ?? SECTIONS[0]!;
+  // A section's hash may carry parameters: #limits?address=…
+  const current = SECTIONS.find(([id]) => `#${id}` === location.hash.split('?')[0]) ?? SECTIONS[0]!;
   tabs.replaceChildren(...SECTIONS.map(([id, key]) => el('a', { href: `#${id}`, ...(id === current[0] ? { 'aria-current': 'page' } : {}) }, t(key))));
   if (timer) clearInterval(timer);
   const root = el('div', {}, el('h2', {}, t(current[1])));
@@ -411,7 +412,9 @@ async function audit(root: HTMLElement): Promise<void> {
     if (actor.input.value) params.set('actor', actor.input.value);
     if (since.input.value) params.set('since', new Date(since.input.value).toISOString());
     const res = await api<{ events: Array<{ at: string; event: string; actor: string | null; target: string | null; ip: string | null }> }>('GET', `/api/admin/audit?${params}`);
-    const rows = (res.ok ? res.data.events : []).map((e): Row => [when(e.at), e.event, e.actor ?? '', e.target ?? '', e.ip ?? '']);
+    // An address leads to its rate limits (where did these failed logins come from, and is that address blocked?).
+    const address = (ip: string | null) => (ip ? el('a', { href: `#limits?${new URLSearchParams({ address: ip })}`, class: 'address-link' }, ip) : '');
+    const rows = (res.ok ? res.data.events : []).map((e): Row => [when(e.at), e.event, e.actor ?? '', e.target ?? '', address(e.ip)]);
     list.replaceChildren(table(['admin.col.time', 'admin.col.event', 'admin.col.actor', 'admin.col.target', 'admin.col.ip'], rows));
   }
   form.addEventListener('submit', (e) => {
@@ -467,6 +470,12 @@ async function addressLimits(root: HTMLElement): Promise<void> {
     }
   });
   root.append(el('p', { class: 'hint' }, t('admin.limits.hint')), form, result);
+  // Arrived from an address in the audit log: look it up at once.
+  const asked = new URLSearchParams(location.hash.split('?')[1] ?? '').get('address');
+  if (asked) {
+    address.input.value = asked;
+    form.requestSubmit();
+  }
 }
 
 void start();
