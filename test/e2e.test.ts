@@ -144,6 +144,29 @@ describe('pages in a real browser', () => {
     await context.close();
   });
 
+  it('a 429 on the whole network tells the teacher to ask the organizer; one on the account does not', async () => {
+    const { context, page } = await newPage('en', /status of 429/);
+    // The server's 429 bodies, as test/limits.test.ts checks them: which limit is named.
+    let limit = 'register_ip';
+    await page.route('**/api/auth/register', (route) =>
+      route.fulfill({ status: 429, headers: { 'retry-after': '300', 'content-type': 'application/json' }, body: JSON.stringify({ error: { code: 'RATE_LIMITED', message: 'Too many requests; try again later.', limit } }) }),
+    );
+    await page.goto(`${base}/register?code=${server.invitationCode}`);
+    await page.fill('#f-name', 'Teacher Wang');
+    await page.fill('#f-phone', uniquePhone());
+    await page.fill('#f-password', PASSWORD);
+    await fillCaptcha(page);
+    await page.click('button[type=submit]');
+    await page.waitForFunction(() => (document.querySelector('.form-error')?.textContent ?? '') !== '');
+    assert.match(await page.textContent('.form-error') ?? '', /^Too many requests from this network\. Try again in 5 minutes\. .*ask the organizer .*"Rate limits"/);
+    limit = 'login_account';
+    await fillCaptcha(page);
+    await page.click('button[type=submit]');
+    await page.waitForFunction(() => /^Too many requests\. /.test(document.querySelector('.form-error')?.textContent ?? ''));
+    assert.equal(await page.textContent('.form-error'), 'Too many requests. Try again in 5 minutes.');
+    await context.close();
+  });
+
   it('a session revoked from another browser logs that browser out; so does "sign out all other devices"', async () => {
     const phone = uniquePhone();
     const first = await newPage('en');

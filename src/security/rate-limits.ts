@@ -41,7 +41,8 @@ export class RateLimits {
     const result = await limiter.consume(key);
     if (result.allowed) return;
     this.metrics?.rateLimited.inc({ limit: limiter.name });
-    throw new AppError('RATE_LIMITED', { retryAfterSeconds: Math.max(1, Math.ceil(result.msBeforeNext / 1000)) });
+    // Which limit: a page can tell "your network" (ask the organizer to lift it) from "this account".
+    throw new AppError('RATE_LIMITED', { retryAfterSeconds: Math.max(1, Math.ceil(result.msBeforeNext / 1000)), details: { limit: limiter.name.replace(/^rl:/, '') } });
   }
 
   /** A per-address limit: counts the client's network, unless its address is exempt. */
