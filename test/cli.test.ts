@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runCli } from './helpers/cluster.js';
+import { mapConcurrent, runCli } from './helpers/cluster.js';
 
 describe('gatehouse CLI', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-cli-'));
@@ -11,11 +11,13 @@ describe('gatehouse CLI', () => {
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('every command has --help; an unknown command exits 2 with the usage', async () => {
-    for (const command of [['serve'], ['worker'], ['migrate'], ['org', 'create'], ['org', 'list'], ['org', 'set'], ['org', 'export'], ['org', 'delete'], ['admin', 'create'], ['apikey', 'create'], ['apikey', 'list'], ['apikey', 'revoke'], ['user', 'unlock'], ['user', 'delete']]) {
+    const commands = [['serve'], ['worker'], ['migrate'], ['org', 'create'], ['org', 'list'], ['org', 'set'], ['org', 'export'], ['org', 'delete'], ['admin', 'create'], ['apikey', 'create'], ['apikey', 'list'], ['apikey', 'revoke'], ['limits', 'show'], ['limits', 'reset'], ['user', 'unlock'], ['user', 'delete']];
+    // A few at a time: each is a process of its own that only prints.
+    await mapConcurrent(commands, 4, async (command) => {
       const res = await runCli([...command, '--help'], env);
       assert.equal(res.code, 0, res.stderr);
       assert.match(res.stdout, new RegExp(`Usage: gatehouse ${command.join(' ')}`));
-    }
+    });
     const unknown = await runCli(['frobnicate'], env);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown command/);

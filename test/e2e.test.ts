@@ -73,6 +73,14 @@ describe('pages in a real browser', () => {
     await page.fill('#f-captcha', 'TEST');
   }
 
+  /** Fills the registration form (the invitation code comes from the page's link) and its captcha. */
+  async function fillRegistration(page: Page, name: string, phone: string, password = PASSWORD) {
+    await page.fill('#f-name', name);
+    await page.fill('#f-phone', phone);
+    await page.fill('#f-password', password);
+    await fillCaptcha(page);
+  }
+
   /** Signs in on /login with phone and password, and waits for the account page. */
   async function signIn(page: Page, phone: string) {
     await page.goto(`${base}/login`);
@@ -89,10 +97,7 @@ describe('pages in a real browser', () => {
     assert.equal(await page.inputValue('#f-invitation_code'), server.invitationCode, 'the code comes from the link');
     assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
     await page.screenshot({ path: path.join(SCREENSHOTS, 'register.png') });
-    await page.fill('#f-name', '张老师');
-    await page.fill('#f-phone', phone);
-    await page.fill('#f-password', 'short');
-    await fillCaptcha(page);
+    await fillRegistration(page, '张老师', phone, 'short');
     await page.click('button[type=submit]');
     await page.waitForSelector('#f-password[aria-invalid=true]');
     assert.match(await page.textContent('#f-password-error') ?? '', /密码太弱/, 'the error appears next to its field, in Chinese');
@@ -132,10 +137,7 @@ describe('pages in a real browser', () => {
       });
     });
     await page.goto(`${base}/register?code=${server.invitationCode}`);
-    await page.fill('#f-name', 'Teacher Wang');
-    await page.fill('#f-phone', uniquePhone());
-    await page.fill('#f-password', PASSWORD);
-    await fillCaptcha(page);
+    await fillRegistration(page, 'Teacher Wang', uniquePhone());
     await page.click('button[type=submit]');
     await page.waitForFunction(() => (document.querySelector('.busy')?.textContent ?? '').includes('busy'));
     await page.waitForURL(`${base}/account`);
@@ -152,10 +154,7 @@ describe('pages in a real browser', () => {
       route.fulfill({ status: 429, headers: { 'retry-after': '300', 'content-type': 'application/json' }, body: JSON.stringify({ error: { code: 'RATE_LIMITED', message: 'Too many requests; try again later.', limit } }) }),
     );
     await page.goto(`${base}/register?code=${server.invitationCode}`);
-    await page.fill('#f-name', 'Teacher Wang');
-    await page.fill('#f-phone', uniquePhone());
-    await page.fill('#f-password', PASSWORD);
-    await fillCaptcha(page);
+    await fillRegistration(page, 'Teacher Wang', uniquePhone());
     await page.click('button[type=submit]');
     await page.waitForFunction(() => (document.querySelector('.form-error')?.textContent ?? '') !== '');
     assert.match(await page.textContent('.form-error') ?? '', /^Too many requests from this network\. Try again in 5 minutes\. .*ask the organizer .*"Rate limits"/);
@@ -172,10 +171,7 @@ describe('pages in a real browser', () => {
     const first = await newPage('en');
     await first.page.goto(`${base}/register?code=${server.invitationCode}`);
     assert.equal(await first.page.getAttribute('html', 'lang'), 'en', 'English for an English browser');
-    await first.page.fill('#f-name', 'Teacher Li');
-    await first.page.fill('#f-phone', phone);
-    await first.page.fill('#f-password', PASSWORD);
-    await fillCaptcha(first.page);
+    await fillRegistration(first.page, 'Teacher Li', phone);
     await Promise.all([first.page.waitForURL(`${base}/account`), first.page.click('button[type=submit]')]);
 
     const second = await newPage('en');
@@ -348,10 +344,7 @@ describe('pages in a real browser', () => {
     const teacherPhone = uniquePhone();
     const teacher = await newPage('zh-CN');
     await teacher.page.goto(`${base}/register?code=${newCode}`);
-    await teacher.page.fill('#f-name', '赵老师');
-    await teacher.page.fill('#f-phone', teacherPhone);
-    await teacher.page.fill('#f-password', PASSWORD);
-    await fillCaptcha(teacher.page);
+    await fillRegistration(teacher.page, '赵老师', teacherPhone);
     await Promise.all([teacher.page.waitForURL(`${base}/account`), teacher.page.click('button[type=submit]')]);
 
     // The roster import, with its progress bar and its report.

@@ -170,44 +170,36 @@ describe('rate limits over four workers', () => {
   });
 });
 
-describe('rate limits with RATE_LIMIT_IPV6_PREFIX=56, on a dual-stack listener', () => {
-  let server: ServerProcess;
-  before(async () => {
-    // HOST=:: takes IPv4 clients too, and sees them as IPv4-mapped IPv6 addresses (::ffff:127.0.0.2).
-    server = await startServer({ workers: 2, env: { HOST: '::', RATE_LIMIT_CAPTCHA_PER_IP: '3/60', RATE_LIMIT_IPV6_PREFIX: '56', TRUST_PROXY: '127.0.0.1' } });
-  });
-  after(() => server?.stop());
-
-  const generate = (options: { headers?: Record<string, string>; localAddress?: string }) => request(server.port, 'GET', '/api/auth/captcha/generate', options);
-
-  it('the prefix is the setting: two /64s of one /56 are one client, the next /56 another', async () => {
-    const statuses = [];
-    for (const network of ['2001:db8:0:1100', '2001:db8:0:11ff', '2001:db8:0:1101', '2001:db8:0:1180']) statuses.push((await generate({ headers: { 'x-forwarded-for': `${network}::1` } })).status);
-    assert.deepEqual(statuses, [200, 200, 200, 429]);
-    assert.equal((await generate({ headers: { 'x-forwarded-for': '2001:db8:0:1200::1' } })).status, 200);
-  });
-
-  it('IPv4 clients of a dual-stack listener count by their IPv4 address, not as one IPv6 network', async () => {
-    const a = [];
-    for (let i = 0; i < 4; i++) a.push((await generate({ localAddress: '127.0.0.2' })).status);
-    assert.deepEqual(a, [200, 200, 200, 429]);
-    assert.equal((await generate({ localAddress: '127.0.0.3' })).status, 200);
-  });
-});
-
-describe('exempt addresses, and an administrator lifting an address\'s limits', () => {
+describe('one server: a dual-stack listener, RATE_LIMIT_IPV6_PREFIX=56, RATE_LIMIT_EXEMPT; an administrator lifting an address\'s limits', () => {
+  // HOST=:: takes IPv4 clients too, and sees them as IPv4-mapped IPv6 addresses (::ffff:127.0.0.2).
+  const ENV = { HOST: '::', RATE_LIMIT_CAPTCHA_PER_IP: '3/60', RATE_LIMIT_IPV6_PREFIX: '56', RATE_LIMIT_EXEMPT: '203.0.113.0/24, 2001:db8:5::/48', TRUST_PROXY: '127.0.0.1' };
   let server: ServerProcess;
   let bearer: Record<string, string>;
   before(async () => {
-    server = await startServer({ workers: 2, env: { RATE_LIMIT_CAPTCHA_PER_IP: '3/60', RATE_LIMIT_EXEMPT: '203.0.113.0/24, 2001:db8:5::/48', TRUST_PROXY: '127.0.0.1' } });
+    server = await startServer({ workers: 2, env: ENV });
     const created = await runCli(['apikey', 'create', '--name', 'ops', '--scopes', 'admin', '--json'], { DATA_DIR: server.dataDir });
     assert.equal(created.code, 0, created.stderr);
     bearer = { authorization: `Bearer ${JSON.parse(created.stdout).key}` };
   });
   after(() => server?.stop());
 
-  const generate = (address: string) => request(server.port, 'GET', '/api/auth/captcha/generate', { headers: { 'x-forwarded-for': address } });
+  const generateFrom = (options: { headers?: Record<string, string>; localAddress?: string }) => request(server.port, 'GET', '/api/auth/captcha/generate', options);
+  const generate = (address: string) => generateFrom({ headers: { 'x-forwarded-for': address } });
   const captchaUse = (state: { limits: Array<{ limit: string; used: number; points: number; resets_in_seconds: number }> }) => state.limits.find((l) => l.limit === 'captcha_ip');
+
+  it('the prefix is the setting: two /64s of one /56 are one client, the next /56 another', async () => {
+    const statuses = [];
+    for (const network of ['2001:db8:0:1100', '2001:db8:0:11ff', '2001:db8:0:1101', '2001:db8:0:1180']) statuses.push((await generateFrom({ headers: { 'x-forwarded-for': `${network}::1` } })).status);
+    assert.deepEqual(statuses, [200, 200, 200, 429]);
+    assert.equal((await generateFrom({ headers: { 'x-forwarded-for': '2001:db8:0:1200::1' } })).status, 200);
+  });
+
+  it('IPv4 clients of a dual-stack listener count by their IPv4 address, not as one IPv6 network', async () => {
+    const a = [];
+    for (let i = 0; i < 4; i++) a.push((await generateFrom({ localAddress: '127.0.0.2' })).status);
+    assert.deepEqual(a, [200, 200, 200, 429]);
+    assert.equal((await generateFrom({ localAddress: '127.0.0.3' })).status, 200);
+  });
 
   it('addresses of RATE_LIMIT_EXEMPT are not counted by the per-address limits; others are', async () => {
     for (const address of ['203.0.113.5', '2001:db8:5:77::1']) {
@@ -242,19 +234,19 @@ describe('exempt addresses, and an administrator lifting an address\'s limits', 
     const events = await request(server.port, 'GET', '/api/admin/audit?event=admin.rate_limits_reset', { headers: bearer });
     assert.equal(events.body.events[0].target, `network:${address}`);
 
-    // An IPv6 address is looked at and lifted by its network; the CLI works on the same shared store.
+    // An IPv6 address is looked at and lifted by its network (a /56 here); the CLI works on the same shared store.
     const v6 = ['2001:db8:7:1::a', '2001:db8:7:1::b', '2001:db8:7:1::c'];
     for (const a of v6) assert.equal((await generate(a)).status, 200);
     assert.equal((await generate('2001:db8:7:1::d')).status, 429);
-    // The command line reads the server's configuration from the same environment, as in production.
-    const cliEnv = { DATA_DIR: server.dataDir, RATE_LIMIT_CAPTCHA_PER_IP: '3/60' };
+    // The command line reads the server's configuration (the prefix, the limits) from the same environment, as in production.
+    const cliEnv = { DATA_DIR: server.dataDir, ...ENV };
     const shown = await runCli(['limits', 'show', '--address', '2001:db8:7:1::ffff', '--json'], cliEnv);
     assert.equal(shown.code, 0, shown.stderr);
-    assert.equal(JSON.parse(shown.stdout).network, '2001:db8:7:1::/64');
+    assert.equal(JSON.parse(shown.stdout).network, '2001:db8:7::/56');
     assert.equal(captchaUse(JSON.parse(shown.stdout))!.used, 3);
     const reset = await runCli(['limits', 'reset', '--address', '2001:db8:7:1::1'], cliEnv);
     assert.equal(reset.code, 0, reset.stderr);
-    assert.match(reset.stdout, /limits lifted for 2001:db8:7:1::\/64/);
+    assert.match(reset.stdout, /limits lifted for 2001:db8:7::\/56/);
     assert.equal((await generate('2001:db8:7:1::e')).status, 200);
   });
 
