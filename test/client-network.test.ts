@@ -1,7 +1,7 @@
 // The network a per-address rate limit counts a client under (src/http/client.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addressMatcher, rateLimitNetwork } from '../src/security/client-network.js';
+import { clientClassifier, rateLimitNetwork } from '../src/security/client-network.js';
 
 describe('rateLimitNetwork', () => {
   it('counts an IPv4 client by its address', () => {
@@ -38,8 +38,9 @@ describe('rateLimitNetwork', () => {
   });
 });
 
-describe('addressMatcher (RATE_LIMIT_EXEMPT)', () => {
-  const exempt = addressMatcher(['203.0.113.0/24', '2001:db8:5::/48', '198.51.100.7/32']);
+describe('clientClassifier: exemption (RATE_LIMIT_EXEMPT) and network in one', () => {
+  const classify = clientClassifier({ ipv6Prefix: 64, exempt: ['203.0.113.0/24', '2001:db8:5::/48', '198.51.100.7/32'] });
+  const exempt = (address: string) => classify(address).exempt;
 
   it('matches addresses inside the ranges and nothing else', () => {
     assert.equal(exempt('203.0.113.200'), true);
@@ -53,7 +54,9 @@ describe('addressMatcher (RATE_LIMIT_EXEMPT)', () => {
   it('an IPv4 client of a dual-stack listener matches as IPv4; what is not an address matches nothing', () => {
     assert.equal(exempt('::ffff:203.0.113.9'), true);
     assert.equal(exempt('unknown'), false);
-    assert.equal(addressMatcher([])('203.0.113.9'), false);
+    assert.equal(clientClassifier({ ipv6Prefix: 64, exempt: [] })('203.0.113.9').exempt, false);
+    assert.deepEqual(classify('unknown'), { network: 'unknown', exempt: false });
+    assert.deepEqual(classify('2001:db8:5:1:2:3:4:5'), { network: '2001:db8:5:1::/64', exempt: true });
   });
 });
 

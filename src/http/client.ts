@@ -2,7 +2,7 @@
 // log), and the network and exemption that the per-address rate limits count (security/client-network.ts).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ClientContext } from '../accounts/service.js';
-import { addressMatcher, limitedClientAt, type Addressing, type LimitedClient } from '../security/client-network.js';
+import { clientClassifier, type Addressing, type LimitedClient } from '../security/client-network.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -12,12 +12,12 @@ declare module 'fastify' {
 }
 
 export function installClientIdentity(app: FastifyInstance, addressing: Addressing): void {
-  const isExempt = addressMatcher(addressing.exempt);
+  const classify = clientClassifier(addressing);
   const cache = new WeakMap<FastifyRequest, LimitedClient>();
   app.decorateRequest('limitedClient', {
     getter(this: FastifyRequest) {
       let client = cache.get(this);
-      if (!client) cache.set(this, (client = limitedClientAt(this.ip, addressing, isExempt)));
+      if (!client) cache.set(this, (client = classify(this.ip)));
       return client;
     },
   });

@@ -22,26 +22,39 @@ export interface Addressing {
   readonly exempt: readonly string[];
 }
 
-/** The key a per-address limit counts `address` under. Anything that is not an address counts as itself. */
-export function rateLimitNetwork(address: string, ipv6Prefix: number): string {
-  if (!ipaddr.isValid(address)) return address;
-  const ip = ipaddr.process(address);
+type Address = ipaddr.IPv4 | ipaddr.IPv6;
+
+/** `address` parsed once, an IPv4-mapped IPv6 address as the IPv4 address it is; null for anything else. */
+function parseAddress(address: string): Address | null {
+  try {
+    return ipaddr.process(address);
+  } catch {
+    return null;
+  }
+}
+
+function networkOf(ip: Address, ipv6Prefix: number): string {
   if (ip.kind() === 'ipv4') return ip.toString();
   const network = ipaddr.IPv6.networkAddressFromCIDR(`${ip.toNormalizedString()}/${ipv6Prefix}`).toRFC5952String();
   return ipv6Prefix === 128 ? network : `${network}/${ipv6Prefix}`;
 }
 
-/** A test for "is this address inside one of these CIDRs" (an IPv4 client of a dual-stack listener as IPv4). */
-export function addressMatcher(cidrs: readonly string[]): (address: string) => boolean {
+function rangesMatcher(cidrs: readonly string[]): (ip: Address) => boolean {
   const ranges = cidrs.map((cidr) => ipaddr.parseCIDR(cidr));
-  return (address) => {
-    if (ranges.length === 0 || !ipaddr.isValid(address)) return false;
-    const ip = ipaddr.process(address);
-    return ranges.some(([range, bits]) => range.kind() === ip.kind() && ip.match(range, bits));
-  };
+  return (ip) => ranges.some(([range, bits]) => range.kind() === ip.kind() && ip.match(range, bits));
 }
 
-/** How the per-address limits see a client at `address`. */
-export function limitedClientAt(address: string, addressing: Addressing, isExempt = addressMatcher(addressing.exempt)): LimitedClient {
-  return { network: rateLimitNetwork(address, addressing.ipv6Prefix), exempt: isExempt(address) };
+/** The key a per-address limit counts `address` under. Anything that is not an address counts as itself. */
+export function rateLimitNetwork(address: string, ipv6Prefix: number): string {
+  const ip = parseAddress(address);
+  return ip ? networkOf(ip, ipv6Prefix) : address;
+}
+
+/** How the per-address limits see clients: one parse of each address for its network and its exemption. */
+export function clientClassifier(addressing: Addressing): (address: string) => LimitedClient {
+  const inRanges = rangesMatcher(addressing.exempt);
+  return (address) => {
+    const ip = parseAddress(address);
+    return ip ? { network: networkOf(ip, addressing.ipv6Prefix), exempt: inRanges(ip) } : { network: address, exempt: false };
+  };
 }

@@ -4,7 +4,7 @@ import { AppError } from '../errors.js';
 import { createLimiter, type Limiter } from '../kv/rate-limiter.js';
 import type { KeyValueStore } from '../kv/store.js';
 import type { Metrics } from '../observability/metrics.js';
-import { limitedClientAt, type LimitedClient } from './client-network.js';
+import { clientClassifier, type LimitedClient } from './client-network.js';
 
 /** An address's use of the per-address limits, for the console and the CLI (JSON as the API answers). */
 export interface AddressLimits {
@@ -52,7 +52,7 @@ export class RateLimits {
 
   /** What a client at `address` has used of each per-address limit in its current window. */
   async forAddress(address: string): Promise<AddressLimits> {
-    const client = limitedClientAt(address, this.config);
+    const client = clientClassifier(this.config)(address);
     const limits = await Promise.all(
       this.perAddress.map(async (limiter) => {
         const state = await limiter.get(client.network);
@@ -68,7 +68,7 @@ export class RateLimits {
    * for a workshop's address); returns the network.
    */
   async resetForAddress(address: string): Promise<string> {
-    const { network } = limitedClientAt(address, this.config);
+    const { network } = clientClassifier(this.config)(address);
     await Promise.all(this.perAddress.map((limiter) => limiter.delete(network)));
     return network;
   }
