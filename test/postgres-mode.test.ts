@@ -1,6 +1,7 @@
 // Scale-out durable store: the same behaviour on PostgreSQL, in process and across worker processes.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { adminSession, createTestApp, register, sessionCookie, startTaskConsumer, uniquePhone, type TestApp } from './helpers/app.js';
 import { loginThrough, registerThrough, request, runCli, startServer, type ServerProcess } from './helpers/cluster.js';
@@ -28,6 +29,35 @@ describe('PostgreSQL, in process', () => {
     const statuses = results.map((r) => r.statusCode);
     assert.equal(statuses.filter((s) => s === 201).length, 1, JSON.stringify(statuses));
     assert.equal(statuses.filter((s) => s === 409).length, 19);
+  });
+
+  it("a registration takes its invitation code's row lock last: a workshop's registrations queue on that one row only for a COMMIT", async () => {
+    const holder = new pg.Client({ connectionString: database.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM invitation_codes WHERE code = $1 FOR UPDATE', [t.invitationCode]);
+      const pending = register(t);
+      let waiter: number | undefined;
+      for (let i = 0; i < 500 && waiter === undefined; i++) {
+        const { rows } = await holder.query<{ pid: number }>(
+          'SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE NOT l.granted AND a.datname = current_database() AND l.pid <> pg_backend_pid()',
+        );
+        waiter = rows[0]?.pid;
+        if (waiter === undefined) await sleep(10);
+      }
+      assert.ok(waiter !== undefined, 'the registration waits for the row');
+      // By the time it waits for the row, its account and session are written: only the COMMIT is left.
+      const { rows } = await holder.query<{ relname: string }>(
+        "SELECT c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = $1 AND l.granted AND l.mode = 'RowExclusiveLock' AND c.relkind = 'r'",
+        [waiter],
+      );
+      assert.deepEqual(new Set(rows.map((r) => r.relname)), new Set(['users', 'sessions', 'audit_events', 'invitation_codes']));
+      await holder.query('COMMIT');
+      assert.equal((await pending).statusCode, 201);
+    } finally {
+      await holder.end();
+    }
   });
 
   it("an organization's SMS setting holds in the registration's write; a roster export lists the members", async () => {

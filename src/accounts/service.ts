@@ -220,9 +220,10 @@ export class AccountService {
       const now = this.now();
       try {
         // One short transaction, shared with concurrent registrations (group commit): the invitation's
-        // use, the account and its first session are written together or not at all.
+        // use, the account and its first session are written together or not at all. A code belongs to
+        // one organization for life, so the account can name it before the code's use is taken.
         return await this.deps.database.batched(async (trx) => {
-          const organizationId = await this.deps.orgs.takeInvitationUse(trx, invitation.code, invitation.requiresSms);
+          const organizationId = invitation.organizationId;
           const user = await createAccountRepo(trx).insertUser({
             organization_id: organizationId,
             phone: phone.e164,
@@ -236,11 +237,20 @@ export class AccountService {
           });
           const { token } = await this.deps.sessions.create(user.id, { ip: client.ip, userAgent: client.userAgent }, trx);
           await this.deps.audit?.insertWith(trx, { event: 'register', actor: `user:${user.id}`, target: `user:${user.id}`, ip: client.ip, detail: { organization_id: organizationId } });
+          // Last: every registration with this code updates its one row, and on PostgreSQL the row stays
+          // locked until COMMIT, so it is taken just before the COMMIT. Taken first, each registration
+          // held it through three more round trips and a burst queued behind it into timeouts.
+          await this.deps.orgs.takeInvitationUse(trx, invitation.code, invitation.requiresSms);
           return { user, token };
         });
       } catch (error) {
         // Two registrations of one phone raced past phoneExists: the unique constraint decides.
         if (isUniqueViolation(error)) throw new AppError('PHONE_TAKEN');
+        // The organization went away after this process cached its code (which went with it).
+        if (isForeignKeyViolation(error)) {
+          this.deps.orgs.forgetInvitation(invitation.code);
+          throw new AppError('INVALID_INVITATION_CODE');
+        }
         throw error;
       }
     });

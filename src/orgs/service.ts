@@ -166,12 +166,12 @@ export class OrgService {
 
   /**
    * Inside a registration's write transaction: uses one admission of the code, atomically, so that a
-   * quota of N admits exactly N however many registrations race. Returns the organization id.
+   * quota of N admits exactly N however many registrations race.
    * `smsCodeChecked` says whether the registration proved an SMS code: the organization's setting is
    * read in this same write, so an admin's change holds at once on every process and server, whatever
    * their caches still say (the throw rolls the use back with the rest of the registration).
    */
-  async takeInvitationUse(trx: Db, code: string, smsCodeChecked: boolean): Promise<number> {
+  async takeInvitationUse(trx: Db, code: string, smsCodeChecked: boolean): Promise<void> {
     const repo = createOrgRepo(trx);
     const now = this.now();
     const taken = await repo.takeInvitationUse(code, now);
@@ -179,10 +179,15 @@ export class OrgService {
       this.invitations.invalidate(code);
       throw new AppError('SMS_CODE_REQUIRED');
     }
-    if (taken) return taken.organization_id;
+    if (taken) return;
     this.invitations.invalidate(code);
     this.explainUnusable(await repo.findInvitation(code), now);
     throw new AppError('INVITATION_EXHAUSTED');
+  }
+
+  /** A registration's write found that a cached code's organization is gone: the next one asks the database. */
+  forgetInvitation(rawCode: string): void {
+    this.invitations.invalidate(normalizeInvitationCode(rawCode));
   }
 
   /** A code that registrations can use now (not revoked; it may still be expired or used up): 404 otherwise. */
