@@ -148,17 +148,17 @@ describe('pages in a real browser', () => {
 
   it('a 429 on the whole network tells the teacher to ask the organizer; one on the account does not', async () => {
     const { context, page } = await newPage('en', /status of 429/);
-    // The server's 429 bodies, as test/limits.test.ts checks them: which limit is named.
-    let limit = 'register_ip';
+    // The server's 429 bodies, as test/limits.test.ts checks them: which limit, and what it counts.
+    let limit = { limit: 'register_ip', scope: 'address' };
     await page.route('**/api/auth/register', (route) =>
-      route.fulfill({ status: 429, headers: { 'retry-after': '300', 'content-type': 'application/json' }, body: JSON.stringify({ error: { code: 'RATE_LIMITED', message: 'Too many requests; try again later.', limit } }) }),
+      route.fulfill({ status: 429, headers: { 'retry-after': '300', 'content-type': 'application/json' }, body: JSON.stringify({ error: { code: 'RATE_LIMITED', message: 'Too many requests; try again later.', ...limit } }) }),
     );
     await page.goto(`${base}/register?code=${server.invitationCode}`);
     await fillRegistration(page, 'Teacher Wang', uniquePhone());
     await page.click('button[type=submit]');
     await page.waitForFunction(() => (document.querySelector('.form-error')?.textContent ?? '') !== '');
     assert.match(await page.textContent('.form-error') ?? '', /^Too many requests from this network\. Try again in 5 minutes\. .*ask the organizer .*"Rate limits"/);
-    limit = 'login_account';
+    limit = { limit: 'login_account', scope: 'account' };
     await fillCaptcha(page);
     await page.click('button[type=submit]');
     await page.waitForFunction(() => /^Too many requests\. /.test(document.querySelector('.form-error')?.textContent ?? ''));
@@ -327,8 +327,11 @@ describe('pages in a real browser', () => {
     assert.match(await admin.page.textContent('main') ?? '', /已保存机构设置/);
     await admin.page.screenshot({ path: path.join(SCREENSHOTS, 'admin-organizations.png'), fullPage: true });
     await admin.page.uncheck(`${settings} >> input[type=checkbox]`);
+    // A save draws the organizations anew (the form below with them): wait for that before typing there.
+    const drawn = await admin.page.$('section.org');
     await admin.page.click(`${settings} >> button[type=submit]`);
-    await admin.page.waitForFunction((selector) => !(document.querySelector(selector) as HTMLInputElement | null)?.checked, 'section.org form.org-settings input[type=checkbox]');
+    await admin.page.waitForFunction((section) => !section?.isConnected, drawn);
+    assert.equal(await admin.page.isChecked(`${settings} >> input[type=checkbox]`), false);
 
     // An organization made by mistake: deleted from the console (it has no members).
     await admin.page.fill('#f-org-name', '临时机构');

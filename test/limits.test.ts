@@ -95,7 +95,7 @@ describe('rate limits over four workers', () => {
     assert.equal(results.filter((r) => r.status === 200).length, 10);
     const limited = results.filter((r) => r.status === 429);
     assert.equal(limited.length, 6);
-    assert.ok(limited.every((r) => r.body.error.code === 'RATE_LIMITED' && r.body.error.limit === 'captcha_ip' && Number(r.headers['retry-after']) >= 1));
+    assert.ok(limited.every((r) => r.body.error.code === 'RATE_LIMITED' && r.body.error.limit === 'captcha_ip' && r.body.error.scope === 'address' && Number(r.headers['retry-after']) >= 1));
     assert.ok(new Set(results.map((r) => r.worker)).size >= 2);
     // Another address has its own budget.
     assert.equal((await request(server.port, 'GET', '/api/auth/captcha/generate', { headers: { 'x-forwarded-for': '203.0.113.11' } })).status, 200);
@@ -120,7 +120,7 @@ describe('rate limits over four workers', () => {
     for (let i = 0; i < 8; i++) results.push(await loginThrough(server.port, '13630000000', 'wrong password!', { 'x-forwarded-for': `198.51.100.${i}` }));
     const statuses = results.map((r) => r.status);
     assert.deepEqual(statuses.slice(6), [429, 429]);
-    assert.deepEqual(results.slice(6).map((r) => r.body.error.limit), ['login_account', 'login_account']);
+    assert.deepEqual(results.slice(6).map((r) => [r.body.error.limit, r.body.error.scope]), [['login_account', 'account'], ['login_account', 'account']]);
     assert.ok(statuses.slice(0, 6).every((s) => s === 401 || s === 423));
   });
 

@@ -385,12 +385,13 @@ describe('SMS sending limits', () => {
     assert.equal((await send(phone, 'reset_password')).statusCode, 202);
     const capped = await send(phone, 'register');
     assert.equal(capped.statusCode, 429, 'the third code of the day for one phone');
-    assert.equal(capped.json().error.code, 'RATE_LIMITED');
+    assert.deepEqual(capped.json().error, { ...capped.json().error, code: 'RATE_LIMITED', limit: 'sms_daily', scope: 'phone' });
     assert.ok(Number(capped.headers['retry-after']) > 3600, 'until the day is over');
     assert.equal((await send(uniquePhone(), 'login')).statusCode, 202);
     assert.equal((await send(uniquePhone(), 'login')).statusCode, 202, 'the fifth request from one address this hour');
     const perAddress = await send(uniquePhone(), 'login');
     assert.equal(perAddress.statusCode, 429, 'the sixth');
+    assert.deepEqual([perAddress.json().error.limit, perAddress.json().error.scope], ['sms_ip', 'address']);
   });
 
   it('refuses a bad purpose and a captcha of another purpose with clear 4xx codes', async () => {

@@ -15,8 +15,15 @@ export interface LimitState {
   msBeforeNext: number;
 }
 
+/**
+ * What a limit counts: a client's network (a whole school behind one address meets it together, and an
+ * administrator can lift it), one account, one phone number, or one API key.
+ */
+export type LimitScope = 'address' | 'account' | 'phone' | 'api_key';
+
 export interface Limiter {
   readonly name: string;
+  readonly scope: LimitScope;
   readonly points: number;
   /** Uses points; `allowed` is false once the window's points are spent. */
   consume(key: string, points?: number): Promise<LimitState & { allowed: boolean }>;
@@ -48,7 +55,7 @@ function toState(res: RateLimiterRes): LimitState {
   return { consumed: res.consumedPoints, remaining: res.remainingPoints, msBeforeNext: Math.max(0, res.msBeforeNext) };
 }
 
-export function createLimiter(kv: KeyValueStore, name: string, limit: { points: number; seconds: number }): Limiter {
+export function createLimiter(kv: KeyValueStore, name: string, scope: LimitScope, limit: { points: number; seconds: number }): Limiter {
   const limiter = backendLimiter(kv, name, limit.points, limit.seconds);
 
   // A store error is a 503 (fail closed: no limit is skipped because the store is down); a busy
@@ -70,6 +77,7 @@ export function createLimiter(kv: KeyValueStore, name: string, limit: { points: 
 
   return {
     name,
+    scope,
     points: limit.points,
     async consume(key, points = 1) {
       try {

@@ -19,7 +19,7 @@ export class Lockout {
   private readonly failures: Limiter;
 
   constructor(kv: KeyValueStore, private readonly options: LockoutOptions, private readonly metrics?: Metrics) {
-    this.failures = createLimiter(kv, 'lockout', { points: options.maxFailures, seconds: options.windowSeconds });
+    this.failures = createLimiter(kv, 'lockout', 'account', { points: options.maxFailures, seconds: options.windowSeconds });
   }
 
   /** 423 ACCOUNT_LOCKED while the account is locked; checked before any password work. */

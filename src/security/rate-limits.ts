@@ -26,13 +26,13 @@ export class RateLimits {
   private readonly perAddress: Limiter[];
 
   constructor(kv: KeyValueStore, private readonly config: RateLimitConfig, private readonly metrics?: Metrics) {
-    this.captchaPerIp = createLimiter(kv, 'rl:captcha_ip', config.captchaPerIp);
-    this.registerPerIp = createLimiter(kv, 'rl:register_ip', config.registerPerIp);
-    this.loginPerIp = createLimiter(kv, 'rl:login_ip', config.loginPerIp);
-    this.smsPerIp = createLimiter(kv, 'rl:sms_ip', config.smsPerIp);
-    this.loginPerAccount = createLimiter(kv, 'rl:login_account', config.loginPerAccount);
-    this.loginPerAccountIp = createLimiter(kv, 'rl:login_account_ip', config.loginPerAccountIp);
-    this.apiKey = createLimiter(kv, 'rl:api_key', config.apiKey);
+    this.captchaPerIp = createLimiter(kv, 'rl:captcha_ip', 'address', config.captchaPerIp);
+    this.registerPerIp = createLimiter(kv, 'rl:register_ip', 'address', config.registerPerIp);
+    this.loginPerIp = createLimiter(kv, 'rl:login_ip', 'address', config.loginPerIp);
+    this.smsPerIp = createLimiter(kv, 'rl:sms_ip', 'address', config.smsPerIp);
+    this.loginPerAccount = createLimiter(kv, 'rl:login_account', 'account', config.loginPerAccount);
+    this.loginPerAccountIp = createLimiter(kv, 'rl:login_account_ip', 'account', config.loginPerAccountIp);
+    this.apiKey = createLimiter(kv, 'rl:api_key', 'api_key', config.apiKey);
     this.perAddress = [this.captchaPerIp, this.registerPerIp, this.loginPerIp, this.smsPerIp];
   }
 
@@ -41,8 +41,9 @@ export class RateLimits {
     const result = await limiter.consume(key);
     if (result.allowed) return;
     this.metrics?.rateLimited.inc({ limit: limiter.name });
-    // Which limit: a page can tell "your network" (ask the organizer to lift it) from "this account".
-    throw new AppError('RATE_LIMITED', { retryAfterSeconds: Math.max(1, Math.ceil(result.msBeforeNext / 1000)), details: { limit: limiter.name.replace(/^rl:/, '') } });
+    // Which limit, and what it counts: a page can tell "your network" (ask the organizer to lift it)
+    // from "this account" without knowing the limits' names.
+    throw new AppError('RATE_LIMITED', { retryAfterSeconds: Math.max(1, Math.ceil(result.msBeforeNext / 1000)), details: { limit: limiter.name.replace(/^rl:/, ''), scope: limiter.scope } });
   }
 
   /** A per-address limit: counts the client's network, unless its address is exempt. */

@@ -42,8 +42,8 @@ export class SmsService {
   private readonly daily: Limiter;
 
   constructor(private readonly deps: SmsServiceDeps) {
-    this.resend = createLimiter(deps.kv, 'rl:sms_resend', { points: 1, seconds: deps.config.resendSeconds });
-    this.daily = createLimiter(deps.kv, 'rl:sms_daily', { points: deps.config.dailyCap, seconds: 86_400 });
+    this.resend = createLimiter(deps.kv, 'rl:sms_resend', 'phone', { points: 1, seconds: deps.config.resendSeconds });
+    this.daily = createLimiter(deps.kv, 'rl:sms_daily', 'phone', { points: deps.config.dailyCap, seconds: 86_400 });
   }
 
   async send(input: SmsSendInput, client: ClientContext): Promise<{ expiresInSeconds: number; resendAfterSeconds: number }> {

@@ -81,7 +81,7 @@ export function errorText(error: ApiError): string {
   if (error.code === 'ACCOUNT_LOCKED') return t('error.locked', { t: duration(error.retryAfter ?? 60) });
   if (error.code === 'RATE_LIMITED') {
     // A limit on the whole network (a school's shared address) is the organizer's to lift.
-    const key = PER_ADDRESS_LIMITS.has(String(error.details.limit)) ? 'error.rate_limited_network' : 'error.rate_limited';
+    const key = error.details.scope === 'address' ? 'error.rate_limited_network' : 'error.rate_limited';
     return t(key, { t: duration(error.retryAfter ?? 60) });
   }
   const key = `code.${error.code}`;
@@ -89,9 +89,6 @@ export function errorText(error: ApiError): string {
   // The server's message says what exactly is wrong with the file or payload (in English).
   return DETAILED_BY_SERVER.has(error.code) ? `${t(key)}${lang === 'en' ? ': ' : '：'}${error.message}` : t(key);
 }
-
-/** The limits that count a whole network (src/security/rate-limits.ts). */
-const PER_ADDRESS_LIMITS = new Set(['captcha_ip', 'register_ip', 'login_ip', 'sms_ip']);
 
 /** Codes whose server message names the particular problem (a roster's missing column, a payload's field). */
 const DETAILED_BY_SERVER = new Set(['INVALID_ROSTER', 'INVALID_TASK_PAYLOAD']);
