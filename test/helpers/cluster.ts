@@ -68,7 +68,8 @@ export function runCli(args: string[], env: Record<string, string>, input?: stri
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    // 'close', not 'exit': a process can exit before its output has been read to the end.
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(input ?? '');
   });
 }
