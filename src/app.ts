@@ -9,9 +9,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { accountRoutes } from './accounts/routes.js';
-import { AccountService } from './accounts/service.js';
 import { captchaRoutes } from './captcha/routes.js';
-import { CaptchaService } from './captcha/service.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { AppError } from './errors.js';
@@ -25,36 +23,23 @@ import { ErrorBody } from './http/schemas.js';
 import type { KeyValueStore } from './kv/store.js';
 import { loggerOptions } from './observability/logger.js';
 import { installRequestLog } from './observability/request-log.js';
-import { instrumentStore } from './kv/instrumented.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { metricsRoutes } from './observability/routes.js';
-import { OrgService } from './orgs/service.js';
-import { HashAdmission } from './security/hash-admission.js';
-import { Lockout } from './security/lockout.js';
 import { createPasswordHasher, type PasswordHasher } from './security/password.js';
-import { RateLimits } from './security/rate-limits.js';
 import { sessionRoutes } from './sessions/routes.js';
-import { SessionService } from './sessions/service.js';
 import { apiKeyRoutes } from './apikeys/routes.js';
-import { ApiKeyService } from './apikeys/service.js';
 import { auditRoutes } from './audit/routes.js';
-import { AuditLog } from './audit/service.js';
 import { createApiKeyGuards } from './http/auth.js';
-import { createTaskRegistry } from './tasks/handlers/index.js';
 import { openTaskQueue } from './tasks/open.js';
 import { taskRoutes } from './tasks/routes.js';
-import { TaskService } from './tasks/service.js';
 import type { TaskQueue } from './tasks/types.js';
-import { SmsCodes } from './sms/codes.js';
 import { importRoutes } from './imports/routes.js';
 import { exportRoutes } from './exports/routes.js';
 import { webRoutes } from './web/routes.js';
+import { createServices } from './services.js';
 import { adminRoutes } from './admin/routes.js';
 import { rateLimitRoutes } from './admin/rate-limit-routes.js';
-import { ImportService } from './imports/service.js';
-import { ExportService } from './exports/service.js';
 import { smsRoutes } from './sms/routes.js';
-import { SmsService } from './sms/service.js';
 
 export interface AppDeps {
   config: Config;
@@ -79,53 +64,6 @@ export interface AppDeps {
 
 const SESSION_SWEEP_INTERVAL_MS = 10 * 60_000;
 const AUDIT_SWEEP_INTERVAL_MS = 6 * 3600_000;
-
-export interface Services {
-  captcha: CaptchaService;
-  orgs: OrgService;
-  accounts: AccountService;
-  sessions: SessionService;
-  rateLimits: RateLimits;
-  lockout: Lockout;
-  hashing: HashAdmission;
-  audit: AuditLog;
-  apiKeys: ApiKeyService;
-  tasks: TaskService;
-  smsCodes: SmsCodes;
-  sms: SmsService;
-  imports: ImportService;
-  exports: ExportService;
-}
-
-const SILENT_LOG = { info: () => undefined };
-
-export function createServices(deps: Pick<AppDeps, 'config' | 'database' | 'kv' | 'secret' | 'metrics'> & { hasher: PasswordHasher; tasks: TaskQueue; log?: Pick<FastifyBaseLogger, 'info'> }): Services {
-  const { config, database, secret, metrics } = deps;
-  const audit = new AuditLog(database);
-  const apiKeys = new ApiKeyService(database);
-  const tasks = new TaskService(deps.tasks, createTaskRegistry({ config, database, secret, log: deps.log ?? SILENT_LOG }), { metrics, audit });
-  const kv = metrics ? instrumentStore(deps.kv, metrics) : deps.kv;
-  const rateLimits = new RateLimits(kv, config.rateLimits, metrics);
-  const lockout = new Lockout(kv, config.lockout, metrics);
-  const hashing = new HashAdmission(config.hashQueueMax, metrics);
-  const captcha = new CaptchaService({
-    kv,
-    secret,
-    ttlSeconds: config.captcha.ttlSeconds,
-    length: config.captcha.length,
-    testAnswer: config.testCaptcha,
-    rateLimits,
-    metrics,
-  });
-  const orgs = new OrgService(database, { metrics });
-  const sessions = new SessionService(database, { ttlSeconds: config.session.ttlSeconds, maxAgeSeconds: config.session.maxAgeSeconds });
-  const smsCodes = new SmsCodes(kv, secret, { ttlSeconds: config.sms.codeTtlSeconds, maxTries: config.sms.maxTries });
-  const accounts = new AccountService({ database, captcha, orgs, sessions, rateLimits, lockout, hashing, hasher: deps.hasher, metrics, audit, smsCodes, defaultRegion: config.defaultRegion });
-  const sms = new SmsService({ kv, secret, config: config.sms, codes: smsCodes, captcha, accounts, tasks, rateLimits, audit });
-  const imports = new ImportService(database, { orgs, tasks, audit, maxRows: config.imports.maxRows });
-  const exports = new ExportService(database, { orgs, tasks, audit, retentionHours: config.exportRetentionHours });
-  return { captcha, orgs, accounts, sessions, rateLimits, lockout, hashing, audit, apiKeys, tasks, smsCodes, sms, imports, exports };
-}
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 

@@ -4,7 +4,7 @@ import cluster from 'node:cluster';
 import path from 'node:path';
 import { isIP } from 'node:net';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { Services } from './app.js';
+import type { Services } from './services.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { AppError, isAppError } from './errors.js';
 import { invitationJson, organizationJson, changedSettingsJson } from './orgs/views.js';
@@ -68,7 +68,7 @@ async function withRuntime<T>(config: Config, fn: (runtime: Runtime) => Promise<
 /** Runs fn with the services of a migrated database, for commands that hash no password. */
 async function withServices<T>(fn: (services: Services, config: Config) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const { createServices } = await import('./app.js');
+  const { createServices } = await import('./services.js');
   return withRuntime(config, (runtime) => fn(createServices({ config, ...runtime, hasher: NO_HASHING }), config));
 }
 
@@ -449,8 +449,8 @@ const COMMANDS: Record<string, Command> = {
       const [{ randomToken }, { createPasswordHasher }, { createServices }, { publicUser }] = await Promise.all([
         import('./security/tokens.js'),
         import('./security/password.js'),
-        import('./app.js'),
-        import('./accounts/routes.js'),
+        import('./services.js'),
+        import('./accounts/views.js'),
       ]);
       const password = values['password-stdin'] ? await readStdinLine() : randomToken(15);
       await withRuntime(config, async (runtime) => {

@@ -1,30 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
-import type { UserRow } from '../db/schema.js';
 import type { SessionGuard } from '../http/auth.js';
 import { clientOf } from '../http/client.js';
 import { CaptchaAnswerField, CaptchaIdField, PasswordField, PhoneField, responses, SmsCodeField, UserEnvelope } from '../http/schemas.js';
 import type { SessionService } from '../sessions/service.js';
 import type { AccountService } from './service.js';
+import { publicUser } from './views.js';
 
 export interface AccountRouteDeps {
   accounts: AccountService;
   sessions: SessionService;
   requireSession: SessionGuard;
   cookie: { name: string; secure: boolean; maxAgeSeconds: number };
-}
-
-export function publicUser(user: UserRow) {
-  return {
-    id: user.id,
-    phone: user.phone,
-    name: user.name,
-    role: user.role,
-    status: user.status,
-    organization_id: user.organization_id,
-    created_at: new Date(user.created_at).toISOString(),
-  };
 }
 
 const Iso = Type.String({ format: 'date-time' });

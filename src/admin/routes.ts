@@ -3,7 +3,7 @@
 // admin scope); every change is in the audit log.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { publicUser } from '../accounts/routes.js';
+import { publicUser } from '../accounts/views.js';
 import { maskPhone } from '../accounts/phone.js';
 import { deletedDetail, type AccountService } from '../accounts/service.js';
 import type { AuditLog } from '../audit/service.js';

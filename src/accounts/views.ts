@@ -1,0 +1,14 @@
+// An account as the API and the command line show it: never its password hash.
+import type { UserRow } from '../db/schema.js';
+
+export function publicUser(user: UserRow) {
+  return {
+    id: user.id,
+    phone: user.phone,
+    name: user.name,
+    role: user.role,
+    status: user.status,
+    organization_id: user.organization_id,
+    created_at: new Date(user.created_at).toISOString(),
+  };
+}

@@ -1,0 +1,86 @@
+// The product's services wired from config, without the HTTP stack: the server's workers build them
+// under Fastify (src/app.ts), and the command line builds them alone, so that `gatehouse org list`
+// does not load Fastify, its plugins and every route to print a table.
+import type { Logger } from 'pino';
+import { AccountService } from './accounts/service.js';
+import { ApiKeyService } from './apikeys/service.js';
+import { AuditLog } from './audit/service.js';
+import { CaptchaService } from './captcha/service.js';
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import { ExportService } from './exports/service.js';
+import { ImportService } from './imports/service.js';
+import { instrumentStore } from './kv/instrumented.js';
+import type { KeyValueStore } from './kv/store.js';
+import type { Metrics } from './observability/metrics.js';
+import { OrgService } from './orgs/service.js';
+import { HashAdmission } from './security/hash-admission.js';
+import { Lockout } from './security/lockout.js';
+import type { PasswordHasher } from './security/password.js';
+import { RateLimits } from './security/rate-limits.js';
+import { SessionService } from './sessions/service.js';
+import { SmsCodes } from './sms/codes.js';
+import { SmsService } from './sms/service.js';
+import { createTaskRegistry } from './tasks/handlers/index.js';
+import { TaskService } from './tasks/service.js';
+import type { TaskQueue } from './tasks/types.js';
+
+export interface ServiceDeps {
+  config: Config;
+  database: Database;
+  kv: KeyValueStore;
+  /** Key for captcha and code HMACs, the same on every worker and server. */
+  secret: string;
+  metrics?: Metrics | undefined;
+  hasher: PasswordHasher;
+  tasks: TaskQueue;
+  /** Where task handlers log; silent when absent. */
+  log?: Pick<Logger, 'info'>;
+}
+
+export interface Services {
+  captcha: CaptchaService;
+  orgs: OrgService;
+  accounts: AccountService;
+  sessions: SessionService;
+  rateLimits: RateLimits;
+  lockout: Lockout;
+  hashing: HashAdmission;
+  audit: AuditLog;
+  apiKeys: ApiKeyService;
+  tasks: TaskService;
+  smsCodes: SmsCodes;
+  sms: SmsService;
+  imports: ImportService;
+  exports: ExportService;
+}
+
+const SILENT_LOG = { info: () => undefined };
+
+export function createServices(deps: ServiceDeps): Services {
+  const { config, database, secret, metrics } = deps;
+  const audit = new AuditLog(database);
+  const apiKeys = new ApiKeyService(database);
+  const tasks = new TaskService(deps.tasks, createTaskRegistry({ config, database, secret, log: deps.log ?? SILENT_LOG }), { metrics, audit });
+  const kv = metrics ? instrumentStore(deps.kv, metrics) : deps.kv;
+  const rateLimits = new RateLimits(kv, config.rateLimits, metrics);
+  const lockout = new Lockout(kv, config.lockout, metrics);
+  const hashing = new HashAdmission(config.hashQueueMax, metrics);
+  const captcha = new CaptchaService({
+    kv,
+    secret,
+    ttlSeconds: config.captcha.ttlSeconds,
+    length: config.captcha.length,
+    testAnswer: config.testCaptcha,
+    rateLimits,
+    metrics,
+  });
+  const orgs = new OrgService(database, { metrics });
+  const sessions = new SessionService(database, { ttlSeconds: config.session.ttlSeconds, maxAgeSeconds: config.session.maxAgeSeconds });
+  const smsCodes = new SmsCodes(kv, secret, { ttlSeconds: config.sms.codeTtlSeconds, maxTries: config.sms.maxTries });
+  const accounts = new AccountService({ database, captcha, orgs, sessions, rateLimits, lockout, hashing, hasher: deps.hasher, metrics, audit, smsCodes, defaultRegion: config.defaultRegion });
+  const sms = new SmsService({ kv, secret, config: config.sms, codes: smsCodes, captcha, accounts, tasks, rateLimits, audit });
+  const imports = new ImportService(database, { orgs, tasks, audit, maxRows: config.imports.maxRows });
+  const exports = new ExportService(database, { orgs, tasks, audit, retentionHours: config.exportRetentionHours });
+  return { captcha, orgs, accounts, sessions, rateLimits, lockout, hashing, audit, apiKeys, tasks, smsCodes, sms, imports, exports };
+}
