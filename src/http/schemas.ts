@@ -7,6 +7,14 @@ export const ErrorBody = Type.Object(
       {
         code: Type.String({ description: 'Stable UPPER_SNAKE error code (docs/errors.md).' }),
         message: Type.String(),
+        field: Type.Optional(Type.String({ description: 'The request field at fault, e.g. body.phone (validation errors, a wrong current password).' })),
+        attempts_left: Type.Optional(Type.Integer({ description: 'INVALID_CREDENTIALS, ACCOUNT_LOCKED: wrong passwords left before the account locks.' })),
+        limit: Type.Optional(Type.String({ description: 'RATE_LIMITED: which limit, e.g. register_ip, login_account.' })),
+        scope: Type.Optional(
+          Type.Union([Type.Literal('address'), Type.Literal('account'), Type.Literal('phone'), Type.Literal('api_key')], {
+            description: 'RATE_LIMITED: what the limit counts; an address limit is met by everyone behind one address together, and an administrator can lift it.',
+          }),
+        ),
       },
       { additionalProperties: true },
     ),
