@@ -1,5 +1,6 @@
 // Schema pieces shared by every route: the error body and common field shapes.
 import { Type, type TSchema } from 'typebox';
+import { LIMIT_SCOPES } from '../kv/rate-limiter.js';
 
 export const ErrorBody = Type.Object(
   {
@@ -11,7 +12,7 @@ export const ErrorBody = Type.Object(
         attempts_left: Type.Optional(Type.Integer({ description: 'INVALID_CREDENTIALS, ACCOUNT_LOCKED: wrong passwords left before the account locks.' })),
         limit: Type.Optional(Type.String({ description: 'RATE_LIMITED: which limit, e.g. register_ip, login_account.' })),
         scope: Type.Optional(
-          Type.Union([Type.Literal('address'), Type.Literal('account'), Type.Literal('phone'), Type.Literal('api_key')], {
+          Type.Union(LIMIT_SCOPES.map((scope) => Type.Literal(scope)), {
             description: 'RATE_LIMITED: what the limit counts; an address limit is met by everyone behind one address together, and an administrator can lift it.',
           }),
         ),

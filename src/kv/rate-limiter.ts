@@ -19,7 +19,8 @@ export interface LimitState {
  * What a limit counts: a client's network (a whole school behind one address meets it together, and an
  * administrator can lift it), one account, one phone number, or one API key.
  */
-export type LimitScope = 'address' | 'account' | 'phone' | 'api_key';
+export const LIMIT_SCOPES = ['address', 'account', 'phone', 'api_key'] as const;
+export type LimitScope = (typeof LIMIT_SCOPES)[number];
 
 export interface Limiter {
   readonly name: string;

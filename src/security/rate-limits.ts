@@ -14,6 +14,11 @@ export interface AddressLimits {
   limits: Array<{ limit: string; points: number; used: number; resets_in_seconds: number }>;
 }
 
+/** A limit's name in answers and the console: its store prefix without `rl:`. */
+function publicName(limiter: Limiter): string {
+  return limiter.name.replace(/^rl:/, '');
+}
+
 export class RateLimits {
   readonly captchaPerIp: Limiter;
   readonly registerPerIp: Limiter;
@@ -33,7 +38,9 @@ export class RateLimits {
     this.loginPerAccount = createLimiter(kv, 'rl:login_account', 'account', config.loginPerAccount);
     this.loginPerAccountIp = createLimiter(kv, 'rl:login_account_ip', 'account', config.loginPerAccountIp);
     this.apiKey = createLimiter(kv, 'rl:api_key', 'api_key', config.apiKey);
-    this.perAddress = [this.captchaPerIp, this.registerPerIp, this.loginPerIp, this.smsPerIp];
+    this.perAddress = [this.captchaPerIp, this.registerPerIp, this.loginPerIp, this.smsPerIp, this.loginPerAccount, this.loginPerAccountIp, this.apiKey].filter(
+      (limiter) => limiter.scope === 'address',
+    );
   }
 
   /** Uses a point of `limiter` for `key`, or throws 429 RATE_LIMITED with Retry-After. */
@@ -43,7 +50,7 @@ export class RateLimits {
     this.metrics?.rateLimited.inc({ limit: limiter.name });
     // Which limit, and what it counts: a page can tell "your network" (ask the organizer to lift it)
     // from "this account" without knowing the limits' names.
-    throw new AppError('RATE_LIMITED', { retryAfterSeconds: Math.max(1, Math.ceil(result.msBeforeNext / 1000)), details: { limit: limiter.name.replace(/^rl:/, ''), scope: limiter.scope } });
+    throw new AppError('RATE_LIMITED', { retryAfterSeconds: Math.max(1, Math.ceil(result.msBeforeNext / 1000)), details: { limit: publicName(limiter), scope: limiter.scope } });
   }
 
   /** A per-address limit: counts the client's network, unless its address is exempt. */
@@ -58,7 +65,7 @@ export class RateLimits {
       this.perAddress.map(async (limiter) => {
         const state = await limiter.get(client.network);
         const used = Math.min(state?.consumed ?? 0, limiter.points);
-        return { limit: limiter.name.replace(/^rl:/, ''), points: limiter.points, used, resets_in_seconds: used > 0 ? Math.ceil((state?.msBeforeNext ?? 0) / 1000) : 0 };
+        return { limit: publicName(limiter), points: limiter.points, used, resets_in_seconds: used > 0 ? Math.ceil((state?.msBeforeNext ?? 0) / 1000) : 0 };
       }),
     );
     return { address, ...client, limits };
