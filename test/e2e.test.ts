@@ -295,6 +295,7 @@ describe('pages in a real browser', () => {
     await admin.page.fill('section.org >> nth=0 >> input[name^=max]', '50');
     await admin.page.click('section.org >> nth=0 >> button[type=submit]');
     await admin.page.waitForFunction((n) => document.querySelectorAll('code.invitation-code').length === n + 1, before);
+    assert.equal(await admin.page.inputValue('section.org >> nth=0 >> input[name^=max]'), '', 'a saved form starts afresh');
     const codes = await admin.page.locator('code.invitation-code').allTextContents();
     const newCode = codes.find((c) => c !== server.invitationCode)!;
     assert.match(await admin.page.textContent('main') ?? '', /已用 0 \/ 50/);
@@ -327,11 +328,14 @@ describe('pages in a real browser', () => {
     assert.match(await admin.page.textContent('main') ?? '', /已保存机构设置/);
     await admin.page.screenshot({ path: path.join(SCREENSHOTS, 'admin-organizations.png'), fullPage: true });
     await admin.page.uncheck(`${settings} >> input[type=checkbox]`);
-    // A save draws the organizations anew (the form below with them): wait for that before typing there.
+    // Half-typed in another form of the tab while this one is saved: the redrawing keeps it.
+    await admin.page.fill('section.org >> nth=0 >> input[name^=days]', '7');
     const drawn = await admin.page.$('section.org');
     await admin.page.click(`${settings} >> button[type=submit]`);
     await admin.page.waitForFunction((section) => !section?.isConnected, drawn);
     assert.equal(await admin.page.isChecked(`${settings} >> input[type=checkbox]`), false);
+    assert.equal(await admin.page.inputValue('section.org >> nth=0 >> input[name^=days]'), '7', 'what was typed elsewhere survives the save');
+    await admin.page.fill('section.org >> nth=0 >> input[name^=days]', '');
 
     // An organization made by mistake: deleted from the console (it has no members).
     await admin.page.fill('#f-org-name', '临时机构');

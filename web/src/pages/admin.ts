@@ -50,6 +50,35 @@ async function show(): Promise<void> {
   await current[2](root);
 }
 
+type Control = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
+
+/** A control the admin has changed from what the drawing put there. */
+function typedValue(control: Control): string | boolean | undefined {
+  if (control instanceof HTMLInputElement && (control.type === 'checkbox' || control.type === 'radio')) return control.checked !== control.defaultChecked ? control.checked : undefined;
+  if (control instanceof HTMLSelectElement) return [...control.options].some((o) => o.selected !== o.defaultSelected) ? control.value : undefined;
+  return control.value !== control.defaultValue ? control.value : undefined;
+}
+
+/**
+ * Draws the section again after a change was saved, keeping what the admin had typed in its other
+ * forms (a saved form starts afresh; the rest are matched by their fields' ids).
+ */
+async function redraw(saved?: HTMLFormElement): Promise<void> {
+  saved?.reset();
+  const typed = new Map<string, string | boolean>();
+  for (const control of body.querySelectorAll<Control>('input[id], select[id], textarea[id]')) {
+    const value = typedValue(control);
+    if (value !== undefined) typed.set(control.id, value);
+  }
+  await show();
+  for (const [id, value] of typed) {
+    const control = document.getElementById(id) as Control | null;
+    if (!control || typedValue(control) !== undefined) continue;
+    if (typeof value === 'boolean') (control as HTMLInputElement).checked = value;
+    else control.value = value;
+  }
+}
+
 async function start(): Promise<void> {
   const me = await api<{ user: { role: string } }>('GET', '/api/auth/me');
   if (!me.ok) return location.assign('/login');
@@ -93,7 +122,7 @@ async function organizations(root: HTMLElement): Promise<void> {
       const payload = { ...(maxUses.input.value ? { max_uses: Number(maxUses.input.value) } : {}), ...(days.input.value ? { expires_in_days: Number(days.input.value) } : {}) };
       const created = await api('POST', `/api/admin/organizations/${org.id}/invitations`, payload);
       if (!created.ok) problem.textContent = errorText(created.error);
-      else await show();
+      else await redraw(form);
     });
     const rows = org.invitation_codes.map((c): Row => {
       const link = `${location.origin}/register?code=${c.invitation_code}`;
@@ -106,8 +135,8 @@ async function organizations(root: HTMLElement): Promise<void> {
           }),
           button('admin.invite.live', async () => liveView(live, c.invitation_code)),
           button('admin.invite.qr', async () => qrView(live, c.invitation_code, link, org.name)),
-          button('admin.invite.rotate', async () => (await api('POST', `/api/admin/invitations/${c.invitation_code}/rotate`), show())),
-          button('admin.invite.revoke', async () => (await api('POST', `/api/admin/invitations/${c.invitation_code}/revoke`), show())),
+          button('admin.invite.rotate', async () => (await api('POST', `/api/admin/invitations/${c.invitation_code}/rotate`), redraw())),
+          button('admin.invite.revoke', async () => (await api('POST', `/api/admin/invitations/${c.invitation_code}/revoke`), redraw())),
         );
       }
       const uses = c.revoked ? t('admin.invite.revoked') : t('admin.invite.uses', { uses: c.uses, max: c.max_uses ?? t('admin.invite.unlimited') });
@@ -125,7 +154,7 @@ async function organizations(root: HTMLElement): Promise<void> {
     event.preventDefault();
     const created = await api('POST', '/api/admin/organizations', { name: name.input.value });
     if (!created.ok) problem.textContent = errorText(created.error);
-    else await show();
+    else await redraw(create);
   });
   root.append(live, el('h3', {}, t('admin.org.create')), create);
 }
@@ -144,7 +173,7 @@ function settingsForm(org: Org): HTMLFormElement {
     const saved = await api('PATCH', `/api/admin/organizations/${org.id}`, { name: name.input.value, register_requires_sms: sms.checked });
     if (!saved.ok) return void (problem.textContent = errorText(saved.error));
     savedNotice = t('admin.org.saved');
-    await show();
+    await redraw(form);
   });
   return form;
 }
@@ -156,7 +185,7 @@ function organizationDeletion(org: Org): HTMLElement {
     if (!confirm(t('admin.org.delete_confirm', { name: org.name }))) return;
     const res = await api('DELETE', `/api/admin/organizations/${org.id}`);
     if (!res.ok) return void (problem.textContent = errorText(res.error));
-    await show();
+    await redraw();
   }, { class: 'danger small' });
   return el('p', { class: 'actions' }, remove, ' ', problem);
 }
@@ -327,7 +356,7 @@ async function showSessions(target: HTMLElement, userId: number): Promise<void> 
 
 async function apiKeys(root: HTMLElement): Promise<void> {
   const res = await api<{ api_keys: Array<{ id: number; prefix: string; name: string; scopes: string[]; last_used_at: string | null; revoked_at: string | null }> }>('GET', '/api/admin/api-keys');
-  const rows = (res.ok ? res.data.api_keys : []).map((k): Row => [k.prefix, k.name, k.scopes.join(', '), when(k.last_used_at), k.revoked_at ? t('admin.invite.revoked') : button('admin.keys.revoke', async () => (await api('DELETE', `/api/admin/api-keys/${k.id}`), show()))]);
+  const rows = (res.ok ? res.data.api_keys : []).map((k): Row => [k.prefix, k.name, k.scopes.join(', '), when(k.last_used_at), k.revoked_at ? t('admin.invite.revoked') : button('admin.keys.revoke', async () => (await api('DELETE', `/api/admin/api-keys/${k.id}`), redraw()))]);
   const name = field('key-name', 'admin.keys.name', { required: '', maxlength: '100' });
   const scopes = el('fieldset', {}, el('legend', {}, t('admin.keys.scopes')), ...['tasks:write', 'tasks:read', 'admin'].map((s) => el('label', { class: 'check' }, el('input', { type: 'checkbox', name: 'scope', value: s, ...(s.startsWith('tasks') ? { checked: '' } : {}) }), ` ${s}`)));
   const shown = el('p', { class: 'success', role: 'status' });
@@ -338,7 +367,7 @@ async function apiKeys(root: HTMLElement): Promise<void> {
     const chosen = [...form.querySelectorAll<HTMLInputElement>('input[name=scope]:checked')].map((i) => i.value);
     const created = await api<{ key: string }>('POST', '/api/admin/api-keys', { name: name.input.value, scopes: chosen });
     if (!created.ok) return void (problem.textContent = errorText(created.error));
-    await show();
+    await redraw(form);
     body.querySelector('.key-shown')?.replaceChildren(t('admin.keys.shown_once'), ' ', el('code', { class: 'new-key' }, created.data.key));
   });
   shown.classList.add('key-shown');
