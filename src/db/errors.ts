@@ -33,3 +33,20 @@ export function isConnectionFailure(error: unknown): boolean {
   const message = typeof err?.message === 'string' ? err.message : '';
   return /timeout exceeded when trying to connect|Connection terminated|Query read timeout|connect ECONNREFUSED/i.test(message);
 }
+
+/**
+ * The database's storage refuses the work, through no fault of the query: its disk is full, its file
+ * cannot be written, read or opened, or (PostgreSQL) the server is out of resources.
+ */
+export function isStorageFailure(error: unknown): boolean {
+  const code = (error as DriverError | null)?.code;
+  if (typeof code !== 'string') return false;
+  // SQLite: SQLITE_FULL, SQLITE_IOERR_*, SQLITE_READONLY_*, SQLITE_CANTOPEN_*. PostgreSQL: SQLSTATE class
+  // 53, insufficient resources (53100 disk full, 53200 out of memory, 53300 too many connections).
+  return code === 'SQLITE_FULL' || /^SQLITE_(IOERR|READONLY|CANTOPEN)/.test(code) || /^53[0-9A-Z]{3}$/.test(code);
+}
+
+/** The store cannot serve anyone right now (gone, or its storage refuses): a 503 until it recovers, not a bug. */
+export function isStoreOutage(error: unknown): boolean {
+  return isConnectionFailure(error) || isStorageFailure(error);
+}

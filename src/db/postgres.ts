@@ -3,7 +3,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { AppError } from '../errors.js';
 import type { Database, Db } from './database.js';
-import { isConnectionFailure } from './errors.js';
+import { isStoreOutage } from './errors.js';
 import type { DatabaseSchema } from './schema.js';
 
 export interface PostgresOptions {
@@ -34,7 +34,7 @@ export function openPostgres(options: PostgresOptions): Database {
     try {
       return await fn();
     } catch (error) {
-      if (isConnectionFailure(error)) throw new AppError('STORE_UNAVAILABLE', { retryAfterSeconds: 1, cause: error });
+      if (isStoreOutage(error)) throw new AppError('STORE_UNAVAILABLE', { retryAfterSeconds: 1, cause: error });
       throw error;
     }
   }

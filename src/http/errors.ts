@@ -1,6 +1,6 @@
 // The single error boundary: every failure leaves as {"error":{"code","message"}} with a stable code.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isConnectionFailure } from '../db/errors.js';
+import { isStoreOutage } from '../db/errors.js';
 import { AppError, ERROR_CATALOGUE, type ErrorCode } from '../errors.js';
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -23,8 +23,8 @@ function toAppError(error: FastifyError | Error): AppError {
       details: field ? { field: field.replace(/\//g, '.') } : {},
     });
   }
-  // A database that cannot be reached is a 503 wherever the query was made.
-  if (isConnectionFailure(error)) return new AppError('STORE_UNAVAILABLE', { retryAfterSeconds: 1, cause: error });
+  // A database that cannot be reached, or whose disk is full, is a 503 wherever the query was made.
+  if (isStoreOutage(error)) return new AppError('STORE_UNAVAILABLE', { retryAfterSeconds: 1, cause: error });
   if (SyntaxError.prototype.isPrototypeOf(error) && (fastifyError.statusCode ?? 400) < 500) return new AppError('INVALID_JSON');
   const mapped = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
   if (mapped) return new AppError(mapped);
