@@ -7,7 +7,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Services } from './services.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { AppError, isAppError } from './errors.js';
-import { invitationJson, organizationJson, changedSettingsJson } from './orgs/views.js';
+import { changedLimitsJson, changedSettingsJson, invitationJson, organizationJson } from './orgs/views.js';
 import type { PasswordHasher } from './security/password.js';
 import type { AddressLimits } from './security/rate-limits.js';
 import type { Runtime } from './server/runtime.js';
@@ -52,6 +52,13 @@ function positiveInt(value: string | boolean | undefined, flag: string): number 
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${flag} takes a whole number of at least 1`);
   return Number(value);
+}
+
+/** A whole number of at least 1, or null for `none` (the word the flag takes for "no limit"). */
+function positiveIntOrNone(value: string | boolean | undefined, flag: string, none: string): number | null | undefined {
+  if (value === none) return null;
+  if (value !== undefined && (typeof value !== 'string' || !/^\d+$/.test(value) || Number(value) < 1)) throw new UsageError(`${flag} takes a whole number of at least 1, or ${none}`);
+  return positiveInt(value, flag);
 }
 
 async function withRuntime<T>(config: Config, fn: (runtime: Runtime) => Promise<T>): Promise<T> {
@@ -336,6 +343,27 @@ const COMMANDS: Record<string, Command> = {
         const out = invitationJson(await orgs.revokeInvitation(values.code as string));
         await audit.record({ event: 'admin.invitation_revoked', actor: 'cli', target: `organization:${out.organization_id}` });
         print(out, values.json === true, () => `invitation code ${out.invitation_code} revoked`);
+      });
+    },
+  },
+  'invite set': {
+    summary: "Change a live invitation code's quota or expiry (the code and its link stay the same)",
+    usage:
+      'gatehouse invite set --code CODE [--max-uses N|none] [--expires-in-days D|never] [--json]\n\n' +
+      '  More places for a workshop than planned, or another day, without handing out a new link. A quota\n' +
+      '  below the uses so far closes the code. Running servers admit by the new limits at once.',
+    options: { code: { type: 'string' }, 'max-uses': { type: 'string' }, 'expires-in-days': { type: 'string' }, json },
+    async run(values) {
+      if (typeof values.code !== 'string') throw new UsageError('--code is required');
+      const maxUses = positiveIntOrNone(values['max-uses'], '--max-uses', 'none');
+      const days = positiveIntOrNone(values['expires-in-days'], '--expires-in-days', 'never');
+      if (maxUses === undefined && days === undefined) throw new UsageError('give --max-uses, --expires-in-days or both');
+      const limits = { ...(maxUses !== undefined ? { maxUses } : {}), ...(days !== undefined ? { expiresAt: days === null ? null : Date.now() + days * 86_400_000 } : {}) };
+      await withServices(async ({ orgs, audit }) => {
+        const code = await orgs.changeInvitationLimits(values.code as string, limits);
+        const out = invitationJson(code);
+        await audit.record({ event: 'admin.invitation_changed', actor: 'cli', target: `organization:${out.organization_id}`, detail: changedLimitsJson(limits, code) });
+        print(out, values.json === true, () => `invitation code ${out.invitation_code}: ${out.uses} used of ${out.max_uses ?? 'unlimited'}, ${out.expires_at ? `expires ${out.expires_at}` : 'never expires'}`);
       });
     },
   },

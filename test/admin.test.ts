@@ -36,6 +36,48 @@ describe('admin API', () => {
     assert.equal(missing.statusCode, 404);
   });
 
+  it("changes a live code's quota and expiry in place: a used-up or expired code admits again under the same code; refuses bad limits, dead codes and non-admins", async () => {
+    const created = (await t.app.inject({ method: 'POST', url: '/api/admin/organizations', headers, payload: { name: '加场中学', max_uses: 1, expires_in_days: 2 } })).json();
+    const code: string = created.invitation.invitation_code;
+    const limits = (body: unknown, extra: Record<string, string> = headers, target = code) => t.app.inject({ method: 'PATCH', url: `/api/admin/invitations/${target}`, headers: extra, payload: body as object });
+    assert.equal((await register(t, { invitation_code: code })).statusCode, 201);
+    assert.equal((await register(t, { invitation_code: code })).json().error.code, 'INVITATION_EXHAUSTED');
+
+    const raised = await limits({ max_uses: 3 });
+    assert.equal(raised.statusCode, 200, raised.body);
+    assert.deepEqual({ ...raised.json().invitation, created_at: undefined }, { ...created.invitation, uses: 1, max_uses: 3, created_at: undefined }, 'the same code, its expiry kept');
+    assert.equal((await register(t, { invitation_code: code })).statusCode, 201, 'admits at once');
+
+    // The workshop runs late: the code expired; another week for it.
+    await t.database.db.updateTable('invitation_codes').set({ expires_at: Date.now() - 1000 }).where('code', '=', code).execute();
+    assert.equal((await register(t, { invitation_code: code })).json().error.code, 'INVITATION_EXPIRED');
+    const extended = (await limits({ expires_in_days: 7 })).json().invitation;
+    assert.ok(Math.abs(Date.parse(extended.expires_at) - (Date.now() + 7 * 86_400_000)) < 60_000, extended.expires_at);
+    assert.equal((await register(t, { invitation_code: code })).statusCode, 201);
+    const open = (await limits({ max_uses: null, expires_in_days: null })).json().invitation;
+    assert.equal(open.max_uses, null);
+    assert.equal(open.expires_at, null);
+    assert.equal((await limits({ max_uses: 1 })).json().invitation.uses, 3, 'a quota below the uses so far closes the code');
+    assert.equal((await register(t, { invitation_code: code })).json().error.code, 'INVITATION_EXHAUSTED');
+
+    for (const bad of [{}, { max_uses: 0 }, { max_uses: 1.5 }, { max_uses: '10' }, { expires_in_days: 0 }, { expires_in_days: 4000 }, { uses: 0 }]) {
+      const res = await limits(bad);
+      assert.equal(res.statusCode, 400, JSON.stringify(bad));
+      assert.equal(res.json().error.code, 'VALIDATION_FAILED');
+    }
+    assert.equal((await limits({ max_uses: 5 }, headers, 'ZZZZZZZZ')).statusCode, 404);
+    const rotated = (await t.app.inject({ method: 'POST', url: `/api/admin/invitations/${code}/rotate`, headers })).json().invitation.invitation_code;
+    assert.equal((await limits({ max_uses: 5 })).statusCode, 404, 'a revoked code stays dead');
+    assert.equal((await limits({ max_uses: 5 }, { cookie: sessionCookie(await register(t)) }, rotated)).statusCode, 403);
+    assert.equal((await limits({ max_uses: 5 }, {}, rotated)).statusCode, 401);
+
+    const events = (await t.app.inject({ method: 'GET', url: `/api/admin/audit?event=admin.invitation_changed&target=organization:${created.organization.id}`, headers })).json().events;
+    assert.deepEqual(
+      events.map((e: { detail: Record<string, unknown> }) => Object.keys(e.detail)).reverse(),
+      [['max_uses'], ['expires_at'], ['max_uses', 'expires_at'], ['max_uses']],
+    );
+  });
+
   it("a live code's registration link as a QR code for the projector (the request's origin); none for revoked, unknown or malformed codes, or for non-admins", async () => {
     const created = (await t.app.inject({ method: 'POST', url: '/api/admin/organizations', headers, payload: { name: '投影中学' } })).json();
     const code: string = created.invitation.invitation_code;

@@ -77,6 +77,20 @@ describe('registration burst (workers = CPU count, embedded SQLite)', () => {
     await runCli(['invite', 'revoke', '--code', rotated.invitation_code], { DATA_DIR: server.dataDir });
     assert.equal((await registerThrough(server.port, rotated.invitation_code, '13772000001')).body.error.code, 'INVALID_INVITATION_CODE');
   });
+
+  it('a used-up code whose quota is raised admits at once on every worker, whatever their caches hold', async () => {
+    const created = JSON.parse((await runCli(['org', 'create', '--name', 'Growing workshop', '--max-uses', '2', '--json'], { DATA_DIR: server.dataDir })).stdout);
+    for (let i = 0; i < 2; i++) assert.equal((await registerThrough(server.port, created.invitation_code, `1378000000${i}`)).status, 201);
+    // Every worker refuses, and keeps the used-up code in its cache.
+    const refused = await registerAtOnce(server.port, created.invitation_code, phones('13781', workers * 4));
+    assert.deepEqual(new Set(refused.map((r) => r.body.error?.code)), new Set(['INVITATION_EXHAUSTED']));
+    assert.equal(new Set(refused.map((r) => r.worker)).size, workers, 'refused on every worker');
+    const raised = await runCli(['invite', 'set', '--code', created.invitation_code, '--max-uses', String(2 + workers * 2), '--json'], { DATA_DIR: server.dataDir });
+    assert.equal(raised.code, 0, raised.stderr);
+    assert.equal(JSON.parse(raised.stdout).max_uses, 2 + workers * 2);
+    const results = await registerAtOnce(server.port, created.invitation_code, phones('13782', workers * 2 + 2));
+    assert.deepEqual(results.map((r) => r.status).sort(), [...Array(workers * 2).fill(201), 409, 409], JSON.stringify(results.map((r) => r.body.error?.code)));
+  });
 });
 
 describe('overload', () => {

@@ -11,7 +11,7 @@ describe('gatehouse CLI', () => {
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('every command has --help; an unknown command exits 2 with the usage', async () => {
-    const commands = [['serve'], ['worker'], ['migrate'], ['org', 'create'], ['org', 'list'], ['org', 'set'], ['org', 'export'], ['org', 'delete'], ['admin', 'create'], ['apikey', 'create'], ['apikey', 'list'], ['apikey', 'revoke'], ['limits', 'show'], ['limits', 'reset'], ['user', 'unlock'], ['user', 'delete']];
+    const commands = [['serve'], ['worker'], ['migrate'], ['org', 'create'], ['org', 'list'], ['org', 'set'], ['org', 'export'], ['org', 'delete'], ['admin', 'create'], ['apikey', 'create'], ['apikey', 'list'], ['apikey', 'revoke'], ['invite', 'create'], ['invite', 'set'], ['invite', 'revoke'], ['invite', 'rotate'], ['limits', 'show'], ['limits', 'reset'], ['user', 'unlock'], ['user', 'delete']];
     // A few at a time: each is a process of its own that only prints.
     await mapConcurrent(commands, 4, async (command) => {
       const res = await runCli([...command, '--help'], env);
@@ -116,6 +116,24 @@ describe('gatehouse CLI', () => {
     const withMembers = await runCli(['org', 'delete', '--id', '1', '--yes'], env);
     assert.equal(withMembers.code, 1);
     assert.match(withMembers.stderr, /ORGANIZATION_NOT_EMPTY/);
+  });
+
+  it("invite set changes a code's quota and expiry in place (none and never lift them); bad flags exit 2, a dead code 1", async () => {
+    const created = JSON.parse((await runCli(['org', 'create', '--name', 'Workshop', '--max-uses', '30', '--json'], env)).stdout);
+    const code: string = created.invitation_code;
+    const raised = await runCli(['invite', 'set', '--code', code.toLowerCase(), '--max-uses', '45', '--expires-in-days', '2'], env);
+    assert.equal(raised.code, 0, raised.stderr);
+    assert.match(raised.stdout, new RegExp(`^invitation code ${code}: 0 used of 45, expires ${new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10)}`));
+    const lifted = JSON.parse((await runCli(['invite', 'set', '--code', code, '--max-uses', 'none', '--expires-in-days', 'never', '--json'], env)).stdout);
+    assert.deepEqual([lifted.invitation_code, lifted.max_uses, lifted.expires_at], [code, null, null]);
+    for (const flags of [[], ['--max-uses', '0'], ['--max-uses', 'never'], ['--expires-in-days', 'none'], ['--expires-in-days', '1.5']]) {
+      const res = await runCli(['invite', 'set', '--code', code, ...flags], env);
+      assert.equal(res.code, 2, flags.join(' '));
+    }
+    await runCli(['invite', 'revoke', '--code', code], env);
+    const dead = await runCli(['invite', 'set', '--code', code, '--max-uses', '10'], env);
+    assert.equal(dead.code, 1);
+    assert.match(dead.stderr, /NOT_FOUND/);
   });
 
   it('apikey create prints the key once; list never shows it; revoke by prefix', async () => {

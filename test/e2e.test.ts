@@ -300,6 +300,15 @@ describe('pages in a real browser', () => {
     const newCode = codes.find((c) => c !== server.invitationCode)!;
     assert.match(await admin.page.textContent('main') ?? '', /已用 0 \/ 50/);
 
+    // More teachers than places: the same code, a bigger quota.
+    const row = `tr:has(code:text-is("${newCode}"))`;
+    await admin.page.click(`${row} >> text=调整名额/有效期`);
+    assert.equal(await admin.page.inputValue(`${row} >> form.invitation-limits >> input[type=number] >> nth=0`), '50', 'the quota as it is');
+    await admin.page.fill(`${row} >> form.invitation-limits >> input[type=number] >> nth=0`, '80');
+    await admin.page.click(`${row} >> form.invitation-limits >> button[type=submit]`);
+    await admin.page.waitForFunction(() => /已用 0 \/ 80/.test(document.querySelector('main')?.textContent ?? ''));
+    assert.match(await admin.page.textContent('main') ?? '', new RegExp(`邀请码 ${newCode} 已更新`));
+
     // The new code's registration link as a QR code for the projector: it scans to the link.
     await admin.page.click(`tr:has(code:text-is("${newCode}")) >> text=二维码`);
     await admin.page.waitForFunction(() => (document.querySelector('img.qr') as HTMLImageElement | null)?.complete && (document.querySelector('img.qr') as HTMLImageElement).naturalWidth > 0);

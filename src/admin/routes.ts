@@ -12,7 +12,7 @@ import { actorOf, type ApiKeyGuards } from '../http/auth.js';
 import { PhoneField, responses, UserBody } from '../http/schemas.js';
 import type { OrgService } from '../orgs/service.js';
 import { registrationLink, registrationQrSvg } from '../orgs/registration-qr.js';
-import { invitationJson, organizationJson, changedSettingsJson } from '../orgs/views.js';
+import { changedLimitsJson, changedSettingsJson, invitationJson, organizationJson } from '../orgs/views.js';
 import type { SessionService } from '../sessions/service.js';
 
 export interface AdminRouteDeps {
@@ -42,7 +42,14 @@ const InvitationOptions = Type.Object(
   },
   { additionalProperties: false },
 );
-const expiresAt = (days: number | undefined) => (days ? Date.now() + days * 86_400_000 : null);
+const InvitationLimitsBody = Type.Object(
+  {
+    max_uses: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000 }), Type.Null()], { description: 'The quota; null: no quota. Below the uses so far, the code admits nobody more.' })),
+    expires_in_days: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 3650 }), Type.Null()], { description: 'Expires this many days from now; null: never expires.' })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+const expiresAt = (days: number | null | undefined) => (days ? Date.now() + days * 86_400_000 : null);
 
 export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app, deps) => {
   const { orgs, accounts, sessions, audit, guards } = deps;
@@ -156,6 +163,27 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
     async (request) => {
       const code = await orgs.revokeInvitation(request.params.code);
       await audit.record({ event: 'admin.invitation_revoked', actor: actorOf(request), target: `organization:${code.organization_id}`, ip: request.ip });
+      return { invitation: invitationJson(code) };
+    },
+  );
+
+  app.patch(
+    '/api/admin/invitations/:code',
+    {
+      ...admin,
+      schema: {
+        tags: ['admin'],
+        summary: "Change a live code's quota or expiry; the code, its link and QR code stay the same",
+        params: Code,
+        body: InvitationLimitsBody,
+        response: responses({ 200: Type.Object({ invitation: InvitationBody }) }),
+      },
+    },
+    async (request) => {
+      const { max_uses, expires_in_days } = request.body;
+      const limits = { ...(max_uses !== undefined ? { maxUses: max_uses } : {}), ...(expires_in_days !== undefined ? { expiresAt: expiresAt(expires_in_days) } : {}) };
+      const code = await orgs.changeInvitationLimits(request.params.code, limits);
+      await audit.record({ event: 'admin.invitation_changed', actor: actorOf(request), target: `organization:${code.organization_id}`, ip: request.ip, detail: changedLimitsJson(limits, code) });
       return { invitation: invitationJson(code) };
     },
   );

@@ -23,6 +23,7 @@ export type AuditEventName =
   | 'admin.invitation_created'
   | 'admin.invitation_revoked'
   | 'admin.invitation_rotated'
+  | 'admin.invitation_changed'
   | 'admin.created'
   | 'admin.organization_changed'
   | 'admin.organization_deleted'

@@ -58,6 +58,10 @@ export function createOrgRepo(db: Db) {
     async revokeInvitation(code: string, now: number): Promise<InvitationCodeRow | undefined> {
       return db.updateTable('invitation_codes').set({ revoked_at: now }).where('code', '=', code).where('revoked_at', 'is', null).returningAll().executeTakeFirst();
     },
+    /** Changes a live code's quota or expiry (a field left undefined stays); undefined when there is no live code. */
+    async changeInvitationLimits(code: string, changes: { max_uses?: number | null; expires_at?: number | null }): Promise<InvitationCodeRow | undefined> {
+      return db.updateTable('invitation_codes').set(changes).where('code', '=', code).where('revoked_at', 'is', null).returningAll().executeTakeFirst();
+    },
     async countOrganizations(): Promise<number> {
       const row = await db.selectFrom('organizations').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       return Number(row.n);

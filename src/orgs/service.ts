@@ -43,6 +43,9 @@ export interface NewInvitationOptions {
   expiresAt?: number | null;
 }
 
+/** A live code's new quota or expiry: null removes it, undefined leaves it as it is. */
+export type InvitationLimits = NewInvitationOptions;
+
 /** How long a process trusts its cached view of an invitation code (the write re-checks it anyway). */
 const INVITATION_CACHE_TTL_MS = 30_000;
 
@@ -152,9 +155,21 @@ export class OrgService {
     const code = normalizeInvitationCode(rawCode);
     if (!/^[A-Z0-9]{4,32}$/.test(code)) throw new AppError('INVALID_INVITATION_CODE');
     if (options.fresh) this.invitations.invalidate(code);
-    const row = await this.invitations.get(code);
+    let row = await this.invitations.get(code);
+    // A cached view may admit wrongly (the write re-checks) but must not refuse wrongly: an admin may
+    // have raised the quota or moved the expiry since this process cached the code.
+    if (!options.fresh && this.couldHaveReopened(row)) {
+      this.invitations.invalidate(code);
+      row = await this.invitations.get(code);
+    }
     this.explainUnusable(row, this.now());
     return { code: row!.code, organizationId: row!.organization_id, organizationName: row!.organization_name, requiresSms: row!.register_requires_sms === 1 };
+  }
+
+  /** Used up or expired: refusals that a change of limits undoes (unlike an unknown or revoked code). */
+  private couldHaveReopened(row: InvitationWithOrg | null | undefined): boolean {
+    if (!row || row.revoked_at !== null) return false;
+    return (row.expires_at !== null && row.expires_at <= this.now()) || (row.max_uses !== null && row.uses >= row.max_uses);
   }
 
   /** Throws the reason a code cannot admit anyone now; returns when it can. */
@@ -200,6 +215,24 @@ export class OrgService {
   async revokeInvitation(rawCode: string): Promise<InvitationCodeRow> {
     const code = normalizeInvitationCode(rawCode);
     const row = await this.database.retrying(() => this.repo.revokeInvitation(code, this.now()));
+    this.invitations.invalidate(code);
+    if (!row) throw new AppError('NOT_FOUND', { message: 'No live invitation code with that value.' });
+    return row;
+  }
+
+  /**
+   * Changes a live code's quota or expiry, keeping the code (the link and QR code already handed out
+   * keep working): the workshop that needs more places than planned, or another day. A quota below
+   * the uses so far closes the code. Every process admits by the new limits at once: registration's
+   * write checks them, and a cached refusal is confirmed with the database first.
+   */
+  async changeInvitationLimits(rawCode: string, limits: InvitationLimits): Promise<InvitationCodeRow> {
+    const code = normalizeInvitationCode(rawCode);
+    const changes = {
+      ...(limits.maxUses !== undefined ? { max_uses: limits.maxUses } : {}),
+      ...(limits.expiresAt !== undefined ? { expires_at: limits.expiresAt } : {}),
+    };
+    const row = Object.keys(changes).length === 0 ? await this.findLiveInvitation(code) : await this.database.retrying(() => this.repo.changeInvitationLimits(code, changes));
     this.invitations.invalidate(code);
     if (!row) throw new AppError('NOT_FOUND', { message: 'No live invitation code with that value.' });
     return row;

@@ -1,6 +1,6 @@
 // How organizations and invitation codes look outside the service (CLI --json and the admin API alike).
 import type { InvitationCodeRow, OrganizationRow } from '../db/schema.js';
-import type { OrganizationSettings } from './service.js';
+import type { InvitationLimits, OrganizationSettings } from './service.js';
 
 export function invitationJson(code: InvitationCodeRow) {
   return {
@@ -29,4 +29,10 @@ export function changedSettingsJson(settings: OrganizationSettings, updated: Org
     ...(settings.name !== undefined ? { name: updated.name } : {}),
     ...(settings.registerRequiresSms !== undefined ? { register_requires_sms: updated.register_requires_sms === 1 } : {}),
   };
+}
+
+/** What a change of an invitation code's limits set, as the audit log records it. */
+export function changedLimitsJson(limits: InvitationLimits, updated: InvitationCodeRow) {
+  const { max_uses, expires_at } = invitationJson(updated);
+  return { ...(limits.maxUses !== undefined ? { max_uses } : {}), ...(limits.expiresAt !== undefined ? { expires_at } : {}) };
 }

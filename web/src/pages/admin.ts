@@ -135,6 +135,7 @@ async function organizations(root: HTMLElement): Promise<void> {
           }),
           button('admin.invite.live', async () => liveView(live, c.invitation_code)),
           button('admin.invite.qr', async () => qrView(live, c.invitation_code, link, org.name)),
+          button('admin.invite.change', async () => void (actions.querySelector('form.invitation-limits') ?? actions.append(invitationLimitsForm(c)))),
           button('admin.invite.rotate', async () => (await api('POST', `/api/admin/invitations/${c.invitation_code}/rotate`), redraw())),
           button('admin.invite.revoke', async () => (await api('POST', `/api/admin/invitations/${c.invitation_code}/revoke`), redraw())),
         );
@@ -157,6 +158,27 @@ async function organizations(root: HTMLElement): Promise<void> {
     else await redraw(create);
   });
   root.append(live, el('h3', {}, t('admin.org.create')), create);
+}
+
+/** A live code's quota and expiry, changed in place: the link and QR code already handed out keep working. */
+function invitationLimitsForm(code: Invitation): HTMLFormElement {
+  const id = code.invitation_code;
+  const maxUses = field(`limits-max-${id}`, 'admin.invite.new_max_uses', { type: 'number', min: '1', value: code.max_uses === null ? '' : String(code.max_uses) });
+  const days = field(`limits-days-${id}`, 'admin.invite.new_expires_in_days', { type: 'number', min: '1' });
+  const never = el('input', { type: 'checkbox', id: `f-limits-never-${id}` });
+  const problem = formError();
+  const form = el('form', { class: 'inline invitation-limits' }, problem, maxUses.row, days.row);
+  if (code.expires_at !== null) form.append(el('label', { class: 'check' }, never, ` ${t('admin.invite.never_expires')}`));
+  form.append(submitButton('admin.invite.save'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const expiry = never.checked ? { expires_in_days: null } : days.input.value ? { expires_in_days: Number(days.input.value) } : {};
+    const saved = await api('PATCH', `/api/admin/invitations/${id}`, { max_uses: maxUses.input.value ? Number(maxUses.input.value) : null, ...expiry });
+    if (!saved.ok) return void (problem.textContent = errorText(saved.error));
+    savedNotice = t('admin.invite.changed', { code: id });
+    await redraw(form);
+  });
+  return form;
 }
 
 /** Said once by the next drawing of the organizations, which a saved change causes. */
