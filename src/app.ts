@@ -6,8 +6,6 @@ import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Ajv } from 'ajv';
-import addFormats from 'ajv-formats';
 import { accountRoutes } from './accounts/routes.js';
 import { captchaRoutes } from './captcha/routes.js';
 import type { Config } from './config.js';
@@ -16,6 +14,7 @@ import { AppError } from './errors.js';
 import { healthRoutes } from './health/routes.js';
 import { createSessionGuard } from './http/auth.js';
 import { installErrorBoundary } from './http/errors.js';
+import { createLazySchemaCompilers } from './http/lazy-schemas.js';
 import { preloadCommonPasswords } from './security/common-passwords.js';
 import { installClientIdentity } from './http/client.js';
 import { installBrowserSecurity } from './http/browser-security.js';
@@ -67,18 +66,17 @@ const AUDIT_SWEEP_INTERVAL_MS = 6 * 3600_000;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
-/** Bodies are validated strictly (no type coercion, no silent dropping of unknown fields); query strings and path parameters are coerced from text. */
-function validatorCompilers() {
-  const common = { allErrors: false, strict: false, removeAdditional: false, useDefaults: true } as const;
-  const strictBodies = addFormats.default(new Ajv({ ...common, coerceTypes: false }));
-  const coercing = addFormats.default(new Ajv({ ...common, coerceTypes: true }));
-  return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
-    (httpPart === 'body' ? strictBodies : coercing).compile(schema);
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Compiles every route schema that no request has needed yet (they compile on first use); how many. */
+    compileAllSchemas(): number;
+  }
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   preloadCommonPasswords();
+  const schemas = createLazySchemaCompilers();
   const app = Fastify({
     ...(typeof deps.logger === 'object'
       ? { loggerInstance: deps.logger }
@@ -98,10 +96,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     connectionTimeout: 60_000,
     // Replaced by the SHUTTING_DOWN hook below, which answers in the API's error shape.
     return503OnClosing: false,
-    ajv: { customOptions: { strict: false } },
+    schemaController: { compilersFactory: { buildSerializer: schemas.serializerFactory } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  app.setValidatorCompiler(validatorCompilers());
+  app.setValidatorCompiler(schemas.validatorCompiler);
+  app.decorate('compileAllSchemas', schemas.compileAll);
   // The API speaks JSON only: anything else is 415, not a string that fails validation later.
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('auth', null);

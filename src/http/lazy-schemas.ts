@@ -1,0 +1,78 @@
+// Route schemas compiled when a route first uses them, not when the app starts. Fastify compiles a
+// validator for every request part and a serializer for every response status of every route at
+// start-up; with ~80 routes (most of them admin routes a worker may never serve, each with its error
+// bodies) that was most of a worker's start: ≈ 1.1 CPU-s of ≈ 2.7, paid again by every worker that
+// the primary forks or replaces. A schema that does not compile still fails loudly — on the route's
+// first request (a 500, logged), and in test/openapi.test.ts, which compiles them all (compileAll).
+import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+
+type Validate = ((data: unknown) => boolean) & { errors?: ValidateFunction['errors'] };
+type SerializerFactory = ReturnType<typeof SerializerSelector>;
+type RouteDefinition = Parameters<ReturnType<SerializerFactory>>[0];
+
+export interface LazySchemaCompilers {
+  /** For app.setValidatorCompiler. */
+  validatorCompiler: (route: { schema: object; httpPart?: string }) => Validate;
+  /** For Fastify's schemaController.compilersFactory.buildSerializer. */
+  serializerFactory: SerializerFactory;
+  /** Compiles every schema not compiled yet (throwing the first that does not compile); how many it compiled. */
+  compileAll(): number;
+}
+
+/** A thunk that runs at most once, remembering its result. */
+function once<T>(compile: () => T): () => T {
+  let compiled: { value: T } | undefined;
+  return () => (compiled ??= { value: compile() }).value;
+}
+
+export function createLazySchemaCompilers(): LazySchemaCompilers {
+  const pending = new Set<() => unknown>();
+  function deferred<T>(compile: () => T): () => T {
+    const get = once(() => {
+      pending.delete(get);
+      return compile();
+    });
+    pending.add(get);
+    return get;
+  }
+
+  // Bodies are validated strictly (no type coercion, no silent dropping of unknown fields); query
+  // strings and path parameters are coerced from text.
+  const common = { allErrors: false, strict: false, removeAdditional: false, useDefaults: true } as const;
+  const strictBodies = addFormats.default(new Ajv({ ...common, coerceTypes: false }));
+  const coercing = addFormats.default(new Ajv({ ...common, coerceTypes: true }));
+  const validatorCompiler = ({ schema, httpPart }: { schema: object; httpPart?: string }): Validate => {
+    const compiled = deferred(() => (httpPart === 'body' ? strictBodies : coercing).compile(schema));
+    // Fastify reads a failed validation's errors from the function it was given.
+    const validate: Validate = (data) => {
+      const run = compiled();
+      const valid = run(data) as boolean;
+      validate.errors = run.errors;
+      return valid;
+    };
+    validate.errors = null;
+    return validate;
+  };
+
+  // Fastify's own serializer factory (fast-json-stringify, with the shared schemas), deferred.
+  const build = SerializerSelector();
+  const serializerFactory: SerializerFactory = (externalSchemas, options) => {
+    const compile = build(externalSchemas, options);
+    return (route: RouteDefinition) => {
+      const compiled = deferred(() => compile(route));
+      return (doc: unknown) => compiled()(doc);
+    };
+  };
+
+  return {
+    validatorCompiler,
+    serializerFactory,
+    compileAll() {
+      const all = [...pending];
+      for (const compile of all) compile();
+      return all.length;
+    },
+  };
+}
