@@ -467,8 +467,8 @@ describe('pages in a real browser', () => {
       assert.deepEqual((await seriousViolations(page)).map((v) => v.id), [], `${locale} /account`);
       for (const tab of ['orgs', 'users', 'keys', 'tasks', 'import', 'audit', 'limits']) {
         await page.goto(`${base}/admin#${tab}`);
-        await page.waitForSelector('.admin-body h2');
-        await page.waitForLoadState('networkidle');
+        // The section is drawn with its data once the console says it is no longer busy.
+        await page.waitForSelector(`.admin-body:not([aria-busy]) > [data-section="${tab}"]`);
         if (tab === 'limits') {
           // This browser's own address: a captcha it just fetched is counted; lifting starts the counts again.
           // (A limit's window is fixed, 60 s here: one that ends between the fetch and the look-up shows 0,

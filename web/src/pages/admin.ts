@@ -40,14 +40,24 @@ const body = el('div', { class: 'admin-body' });
 section.append(tabs, body);
 let timer: ReturnType<typeof setInterval> | undefined;
 
+let drawings = 0;
+
 async function show(): Promise<void> {
   // A section's hash may carry parameters: #limits?address=…
   const current = SECTIONS.find(([id]) => `#${id}` === location.hash.split('?')[0]) ?? SECTIONS[0]!;
   tabs.replaceChildren(...SECTIONS.map(([id, key]) => el('a', { href: `#${id}`, ...(id === current[0] ? { 'aria-current': 'page' } : {}) }, t(key))));
   if (timer) clearInterval(timer);
-  const root = el('div', {}, el('h2', {}, t(current[1])));
+  const root = el('div', { 'data-section': current[0] }, el('h2', {}, t(current[1])));
   body.replaceChildren(root);
-  await current[2](root);
+  // Busy until the section has its data (assistive technology waits, then reads it whole); a newer
+  // drawing that started meanwhile says when it is done.
+  const drawing = ++drawings;
+  body.setAttribute('aria-busy', 'true');
+  try {
+    await current[2](root);
+  } finally {
+    if (drawing === drawings) body.removeAttribute('aria-busy');
+  }
 }
 
 type Control = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
