@@ -66,6 +66,9 @@ const AUDIT_SWEEP_INTERVAL_MS = 6 * 3600_000;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
+/** The paths of a workshop's burst: their schemas compile at start (the rest on first use). */
+const BURST_PATHS: ReadonlySet<string> = new Set(['/api/auth/captcha/generate', '/api/auth/register', '/api/auth/login']);
+
 declare module 'fastify' {
   interface FastifyInstance {
     /** Compiles every route schema that no request has needed yet (they compile on first use); how many. */
@@ -76,7 +79,7 @@ declare module 'fastify' {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   preloadCommonPasswords();
-  const schemas = createLazySchemaCompilers();
+  const schemas = createLazySchemaCompilers(BURST_PATHS);
   const app = Fastify({
     ...(typeof deps.logger === 'object'
       ? { loggerInstance: deps.logger }

@@ -2,8 +2,10 @@
 // validator for every request part and a serializer for every response status of every route at
 // start-up; with ~80 routes (most of them admin routes a worker may never serve, each with its error
 // bodies) that was most of a worker's start: ≈ 1.1 CPU-s of ≈ 2.7, paid again by every worker that
-// the primary forks or replaces. A schema that does not compile still fails loudly — on the route's
-// first request (a 500, logged), and in test/openapi.test.ts, which compiles them all (compileAll).
+// the primary forks or replaces. The routes a burst takes (registration, login, their captcha) still
+// compile at start, so that the first of a workshop's registrations pay nothing for it (≈ 70 ms each
+// on this machine). A schema that does not compile still fails loudly — on the route's first request
+// (a 500, logged), and in test/openapi.test.ts, which compiles them all (compileAll).
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
@@ -14,7 +16,7 @@ type RouteDefinition = Parameters<ReturnType<SerializerFactory>>[0];
 
 export interface LazySchemaCompilers {
   /** For app.setValidatorCompiler. */
-  validatorCompiler: (route: { schema: object; httpPart?: string }) => Validate;
+  validatorCompiler: (route: { schema: object; url?: string; httpPart?: string }) => Validate;
   /** For Fastify's schemaController.compilersFactory.buildSerializer. */
   serializerFactory: SerializerFactory;
   /** Compiles every schema not compiled yet (throwing the first that does not compile); how many it compiled. */
@@ -27,14 +29,16 @@ function once<T>(compile: () => T): () => T {
   return () => (compiled ??= { value: compile() }).value;
 }
 
-export function createLazySchemaCompilers(): LazySchemaCompilers {
+/** `eagerPaths`: the routes whose schemas compile at once. */
+export function createLazySchemaCompilers(eagerPaths: ReadonlySet<string> = new Set()): LazySchemaCompilers {
   const pending = new Set<() => unknown>();
-  function deferred<T>(compile: () => T): () => T {
+  function deferred<T>(url: string | undefined, compile: () => T): () => T {
     const get = once(() => {
       pending.delete(get);
       return compile();
     });
     pending.add(get);
+    if (url !== undefined && eagerPaths.has(url)) get();
     return get;
   }
 
@@ -43,8 +47,8 @@ export function createLazySchemaCompilers(): LazySchemaCompilers {
   const common = { allErrors: false, strict: false, removeAdditional: false, useDefaults: true } as const;
   const strictBodies = addFormats.default(new Ajv({ ...common, coerceTypes: false }));
   const coercing = addFormats.default(new Ajv({ ...common, coerceTypes: true }));
-  const validatorCompiler = ({ schema, httpPart }: { schema: object; httpPart?: string }): Validate => {
-    const compiled = deferred(() => (httpPart === 'body' ? strictBodies : coercing).compile(schema));
+  const validatorCompiler = ({ schema, url, httpPart }: { schema: object; url?: string; httpPart?: string }): Validate => {
+    const compiled = deferred(url, () => (httpPart === 'body' ? strictBodies : coercing).compile(schema));
     // Fastify reads a failed validation's errors from the function it was given.
     const validate: Validate = (data) => {
       const run = compiled();
@@ -61,7 +65,7 @@ export function createLazySchemaCompilers(): LazySchemaCompilers {
   const serializerFactory: SerializerFactory = (externalSchemas, options) => {
     const compile = build(externalSchemas, options);
     return (route: RouteDefinition) => {
-      const compiled = deferred(() => compile(route));
+      const compiled = deferred(route.url, () => compile(route));
       return (doc: unknown) => compiled()(doc);
     };
   };
