@@ -1,10 +1,10 @@
 // Route schemas compiled when a route first uses them, not when the app starts. Fastify compiles a
 // validator for every request part and a serializer for every response status of every route at
 // start-up; with ~80 routes (most of them admin routes a worker may never serve, each with its error
-// bodies) that was most of a worker's start: ≈ 1.1 CPU-s of ≈ 2.7, paid again by every worker that
-// the primary forks or replaces. The routes a burst takes (registration, login, their captcha) still
-// compile at start, so that the first of a workshop's registrations pay nothing for it (≈ 70 ms each
-// on this machine). A schema that does not compile still fails loudly — on the route's first request
+// bodies) that was about a third of a worker's start (2.1–2.7 CPU-s here; `npm run bench:startup`),
+// paid again by every worker that the primary forks or replaces. The routes a burst takes
+// (registration, login, their captcha) still compile at start, so that a worker's first
+// registrations pay nothing for it (a first request compiling its route took ≈ 70 ms more here). A schema that does not compile still fails loudly — on the route's first request
 // (a 500, logged), and in test/openapi.test.ts, which compiles them all (compileAll).
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import { Ajv, type ValidateFunction } from 'ajv';
