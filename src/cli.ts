@@ -7,7 +7,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Services } from './services.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { AppError, isAppError } from './errors.js';
-import { changedLimitsJson, changedSettingsJson, invitationJson, organizationJson } from './orgs/views.js';
+import { changedLimitsJson, changedSettingsJson, expiryAfterDays, invitationJson, organizationJson } from './orgs/views.js';
 import type { PasswordHasher } from './security/password.js';
 import type { AddressLimits } from './security/rate-limits.js';
 import type { Runtime } from './server/runtime.js';
@@ -222,7 +222,7 @@ const COMMANDS: Record<string, Command> = {
       await withServices(async ({ orgs }) => {
         const { organization, invitation } = await orgs.createOrganization(values.name as string, {
           maxUses: maxUses ?? null,
-          expiresAt: days ? Date.now() + days * 86_400_000 : null,
+          expiresAt: expiryAfterDays(days),
         });
         const out = {
           id: organization.id,
@@ -326,7 +326,7 @@ const COMMANDS: Record<string, Command> = {
       const maxUses = positiveInt(values['max-uses'], '--max-uses');
       const days = positiveInt(values['expires-in-days'], '--expires-in-days');
       await withServices(async ({ orgs, audit }) => {
-        const code = await orgs.createInvitationCode(orgId, { maxUses: maxUses ?? null, expiresAt: days ? Date.now() + days * 86_400_000 : null });
+        const code = await orgs.createInvitationCode(orgId, { maxUses: maxUses ?? null, expiresAt: expiryAfterDays(days) });
         const out = invitationJson(code);
         await audit.record({ event: 'admin.invitation_created', actor: 'cli', target: `organization:${orgId}`, detail: { max_uses: out.max_uses, expires_at: out.expires_at } });
         print(out, values.json === true, () => `invitation code ${out.invitation_code} for organization ${orgId}`);
@@ -358,7 +358,7 @@ const COMMANDS: Record<string, Command> = {
       const maxUses = positiveIntOrNone(values['max-uses'], '--max-uses', 'none');
       const days = positiveIntOrNone(values['expires-in-days'], '--expires-in-days', 'never');
       if (maxUses === undefined && days === undefined) throw new UsageError('give --max-uses, --expires-in-days or both');
-      const limits = { ...(maxUses !== undefined ? { maxUses } : {}), ...(days !== undefined ? { expiresAt: days === null ? null : Date.now() + days * 86_400_000 } : {}) };
+      const limits = { ...(maxUses !== undefined ? { maxUses } : {}), ...(days !== undefined ? { expiresAt: expiryAfterDays(days) } : {}) };
       await withServices(async ({ orgs, audit }) => {
         const code = await orgs.changeInvitationLimits(values.code as string, limits);
         const out = invitationJson(code);

@@ -12,7 +12,7 @@ import { actorOf, type ApiKeyGuards } from '../http/auth.js';
 import { PhoneField, responses, UserBody } from '../http/schemas.js';
 import type { OrgService } from '../orgs/service.js';
 import { registrationLink, registrationQrSvg } from '../orgs/registration-qr.js';
-import { changedLimitsJson, changedSettingsJson, invitationJson, organizationJson } from '../orgs/views.js';
+import { changedLimitsJson, changedSettingsJson, expiryAfterDays, invitationJson, organizationJson } from '../orgs/views.js';
 import type { SessionService } from '../sessions/service.js';
 
 export interface AdminRouteDeps {
@@ -49,7 +49,6 @@ const InvitationLimitsBody = Type.Object(
   },
   { additionalProperties: false, minProperties: 1 },
 );
-const expiresAt = (days: number | null | undefined) => (days ? Date.now() + days * 86_400_000 : null);
 
 export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app, deps) => {
   const { orgs, accounts, sessions, audit, guards } = deps;
@@ -97,7 +96,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
       },
     },
     async (request, reply) => {
-      const { organization, invitation } = await orgs.createOrganization(request.body.name, { maxUses: request.body.max_uses ?? null, expiresAt: expiresAt(request.body.expires_in_days) });
+      const { organization, invitation } = await orgs.createOrganization(request.body.name, { maxUses: request.body.max_uses ?? null, expiresAt: expiryAfterDays(request.body.expires_in_days) });
       await audit.record({ event: 'admin.invitation_created', actor: actorOf(request), target: `organization:${organization.id}`, ip: request.ip, detail: { organization_created: true } });
       return reply.code(201).send({ organization: { id: organization.id, name: organization.name }, invitation: invitationJson(invitation) });
     },
@@ -151,7 +150,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
     { ...admin, schema: { tags: ['admin'], summary: 'Another invitation code, with an optional quota and expiry', params: Id, body: InvitationOptions, response: responses({ 201: Type.Object({ invitation: InvitationBody }) }) } },
     async (request, reply) => {
       if (!(await orgs.findOrganization(request.params.id))) throw new AppError('ORGANIZATION_NOT_FOUND');
-      const code = await orgs.createInvitationCode(request.params.id, { maxUses: request.body.max_uses ?? null, expiresAt: expiresAt(request.body.expires_in_days) });
+      const code = await orgs.createInvitationCode(request.params.id, { maxUses: request.body.max_uses ?? null, expiresAt: expiryAfterDays(request.body.expires_in_days) });
       await audit.record({ event: 'admin.invitation_created', actor: actorOf(request), target: `organization:${request.params.id}`, ip: request.ip, detail: { max_uses: code.max_uses } });
       return reply.code(201).send({ invitation: invitationJson(code) });
     },
@@ -181,7 +180,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
     },
     async (request) => {
       const { max_uses, expires_in_days } = request.body;
-      const limits = { ...(max_uses !== undefined ? { maxUses: max_uses } : {}), ...(expires_in_days !== undefined ? { expiresAt: expiresAt(expires_in_days) } : {}) };
+      const limits = { ...(max_uses !== undefined ? { maxUses: max_uses } : {}), ...(expires_in_days !== undefined ? { expiresAt: expiryAfterDays(expires_in_days) } : {}) };
       const code = await orgs.changeInvitationLimits(request.params.code, limits);
       await audit.record({ event: 'admin.invitation_changed', actor: actorOf(request), target: `organization:${code.organization_id}`, ip: request.ip, detail: changedLimitsJson(limits, code) });
       return { invitation: invitationJson(code) };

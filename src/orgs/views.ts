@@ -2,6 +2,11 @@
 import type { InvitationCodeRow, OrganizationRow } from '../db/schema.js';
 import type { InvitationLimits, OrganizationSettings } from './service.js';
 
+/** The stored expiry for the API's and the command line's "expires in `days` days"; null (never) for none. */
+export function expiryAfterDays(days: number | null | undefined, now = Date.now()): number | null {
+  return days ? now + days * 86_400_000 : null;
+}
+
 export function invitationJson(code: InvitationCodeRow) {
   return {
     invitation_code: code.code,
