@@ -48,17 +48,20 @@ function addressLimitsText(state: AddressLimits): string {
   return [head, ...rows].join('\n');
 }
 
+const isPositiveWhole = (value: string | boolean): boolean => typeof value === 'string' && /^\d+$/.test(value) && Number(value) >= 1;
+
 function positiveInt(value: string | boolean | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${flag} takes a whole number of at least 1`);
+  if (!isPositiveWhole(value)) throw new UsageError(`${flag} takes a whole number of at least 1`);
   return Number(value);
 }
 
 /** A whole number of at least 1, or null for `none` (the word the flag takes for "no limit"). */
 function positiveIntOrNone(value: string | boolean | undefined, flag: string, none: string): number | null | undefined {
+  if (value === undefined) return undefined;
   if (value === none) return null;
-  if (value !== undefined && (typeof value !== 'string' || !/^\d+$/.test(value) || Number(value) < 1)) throw new UsageError(`${flag} takes a whole number of at least 1, or ${none}`);
-  return positiveInt(value, flag);
+  if (!isPositiveWhole(value)) throw new UsageError(`${flag} takes a whole number of at least 1, or ${none}`);
+  return Number(value);
 }
 
 async function withRuntime<T>(config: Config, fn: (runtime: Runtime) => Promise<T>): Promise<T> {
