@@ -18,6 +18,7 @@ import { createLazySchemaCompilers } from './http/lazy-schemas.js';
 import { preloadCommonPasswords } from './security/common-passwords.js';
 import { installClientIdentity } from './http/client.js';
 import { installBrowserSecurity } from './http/browser-security.js';
+import { installReadYourWrites } from './http/read-your-writes.js';
 import { ErrorBody } from './http/schemas.js';
 import type { KeyValueStore } from './kv/store.js';
 import { loggerOptions } from './observability/logger.js';
@@ -128,6 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(fastifyCookie);
+  installReadYourWrites(app, { enabled: deps.database.replica !== undefined, windowSeconds: config.databaseReplica?.maxLagSeconds ?? 0, secureCookie: config.session.secureCookie });
   app.addSchema(ErrorBody);
   await app.register(fastifySwagger, {
     openapi: {
@@ -160,6 +162,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   const queue = taskQueue;
   metrics.watchTaskQueue(() => queue.counts());
+  const replica = deps.database.replica;
+  if (replica) metrics.watchReplica(() => replica.status());
   const services = createServices({ ...deps, metrics, hasher, tasks: queue, log: app.log });
   const requireSession = createSessionGuard({ sessions: services.sessions, accounts: services.accounts, cookieName: config.session.cookieName });
   const guards = createApiKeyGuards({ apiKeys: services.apiKeys, rateLimits: services.rateLimits, requireSession });

@@ -23,6 +23,11 @@ export interface Config {
   readonly databaseDialect: 'sqlite' | 'postgres';
   /** PostgreSQL connections per process. */
   readonly databasePoolSize: number;
+  /**
+   * A PostgreSQL read replica (postgres:// URL) for reads that may be a moment old: the admin
+   * console's lists and searches. Unset: every read goes to DATABASE_URL.
+   */
+  readonly databaseReplica: { readonly url: string; readonly maxLagSeconds: number } | undefined;
   /** redis://… for the shared ephemeral store; unset: a SQLite file beside the database. */
   readonly redisUrl: string | undefined;
   readonly redisKeyPrefix: string;
@@ -206,6 +211,9 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
   if (databaseDialect === 'sqlite' && /^[a-z][a-z0-9+.-]*:\/\//i.test(databaseUrl) && !databaseUrl.startsWith('sqlite:')) {
     throw new ConfigError(`DATABASE_URL must be a postgres:// URL or a SQLite file path, got "${databaseUrl.replace(/\/\/[^@/]*@/, '//…@')}"`);
   }
+  const replicaUrl = merged.DATABASE_REPLICA_URL?.trim() || undefined;
+  if (replicaUrl && databaseDialect !== 'postgres') throw new ConfigError('DATABASE_REPLICA_URL needs DATABASE_URL to be a postgres:// URL (a replica of that database)');
+  if (replicaUrl && !/^postgres(ql)?:\/\//.test(replicaUrl)) throw new ConfigError('DATABASE_REPLICA_URL must be a postgres:// URL');
   const redisUrl = merged.REDIS_URL?.trim() || undefined;
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${redisUrl}"`);
 
@@ -224,6 +232,7 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
     databaseUrl: databaseDialect === 'postgres' ? databaseUrl : path.resolve(databaseUrl.replace(/^sqlite:(\/\/)?/, '')),
     databaseDialect,
     databasePoolSize: int(merged, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+    databaseReplica: replicaUrl ? { url: replicaUrl, maxLagSeconds: int(merged, 'DATABASE_REPLICA_MAX_LAG_SECONDS', 5, 1, 3600) } : undefined,
     redisUrl,
     redisKeyPrefix: merged.REDIS_KEY_PREFIX?.trim() || 'gatehouse:',
     logLevel: merged.LOG_LEVEL?.trim() || 'info',

@@ -15,6 +15,8 @@ describe('config', () => {
     assert.deepEqual(config.rateLimits.exempt, []);
     assert.deepEqual(loadConfig({ RATE_LIMIT_EXEMPT: '203.0.113.9, 198.51.100.0/24,2001:db8::/48 , 2001:db8::1' }, {}).rateLimits.exempt, ['203.0.113.9/32', '198.51.100.0/24', '2001:db8::/48', '2001:db8::1/128']);
     assert.ok(config.workers >= 1);
+    assert.equal(config.databaseReplica, undefined);
+    assert.deepEqual(loadConfig({ DATABASE_URL: 'postgres://primary/g', DATABASE_REPLICA_URL: 'postgres://replica/g' }, {}).databaseReplica, { url: 'postgres://replica/g', maxLagSeconds: 5 });
     assert.ok(Object.isFrozen(config) && Object.isFrozen(config.session));
   });
 
@@ -33,6 +35,9 @@ describe('config', () => {
       [{ RATE_LIMIT_EXEMPT: '203.0.113.0/33' }, 'RATE_LIMIT_EXEMPT'],
       [{ RATE_LIMIT_IPV6_PREFIX: '129' }, 'RATE_LIMIT_IPV6_PREFIX'],
       [{ RATE_LIMIT_IPV6_PREFIX: '/64' }, 'RATE_LIMIT_IPV6_PREFIX'],
+      [{ DATABASE_REPLICA_URL: 'postgres://replica/gatehouse' }, 'DATABASE_REPLICA_URL'],
+      [{ DATABASE_URL: 'postgres://primary/gatehouse', DATABASE_REPLICA_URL: 'mysql://replica/gatehouse' }, 'DATABASE_REPLICA_URL'],
+      [{ DATABASE_URL: 'postgres://primary/gatehouse', DATABASE_REPLICA_URL: 'postgres://replica/gatehouse', DATABASE_REPLICA_MAX_LAG_SECONDS: '0' }, 'DATABASE_REPLICA_MAX_LAG_SECONDS'],
     ] as const) {
       assert.throws(() => loadConfig(env, {}), (e: unknown) => e instanceof ConfigError && e.message.includes(name), JSON.stringify(env));
     }

@@ -49,6 +49,7 @@ describe('metrics over four workers', () => {
       assert.equal(metricValue(text, 'gatehouse_http_requests_total', { route: '/api/auth/login', status: '400' }), 1);
       assert.ok(metricValue(text, 'gatehouse_store_operation_duration_seconds_count', { backend: 'sqlite', op: 'take_once' }) >= 10);
       assert.equal(metricValue(text, 'gatehouse_hash_duration_seconds_count', { op: 'hash' }), 1);
+      assert.ok(!text.includes('gatehouse_db_replica'), 'no read replica configured: no replica series');
     }
   });
 });

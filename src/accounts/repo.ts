@@ -23,6 +23,20 @@ export function createAccountRepo(db: Db) {
         .execute();
       return new Set(inserted.map((r) => r.phone));
     },
+    /** Users whose phone (3+ digits) or name contains the query, newest first; optionally in one organization. */
+    search(query: string, limit: number, organizationId?: number): Promise<UserRow[]> {
+      const q = query.trim();
+      let select = db.selectFrom('users').selectAll().orderBy('id', 'desc').limit(limit);
+      if (organizationId !== undefined) select = select.where('organization_id', '=', organizationId);
+      if (q) {
+        const digits = q.replace(/[^\d]/g, '');
+        const pattern = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        select = select.where((eb) =>
+          digits.length >= 3 ? eb.or([eb('phone', 'like', `%${digits}%`), eb('name', 'like', pattern)]) : eb('name', 'like', pattern),
+        );
+      }
+      return select.execute();
+    },
     async phoneExists(phone: string): Promise<boolean> {
       return (await db.selectFrom('users').select('id').where('phone', '=', phone).executeTakeFirst()) !== undefined;
     },

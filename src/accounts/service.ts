@@ -2,7 +2,7 @@
 import type { CountryCode } from 'libphonenumber-js';
 import type { CaptchaService } from '../captcha/service.js';
 import { sql } from 'kysely';
-import type { Database, Db } from '../db/database.js';
+import { readAt, type Database, type Db, type Freshness } from '../db/database.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.js';
 import type { Role, UserRow } from '../db/schema.js';
 import { AppError } from '../errors.js';
@@ -472,18 +472,8 @@ export class AccountService {
   }
 
   /** Admin search: users whose phone (3+ digits) or name contains the query, newest first; optionally in one organization. */
-  search(query: string, limit: number, organizationId?: number): Promise<UserRow[]> {
-    const q = query.trim();
-    let select = this.deps.database.db.selectFrom('users').selectAll().orderBy('id', 'desc').limit(limit);
-    if (organizationId !== undefined) select = select.where('organization_id', '=', organizationId);
-    if (q) {
-      const digits = q.replace(/[^\d]/g, '');
-      const pattern = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      select = select.where((eb) =>
-        digits.length >= 3 ? eb.or([eb('phone', 'like', `%${digits}%`), eb('name', 'like', pattern)]) : eb('name', 'like', pattern),
-      );
-    }
-    return select.execute();
+  search(query: string, limit: number, organizationId?: number, freshness: Freshness = 'latest'): Promise<UserRow[]> {
+    return readAt(this.deps.database, freshness, (db) => createAccountRepo(db).search(query, limit, organizationId));
   }
 
   /** Disables (signing the account out everywhere) or re-enables an account. */
@@ -526,15 +516,17 @@ export class AccountService {
   }
 
   /** Registrations with an invitation code per minute since `since` (the workshop's live view). */
-  async registrationsPerMinute(invitationCode: string, since: number): Promise<Array<{ minute: number; count: number }>> {
-    const rows = await this.deps.database.db
-      .selectFrom('users')
-      .select((eb) => [sql<number>`(created_at / 60000) * 60000`.as('minute'), eb.fn.countAll<number>().as('count')])
-      .where('invitation_code', '=', invitationCode.trim().toUpperCase())
-      .where('created_at', '>=', since)
-      .groupBy(sql`created_at / 60000`)
-      .orderBy('minute')
-      .execute();
+  async registrationsPerMinute(invitationCode: string, since: number, freshness: Freshness = 'latest'): Promise<Array<{ minute: number; count: number }>> {
+    const rows = await readAt(this.deps.database, freshness, (db) =>
+      db
+        .selectFrom('users')
+        .select((eb) => [sql<number>`(created_at / 60000) * 60000`.as('minute'), eb.fn.countAll<number>().as('count')])
+        .where('invitation_code', '=', invitationCode.trim().toUpperCase())
+        .where('created_at', '>=', since)
+        .groupBy(sql`created_at / 60000`)
+        .orderBy('minute')
+        .execute(),
+    );
     return rows.map((r) => ({ minute: Number(r.minute), count: Number(r.count) }));
   }
 

@@ -70,14 +70,14 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
         }),
       },
     },
-    async () => {
-      const rows = await orgs.listOrganizations();
+    async (request) => {
+      const rows = await orgs.listOrganizations(request.readFreshness);
       return {
         organizations: await Promise.all(
           rows.map(async (o) => ({
             ...organizationJson(o),
             user_count: Number(o.user_count),
-            invitation_codes: (await orgs.listInvitationCodes(o.id)).map(invitationJson),
+            invitation_codes: (await orgs.listInvitationCodes(o.id, request.readFreshness)).map(invitationJson),
           })),
         ),
       };
@@ -228,7 +228,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
       },
     },
     async (request) => {
-      const rows = await accounts.registrationsPerMinute(request.params.code, Date.now() - request.query.minutes * 60_000);
+      const rows = await accounts.registrationsPerMinute(request.params.code, Date.now() - request.query.minutes * 60_000, request.readFreshness);
       return { invitation_code: request.params.code.toUpperCase(), per_minute: rows.map((r) => ({ minute: new Date(r.minute).toISOString(), count: r.count })), total: rows.reduce((n, r) => n + r.count, 0) };
     },
   );
@@ -258,7 +258,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
       },
     },
     async (request) => {
-      const found = await accounts.search(request.query.q, request.query.limit, request.query.organization_id);
+      const found = await accounts.search(request.query.q, request.query.limit, request.query.organization_id, request.readFreshness);
       const lockouts = await accounts.lockoutStates(found);
       return {
         users: found.map((u) => {

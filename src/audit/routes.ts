@@ -44,7 +44,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditLog; guards: A
         until: q.until === undefined ? undefined : Date.parse(q.until),
         beforeId: q.before,
         limit: q.limit,
-      });
+      }, request.readFreshness);
       return { events };
     },
   );

@@ -1,6 +1,6 @@
 // The audit log: security events in an append-only table (nothing updates a row; old rows are
 // deleted after the retention period), readable and filterable by admins.
-import type { Database, Db } from '../db/database.js';
+import { readAt, type Database, type Db, type Freshness } from '../db/database.js';
 import type { AuditEventRow } from '../db/schema.js';
 
 export type AuditEventName =
@@ -96,8 +96,12 @@ export class AuditLog {
     await this.database.batched((trx) => this.insertWith(trx, entry));
   }
 
-  async list(filter: AuditFilter): Promise<AuditEventView[]> {
-    let query = this.database.db.selectFrom('audit_events').selectAll().orderBy('id', 'desc').limit(filter.limit);
+  async list(filter: AuditFilter, freshness: Freshness = 'latest'): Promise<AuditEventView[]> {
+    return readAt(this.database, freshness, (db) => this.query(db, filter));
+  }
+
+  private async query(db: Db, filter: AuditFilter): Promise<AuditEventView[]> {
+    let query = db.selectFrom('audit_events').selectAll().orderBy('id', 'desc').limit(filter.limit);
     if (filter.event) query = filter.event.endsWith('.*') ? query.where('event', 'like', `${filter.event.slice(0, -1)}%`) : query.where('event', '=', filter.event);
     if (filter.actor) query = query.where('actor', '=', filter.actor);
     if (filter.target) query = query.where('target', '=', filter.target);

@@ -8,9 +8,13 @@ import { AppError } from '../errors.js';
 import { isBusy } from './errors.js';
 import { GroupCommitter } from './group-commit.js';
 import { withStatementCache } from './statement-cache.js';
+import type { ReplicaStatus } from './replica.js';
 import type { DatabaseSchema } from './schema.js';
 
 export type Db = Kysely<DatabaseSchema>;
+
+/** Whether a read must see every write made so far ('latest') or may be a moment old ('may-lag'). */
+export type Freshness = 'latest' | 'may-lag';
 
 export interface Database {
   readonly db: Db;
@@ -25,10 +29,23 @@ export interface Database {
    * one fsync for many writes. fn's changes are all-or-nothing; it resolves once they are on disk.
    */
   batched<T>(fn: (trx: Db) => Promise<T>): Promise<T>;
+  /**
+   * Runs a read whose result may be a moment old (a list, a search, a count for display): on a
+   * PostgreSQL read replica when one is configured and caught up within its allowed lag, else here.
+   * Never for a read that must see a write just made (a session, a quota, a login).
+   */
+  readMayLag<T>(fn: (db: Db) => Promise<T>): Promise<T>;
   /** SQLite: retries a single autocommit statement while another process holds the write lock. */
   retrying<T>(fn: () => Promise<T>): Promise<T>;
+  /** The read replica's health and use, when one is configured. */
+  readonly replica?: { status(): ReplicaStatus };
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Runs a read at the freshness asked for (see Database.readMayLag). */
+export function readAt<T>(database: Database, freshness: Freshness, fn: (db: Db) => Promise<T>): Promise<T> {
+  return freshness === 'may-lag' ? database.readMayLag(fn) : fn(database.db);
 }
 
 export interface SqliteOptions {
@@ -91,6 +108,7 @@ export function openSqlite(options: SqliteOptions): Database {
     retrying,
     write,
     batched: (fn) => committer.submit(fn),
+    readMayLag: (fn) => fn(db),
     async ping() {
       await sql`select 1`.execute(db);
     },

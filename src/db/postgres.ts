@@ -15,9 +15,10 @@ export interface PostgresOptions {
 
 const INT8_OID = 20;
 
-export function openPostgres(options: PostgresOptions): Database {
+/** The pool settings shared by the primary's pool and a read replica's. */
+export function pgPoolOptions(options: PostgresOptions): pg.PoolConfig {
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const pool = new pg.Pool({
+  return {
     connectionString: options.url,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: timeoutMs,
@@ -25,7 +26,11 @@ export function openPostgres(options: PostgresOptions): Database {
     query_timeout: timeoutMs,
     // Times are bigint milliseconds: well inside Number's exact range, so read them as numbers.
     types: { getTypeParser: ((oid: number, format?: string) => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
-  });
+  };
+}
+
+export function openPostgres(options: PostgresOptions): Database {
+  const pool = new pg.Pool(pgPoolOptions(options));
   // An idle client's error (the server went away) must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
@@ -47,6 +52,7 @@ export function openPostgres(options: PostgresOptions): Database {
     // PostgreSQL commits concurrent transactions in parallel (and groups their WAL flushes itself).
     batched: write,
     retrying: unavailableOnFailure,
+    readMayLag: (fn) => unavailableOnFailure(() => fn(db)),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -32,13 +32,15 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ database: Database; kv: K
   const Checks = Type.Object({ status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]), checks: Type.Record(Type.String(), Type.String()) });
   app.get(
     '/readyz',
-    { schema: { tags: ['ops'], summary: 'Readiness: every backing store answers', response: { 200: Checks, 503: Checks } } },
+    { schema: { tags: ['ops'], summary: 'Readiness: every backing store answers (a read replica, when configured, is reported but not required)', response: { 200: Checks, 503: Checks } } },
     async (_request, reply) => {
       const [database, kv] = await Promise.all([probe(() => deps.database.ping()), probe(() => deps.kv.ping())]);
       const ready = database === 'ok' && kv === 'ok';
       reply.code(ready ? 200 : 503);
       if (!ready) reply.header('retry-after', '1');
-      return { status: ready ? ('ready' as const) : ('not_ready' as const), checks: { database, kv } };
+      // A replica that is down or behind leaves the server ready: the primary serves its reads.
+      const replica = deps.database.replica?.status().state;
+      return { status: ready ? ('ready' as const) : ('not_ready' as const), checks: { database, kv, ...(replica ? { database_replica: replica } : {}) } };
     },
   );
 };

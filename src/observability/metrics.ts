@@ -1,6 +1,7 @@
 // Every Prometheus metric, in one registry per process. In cluster mode the primary sums the workers'
 // registries (prom-client's AggregatorRegistry) so that a scrape of any worker sees the whole server.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ReplicaStatus } from '../db/replica.js';
 
 export type TaskCountSource = () => Promise<Record<string, number>>;
 
@@ -8,10 +9,18 @@ export function createMetrics() {
   const registry = new Registry();
   const registers = [registry];
   let taskCounts: TaskCountSource | undefined;
+  let replica: (() => ReplicaStatus) | undefined;
+  const replicaMetrics = createReplicaMetrics(() => replica?.());
   return {
     /** Makes gatehouse_tasks read the queue's counts at each scrape. */
     watchTaskQueue(source: TaskCountSource) {
       taskCounts = source;
+    },
+    /** Makes the read replica's metrics read its status at each scrape. */
+    watchReplica(source: () => ReplicaStatus) {
+      replica = source;
+      // Registered only with a replica: on other deployments a "replica down" series would mislead.
+      for (const metric of Object.values(replicaMetrics)) registry.registerMetric(metric);
     },
     tasks: new Gauge({
       name: 'gatehouse_tasks',
@@ -73,3 +82,43 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+function createReplicaMetrics(status: () => ReplicaStatus | undefined) {
+  return {
+    replicaUp: new Gauge({
+      name: 'gatehouse_db_replica_up',
+      help: '1 while the read replica answers within its allowed lag and takes reads; 0 while they go to the primary',
+      registers: [],
+      // Across workers: up only if every worker sees it up.
+      aggregator: 'min',
+      collect() {
+        const state = status()?.state;
+        if (state) this.set(state === 'ok' ? 1 : 0);
+      },
+    }),
+    replicaLag: new Gauge({
+      name: 'gatehouse_db_replica_lag_seconds',
+      help: "How far the read replica's replay is behind what it has received (0 while it does not answer: see gatehouse_db_replica_up)",
+      registers: [],
+      aggregator: 'max',
+      collect() {
+        const lag = status()?.lagSeconds;
+        this.set(lag ?? 0);
+      },
+    }),
+    lagTolerantReads: new Counter({
+      name: 'gatehouse_db_lag_tolerant_reads_total',
+      help: 'Reads that may be a moment old (admin lists and searches), by where they ran: replica or primary',
+      labelNames: ['target'],
+      registers: [],
+      collect() {
+        const reads = status()?.reads;
+        if (!reads) return;
+        this.reset();
+        this.inc({ target: 'replica' }, reads.replica);
+        this.inc({ target: 'primary' }, reads.primary);
+      },
+    }),
+  };
+}
+

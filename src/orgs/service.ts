@@ -1,6 +1,6 @@
 // Organizations (schools) and their invitation codes.
 import { ReadThroughCache } from '../cache/read-through.js';
-import type { Database, Db } from '../db/database.js';
+import { readAt, type Database, type Db, type Freshness } from '../db/database.js';
 import type { InvitationCodeRow, OrganizationRow } from '../db/schema.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.js';
 import { AppError } from '../errors.js';
@@ -98,12 +98,12 @@ export class OrgService {
     throw new Error('could not draw a free invitation code in 5 attempts');
   }
 
-  listOrganizations() {
-    return this.repo.listOrganizations();
+  listOrganizations(freshness: Freshness = 'latest') {
+    return readAt(this.database, freshness, (db) => createOrgRepo(db).listOrganizations());
   }
 
-  listInvitationCodes(organizationId: number) {
-    return this.repo.listInvitationCodes(organizationId);
+  listInvitationCodes(organizationId: number, freshness: Freshness = 'latest') {
+    return readAt(this.database, freshness, (db) => createOrgRepo(db).listInvitationCodes(organizationId));
   }
 
   countOrganizations() {

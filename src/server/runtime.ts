@@ -26,7 +26,10 @@ export function kvFileFor(config: Config): string {
 export async function openDatabase(config: Config): Promise<Database> {
   if (config.databaseDialect !== 'postgres') return openSqlite({ file: config.databaseUrl });
   const { openPostgres } = await import('../db/postgres.js');
-  return openPostgres({ url: config.databaseUrl, poolSize: config.databasePoolSize });
+  const database = openPostgres({ url: config.databaseUrl, poolSize: config.databasePoolSize });
+  if (!config.databaseReplica) return database;
+  const { withReadReplica } = await import('../db/replica.js');
+  return withReadReplica(database, { ...config.databaseReplica, poolSize: config.databasePoolSize });
 }
 
 async function openKeyValueStore(config: Config): Promise<KeyValueStore> {

@@ -1,7 +1,8 @@
 // A PostgreSQL server of the test's own on a spare port (initdb/pg_ctl from the installed packages,
-// run as the postgres user), so that a test can stop it and start it again.
+// run as the postgres user), so that a test can stop it and start it again; and, from it, a streaming
+// replica of its own (pg_basebackup), so that a test can pause its replay or stop it.
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { freePort } from './cluster.js';
@@ -14,33 +15,37 @@ function binDir(): string {
 
 export interface OwnPostgres {
   url: string;
+  port: number;
   /** Stops like a crash (immediate mode): only what was committed survives. */
   crash(): void;
   start(): void;
   destroy(): void;
 }
 
-export async function startOwnPostgres(): Promise<OwnPostgres> {
-  const bin = binDir();
-  const port = await freePort();
+function asPostgres(command: string, args: string[]): void {
+  const full = [path.join(binDir(), command), ...args];
+  // initdb refuses to run as root: run it, and the server, as the postgres user.
+  if (userInfo().uid === 0) execFileSync('runuser', ['-u', 'postgres', '--', ...full], { stdio: 'pipe' });
+  else execFileSync(full[0]!, full.slice(1), { stdio: 'pipe' });
+}
+
+function ownedDirectory(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-pg-'));
-  const asPostgres = (command: string, args: string[]) => {
-    const full = [path.join(bin, command), ...args];
-    // initdb refuses to run as root: run it, and the server, as the postgres user.
-    if (userInfo().uid === 0) execFileSync('runuser', ['-u', 'postgres', '--', ...full], { stdio: 'pipe' });
-    else execFileSync(full[0]!, full.slice(1), { stdio: 'pipe' });
-  };
   if (userInfo().uid === 0) {
     const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
     chownSync(dir, uid, gid);
   }
+  return dir;
+}
+
+function serverIn(dir: string, port: number): OwnPostgres {
   const data = path.join(dir, 'data');
-  asPostgres('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
   const start = () => asPostgres('pg_ctl', ['-D', data, '-l', path.join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=on`, 'start']);
   start();
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
     crash: () => asPostgres('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']),
     start,
     destroy() {
@@ -52,4 +57,21 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export async function startOwnPostgres(): Promise<OwnPostgres> {
+  const dir = ownedDirectory();
+  const data = path.join(dir, 'data');
+  asPostgres('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
+  // Lets a replica of this server stream from it (startReplicaOf).
+  appendFileSync(path.join(data, 'pg_hba.conf'), 'host replication all 127.0.0.1/32 trust\n');
+  return serverIn(dir, await freePort());
+}
+
+/** A hot-standby streaming replica of a server from startOwnPostgres, on a port of its own. */
+export async function startReplicaOf(primary: OwnPostgres): Promise<OwnPostgres> {
+  const dir = ownedDirectory();
+  // -R writes the standby settings (primary_conninfo, standby.signal); -X stream copies the WAL too.
+  asPostgres('pg_basebackup', ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-D', path.join(dir, 'data'), '-R', '-X', 'stream']);
+  return serverIn(dir, await freePort());
 }
