@@ -23,11 +23,12 @@ export function kvFileFor(config: Config): string {
   return path.join(dir, 'gatehouse-kv.sqlite');
 }
 
-export async function openDatabase(config: Config): Promise<Database> {
+/** readReplica: use DATABASE_REPLICA_URL, if set, for lag-tolerant reads (only HTTP workers make any). */
+export async function openDatabase(config: Config, options: { readReplica?: boolean } = {}): Promise<Database> {
   if (config.databaseDialect !== 'postgres') return openSqlite({ file: config.databaseUrl });
   const { openPostgres } = await import('../db/postgres.js');
   const database = openPostgres({ url: config.databaseUrl, poolSize: config.databasePoolSize });
-  if (!config.databaseReplica) return database;
+  if (!config.databaseReplica || !options.readReplica) return database;
   const { withReadReplica } = await import('../db/replica.js');
   return withReadReplica(database, { ...config.databaseReplica, poolSize: config.databasePoolSize });
 }
@@ -38,9 +39,9 @@ async function openKeyValueStore(config: Config): Promise<KeyValueStore> {
   return createRedisStore({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix });
 }
 
-export async function openRuntime(config: Config): Promise<Runtime> {
+export async function openRuntime(config: Config, options: { readReplica?: boolean } = {}): Promise<Runtime> {
   const secret = loadOrCreateSecret(config.secretKey, config.dataDir);
-  const database = await openDatabase(config);
+  const database = await openDatabase(config, options);
   const kv = await openKeyValueStore(config);
   const tasks = await openTaskQueue(config, database);
   return {

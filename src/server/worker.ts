@@ -19,7 +19,7 @@ export interface RunningServer {
 const LISTEN_BACKLOG = 4096;
 
 export async function startServer(config: Config, options: { workerIndex?: number; clustered?: boolean; runTasks?: boolean } = {}): Promise<RunningServer> {
-  const runtime = await openRuntime(config);
+  const runtime = await openRuntime(config, { readReplica: true });
   const metrics = createMetrics();
   const collectMetrics = options.clustered ? clusterMetricsCollector(metrics.registry) : undefined;
   // Cluster workers hash on the primary's machine-wide pool; a single process on threads of its own.
