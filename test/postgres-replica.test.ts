@@ -9,6 +9,7 @@ import { after, before, it } from 'node:test';
 import pg from 'pg';
 import { loginThrough, metricValue, registerThrough, request, runCli, startServer, uniquePhone, type HttpResult, type ServerProcess } from './helpers/cluster.js';
 import { startOwnPostgres, startReplicaOf, type OwnPostgres } from './helpers/own-postgres.js';
+import { parseLsn } from '../src/db/replica.js';
 
 let primary: OwnPostgres;
 let replica: OwnPostgres;
@@ -58,6 +59,12 @@ after(async () => {
   await Promise.all([patient?.stop(), strict?.stop()]);
   replica?.destroy();
   primary?.destroy();
+});
+
+it('reads WAL positions as PostgreSQL prints them', () => {
+  assert.equal(parseLsn('0/3000060'), 0x3000060n);
+  assert.equal(parseLsn('16/B374D848'), 0x16b374d848n);
+  assert.ok(parseLsn('1/0') > parseLsn('0/FFFFFFFF'));
 });
 
 it('admin lists come from the replica; a session, a login and a writer\'s next read come from the primary', async () => {
