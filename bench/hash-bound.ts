@@ -2,10 +2,13 @@
 // parameters, all cores busy. Run as its own process with UV_THREADPOOL_SIZE ≥ the core count.
 import { performance } from 'node:perf_hooks';
 import { hash, verify } from '@node-rs/argon2';
-import { ARGON2_OPTIONS } from '../src/security/password.js';
+import { loadConfig } from '../src/config.js';
+import { argon2Options } from '../src/security/password.js';
 
-const hashPassword = (password: string) => hash(password, ARGON2_OPTIONS);
-const verifyPassword = (stored: string, password: string) => verify(stored, password, ARGON2_OPTIONS);
+// The parameters the server under test reads from the same environment (PASSWORD_HASH_*).
+const options = argon2Options(loadConfig().passwordHash);
+const hashPassword = (password: string) => hash(password, options);
+const verifyPassword = (stored: string, password: string) => verify(stored, password, options);
 
 const n = Number(process.argv[2] ?? 500);
 const op = process.argv[3] === 'verify' ? 'verify' : 'hash';

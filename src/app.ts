@@ -150,7 +150,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   let hasher = deps.hasher;
   if (!hasher) {
-    const own = createPasswordHasher(config.hashThreads);
+    const own = createPasswordHasher(config.hashThreads, config.passwordHash);
     app.addHook('onClose', () => own.close());
     hasher = own;
   }

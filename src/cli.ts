@@ -22,6 +22,7 @@ const NO_HASHING: PasswordHasher = {
   hash: () => Promise.reject(new Error('this command does not hash passwords')),
   verify: () => Promise.reject(new Error('this command does not hash passwords')),
   verifyAgainstDummy: () => Promise.reject(new Error('this command does not hash passwords')),
+  needsUpgrade: () => false,
 };
 
 interface Command {
@@ -485,7 +486,7 @@ const COMMANDS: Record<string, Command> = {
       ]);
       const password = values['password-stdin'] ? await readStdinLine() : randomToken(15);
       await withRuntime(config, async (runtime) => {
-        const hasher = createPasswordHasher(1);
+        const hasher = createPasswordHasher(1, config.passwordHash);
         try {
           const { orgs, accounts } = createServices({ config, ...runtime, hasher });
           const orgId = positiveInt(values.org, '--org') ?? (await orgs.listOrganizations())[0]?.id;

@@ -48,6 +48,8 @@ export interface Config {
   readonly lockout: { readonly maxFailures: number; readonly windowSeconds: number; readonly lockSeconds: number };
   /** Requests admitted to password hashing per process; past this, 503 OVERLOADED at once. */
   readonly hashQueueMax: number;
+  /** argon2id's cost for new password hashes; older hashes are re-made at their next login. */
+  readonly passwordHash: { readonly memoryKib: number; readonly timeCost: number };
   /** Threads of the machine's password-hashing pool (the cluster primary's, or a single process's); default: the core count. */
   readonly hashThreads: number;
   readonly bodyLimitBytes: number;
@@ -270,6 +272,7 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
       lockSeconds: int(merged, 'LOCKOUT_SECONDS', 900, 1, 30 * 86_400),
     },
     hashQueueMax: int(merged, 'HASH_QUEUE_MAX', 400, 1, 100_000),
+    passwordHash: passwordHashParams(merged),
     hashThreads: 0, // set below, from the worker count
     bodyLimitBytes: int(merged, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 64 * 1024 * 1024),
     shutdownTimeoutMs: int(merged, 'SHUTDOWN_TIMEOUT_MS', 15_000, 100, 600_000),
@@ -297,6 +300,20 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
     throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${config.logLevel}"`);
   }
   return deepFreeze(config);
+}
+
+// OWASP's argon2id rows (m=47104 t=1, 19456 t=2, 12288 t=3, 9216 t=4, 7168 t=5) all cost at least
+// 35,840 KiB-passes with at least 7 MiB: weaker settings are refused, stronger ones are the operator's call.
+const MIN_ARGON2_MEMORY_KIB = 7168;
+const MIN_ARGON2_MEMORY_PASSES = 35_840;
+
+function passwordHashParams(env: Env): Config['passwordHash'] {
+  const memoryKib = int(env, 'PASSWORD_HASH_MEMORY_KIB', 19_456, MIN_ARGON2_MEMORY_KIB, 4 * 1024 * 1024);
+  const timeCost = int(env, 'PASSWORD_HASH_TIME_COST', 2, 1, 20);
+  if (memoryKib * timeCost < MIN_ARGON2_MEMORY_PASSES) {
+    throw new ConfigError(`PASSWORD_HASH_MEMORY_KIB × PASSWORD_HASH_TIME_COST is ${memoryKib * timeCost}; OWASP's weakest argon2id setting is ${MIN_ARGON2_MEMORY_PASSES} (e.g. 19456 × 2, 47104 × 1, 7168 × 5)`);
+  }
+  return { memoryKib, timeCost };
 }
 
 function smsConfig(env: Env): SmsConfig {

@@ -310,9 +310,22 @@ export class AccountService {
       if (!passwordOk || !user) return this.deps.lockout.recordFailure(account);
       if (user.status !== 'active') throw new AppError('ACCOUNT_DISABLED');
       await this.deps.lockout.reset(account);
+      if (this.deps.hasher.needsUpgrade(user.password_hash!)) await this.upgradePasswordHash(user.id, user.password_hash!, input.password);
       const { token } = await this.deps.sessions.create(user.id, { ip: client.ip, userAgent: client.userAgent });
       return { user, token };
     });
+  }
+
+  /**
+   * Re-hashes a password that was hashed with other parameters than the service's now (the only
+   * moment the password is at hand). Only if the stored hash is still the one verified: a password
+   * changed meanwhile stays changed.
+   */
+  private async upgradePasswordHash(userId: number, verifiedHash: string, password: string): Promise<void> {
+    const upgraded = await this.timed('hash', () => this.deps.hasher.hash(password));
+    await this.deps.database.batched((trx) =>
+      trx.updateTable('users').set({ password_hash: upgraded }).where('id', '=', userId).where('password_hash', '=', verifiedHash).execute(),
+    );
   }
 
   private smsCodes(): SmsCodes {

@@ -5,9 +5,28 @@ import { isCommonPassword } from './common-passwords.js';
 import { createThreadHashRunner, type ThreadHashRunner } from './hash-threads.js';
 import { randomToken } from './tokens.js';
 
-// OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1. algorithm 2 is Algorithm.Argon2id
-// (a const enum, which isolated modules cannot import).
-export const ARGON2_OPTIONS = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+/** argon2id's cost: memory in KiB and passes (parallelism is always 1: the pool parallelizes). */
+export interface Argon2Params {
+  readonly memoryKib: number;
+  readonly timeCost: number;
+}
+
+// OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1.
+export const DEFAULT_ARGON2_PARAMS: Argon2Params = { memoryKib: 19_456, timeCost: 2 };
+
+/** @node-rs/argon2's options. algorithm 2 is Algorithm.Argon2id (a const enum, which isolated modules cannot import). */
+export function argon2Options(params: Argon2Params) {
+  return { algorithm: 2, memoryCost: params.memoryKib, timeCost: params.timeCost, parallelism: 1 } as const;
+}
+
+/**
+ * Whether a stored hash was made otherwise than `params` say (older parameters, another algorithm):
+ * it is re-made at the account's next successful password login, when the password is at hand.
+ */
+export function hashNeedsUpgrade(storedHash: string, params: Argon2Params): boolean {
+  const phc = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/.exec(storedHash);
+  return !phc || Number(phc[1]) !== params.memoryKib || Number(phc[2]) !== params.timeCost || Number(phc[3]) !== 1;
+}
 
 export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 128;
@@ -20,6 +39,8 @@ export interface PasswordHasher {
    * known one with a wrong password.
    */
   verifyAgainstDummy(password: string): Promise<false>;
+  /** See hashNeedsUpgrade. */
+  needsUpgrade(storedHash: string): boolean;
 }
 
 export interface HashTask {
@@ -34,8 +55,11 @@ export interface HashRunner {
   run(task: HashTask): Promise<string | boolean>;
 }
 
-/** The password hasher on a runner: argon2id with the service's parameters, NFKC-normalized input. */
-export function passwordHasher(runner: HashRunner): PasswordHasher {
+/**
+ * The password hasher on a runner: argon2id, NFKC-normalized input. `params` must be those the runner
+ * hashes with (the same configuration on every process).
+ */
+export function passwordHasher(runner: HashRunner, params: Argon2Params = DEFAULT_ARGON2_PARAMS): PasswordHasher {
   let dummyHash: Promise<string> | undefined;
   const hash = async (password: string) => (await runner.run({ op: 'hash', password: password.normalize('NFKC') })) as string;
   const verify = async (storedHash: string, password: string) => (await runner.run({ op: 'verify', hash: storedHash, password: password.normalize('NFKC') })) === true;
@@ -47,18 +71,19 @@ export function passwordHasher(runner: HashRunner): PasswordHasher {
       await verify(await dummyHash, password);
       return false;
     },
+    needsUpgrade: (storedHash) => hashNeedsUpgrade(storedHash, params),
   };
 }
 
-/** A pool of `threads` argon2id threads with the service's parameters (src/security/hash-threads.ts). */
-export function createArgon2Pool(threads: number = availableParallelism()): ThreadHashRunner {
-  return createThreadHashRunner(threads, ARGON2_OPTIONS);
+/** A pool of `threads` argon2id threads hashing with `params` (src/security/hash-threads.ts). */
+export function createArgon2Pool(threads: number = availableParallelism(), params: Argon2Params = DEFAULT_ARGON2_PARAMS): ThreadHashRunner {
+  return createThreadHashRunner(threads, argon2Options(params));
 }
 
 /** A hasher on a pool of `threads` hashing threads of this process; close() ends them. */
-export function createPasswordHasher(threads: number = availableParallelism()): PasswordHasher & { close(): Promise<void> } {
-  const pool = createArgon2Pool(threads);
-  return { ...passwordHasher(pool), close: () => pool.close() };
+export function createPasswordHasher(threads: number = availableParallelism(), params: Argon2Params = DEFAULT_ARGON2_PARAMS): PasswordHasher & { close(): Promise<void> } {
+  const pool = createArgon2Pool(threads, params);
+  return { ...passwordHasher(pool, params), close: () => pool.close() };
 }
 
 export type PasswordProblem = 'too_short' | 'too_long' | 'common' | 'contains_phone' | 'repetitive';

@@ -52,7 +52,7 @@ export function runPrimary(config: Config, onAllListening: () => void): void {
   }
 
   serveClusterMetrics();
-  serveClusterHashing(createArgon2Pool(config.hashThreads));
+  serveClusterHashing(createArgon2Pool(config.hashThreads, config.passwordHash));
   for (let index = 0; index < httpWorkers + config.tasks.workers; index++) fork(index);
 
   const shutdown = (signal: string) => {

@@ -23,7 +23,7 @@ export async function startServer(config: Config, options: { workerIndex?: numbe
   const metrics = createMetrics();
   const collectMetrics = options.clustered ? clusterMetricsCollector(metrics.registry) : undefined;
   // Cluster workers hash on the primary's machine-wide pool; a single process on threads of its own.
-  const hasher = options.clustered ? passwordHasher(clusterHashRunner()) : undefined;
+  const hasher = options.clustered ? passwordHasher(clusterHashRunner(), config.passwordHash) : undefined;
   const app = await buildApp({ config, ...runtime, hasher, workerIndex: options.workerIndex, metrics, collectMetrics, housekeeping: !options.workerIndex });
   await app.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
   // Single-process mode: the task consumer runs here too (cluster mode forks task workers instead).
