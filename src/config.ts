@@ -5,6 +5,7 @@ import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import type { CountryCode } from 'libphonenumber-js';
 import { getCountries } from 'libphonenumber-js/max';
+import type { RedisTarget } from './kv/redis-connection.js';
 
 export type TrustProxy = boolean | string | string[] | number;
 
@@ -28,8 +29,8 @@ export interface Config {
    * console's lists and searches. Unset: every read goes to DATABASE_URL.
    */
   readonly databaseReplica: { readonly url: string; readonly maxLagSeconds: number } | undefined;
-  /** redis://… for the shared ephemeral store; unset: a SQLite file beside the database. */
-  readonly redisUrl: string | undefined;
+  /** Redis for the shared ephemeral store and the task queue (REDIS_URL or REDIS_SENTINELS); unset: embedded. */
+  readonly redis: RedisTarget | undefined;
   readonly redisKeyPrefix: string;
   readonly logLevel: string;
   readonly trustProxy: TrustProxy;
@@ -216,8 +217,7 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
   const replicaUrl = merged.DATABASE_REPLICA_URL?.trim() || undefined;
   if (replicaUrl && databaseDialect !== 'postgres') throw new ConfigError('DATABASE_REPLICA_URL needs DATABASE_URL to be a postgres:// URL (a replica of that database)');
   if (replicaUrl && !/^postgres(ql)?:\/\//.test(replicaUrl)) throw new ConfigError('DATABASE_REPLICA_URL must be a postgres:// URL');
-  const redisUrl = merged.REDIS_URL?.trim() || undefined;
-  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${redisUrl}"`);
+  const redis = redisTarget(merged);
 
   const secretKey = merged.SECRET_KEY?.trim() || undefined;
   if (secretKey !== undefined && secretKey.length < 32) throw new ConfigError('SECRET_KEY must be at least 32 characters');
@@ -235,7 +235,7 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
     databaseDialect,
     databasePoolSize: int(merged, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     databaseReplica: replicaUrl ? { url: replicaUrl, maxLagSeconds: int(merged, 'DATABASE_REPLICA_MAX_LAG_SECONDS', 5, 1, 3600) } : undefined,
-    redisUrl,
+    redis,
     redisKeyPrefix: merged.REDIS_KEY_PREFIX?.trim() || 'gatehouse:',
     logLevel: merged.LOG_LEVEL?.trim() || 'info',
     trustProxy: parseTrustProxy(merged.TRUST_PROXY),
@@ -314,6 +314,20 @@ function passwordHashParams(env: Env): Config['passwordHash'] {
     throw new ConfigError(`PASSWORD_HASH_MEMORY_KIB × PASSWORD_HASH_TIME_COST is ${memoryKib * timeCost}; OWASP's weakest argon2id setting is ${MIN_ARGON2_MEMORY_PASSES} (e.g. 19456 × 2, 47104 × 1, 7168 × 5)`);
   }
   return { memoryKib, timeCost };
+}
+
+function redisTarget(env: Env): RedisTarget | undefined {
+  const url = env.REDIS_URL?.trim() || undefined;
+  if (url && !/^rediss?:\/\//.test(url)) throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${url.replace(/\/\/[^@/]*@/, '//…@')}"`);
+  const sentinelList = env.REDIS_SENTINELS?.trim();
+  if (!sentinelList) return url ? { url } : undefined;
+  const sentinels = sentinelList.split(',').map((entry) => {
+    const match = /^\s*([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):(\d{1,5})\s*$/.exec(entry);
+    if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535) throw new ConfigError(`REDIS_SENTINELS must be host:port pairs separated by commas, got "${entry.trim()}"`);
+    return { host: match[1]!.replace(/^\[|\]$/g, ''), port: Number(match[2]) };
+  });
+  const sentinelPassword = env.REDIS_SENTINEL_PASSWORD?.trim() || undefined;
+  return { sentinels, name: env.REDIS_SENTINEL_NAME?.trim() || 'mymaster', ...(url ? { url } : {}), ...(sentinelPassword ? { sentinelPassword } : {}) };
 }
 
 function smsConfig(env: Env): SmsConfig {

@@ -16,6 +16,16 @@ describe('config', () => {
     assert.deepEqual(loadConfig({ RATE_LIMIT_EXEMPT: '203.0.113.9, 198.51.100.0/24,2001:db8::/48 , 2001:db8::1' }, {}).rateLimits.exempt, ['203.0.113.9/32', '198.51.100.0/24', '2001:db8::/48', '2001:db8::1/128']);
     assert.ok(config.workers >= 1);
     assert.equal(config.databaseReplica, undefined);
+    assert.equal(config.redis, undefined);
+    assert.deepEqual(loadConfig({ REDIS_URL: 'redis://cache:6379/2' }, {}).redis, { url: 'redis://cache:6379/2' });
+    assert.deepEqual(loadConfig({ REDIS_SENTINELS: 's1:26379, [::1]:26380', REDIS_URL: 'redis://:pw@ignored/3' }, {}).redis, {
+      sentinels: [
+        { host: 's1', port: 26379 },
+        { host: '::1', port: 26380 },
+      ],
+      name: 'mymaster',
+      url: 'redis://:pw@ignored/3',
+    });
     assert.deepEqual(loadConfig({ DATABASE_URL: 'postgres://primary/g', DATABASE_REPLICA_URL: 'postgres://replica/g' }, {}).databaseReplica, { url: 'postgres://replica/g', maxLagSeconds: 5 });
     assert.ok(Object.isFrozen(config) && Object.isFrozen(config.session));
   });
@@ -36,6 +46,9 @@ describe('config', () => {
       [{ RATE_LIMIT_IPV6_PREFIX: '129' }, 'RATE_LIMIT_IPV6_PREFIX'],
       [{ RATE_LIMIT_IPV6_PREFIX: '/64' }, 'RATE_LIMIT_IPV6_PREFIX'],
       [{ DATABASE_REPLICA_URL: 'postgres://replica/gatehouse' }, 'DATABASE_REPLICA_URL'],
+      [{ REDIS_URL: 'http://cache:6379' }, 'REDIS_URL'],
+      [{ REDIS_SENTINELS: 'sentinel-1' }, 'REDIS_SENTINELS'],
+      [{ REDIS_SENTINELS: 'sentinel-1:26379,sentinel-2:99999' }, 'REDIS_SENTINELS'],
       [{ DATABASE_URL: 'postgres://primary/gatehouse', DATABASE_REPLICA_URL: 'mysql://replica/gatehouse' }, 'DATABASE_REPLICA_URL'],
       [{ DATABASE_URL: 'postgres://primary/gatehouse', DATABASE_REPLICA_URL: 'postgres://replica/gatehouse', DATABASE_REPLICA_MAX_LAG_SECONDS: '0' }, 'DATABASE_REPLICA_MAX_LAG_SECONDS'],
     ] as const) {

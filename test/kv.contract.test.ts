@@ -65,9 +65,9 @@ function redisBackend(): Backend {
     name: 'redis',
     open() {
       prefix = uniquePrefix('kv');
-      return { kv: createRedisStore({ url: TEST_REDIS_URL, keyPrefix: prefix }), advance: (ms) => sleep(ms) };
+      return { kv: createRedisStore({ target: { url: TEST_REDIS_URL }, keyPrefix: prefix }), advance: (ms) => sleep(ms) };
     },
-    openSibling: () => createRedisStore({ url: TEST_REDIS_URL, keyPrefix: prefix }),
+    openSibling: () => createRedisStore({ target: { url: TEST_REDIS_URL }, keyPrefix: prefix }),
     cleanup() {},
   };
 }

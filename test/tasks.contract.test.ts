@@ -53,7 +53,7 @@ const backends: Backend[] = [
   {
     name: 'bullmq',
     async open() {
-      const queue = createBullmqQueue({ redisUrl: TEST_REDIS_URL, prefix: uniquePrefix('tasks').slice(0, -1), leaseMs: LEASE_MS });
+      const queue = createBullmqQueue({ redis: { url: TEST_REDIS_URL }, prefix: uniquePrefix('tasks').slice(0, -1), leaseMs: LEASE_MS });
       return { queue, close: () => queue.close() };
     },
   },
@@ -262,7 +262,7 @@ describe('table queue: the store failing under a running consumer', () => {
 
 describe('BullMQ queue: Redis unreachable', () => {
   it('answers STORE_UNAVAILABLE (a 503 for the API) within seconds, not a 500 and not a hang', async () => {
-    const queue = createBullmqQueue({ redisUrl: 'redis://127.0.0.1:1/0', prefix: 'unreachable', leaseMs: LEASE_MS });
+    const queue = createBullmqQueue({ redis: { url: 'redis://127.0.0.1:1/0' }, prefix: 'unreachable', leaseMs: LEASE_MS });
     const started = Date.now();
     try {
       await assert.rejects(queue.submit({ ...base, type: 'x', payload: null }), (error: Error & { code?: string }) => error.code === 'STORE_UNAVAILABLE');

@@ -1,11 +1,11 @@
 // Scale-out backend: Redis, shared by every worker of every server. take-once is GETDEL, a single
 // atomic command; a counter's increment and its expiry are one Lua script.
-import { Redis } from 'ioredis';
 import { AppError } from '../errors.js';
+import { connectRedis, type RedisTarget } from './redis-connection.js';
 import type { Counter, KeyValueStore } from './store.js';
 
 export interface RedisStoreOptions {
-  url: string;
+  target: RedisTarget;
   /** Prepended to every key, so that several deployments (or test runs) can share one Redis. */
   keyPrefix?: string;
   /** A command that has no answer by then fails with 503 instead of hanging. */
@@ -23,7 +23,7 @@ return {value, ttl}`;
 
 export function createRedisStore(options: RedisStoreOptions): KeyValueStore {
   const timeoutMs = options.commandTimeoutMs ?? 5_000;
-  const client = new Redis(options.url, {
+  const client = connectRedis(options.target, {
     keyPrefix: options.keyPrefix ?? 'gatehouse:',
     commandTimeout: timeoutMs,
     // Commands wait for a (re)connection at most one retry long; call() bounds them in any case.

@@ -34,9 +34,9 @@ export async function openDatabase(config: Config, options: { readReplica?: bool
 }
 
 async function openKeyValueStore(config: Config): Promise<KeyValueStore> {
-  if (!config.redisUrl) return createSqliteStore({ file: kvFileFor(config) });
+  if (!config.redis) return createSqliteStore({ file: kvFileFor(config) });
   const { createRedisStore } = await import('../kv/redis.js');
-  return createRedisStore({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix });
+  return createRedisStore({ target: config.redis, keyPrefix: config.redisKeyPrefix });
 }
 
 export async function openRuntime(config: Config, options: { readReplica?: boolean } = {}): Promise<Runtime> {

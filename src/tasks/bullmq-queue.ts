@@ -4,13 +4,13 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Job, Queue, UnrecoverableError, Worker, type JobType } from 'bullmq';
-import { Redis } from 'ioredis';
+import { connectRedis, type RedisTarget } from '../kv/redis-connection.js';
 import { AppError } from '../errors.js';
 import { newTaskId } from './sql-queue.js';
 import { PermanentTaskError, TASK_STATES, type ConsumeOptions, type NewTask, type Processor, type TaskConsumer, type TaskFilter, type TaskQueue, type TaskRecord, type TaskState } from './types.js';
 
 export interface BullmqQueueOptions {
-  redisUrl: string;
+  redis: RedisTarget;
   /** Key prefix for BullMQ's keys (without a trailing colon). */
   prefix: string;
   /** How long a worker's lock on a job lasts without renewal (BullMQ renews it at half-time). */
@@ -87,7 +87,7 @@ function idFor(idempotencyKey: string): string {
 }
 
 export function createBullmqQueue(options: BullmqQueueOptions): TaskQueue {
-  const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true });
+  const connection = connectRedis(options.redis, { maxRetriesPerRequest: 3, lazyConnect: true });
   connection.on('error', () => undefined);
   const queue = new Queue<JobData>(QUEUE_NAME, { connection, prefix: options.prefix });
   queue.on('error', () => undefined);
@@ -112,7 +112,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): TaskQueue {
   function consume(processor: Processor, consumeOptions: ConsumeOptions): TaskConsumer {
     const stopping = new AbortController();
     const running = new Set<Promise<unknown>>();
-    const workerConnection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    const workerConnection = connectRedis(options.redis, { maxRetriesPerRequest: null });
     workerConnection.on('error', () => undefined);
     const worker = new Worker<JobData>(
       QUEUE_NAME,

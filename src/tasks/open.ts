@@ -7,10 +7,10 @@ import { createSqlQueue } from './sql-queue.js';
 import type { TaskQueue } from './types.js';
 
 export async function openTaskQueue(config: Config, database: Database): Promise<TaskQueue> {
-  if (config.redisUrl) {
+  if (config.redis) {
     // Imported only when configured: the embedded default never loads BullMQ and ioredis.
     const { createBullmqQueue } = await import('./bullmq-queue.js');
-    return createBullmqQueue({ redisUrl: config.redisUrl, prefix: `${config.redisKeyPrefix.replace(/:+$/, '')}:bull`, leaseMs: config.tasks.leaseMs });
+    return createBullmqQueue({ redis: config.redis, prefix: `${config.redisKeyPrefix.replace(/:+$/, '')}:bull`, leaseMs: config.tasks.leaseMs });
   }
   return createSqlQueue(database, { leaseMs: config.tasks.leaseMs, pollMs: config.tasks.pollMs });
 }
