@@ -8,7 +8,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { accountRoutes } from './accounts/routes.js';
 import { captchaRoutes } from './captcha/routes.js';
-import type { Config } from './config.js';
+import { storageDirectory, type Config } from './config.js';
 import type { Database } from './db/database.js';
 import { AppError } from './errors.js';
 import { healthRoutes } from './health/routes.js';
@@ -162,6 +162,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   const queue = taskQueue;
   metrics.watchTaskQueue(() => queue.counts());
+  if (config.databaseDialect === 'sqlite') metrics.watchDataDir(storageDirectory(config));
   const replica = deps.database.replica;
   if (replica) metrics.watchReplica(() => replica.status());
   const services = createServices({ ...deps, metrics, hasher, tasks: queue, log: app.log });

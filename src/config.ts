@@ -316,6 +316,11 @@ function passwordHashParams(env: Env): Config['passwordHash'] {
   return { memoryKib, timeCost };
 }
 
+/** Where the embedded store's files live: beside the SQLite database, or DATA_DIR. */
+export function storageDirectory(config: Pick<Config, 'databaseDialect' | 'databaseUrl' | 'dataDir'>): string {
+  return config.databaseDialect === 'sqlite' ? path.dirname(config.databaseUrl) : config.dataDir;
+}
+
 function redisTarget(env: Env): RedisTarget | undefined {
   const url = env.REDIS_URL?.trim() || undefined;
   if (url && !/^rediss?:\/\//.test(url)) throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${url.replace(/\/\/[^@/]*@/, '//…@')}"`);

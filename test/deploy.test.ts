@@ -49,12 +49,45 @@ it('Kubernetes: Deployment with probes on /healthz and /readyz, Service, PodDisr
   }
 });
 
+/** Every metric the service can define: the read replica's and the data directory's exist only where they apply. */
+async function definedMetrics(): Promise<Set<string>> {
+  const metrics = createMetrics();
+  metrics.watchReplica(() => ({ state: 'ok', lagSeconds: 0, reads: { replica: 0, primary: 0 } }));
+  metrics.watchDataDir('.');
+  return new Set((await metrics.registry.getMetricsAsJSON()).map((m) => m.name));
+}
+
+it('Prometheus alert rules: well-formed, loaded by prometheus.yml, on metrics the service defines', async () => {
+  assert.deepEqual(parse(read('prometheus/prometheus.yml')).rule_files, ['alerts.yml']);
+  const rules = parse(read('prometheus/alerts.yml')).groups.flatMap((g: { rules: unknown[] }) => g.rules) as Array<{ alert: string; expr: string; labels: { severity: string }; annotations: { summary: string } }>;
+  assert.ok(rules.length >= 5);
+  const defined = await definedMetrics();
+  for (const rule of rules) {
+    assert.match(rule.alert, /^Gatehouse[A-Za-z]+$/);
+    assert.ok(['page', 'ticket'].includes(rule.labels.severity), rule.alert);
+    assert.ok(rule.annotations.summary, rule.alert);
+    for (const match of rule.expr.matchAll(/gatehouse_[a-z_]+/g)) assert.ok(defined.has(match[0]), `${rule.alert} uses ${match[0]}, which the service does not define`);
+  }
+});
+
+const noPromtool = (() => {
+  try {
+    execFileSync('promtool', ['--version'], { stdio: 'ignore' });
+    return false;
+  } catch {
+    return 'promtool is not installed (Debian: apt-get install prometheus; .ci/run installs it)';
+  }
+})();
+
+it('promtool accepts the Prometheus configuration and its alert rules', { skip: noPromtool }, () => {
+  const dir = new URL('../deploy/prometheus/', import.meta.url).pathname;
+  assert.match(execFileSync('promtool', ['check', 'config', 'prometheus.yml'], { cwd: dir, encoding: 'utf8' }), /SUCCESS/);
+  assert.match(execFileSync('promtool', ['check', 'rules', 'alerts.yml'], { cwd: dir, encoding: 'utf8' }), /SUCCESS: \d+ rules found/);
+});
+
 it('the Grafana dashboard queries only metrics the service defines', async () => {
   const dashboard = JSON.parse(read('grafana/gatehouse-dashboard.json'));
-  const metrics = createMetrics();
-  // The read replica's series exist only on a deployment with one.
-  metrics.watchReplica(() => ({ state: 'ok', lagSeconds: 0, reads: { replica: 0, primary: 0 } }));
-  const defined = new Set((await metrics.registry.getMetricsAsJSON()).map((m) => m.name));
+  const defined = await definedMetrics();
   const used = new Set<string>();
   for (const panel of dashboard.panels) for (const target of panel.targets) for (const match of target.expr.matchAll(/gatehouse_[a-z_]+/g)) used.add(match[0].replace(/_(bucket|count|sum)$/, ''));
   assert.ok(used.size >= 10);

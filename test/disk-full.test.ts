@@ -8,7 +8,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cookieOf, loginThrough, registerThrough, request, runCli, startServer, type HttpResult, type ServerProcess } from './helpers/cluster.js';
+import { cookieOf, loginThrough, metricValue, registerThrough, request, runCli, startServer, type HttpResult, type ServerProcess } from './helpers/cluster.js';
 import { isStoreOutage } from '../src/db/errors.js';
 import { TEST_REDIS_URL, uniquePrefix } from './helpers/redis.js';
 
@@ -93,7 +93,16 @@ describe('embedded default on a full disk', { skip: cannotMount }, () => {
     for (const phone of phones) assert.equal((await registerThrough(server.port, server.invitationCode, phone)).status, 201);
     const cookies = await Promise.all(phones.map(async (phone) => cookieOf(await loginThrough(server.port, phone, PASSWORD))));
 
+    const space = async () => {
+      const text = (await request(server.port, 'GET', '/metrics')).body as string;
+      return { free: metricValue(text, 'gatehouse_data_dir_free_bytes'), size: metricValue(text, 'gatehouse_data_dir_size_bytes') };
+    };
+    const atStart = await space();
+    assert.equal(atStart.size, 16 * 1024 * 1024, 'the metric reads the data directory\'s own file system');
+    assert.ok(atStart.free > 1024 * 1024, JSON.stringify(atStart));
+
     disk.fill();
+    assert.ok((await space()).free < 64 * 1024, 'what an alert on the free space sees');
     // A captcha (the shared store), signing out (the database): each needs to write.
     for (let i = 0; i < 4; i++) {
       assertUnavailable(await request(server.port, 'GET', '/api/auth/captcha/generate?purpose=login'), 'captcha');
@@ -105,6 +114,7 @@ describe('embedded default on a full disk', { skip: cannotMount }, () => {
     assert.match(server.output(), /database or disk is full/, 'the log says why');
 
     disk.makeRoom();
+    assert.ok((await space()).free > 1024 * 1024);
     assert.equal((await request(server.port, 'POST', '/api/auth/logout', { cookie: cookies[1]! })).status, 204);
     assert.equal((await request(server.port, 'GET', '/api/auth/me', { cookie: cookies[1]! })).status, 401, 'signed out for real');
     assert.equal((await registerThrough(server.port, server.invitationCode, '13900009999')).status, 201);

@@ -50,6 +50,7 @@ describe('metrics over four workers', () => {
       assert.ok(metricValue(text, 'gatehouse_store_operation_duration_seconds_count', { backend: 'sqlite', op: 'take_once' }) >= 10);
       assert.equal(metricValue(text, 'gatehouse_hash_duration_seconds_count', { op: 'hash' }), 1);
       assert.ok(!text.includes('gatehouse_db_replica'), 'no read replica configured: no replica series');
+      assert.ok(metricValue(text, 'gatehouse_data_dir_free_bytes') > 0 && metricValue(text, 'gatehouse_data_dir_size_bytes') >= metricValue(text, 'gatehouse_data_dir_free_bytes'));
     }
   });
 });

@@ -1,5 +1,6 @@
 // Every Prometheus metric, in one registry per process. In cluster mode the primary sums the workers'
 // registries (prom-client's AggregatorRegistry) so that a scrape of any worker sees the whole server.
+import { statfsSync } from 'node:fs';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ReplicaStatus } from '../db/replica.js';
 
@@ -15,6 +16,10 @@ export function createMetrics() {
     /** Makes gatehouse_tasks read the queue's counts at each scrape. */
     watchTaskQueue(source: TaskCountSource) {
       taskCounts = source;
+    },
+    /** Adds the data directory's space metrics, read from its file system at each scrape (embedded mode). */
+    watchDataDir(directory: string) {
+      for (const metric of Object.values(createDataDirMetrics(directory))) registry.registerMetric(metric);
     },
     /** Makes the read replica's metrics read its status at each scrape. */
     watchReplica(source: () => ReplicaStatus) {
@@ -122,3 +127,37 @@ function createReplicaMetrics(status: () => ReplicaStatus | undefined) {
   };
 }
 
+// A full disk stops every write with 503 while /readyz stays 200 (the files answer): these are the
+// figures to alert on (deploy/prometheus/alerts.yml).
+function createDataDirMetrics(directory: string) {
+  const space = () => {
+    try {
+      const fs = statfsSync(directory);
+      return { free: fs.bavail * fs.bsize, size: fs.blocks * fs.bsize };
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    free: new Gauge({
+      name: 'gatehouse_data_dir_free_bytes',
+      help: "Space left for the service on the file system of its SQLite files (DATA_DIR)",
+      registers: [],
+      aggregator: 'min',
+      collect() {
+        const now = space();
+        if (now) this.set(now.free);
+      },
+    }),
+    size: new Gauge({
+      name: 'gatehouse_data_dir_size_bytes',
+      help: 'Size of the file system of the SQLite files (DATA_DIR)',
+      registers: [],
+      aggregator: 'max',
+      collect() {
+        const now = space();
+        if (now) this.set(now.size);
+      },
+    }),
+  };
+}

@@ -2,7 +2,7 @@
 // The PostgreSQL, Redis and BullMQ clients are imported only when configured: on the embedded default
 // no process loads them (≈ 34 MiB of resident memory each).
 import path from 'node:path';
-import type { Config } from '../config.js';
+import { storageDirectory, type Config } from '../config.js';
 import { openSqlite, type Database } from '../db/database.js';
 import { createSqliteStore } from '../kv/sqlite.js';
 import type { KeyValueStore } from '../kv/store.js';
@@ -19,8 +19,7 @@ export interface Runtime {
 }
 
 export function kvFileFor(config: Config): string {
-  const dir = config.databaseDialect === 'sqlite' ? path.dirname(config.databaseUrl) : config.dataDir;
-  return path.join(dir, 'gatehouse-kv.sqlite');
+  return path.join(storageDirectory(config), 'gatehouse-kv.sqlite');
 }
 
 /** readReplica: use DATABASE_REPLICA_URL, if set, for lag-tolerant reads (only HTTP workers make any). */
