@@ -13,7 +13,7 @@ import { smsDeliveryHandler, type SmsDeliveryPayload } from '../src/sms/delivery
 import { signTc3, tencentProvider } from '../src/sms/providers/tencent.js';
 import type { SmsProvider } from '../src/sms/providers/types.js';
 import { signWebhook, webhookProvider } from '../src/sms/providers/webhook.js';
-import { seal, unseal } from '../src/sms/seal.js';
+import { seal, unseal } from '../src/security/seal.js';
 import { TaskRegistry } from '../src/tasks/registry.js';
 import { createSqlQueue } from '../src/tasks/sql-queue.js';
 import type { TaskConsumer, TaskQueue, TaskRecord } from '../src/tasks/types.js';
@@ -74,14 +74,15 @@ describe('SMS code store', () => {
   });
 
   it('seals codes for the queue so that only this secret opens them', () => {
-    const sealed = seal(SECRET, '123456');
+    const sealed = seal(SECRET, 'sms code', '123456');
     assert.ok(!sealed.includes('123456'));
-    assert.equal(unseal(SECRET, sealed), '123456');
-    assert.throws(() => unseal('t'.repeat(40), sealed));
+    assert.equal(unseal(SECRET, 'sms code', sealed), '123456');
+    assert.throws(() => unseal('t'.repeat(40), 'sms code', sealed));
+    assert.throws(() => unseal(SECRET, 'totp secret', sealed), 'a value sealed for one purpose does not open as another');
     // One bit of the ciphertext flipped (editing the base64 text could change only its padding bits).
     const raw = Buffer.from(sealed, 'base64url');
     raw[raw.length - 1]! ^= 1;
-    assert.throws(() => unseal(SECRET, raw.toString('base64url')));
+    assert.throws(() => unseal(SECRET, 'sms code', raw.toString('base64url')));
   });
 });
 
@@ -118,7 +119,7 @@ async function deliveryRig(t: TestApp, provider: SmsProvider) {
   const registry = new TaskRegistry([smsDeliveryHandler({ secret: SECRET, provider: () => provider })]);
   const consumer = queue.consume(registry.processor(), { concurrency: 2, backoffMs: () => 20 });
   const deliver = async (code: string, phone = '+8613800138000') => {
-    const payload: SmsDeliveryPayload = { phone, purpose: 'login', sealed_code: seal(SECRET, code), expires_at: Date.now() + 300_000 };
+    const payload: SmsDeliveryPayload = { phone, purpose: 'login', sealed_code: seal(SECRET, 'sms code', code), expires_at: Date.now() + 300_000 };
     return (await queue.submit({ type: 'sms.deliver', payload, priority: 8, maxAttempts: 3 })).task.id;
   };
   return { queue, consumer, deliver };
@@ -217,7 +218,7 @@ describe('SMS providers against local fake servers', () => {
     let sent = 0;
     const rig = await deliveryRig(t, { name: 'counting', send: async () => ((sent += 1), { providerMessageId: null }) });
     consumer = rig.consumer;
-    const payload: SmsDeliveryPayload = { phone: '+8613800138000', purpose: 'login', sealed_code: seal(SECRET, '123123'), expires_at: Date.now() - 1 };
+    const payload: SmsDeliveryPayload = { phone: '+8613800138000', purpose: 'login', sealed_code: seal(SECRET, 'sms code', '123123'), expires_at: Date.now() - 1 };
     const { task } = await rig.queue.submit({ type: 'sms.deliver', payload, priority: 8, maxAttempts: 3 });
     const dead = await settled(rig.queue, task.id);
     assert.equal(dead.state, 'dead');

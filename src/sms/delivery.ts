@@ -5,7 +5,7 @@ import { TaskPayloadError, type TaskHandler } from '../tasks/registry.js';
 import { PermanentTaskError } from '../tasks/types.js';
 import { SMS_PURPOSES, type SmsPurpose } from './codes.js';
 import type { SmsProvider } from './providers/types.js';
-import { unseal } from './seal.js';
+import { unseal } from '../security/seal.js';
 
 export const SMS_DELIVERY_TASK = 'sms.deliver';
 
@@ -34,7 +34,7 @@ export function smsDeliveryHandler(deps: { provider: () => SmsProvider; secret: 
       if (remainingMs <= 0) throw new PermanentTaskError('the code expired before it could be delivered');
       let code: string;
       try {
-        code = unseal(deps.secret, payload.sealed_code);
+        code = unseal(deps.secret, 'sms code', payload.sealed_code);
       } catch {
         throw new PermanentTaskError('the code cannot be unsealed with this server secret (SECRET_KEY differs between servers?)');
       }

@@ -13,7 +13,7 @@ import type { RateLimits } from '../security/rate-limits.js';
 import type { TaskService } from '../tasks/service.js';
 import type { SmsCodes, SmsPurpose } from './codes.js';
 import { SMS_DELIVERY_TASK, type SmsDeliveryPayload } from './delivery.js';
-import { seal } from './seal.js';
+import { seal } from '../security/seal.js';
 
 export interface SmsSendInput {
   phone: string;
@@ -60,7 +60,7 @@ export class SmsService {
       const payload: SmsDeliveryPayload = {
         phone: phone.e164,
         purpose: input.purpose,
-        sealed_code: seal(this.deps.secret, code),
+        sealed_code: seal(this.deps.secret, 'sms code', code),
         expires_at: Date.now() + this.deps.config.codeTtlSeconds * 1000,
       };
       await this.deps.tasks.submit({ type: SMS_DELIVERY_TASK, payload, priority: DELIVERY_PRIORITY }, null, false);
