@@ -425,6 +425,27 @@ const COMMANDS: Record<string, Command> = {
       });
     },
   },
+  'user reset-2fa': {
+    summary: 'Turn off two-factor sign-in for an account whose owner lost the phone and the recovery codes',
+    usage: 'gatehouse user reset-2fa --phone PHONE [--json]',
+    options: { phone: { type: 'string' }, json },
+    async run(values) {
+      if (typeof values.phone !== 'string') throw new UsageError('--phone is required');
+      const { AppError } = await import('./errors.js');
+      await withServices(async ({ accounts, audit }) => {
+        const found = await accounts.findByPhone(accounts.parsePhone(values.phone as string).e164);
+        if (!found) throw new UsageError('no account with this phone number');
+        try {
+          await accounts.resetTwoFactor(found.id);
+        } catch (error) {
+          if (error instanceof AppError && error.code === 'TWO_FACTOR_NOT_ENABLED') throw new UsageError('two-factor sign-in is not on for this account');
+          throw error;
+        }
+        await audit.record({ event: 'admin.two_factor_reset', actor: 'cli', target: `user:${found.id}` });
+        print({ two_factor_enabled: false }, values.json === true, () => 'two-factor sign-in turned off: the owner signs in with the password alone');
+      });
+    },
+  },
   'user delete': {
     summary: 'Delete an account for good (its sessions end; the phone number can register again)',
     usage: 'gatehouse user delete --phone PHONE --yes [--json]\n\n  --yes confirms: the account cannot be restored (except from a backup). The audit log keeps its events.',

@@ -3,6 +3,7 @@
 // does not load Fastify, its plugins and every route to print a table.
 import type { Logger } from 'pino';
 import { AccountService } from './accounts/service.js';
+import { TwoFactor } from './accounts/two-factor.js';
 import { ApiKeyService } from './apikeys/service.js';
 import { AuditLog } from './audit/service.js';
 import { CaptchaService } from './captcha/service.js';
@@ -78,7 +79,8 @@ export function createServices(deps: ServiceDeps): Services {
   const orgs = new OrgService(database, { metrics });
   const sessions = new SessionService(database, { ttlSeconds: config.session.ttlSeconds, maxAgeSeconds: config.session.maxAgeSeconds });
   const smsCodes = new SmsCodes(kv, secret, { ttlSeconds: config.sms.codeTtlSeconds, maxTries: config.sms.maxTries });
-  const accounts = new AccountService({ database, captcha, orgs, sessions, rateLimits, lockout, hashing, hasher: deps.hasher, metrics, audit, smsCodes, defaultRegion: config.defaultRegion });
+  const twoFactor = new TwoFactor({ database, kv, secret });
+  const accounts = new AccountService({ database, captcha, orgs, sessions, rateLimits, lockout, hashing, hasher: deps.hasher, metrics, audit, smsCodes, twoFactor, defaultRegion: config.defaultRegion });
   const sms = new SmsService({ kv, secret, config: config.sms, codes: smsCodes, captcha, accounts, tasks, rateLimits, audit });
   const imports = new ImportService(database, { orgs, tasks, audit, maxRows: config.imports.maxRows });
   const exports = new ExportService(database, { orgs, tasks, audit, retentionHours: config.exportRetentionHours });

@@ -11,7 +11,7 @@ describe('gatehouse CLI', () => {
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('every command has --help; an unknown command exits 2 with the usage', async () => {
-    const commands = [['serve'], ['worker'], ['migrate'], ['org', 'create'], ['org', 'list'], ['org', 'set'], ['org', 'export'], ['org', 'delete'], ['admin', 'create'], ['apikey', 'create'], ['apikey', 'list'], ['apikey', 'revoke'], ['invite', 'create'], ['invite', 'set'], ['invite', 'revoke'], ['invite', 'rotate'], ['limits', 'show'], ['limits', 'reset'], ['user', 'unlock'], ['user', 'delete']];
+    const commands = [['serve'], ['worker'], ['migrate'], ['org', 'create'], ['org', 'list'], ['org', 'set'], ['org', 'export'], ['org', 'delete'], ['admin', 'create'], ['apikey', 'create'], ['apikey', 'list'], ['apikey', 'revoke'], ['invite', 'create'], ['invite', 'set'], ['invite', 'revoke'], ['invite', 'rotate'], ['limits', 'show'], ['limits', 'reset'], ['user', 'unlock'], ['user', 'reset-2fa'], ['user', 'delete']];
     // A few at a time: each is a process of its own that only prints.
     await mapConcurrent(commands, 4, async (command) => {
       const res = await runCli([...command, '--help'], env);
@@ -28,7 +28,7 @@ describe('gatehouse CLI', () => {
   it('migrate, org create and org list speak JSON for scripts', async () => {
     const migrated = await runCli(['migrate', '--json'], env);
     assert.equal(migrated.code, 0, migrated.stderr);
-    assert.deepEqual(JSON.parse(migrated.stdout), { applied: ['001_initial', '002_tasks_keys_audit', '003_sms_imports', '004_user_invitation', '005_roster_exports', '006_audit_by_subject'] });
+    assert.deepEqual(JSON.parse(migrated.stdout), { applied: ['001_initial', '002_tasks_keys_audit', '003_sms_imports', '004_user_invitation', '005_roster_exports', '006_audit_by_subject', '007_two_factor'] });
 
     const created = await runCli(['org', 'create', '--name', '北京第一中学', '--max-uses', '500', '--json'], env);
     assert.equal(created.code, 0, created.stderr);

@@ -30,7 +30,7 @@ describe('personal data download', () => {
     const data = res.json();
     assert.deepEqual(
       { ...data.account, registered_at: typeof data.account.registered_at },
-      { id, name: '李 老师', phone: `+86${phone}`, role: 'user', status: 'active', registered_at: 'string', invitation_code: t.invitationCode, password_set: true },
+      { id, name: '李 老师', phone: `+86${phone}`, role: 'user', status: 'active', registered_at: 'string', invitation_code: t.invitationCode, password_set: true, two_factor_enabled: false },
     );
     assert.equal(data.organization.id, registered.json().user.organization_id);
     assert.equal(data.sessions.length, 2, 'the registration’s session and the login’s');

@@ -20,6 +20,7 @@ export interface PersonalData {
     registered_at: string;
     invitation_code: string | null;
     password_set: boolean;
+    two_factor_enabled: boolean;
   };
   organization: { id: number; name: string } | null;
   sessions: Array<{ created_at: string; last_seen_at: string; ip: string | null; user_agent: string | null }>;
@@ -53,6 +54,8 @@ export async function personalData(deps: PersonalDataDeps, user: UserRow, now: n
       registered_at: iso(user.created_at),
       invitation_code: user.invitation_code,
       password_set: user.password_hash !== null,
+      // That there is an authenticator secret, not the secret: the download must not be a second factor.
+      two_factor_enabled: user.totp_enabled_at !== null,
     },
     organization: organization ?? null,
     sessions: sessions.map((s) => ({ created_at: iso(s.created_at), last_seen_at: iso(s.last_seen_at), ip: s.ip, user_agent: s.user_agent })),

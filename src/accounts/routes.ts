@@ -5,6 +5,7 @@ import type { SessionGuard } from '../http/auth.js';
 import { clientOf } from '../http/client.js';
 import { CaptchaAnswerField, CaptchaIdField, PasswordField, PhoneField, responses, SmsCodeField, UserEnvelope } from '../http/schemas.js';
 import type { SessionService } from '../sessions/service.js';
+import { qrSvg } from '../text/qr.js';
 import type { AccountService } from './service.js';
 import { publicUser } from './views.js';
 
@@ -16,6 +17,7 @@ export interface AccountRouteDeps {
 }
 
 const Iso = Type.String({ format: 'date-time' });
+const TwoFactorCodeField = Type.String({ minLength: 1, maxLength: 32, description: "The authenticator app's 6-digit code, or a recovery code (xxxxx-xxxxx)" });
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 const PersonalDataBody = Type.Object({
   exported_at: Iso,
@@ -28,6 +30,7 @@ const PersonalDataBody = Type.Object({
     registered_at: Iso,
     invitation_code: NullableString,
     password_set: Type.Boolean(),
+    two_factor_enabled: Type.Boolean(),
   }),
   organization: Type.Union([Type.Object({ id: Type.Integer(), name: Type.String() }), Type.Null()]),
   sessions: Type.Array(Type.Object({ created_at: Iso, last_seen_at: Iso, ip: NullableString, user_agent: NullableString })),
@@ -108,6 +111,76 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
       const { user, token } = await accounts.loginWithSms({ phone: request.body.phone, code: request.body.code }, clientOf(request));
       setSessionCookie(reply, token);
       return { user: publicUser(user) };
+    },
+  );
+
+  app.post(
+    '/api/auth/login/2fa',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: "Finish a sign-in that answered 401 TWO_FACTOR_REQUIRED: its challenge and a code from the authenticator app, or a recovery code",
+        body: Type.Object({ challenge: Type.String({ minLength: 1, maxLength: 128 }), code: TwoFactorCodeField }, { additionalProperties: false }),
+        response: responses({ 200: UserEnvelope }),
+      },
+    },
+    async (request, reply) => {
+      const { user, token } = await accounts.completeTwoFactorLogin({ challenge: request.body.challenge, code: request.body.code }, clientOf(request));
+      setSessionCookie(reply, token);
+      return { user: publicUser(user) };
+    },
+  );
+
+  app.post(
+    '/api/auth/2fa/setup',
+    {
+      preHandler: requireSession,
+      schema: {
+        tags: ['auth'],
+        summary: 'Start turning on two-factor sign-in: a new authenticator secret (as text, otpauth:// URI and QR code), waiting 10 minutes for a first code at /api/auth/2fa/enable',
+        body: Type.Object({ current_password: Type.Optional(PasswordField) }, { additionalProperties: false }),
+        response: responses({ 200: Type.Object({ secret: Type.String(), otpauth_uri: Type.String(), qr_svg: Type.String() }) }),
+      },
+    },
+    async (request, reply) => {
+      const { secret, uri } = await accounts.beginTwoFactor(request.auth!.user, request.body.current_password);
+      reply.header('cache-control', 'no-store');
+      return { secret, otpauth_uri: uri, qr_svg: await qrSvg(uri) };
+    },
+  );
+
+  app.post(
+    '/api/auth/2fa/enable',
+    {
+      preHandler: requireSession,
+      schema: {
+        tags: ['auth'],
+        summary: 'Turn on two-factor sign-in with a first code from the app; answers the recovery codes, shown this once',
+        body: Type.Object({ code: TwoFactorCodeField }, { additionalProperties: false }),
+        response: responses({ 200: Type.Object({ recovery_codes: Type.Array(Type.String()) }) }),
+      },
+    },
+    async (request, reply) => {
+      const recoveryCodes = await accounts.enableTwoFactor(request.auth!.user, request.body.code, clientOf(request));
+      reply.header('cache-control', 'no-store');
+      return { recovery_codes: recoveryCodes };
+    },
+  );
+
+  app.post(
+    '/api/auth/2fa/disable',
+    {
+      preHandler: requireSession,
+      schema: {
+        tags: ['auth'],
+        summary: 'Turn off two-factor sign-in: the current password (when set) and a code from the app or a recovery code',
+        body: Type.Object({ current_password: Type.Optional(PasswordField), code: TwoFactorCodeField }, { additionalProperties: false }),
+        response: responses({ 204: Type.Null() }),
+      },
+    },
+    async (request, reply) => {
+      await accounts.disableTwoFactor(request.auth!.user, { currentPassword: request.body.current_password, code: request.body.code }, clientOf(request));
+      return reply.code(204).send(null);
     },
   );
 

@@ -6,6 +6,7 @@ import { readAt, type Database, type Db, type Freshness } from '../db/database.j
 import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.js';
 import type { Role, UserRow } from '../db/schema.js';
 import { AppError } from '../errors.js';
+import { TwoFactor } from './two-factor.js';
 import type { OrgService } from '../orgs/service.js';
 import { checkPasswordPolicy, type PasswordHasher } from '../security/password.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -91,6 +92,8 @@ export interface AccountDeps {
   audit?: AuditLog;
   /** SMS verification codes (SMS login, password reset, registration where an organization asks for it). */
   smsCodes?: SmsCodes;
+  /** Two-factor sign-in with an authenticator app. */
+  twoFactor: TwoFactor;
   metrics?: Metrics;
   defaultRegion: CountryCode;
   now?: () => number;
@@ -309,8 +312,10 @@ export class AccountService {
           : await this.timed('verify', () => this.deps.hasher.verifyAgainstDummy(input.password));
       if (!passwordOk || !user) return this.deps.lockout.recordFailure(account);
       if (user.status !== 'active') throw new AppError('ACCOUNT_DISABLED');
-      await this.deps.lockout.reset(account);
       if (this.deps.hasher.needsUpgrade(user.password_hash!)) await this.upgradePasswordHash(user.id, user.password_hash!, input.password);
+      // The failure count stays until the second factor too is right: a stolen password does not reset it.
+      if (TwoFactor.isEnabled(user)) throw await this.deps.twoFactor.challenge(user, 'password');
+      await this.deps.lockout.reset(account);
       const { token } = await this.deps.sessions.create(user.id, { ip: client.ip, userAgent: client.userAgent });
       return { user, token };
     });
@@ -356,10 +361,71 @@ export class AccountService {
       throw new AppError('INVALID_SMS_CODE');
     }
     if (user.status !== 'active') throw new AppError('ACCOUNT_DISABLED');
+    // An SMS code proves the phone, which is not a second factor beside the authenticator app.
+    if (TwoFactor.isEnabled(user)) throw await this.deps.twoFactor.challenge(user, 'sms');
     await this.deps.lockout.reset(phone.e164);
     const { token } = await this.deps.sessions.create(user.id, { ip: client.ip, userAgent: client.userAgent });
     await this.deps.audit?.record({ event: 'login.ok', actor: `user:${user.id}`, target: `user:${user.id}`, ip: client.ip, detail: { method: 'sms' } });
     return { user, token };
+  }
+
+  /**
+   * The second step of a sign-in with two-factor on: the challenge from TWO_FACTOR_REQUIRED and a code
+   * from the authenticator app, or a recovery code. A wrong code counts towards the account's lockout
+   * like a wrong password (and the challenge stays, for the owner's next try within its 5 minutes).
+   */
+  async completeTwoFactorLogin(input: { challenge: string; code: string }, client: ClientContext): Promise<SignedIn> {
+    await this.deps.rateLimits.enforceForClient(this.deps.rateLimits.loginPerIp, client);
+    const { userId, method } = await this.deps.twoFactor.challenged(input.challenge);
+    const user = await this.repo.findById(userId);
+    if (!user || user.status !== 'active') throw new AppError(user ? 'ACCOUNT_DISABLED' : 'TWO_FACTOR_EXPIRED');
+    await this.deps.lockout.assertNotLocked(user.phone);
+    const verified = await this.deps.twoFactor.verify(user, input.code);
+    if (!verified.ok) {
+      await this.deps.audit?.record({ event: 'login.failed', target: `user:${user.id}`, ip: client.ip, detail: { method, second_factor: true } });
+      await this.deps.lockout.recordFailure(user.phone, { name: 'body.code', message: 'The code is wrong or was already used.' });
+    }
+    if (!(await this.deps.twoFactor.endChallenge(input.challenge))) throw new AppError('TWO_FACTOR_EXPIRED');
+    await this.deps.lockout.reset(user.phone);
+    const { token } = await this.deps.sessions.create(user.id, { ip: client.ip, userAgent: client.userAgent });
+    await this.deps.audit?.record({
+      event: 'login.ok',
+      actor: `user:${user.id}`,
+      target: `user:${user.id}`,
+      ip: client.ip,
+      detail: { method, second_factor: verified.recoveryCodesLeft === undefined ? 'totp' : 'recovery_code', ...(verified.recoveryCodesLeft === undefined ? {} : { recovery_codes_left: verified.recoveryCodesLeft }) },
+    });
+    return { user, token };
+  }
+
+  /** Starts turning two-factor sign-in on: the current password (when set) first, as for any change a borrowed session must not make. */
+  async beginTwoFactor(user: UserRow, currentPassword: string | undefined): Promise<{ secret: string; uri: string }> {
+    await this.requireCurrentPassword(user, currentPassword);
+    return this.deps.twoFactor.begin(user);
+  }
+
+  /** Turns two-factor sign-in on with a first code from the app; returns the recovery codes (shown once). */
+  async enableTwoFactor(user: UserRow, code: string, client: ClientContext): Promise<string[]> {
+    const recoveryCodes = await this.deps.twoFactor.confirm(user, code);
+    await this.deps.audit?.record({ event: 'two_factor.enabled', actor: `user:${user.id}`, target: `user:${user.id}`, ip: client.ip });
+    return recoveryCodes;
+  }
+
+  /** Turns two-factor sign-in off: the current password (when set) and a code from the app or a recovery code. */
+  async disableTwoFactor(user: UserRow, input: { currentPassword?: string | undefined; code: string }, client: ClientContext): Promise<void> {
+    if (!TwoFactor.isEnabled(user)) throw new AppError('TWO_FACTOR_NOT_ENABLED');
+    await this.requireCurrentPassword(user, input.currentPassword);
+    if (!(await this.deps.twoFactor.verify(user, input.code)).ok) throw new AppError('INVALID_TWO_FACTOR_CODE', { details: { field: 'body.code' } });
+    await this.deps.twoFactor.turnOff(user.id);
+    await this.deps.audit?.record({ event: 'two_factor.disabled', actor: `user:${user.id}`, target: `user:${user.id}`, ip: client.ip });
+  }
+
+  /** An administrator turns off an account's two-factor sign-in (its owner lost the phone and the recovery codes). */
+  async resetTwoFactor(userId: number): Promise<UserRow> {
+    const user = await this.repo.findById(userId);
+    if (!user) throw new AppError('NOT_FOUND', { message: 'No such user.' });
+    if (!(await this.deps.twoFactor.turnOff(userId))) throw new AppError('TWO_FACTOR_NOT_ENABLED');
+    return (await this.repo.findById(userId))!;
   }
 
   /** Sets a new password with an SMS code (purpose reset_password) and signs the account out everywhere. */

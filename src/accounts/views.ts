@@ -10,5 +10,6 @@ export function publicUser(user: UserRow) {
     status: user.status,
     organization_id: user.organization_id,
     created_at: new Date(user.created_at).toISOString(),
+    two_factor_enabled: user.totp_enabled_at !== null,
   };
 }

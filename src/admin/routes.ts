@@ -269,7 +269,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
     },
   );
 
-  const userAction = (path: string, summary: string, act: (id: number) => Promise<unknown>, event: 'admin.user_unlocked' | 'admin.user_disabled' | 'admin.user_enabled' | 'admin.password_reset_forced') =>
+  const userAction = (path: string, summary: string, act: (id: number) => Promise<unknown>, event: 'admin.user_unlocked' | 'admin.user_disabled' | 'admin.user_enabled' | 'admin.password_reset_forced' | 'admin.two_factor_reset') =>
     app.post(
       `/api/admin/users/:id/${path}`,
       { ...admin, schema: { tags: ['admin'], summary, params: Id, response: responses({ 200: Type.Object({ user: UserBody }) }) } },
@@ -289,6 +289,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
   userAction('enable', 'Enable a disabled account', (id) => accounts.setStatus(id, 'active'), 'admin.user_enabled');
   userAction('unlock', 'Lift a lockout', async (id) => accounts.unlock((await accounts.findById(id))!.phone), 'admin.user_unlocked');
   userAction('force-password-reset', 'Remove the password and sign out everywhere: the owner sets a new one with an SMS code', (id) => accounts.forcePasswordReset(id), 'admin.password_reset_forced');
+  userAction('reset-two-factor', 'Turn off two-factor sign-in for an owner who lost the phone and the recovery codes (they sign in with the password alone, and may set it up again)', (id) => accounts.resetTwoFactor(id), 'admin.two_factor_reset');
 
   app.patch(
     '/api/admin/users/:id',

@@ -34,7 +34,10 @@ export type AuditEventName =
   | 'admin.user_changed'
   | 'admin.user_deleted'
   | 'admin.password_reset_forced'
-  | 'admin.session_revoked';
+  | 'admin.session_revoked'
+  | 'admin.two_factor_reset'
+  | 'two_factor.enabled'
+  | 'two_factor.disabled';
 
 export interface AuditEntry {
   event: AuditEventName;

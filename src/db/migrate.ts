@@ -5,6 +5,7 @@ import { smsImports } from './migrations/003_sms_imports.js';
 import { userInvitation } from './migrations/004_user_invitation.js';
 import { rosterExports } from './migrations/005_roster_exports.js';
 import { auditBySubject } from './migrations/006_audit_by_subject.js';
+import { twoFactor } from './migrations/007_two_factor.js';
 
 // Migrations live in code (not read from a folder) so that the compiled build and tsx run the same list.
 const MIGRATIONS: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '004_user_invitation': userInvitation,
   '005_roster_exports': rosterExports,
   '006_audit_by_subject': auditBySubject,
+  '007_two_factor': twoFactor,
 };
 
 class InCodeMigrationProvider implements MigrationProvider {

@@ -34,6 +34,11 @@ export interface UsersTable {
   updated_at: number;
   /** The invitation code the account registered with (null: created by an admin or a roster import). */
   invitation_code: Generated<string | null>;
+  /** The authenticator app's TOTP secret, sealed (security/seal.ts); null: no two-factor sign-in. */
+  totp_secret: Generated<string | null>;
+  totp_enabled_at: Generated<number | null>;
+  /** JSON array of the unused recovery codes' HMACs. */
+  totp_recovery_codes: Generated<string | null>;
 }
 
 export interface SessionsTable {

@@ -42,6 +42,7 @@ export const UserBody = Type.Object({
   status: Type.Union([Type.Literal('active'), Type.Literal('disabled')]),
   organization_id: Type.Integer(),
   created_at: Type.String({ format: 'date-time' }),
+  two_factor_enabled: Type.Boolean({ description: 'Signing in also needs a code from an authenticator app' }),
 });
 
 export const UserEnvelope = Type.Object({ user: UserBody });

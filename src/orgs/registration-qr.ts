@@ -1,10 +1,10 @@
 // The registration link as a QR code, for a workshop's projector: in China a room of teachers joins
 // by scanning (WeChat's scanner opens the link), not by typing a URL.
-import QRCode from 'qrcode';
+import { qrSvg } from '../text/qr.js';
 
-/** An SVG QR code of `link`, medium error correction (a projected code survives a glare or a crease). */
+/** The registration link's QR code, as SVG. */
 export function registrationQrSvg(link: string): Promise<string> {
-  return QRCode.toString(link, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+  return qrSvg(link);
 }
 
 export function registrationLink(origin: string, code: string): string {
