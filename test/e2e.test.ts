@@ -12,6 +12,7 @@ import { launchBrowser, seriousViolations } from './helpers/browser.js';
 import Database from 'better-sqlite3';
 import { setTimeout as sleep } from 'node:timers/promises';
 import jsQRModule from 'jsqr';
+import { Secret, TOTP } from 'otpauth';
 import { loginThrough, registerThrough, ROOT, runCli, startServer, uniquePhone, type ServerProcess } from './helpers/cluster.js';
 
 // jsqr is CommonJS; its function is also its `default` export, which is what TypeScript sees.
@@ -263,6 +264,58 @@ describe('pages in a real browser', () => {
     assert.match(dialogs[0]!, /无法撤销/);
     assert.equal((await loginThrough(server.port, phone, PASSWORD)).status, 401, 'the account is gone');
     await Promise.all([page.waitForURL(`${base}/login`), page.goto(`${base}/account`)]);
+    await context.close();
+  });
+
+  it('two-factor sign-in: turned on from the account page (QR code, a first code, recovery codes), then asked at each login', async () => {
+    const phone = uniquePhone();
+    assert.equal((await registerThrough(server.port, server.invitationCode, phone, PASSWORD)).status, 201);
+    const { context, page } = await newPage('zh-CN', EXPECTED_REFUSALS, true);
+    await signIn(page, phone);
+    await page.fill('#f-2fa-password', PASSWORD);
+    await page.click('section[aria-labelledby=two-factor-h] button[type=submit]');
+    await page.waitForSelector('img.two-factor-qr');
+    assert.deepEqual((await seriousViolations(page)).map((v) => v.id), [], 'the setup step passes axe-core');
+    await page.locator('section[aria-labelledby=two-factor-h]').screenshot({ path: path.join(SCREENSHOTS, 'account-two-factor.png') });
+    const secret = (await page.textContent('code.two-factor-key'))!.replace(/\s/g, '');
+    const appCode = (stepsAhead = 0) => new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 }).generate({ timestamp: Date.now() + stepsAhead * 30_000 });
+    await page.fill('#f-2fa-code', appCode());
+    await page.click('section[aria-labelledby=two-factor-h] button[type=submit]');
+    await page.waitForSelector('ol.recovery-codes li');
+    const recovery = await page.locator('ol.recovery-codes li').allTextContents();
+    assert.equal(recovery.length, 10);
+    await page.click('button:text-is("我已保存恢复码")');
+    await page.waitForSelector('#f-2fa-off-code');
+
+    // The next sign-in: the password, then the code — a wrong one says so at its field.
+    await Promise.all([page.waitForURL(`${base}/login`), page.click('button:text-is("退出登录")')]);
+    await page.fill('#f-phone', phone);
+    await page.fill('#f-password', PASSWORD);
+    await fillCaptcha(page);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('form.second-factor #f-code');
+    await page.fill('#f-code', appCode(1) === '000000' ? '111111' : '000000');
+    await page.click('form.second-factor button[type=submit]');
+    await page.waitForSelector('#f-code[aria-invalid=true]');
+    assert.match(await page.textContent('#f-code-error') ?? '', /动态码错误或已使用过，还可再试 4 次/);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'login-two-factor.png') });
+    await page.fill('#f-code', appCode(1));
+    await Promise.all([page.waitForURL(`${base}/account`), page.click('form.second-factor button[type=submit]')]);
+
+    // A recovery code signs in once; with another, the owner turns it off.
+    await Promise.all([page.waitForURL(`${base}/login`), page.click('button:text-is("退出登录")')]);
+    await page.fill('#f-phone', phone);
+    await page.fill('#f-password', PASSWORD);
+    await fillCaptcha(page);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('form.second-factor #f-code');
+    await page.fill('#f-code', recovery[0]!);
+    await Promise.all([page.waitForURL(`${base}/account`), page.click('form.second-factor button[type=submit]')]);
+    await page.fill('#f-2fa-off-password', PASSWORD);
+    await page.fill('#f-2fa-off-code', recovery[1]!);
+    await page.click('section[aria-labelledby=two-factor-h] button[type=submit]');
+    await page.waitForSelector('#f-2fa-password');
+    assert.equal((await loginThrough(server.port, phone, PASSWORD)).status, 200, 'the password alone again');
     await context.close();
   });
 

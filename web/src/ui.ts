@@ -76,7 +76,8 @@ const FIELD_OF: Record<string, string> = {
 export function errorText(error: ApiError): string {
   if (error.code === 'NETWORK') return t('error.network');
   if (error.code === 'INVALID_CREDENTIALS' && typeof error.details.attempts_left === 'number') {
-    return t(error.details.field === 'body.current_password' ? 'error.current_password_wrong' : 'error.attempts_left', { n: error.details.attempts_left });
+    const key = error.details.field === 'body.current_password' ? 'error.current_password_wrong' : error.details.field === 'body.code' ? 'error.two_factor_code_wrong' : 'error.attempts_left';
+    return t(key, { n: error.details.attempts_left });
   }
   if (error.code === 'ACCOUNT_LOCKED') return t('error.locked', { t: duration(error.retryAfter ?? 60) });
   if (error.code === 'RATE_LIMITED') {

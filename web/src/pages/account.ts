@@ -9,6 +9,7 @@ interface User {
   name: string;
   role: string;
   organization_id: number;
+  two_factor_enabled: boolean;
 }
 interface Session {
   id: number;
@@ -89,10 +90,77 @@ async function render(): Promise<void> {
     await api('POST', '/api/auth/logout');
     location.assign('/login');
   });
-  section.append(profile, devices, password, phoneChange((phone) => (phoneShown.textContent = phone)), logout);
+  section.append(profile, devices, password, twoFactor(user.two_factor_enabled), phoneChange((phone) => (phoneShown.textContent = phone)), logout);
   if (user.role === 'admin') section.append(el('p', {}, el('a', { href: '/admin' }, t('nav.admin'))));
   // An administrator's account is deleted by another administrator (the server refuses it too).
   else section.append(deletion());
+}
+
+/**
+ * Two-factor sign-in: turned on in three steps (the current password; the QR code and a first code
+ * from the app; the recovery codes, shown once), turned off with the password and a code.
+ */
+function twoFactor(enabled: boolean): HTMLElement {
+  const heading = el('h2', { id: 'two-factor-h' }, t('account.two_factor'));
+  const block = el('section', { 'aria-labelledby': 'two-factor-h', class: 'two-factor' });
+  const show = (...content: HTMLElement[]) => block.replaceChildren(heading, ...content);
+
+  function off(): void {
+    const current = field('2fa-password', 'field.current_password', { type: 'password', autocomplete: 'current-password' });
+    const problem = formError();
+    const form = el('form', { novalidate: '' }, el('p', { class: 'hint' }, t('account.two_factor.off')), problem, current.row, submitButton('account.two_factor.start'));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      clearErrors(form);
+      const res = await api<{ secret: string; qr_svg: string }>('POST', '/api/auth/2fa/setup', current.input.value ? { current_password: current.input.value } : {});
+      if (!res.ok) return showError(res.error, { current_password: current }, problem);
+      scan(res.data.secret, res.data.qr_svg);
+    });
+    show(form);
+  }
+
+  function scan(secret: string, qrSvg: string): void {
+    const qr = el('img', { class: 'two-factor-qr', alt: t('account.two_factor.qr_alt'), width: '180', height: '180', src: `data:image/svg+xml;base64,${btoa(qrSvg)}` });
+    // In groups of four, as authenticator apps show keys: easier to type without a slip.
+    const key = el('code', { class: 'two-factor-key' }, secret.replace(/(.{4})/g, '$1 ').trim());
+    const code = field('2fa-code', 'account.two_factor.code', { required: '', inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: '6' });
+    const problem = formError();
+    const form = el('form', { novalidate: '' }, el('p', {}, t('account.two_factor.scan')), qr, el('p', { class: 'hint' }, t('account.two_factor.manual'), ' ', key), problem, code.row, submitButton('account.two_factor.confirm'));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      clearErrors(form);
+      const res = await api<{ recovery_codes: string[] }>('POST', '/api/auth/2fa/enable', { code: code.input.value.trim() });
+      if (!res.ok) return showError(res.error, { code }, problem);
+      recovery(res.data.recovery_codes);
+    });
+    show(form);
+    code.input.focus();
+  }
+
+  function recovery(codes: string[]): void {
+    const saved = el('button', { type: 'button', class: 'primary' }, t('account.two_factor.saved'));
+    saved.addEventListener('click', on);
+    show(el('p', { class: 'success', role: 'status' }, t('account.two_factor.recovery')), el('ol', { class: 'recovery-codes' }, ...codes.map((c) => el('li', {}, el('code', {}, c)))), saved);
+  }
+
+  function on(): void {
+    const current = field('2fa-off-password', 'field.current_password', { type: 'password', autocomplete: 'current-password' });
+    const code = field('2fa-off-code', 'field.two_factor_code', { required: '', autocomplete: 'one-time-code', maxlength: '32', autocapitalize: 'off', spellcheck: 'false' });
+    const problem = formError();
+    const form = el('form', { novalidate: '' }, el('p', { class: 'hint' }, t('account.two_factor.on')), problem, current.row, code.row, el('button', { type: 'submit', class: 'secondary' }, t('account.two_factor.stop')));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      clearErrors(form);
+      const res = await api('POST', '/api/auth/2fa/disable', { ...(current.input.value ? { current_password: current.input.value } : {}), code: code.input.value.trim() });
+      if (!res.ok) return showError(res.error, { current_password: current, code }, problem);
+      off();
+    });
+    show(form);
+  }
+
+  if (enabled) on();
+  else off();
+  return block;
 }
 
 /** Moving the account to a new number: a code sent there, and the current password (when set). */

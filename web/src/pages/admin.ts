@@ -279,6 +279,7 @@ interface AdminUser {
   status: string;
   role: string;
   has_password: boolean;
+  two_factor_enabled: boolean;
   failed_logins: number;
   locked_until: string | null;
   organization_id: number;
@@ -313,6 +314,13 @@ async function users(root: HTMLElement): Promise<void> {
         u.status === 'active' ? button('admin.users.disable', act('disable')) : button('admin.users.enable', act('enable')),
         ...(u.failed_logins > 0 ? [button('admin.users.unlock', act('unlock'))] : []),
         button('admin.users.force_reset', act('force-password-reset')),
+        ...(u.two_factor_enabled
+          ? [
+              button('admin.users.reset_two_factor', async () => {
+                if (confirm(t('admin.users.reset_two_factor_confirm', { name: u.name }))) await act('reset-two-factor')();
+              }),
+            ]
+          : []),
         u.role === 'admin' ? button('admin.users.make_user', change({ role: 'user' })) : button('admin.users.make_admin', change({ role: 'admin' })),
         button('admin.users.rename', async () => void (actions.querySelector('form.rename') ?? actions.append(correctionForm(u, 'name', (name) => change({ name })())))),
         button('admin.users.change_phone', async () => void (actions.querySelector('form.phone') ?? actions.append(correctionForm(u, 'phone', (phone) => change({ phone })())))),
@@ -329,7 +337,7 @@ async function users(root: HTMLElement): Promise<void> {
       );
       const status = t(u.status === 'disabled' ? 'admin.status.disabled' : 'admin.status.active');
       const role = u.role === 'admin' ? ` · ${t('admin.users.admin')}` : '';
-      const state = [status + role, u.has_password ? '' : t('admin.users.no_password'), lockState(u)].filter(Boolean).join(' · ');
+      const state = [status + role, u.has_password ? '' : t('admin.users.no_password'), u.two_factor_enabled ? t('admin.users.two_factor') : '', lockState(u)].filter(Boolean).join(' · ');
       // Searching every organization, each user's own is worth a column.
       return everyOrg ? [u.name, u.phone, orgName(u.organization_id), state, actions] : [u.name, u.phone, state, actions];
     });

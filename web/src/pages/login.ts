@@ -1,5 +1,6 @@
 import { captchaWidget } from '../captcha.js';
 import { duration, t } from '../i18n.js';
+import { askSecondFactor } from '../two-factor.js';
 import { clearErrors, el, field, formError, frame, showError, submitButton } from '../ui.js';
 
 const section = frame('login.title');
@@ -21,6 +22,7 @@ form.addEventListener('submit', async (event) => {
   clearErrors(form);
   const res = await captcha.send('/api/auth/login', { phone: fields.phone.input.value.trim(), password: fields.password.input.value }, { newOnSuccess: false });
   if (res.ok) return location.assign('/account');
+  if (res.error.code === 'TWO_FACTOR_REQUIRED') return askSecondFactor(form, String(res.error.details.challenge));
   showError(res.error, { ...fields, captcha: captcha.field }, problem);
   if (res.error.code === 'ACCOUNT_LOCKED' && res.error.retryAfter) countDown(res.error.retryAfter);
   if (res.error.code === 'ACCOUNT_LOCKED' || res.error.code === 'RATE_LIMITED') {

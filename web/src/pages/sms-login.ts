@@ -1,5 +1,6 @@
 import { api } from '../api.js';
 import { smsSender } from '../sms.js';
+import { askSecondFactor } from '../two-factor.js';
 import { clearErrors, el, field, formError, frame, showError, submitButton } from '../ui.js';
 
 const section = frame('sms.title');
@@ -17,5 +18,6 @@ form.addEventListener('submit', async (event) => {
   clearErrors(form);
   const res = await api('POST', '/api/auth/login/sms', { phone: phone.input.value.trim(), code: code.input.value.trim() });
   if (res.ok) return location.assign('/account');
+  if (res.error.code === 'TWO_FACTOR_REQUIRED') return askSecondFactor(form, String(res.error.details.challenge));
   showError(res.error, { phone, code }, problem);
 });

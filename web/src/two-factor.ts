@@ -1,0 +1,25 @@
+// The second step of a sign-in for an account with two-factor sign-in: the password (or SMS code)
+// was right and the server answered TWO_FACTOR_REQUIRED with a challenge; the code from the
+// authenticator app (or a recovery code) finishes it within 5 minutes.
+import { api } from './api.js';
+import { t } from './i18n.js';
+import { clearErrors, el, field, formError, showError, submitButton } from './ui.js';
+
+/** Replaces the first step's form with the code form; signed in, it goes to the account page. */
+export function askSecondFactor(firstStep: HTMLElement, challenge: string): void {
+  // Recovery codes have letters: no numeric keyboard; the app's code still autofills.
+  const code = field('code', 'field.two_factor_code', { required: '', autocomplete: 'one-time-code', maxlength: '32', autocapitalize: 'off', spellcheck: 'false' });
+  const problem = formError();
+  const form = el('form', { novalidate: '', class: 'second-factor' }, el('p', { class: 'hint' }, t('two_factor.prompt')), problem, code.row, submitButton('two_factor.submit'));
+  firstStep.replaceWith(form);
+  code.input.focus();
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    const res = await api('POST', '/api/auth/login/2fa', { challenge, code: code.input.value.trim() });
+    if (res.ok) return location.assign('/account');
+    showError(res.error, { code }, problem);
+    // Too late for this challenge: back to the first step.
+    if (res.error.code === 'TWO_FACTOR_EXPIRED') form.replaceWith(problem, firstStep);
+  });
+}
