@@ -287,13 +287,18 @@ describe('pages in a real browser', () => {
     await page.click('button:text-is("我已保存恢复码")');
     await page.waitForSelector('#f-2fa-off-code');
 
+    /** Logs out, then signs in with the password as far as the second step. */
+    const logOutAndEnterPassword = async () => {
+      await Promise.all([page.waitForURL(`${base}/login`), page.click('button:text-is("退出登录")')]);
+      await page.fill('#f-phone', phone);
+      await page.fill('#f-password', PASSWORD);
+      await fillCaptcha(page);
+      await page.click('button[type=submit]');
+      await page.waitForSelector('form.second-factor #f-code');
+    };
+
     // The next sign-in: the password, then the code — a wrong one says so at its field.
-    await Promise.all([page.waitForURL(`${base}/login`), page.click('button:text-is("退出登录")')]);
-    await page.fill('#f-phone', phone);
-    await page.fill('#f-password', PASSWORD);
-    await fillCaptcha(page);
-    await page.click('button[type=submit]');
-    await page.waitForSelector('form.second-factor #f-code');
+    await logOutAndEnterPassword();
     await page.fill('#f-code', appCode(1) === '000000' ? '111111' : '000000');
     await page.click('form.second-factor button[type=submit]');
     await page.waitForSelector('#f-code[aria-invalid=true]');
@@ -303,12 +308,7 @@ describe('pages in a real browser', () => {
     await Promise.all([page.waitForURL(`${base}/account`), page.click('form.second-factor button[type=submit]')]);
 
     // A recovery code signs in once; with another, the owner turns it off.
-    await Promise.all([page.waitForURL(`${base}/login`), page.click('button:text-is("退出登录")')]);
-    await page.fill('#f-phone', phone);
-    await page.fill('#f-password', PASSWORD);
-    await fillCaptcha(page);
-    await page.click('button[type=submit]');
-    await page.waitForSelector('form.second-factor #f-code');
+    await logOutAndEnterPassword();
     await page.fill('#f-code', recovery[0]!);
     await Promise.all([page.waitForURL(`${base}/account`), page.click('form.second-factor button[type=submit]')]);
     await page.fill('#f-2fa-off-password', PASSWORD);

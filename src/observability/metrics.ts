@@ -141,7 +141,7 @@ function createDataDirMetrics(directory: string) {
   return {
     free: new Gauge({
       name: 'gatehouse_data_dir_free_bytes',
-      help: "Space left for the service on the file system of its SQLite files (DATA_DIR)",
+      help: 'Space left for the service on the file system of its SQLite files (DATA_DIR)',
       registers: [],
       aggregator: 'min',
       collect() {
