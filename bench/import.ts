@@ -22,7 +22,7 @@ function roster(run: number): string {
 }
 
 async function oneRun(run: number) {
-  const server = await startServer({ workers: availableParallelism(), env: { TASK_POLL_MS: '100' } });
+  const server = await startServer({ workers: availableParallelism(), env: { TASK_WORKERS: '1', TASK_POLL_MS: '100' } });
   try {
     const adminPhone = '13500000000';
     const created = await runCli(['admin', 'create', '--phone', adminPhone, '--name', 'Admin', '--password-stdin', '--json'], { DATA_DIR: server.dataDir }, PASSWORD);

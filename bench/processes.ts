@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 const HASH_BOUND = fileURLToPath(new URL('./hash-bound.ts', import.meta.url));
 
-/** The server settings of `npm start` that the test helper changes: its log level (the helper quiets servers to `warn`). */
-export const NPM_START_DEFAULTS: Record<string, string> = { LOG_LEVEL: 'info' };
+/** The server settings of `npm start` that the test helper changes: its log level (the helper quiets servers to `warn`) and its task worker (the helper starts none). */
+export const NPM_START_DEFAULTS: Record<string, string> = { LOG_LEVEL: 'info', TASK_WORKERS: '1' };
 
 /** Benchmarks measure what `npm start` runs: the compiled build. */
 export function buildOnce(): void {

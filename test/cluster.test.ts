@@ -36,7 +36,7 @@ describe('four worker processes share one store', () => {
   let phone: string;
   before(async () => {
     // Only HTTP workers: this suite counts them and kills one.
-    server = await startServer({ workers: 4, env: { TASK_WORKERS: '0' } });
+    server = await startServer({ workers: 4 });
     ({ phone } = await registerUser(server.port, server.invitationCode));
   });
   after(() => server?.stop());
@@ -196,7 +196,8 @@ describe('captcha expiry across workers', () => {
 
 describe('graceful shutdown', () => {
   it('SIGTERM lets an in-flight request finish, then the primary exits 0', async () => {
-    const server = await startServer({ workers: 2 });
+    // The default process tree, task worker included.
+    const server = await startServer({ workers: 2, env: { TASK_WORKERS: '1' } });
     const body = JSON.stringify({ phone: '13800000000', password: 'whatever it is', captcha_id: 'abc', captcha: 'TEST' });
     const socket = net.connect(server.port, '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));

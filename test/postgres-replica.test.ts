@@ -47,7 +47,7 @@ const replicaState = async (server: ServerProcess) => (await request(server.port
 before(async () => {
   primary = await startOwnPostgres();
   replica = await startReplicaOf(primary);
-  const env = { DATABASE_URL: primary.url, DATABASE_REPLICA_URL: replica.url, TASK_WORKERS: '0' };
+  const env = { DATABASE_URL: primary.url, DATABASE_REPLICA_URL: replica.url };
   patient = await startServer({ workers: 2, env: { ...env, DATABASE_REPLICA_MAX_LAG_SECONDS: '3600' } });
   strict = await startServer({ workers: 1, env: { ...env, DATABASE_REPLICA_MAX_LAG_SECONDS: '1' } });
   const created = await runCli(['apikey', 'create', '--name', 'replica test', '--scopes', 'admin', '--json'], { DATABASE_URL: primary.url, DATA_DIR: patient.dataDir });

@@ -68,7 +68,7 @@ before(async () => {
   );
   redis([conf, '--sentinel']);
   await until('the sentinel knows the replica', () => redisCli(sentinelPort, 'sentinel', 'replicas', NAME).includes(String(replicaPort)));
-  server = await startServer({ workers: 2, env: { REDIS_SENTINELS: `127.0.0.1:${sentinelPort}`, REDIS_SENTINEL_NAME: NAME, REDIS_KEY_PREFIX: 'gh:', TASK_WORKERS: '0' } });
+  server = await startServer({ workers: 2, env: { REDIS_SENTINELS: `127.0.0.1:${sentinelPort}`, REDIS_SENTINEL_NAME: NAME, REDIS_KEY_PREFIX: 'gh:' } });
 });
 
 after(async () => {

@@ -82,7 +82,7 @@ describe('task workers as processes', () => {
   });
 
   it('gatehouse serve forks a task worker by default', async () => {
-    const withWorker = await startServer({ workers: 2, env: { TASK_POLL_MS: '50' } });
+    const withWorker = await startServer({ workers: 2, env: { TASK_WORKERS: '1', TASK_POLL_MS: '50' } });
     try {
       const created = await runCli(['apikey', 'create', '--name', 'default', '--scopes', 'tasks:write,tasks:read', '--json'], { DATA_DIR: withWorker.dataDir });
       const ownKey = JSON.parse(created.stdout).key as string;

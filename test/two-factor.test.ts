@@ -159,7 +159,7 @@ describe('two-factor sign-in', () => {
 describe('two-factor sign-in across worker processes', () => {
   let server: ServerProcess;
   before(async () => {
-    server = await startServer({ workers: 2, env: { TASK_WORKERS: '0' } });
+    server = await startServer({ workers: 2 });
   });
   after(() => server?.stop());
 

@@ -88,7 +88,9 @@ export async function startServer(options: { workers: number; env?: Record<strin
   const port = await freePort();
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...cliArgs(['serve', '--workers', String(options.workers), '--port', String(port)])], {
     cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', GATEHOUSE_TEST_CAPTCHA: 'TEST', ...(options.defaultLimits ? {} : GENEROUS_LIMITS), ...options.env },
+    // No task-worker process unless a test runs background tasks (it passes TASK_WORKERS): one
+    // process less to start for each of the suite's servers.
+    env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', GATEHOUSE_TEST_CAPTCHA: 'TEST', TASK_WORKERS: '0', ...(options.defaultLimits ? {} : GENEROUS_LIMITS), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
