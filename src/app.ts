@@ -167,7 +167,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (replica) metrics.watchReplica(() => replica.status());
   const services = createServices({ ...deps, metrics, hasher, tasks: queue, log: app.log });
   const requireSession = createSessionGuard({ sessions: services.sessions, accounts: services.accounts, cookieName: config.session.cookieName });
-  const guards = createApiKeyGuards({ apiKeys: services.apiKeys, rateLimits: services.rateLimits, requireSession });
+  const guards = createApiKeyGuards({ apiKeys: services.apiKeys, rateLimits: services.rateLimits, requireSession, adminRequiresTwoFactor: config.adminRequiresTwoFactor });
 
   if (deps.housekeeping) {
     const sweep = setInterval(() => {

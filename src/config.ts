@@ -47,6 +47,8 @@ export interface Config {
   };
   readonly rateLimits: RateLimitConfig;
   readonly lockout: { readonly maxFailures: number; readonly windowSeconds: number; readonly lockSeconds: number };
+  /** Administrators use the console (and the admin API, by session) only with two-factor sign-in on. API keys are not affected. */
+  readonly adminRequiresTwoFactor: boolean;
   /** Requests admitted to password hashing per process; past this, 503 OVERLOADED at once. */
   readonly hashQueueMax: number;
   /** argon2id's cost for new password hashes; older hashes are re-made at their next login. */
@@ -271,6 +273,7 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
       windowSeconds: int(merged, 'LOCKOUT_WINDOW_SECONDS', 900, 1, 30 * 86_400),
       lockSeconds: int(merged, 'LOCKOUT_SECONDS', 900, 1, 30 * 86_400),
     },
+    adminRequiresTwoFactor: bool(merged, 'ADMIN_REQUIRE_TWO_FACTOR', false),
     hashQueueMax: int(merged, 'HASH_QUEUE_MAX', 400, 1, 100_000),
     passwordHash: passwordHashParams(merged),
     hashThreads: 0, // set below, from the worker count

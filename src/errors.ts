@@ -22,6 +22,7 @@ export const ERROR_CATALOGUE = {
   FORBIDDEN: { status: 403, message: 'You are not allowed to do this.' },
   CROSS_SITE_REQUEST: { status: 403, message: 'This request came from another site and was refused.' },
   ACCOUNT_DISABLED: { status: 403, message: 'This account is disabled.' },
+  TWO_FACTOR_SETUP_REQUIRED: { status: 403, message: 'Administrators turn on two-factor sign-in (on the account page) before using the console.' },
   NOT_FOUND: { status: 404, message: 'Not found.' },
   SESSION_NOT_FOUND: { status: 404, message: 'No such session.' },
   IMPORT_NOT_FOUND: { status: 404, message: 'No such import.' },

@@ -156,6 +156,32 @@ describe('two-factor sign-in', () => {
   });
 });
 
+describe('ADMIN_REQUIRE_TWO_FACTOR', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp({ ADMIN_REQUIRE_TWO_FACTOR: 'true' });
+  });
+  after(() => t.close());
+
+  it('an administrator without two-factor sign-in is kept out of the console until it is on; API keys are not affected', async () => {
+    const admin = await adminSession(t);
+    const list = (cookie: string) => t.app.inject({ method: 'GET', url: '/api/admin/organizations', headers: { cookie } });
+    const refused = await list(admin.cookie);
+    assert.equal(refused.statusCode, 403);
+    assert.equal(refused.json().error.code, 'TWO_FACTOR_SETUP_REQUIRED');
+    assert.equal((await t.app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie: admin.cookie } })).statusCode, 200, 'the account page still works');
+
+    // An API key made by another route: straight in the database, as `gatehouse apikey create` would.
+    const { ApiKeyService } = await import('../src/apikeys/service.js');
+    const { key } = await new ApiKeyService(t.database).create({ name: 'script', scopes: ['admin'], createdBy: null });
+    assert.equal((await t.app.inject({ method: 'GET', url: '/api/admin/organizations', headers: { authorization: `Bearer ${key}` } })).statusCode, 200);
+
+    const secret = (await t.app.inject({ method: 'POST', url: '/api/auth/2fa/setup', payload: { current_password: PASSWORD }, headers: { cookie: admin.cookie } })).json().secret;
+    assert.equal((await t.app.inject({ method: 'POST', url: '/api/auth/2fa/enable', payload: { code: appCode(secret) }, headers: { cookie: admin.cookie } })).statusCode, 200);
+    assert.equal((await list(admin.cookie)).statusCode, 200);
+  });
+});
+
 describe('two-factor sign-in across worker processes', () => {
   let server: ServerProcess;
   before(async () => {

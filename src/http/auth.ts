@@ -46,7 +46,7 @@ function bearer(request: FastifyRequest): string | undefined {
   return match ? match[1] : '';
 }
 
-export function createApiKeyGuards(deps: { apiKeys: ApiKeyService; rateLimits: RateLimits; requireSession: SessionGuard }) {
+export function createApiKeyGuards(deps: { apiKeys: ApiKeyService; rateLimits: RateLimits; requireSession: SessionGuard; adminRequiresTwoFactor?: boolean }) {
   async function authenticateKey(request: FastifyRequest, presented: string): Promise<ApiKeyView> {
     const key = presented ? await deps.apiKeys.authenticate(presented) : null;
     if (!key) throw new AppError('INVALID_API_KEY');
@@ -72,7 +72,9 @@ export function createApiKeyGuards(deps: { apiKeys: ApiKeyService; rateLimits: R
       return;
     }
     await deps.requireSession(request, reply);
-    if (request.auth!.user.role !== 'admin') throw new AppError('FORBIDDEN');
+    const user = request.auth!.user;
+    if (user.role !== 'admin') throw new AppError('FORBIDDEN');
+    if (deps.adminRequiresTwoFactor && user.totp_enabled_at === null) throw new AppError('TWO_FACTOR_SETUP_REQUIRED');
   }
 
   return { requireScope, requireAdmin };

@@ -96,6 +96,12 @@ async function start(): Promise<void> {
     body.append(el('p', { class: 'form-error', role: 'alert' }, t('admin.forbidden')));
     return;
   }
+  // Where the site requires it (ADMIN_REQUIRE_TWO_FACTOR), the console opens once two-factor sign-in is on.
+  const probe = await api('GET', '/api/admin/tasks/stats');
+  if (!probe.ok && probe.error.code === 'TWO_FACTOR_SETUP_REQUIRED') {
+    body.append(el('p', { class: 'form-error', role: 'alert' }, t('admin.two_factor_required')), el('p', {}, el('a', { href: '/account' }, t('admin.two_factor_go'))));
+    return;
+  }
   window.addEventListener('hashchange', () => void show());
   await show();
 }
