@@ -6,7 +6,7 @@
 // (registration, login, their captcha) still compile at start, so that a worker's first
 // registrations pay nothing for it (a first request compiling its route took ≈ 70 ms more here).
 // A schema that does not compile still fails loudly — on the route's first request (a 500, logged),
-// and in test/openapi.test.ts, which compiles them all (compileAll).
+// and in test/in-process/openapi.test.ts, which compiles them all (compileAll).
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';

@@ -1,6 +1,6 @@
 // The task system's contract: what a client submits and sees, and what every queue backend provides.
 // Backends (sql-queue.ts: a table in the durable store, with leases; bullmq-queue.ts: BullMQ on Redis)
-// implement TaskQueue; one contract suite (test/tasks.contract.test.ts) runs against each.
+// implement TaskQueue; one contract suite (test/in-process/tasks.contract.test.ts) runs against each.
 import type { TaskState } from '../db/schema.js';
 
 export type { TaskState };

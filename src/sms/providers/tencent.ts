@@ -1,5 +1,5 @@
 // Tencent Cloud SMS (SendSms, API 3.0, version 2021-01-11), signed with TC3-HMAC-SHA256 as its
-// documentation describes ("Signature v3"); test/sms.test.ts checks the signer against the worked
+// documentation describes ("Signature v3"); test/in-process/sms.test.ts checks the signer against the worked
 // example in that documentation.
 import { createHash, createHmac } from 'node:crypto';
 import { fetchWithTimeout, PermanentSmsError, type SmsProvider } from './types.js';

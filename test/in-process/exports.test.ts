@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
-import { ExportService } from '../src/exports/service.js';
-import { parseRoster } from '../src/imports/roster-file.js';
-import type { TaskConsumer } from '../src/tasks/types.js';
-import { adminSession, createTestApp, register, sessionCookie, startTaskConsumer, uniquePhone, type TestApp } from './helpers/app.js';
+import { ExportService } from '../../src/exports/service.js';
+import { parseRoster } from '../../src/imports/roster-file.js';
+import type { TaskConsumer } from '../../src/tasks/types.js';
+import { adminSession, createTestApp, register, sessionCookie, startTaskConsumer, uniquePhone, type TestApp } from '../helpers/app.js';
 
 describe('roster export through the admin API', () => {
   let t: TestApp;

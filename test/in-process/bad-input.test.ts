@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { InjectOptions } from 'fastify';
-import { ERROR_CATALOGUE } from '../src/errors.js';
-import { createTestApp, newCaptcha, register, sessionCookie, TEST_CAPTCHA, type TestApp } from './helpers/app.js';
+import { ERROR_CATALOGUE } from '../../src/errors.js';
+import { createTestApp, newCaptcha, register, sessionCookie, TEST_CAPTCHA, type TestApp } from '../helpers/app.js';
 
 const ODD_STRINGS = [
   '',

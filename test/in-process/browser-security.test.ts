@@ -1,7 +1,7 @@
 // CSRF refusal of cross-site state changes, and the security headers on every response.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createTestApp, register, sessionCookie, type TestApp } from './helpers/app.js';
+import { createTestApp, register, sessionCookie, type TestApp } from '../helpers/app.js';
 
 describe('browser security', () => {
   let t: TestApp;

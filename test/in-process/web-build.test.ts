@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { it } from 'node:test';
-import { WEB_ROOT } from '../src/web/routes.js';
+import { WEB_ROOT } from '../../src/web/routes.js';
 
 it('every page loads only its own files, without inline script, within 100 KB of gzipped JavaScript', () => {
   const pages = readdirSync(WEB_ROOT).filter((f) => f.endsWith('.html'));

@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { rosterImportHandler } from '../src/imports/handler.js';
-import type { ImportReport } from '../src/imports/report.js';
-import { decodeRosterBytes, parseRoster } from '../src/imports/roster-file.js';
-import type { TaskConsumer } from '../src/tasks/types.js';
-import { adminSession, createTestApp, newCaptcha, sessionCookie, smsCode, startTaskConsumer, type TestApp } from './helpers/app.js';
+import { rosterImportHandler } from '../../src/imports/handler.js';
+import type { ImportReport } from '../../src/imports/report.js';
+import { decodeRosterBytes, parseRoster } from '../../src/imports/roster-file.js';
+import type { TaskConsumer } from '../../src/tasks/types.js';
+import { adminSession, createTestApp, newCaptcha, sessionCookie, smsCode, startTaskConsumer, type TestApp } from '../helpers/app.js';
 
 // GB18030 bytes, written out (Node can decode GB18030 but not encode it): 姓名 手机 张三 李四 王五.
 const GB = { 姓名: [0xd0, 0xd5, 0xc3, 0xfb], 手机: [0xca, 0xd6, 0xbb, 0xfa], 张三: [0xd5, 0xc5, 0xc8, 0xfd], 李四: [0xc0, 0xee, 0xcb, 0xc4], 王五: [0xcd, 0xf5, 0xce, 0xe5] };

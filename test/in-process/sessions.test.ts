@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { openSqlite, type Database } from '../src/db/database.js';
-import { prepareDatabase } from '../src/server/bootstrap.js';
-import { SessionService } from '../src/sessions/service.js';
+import { openSqlite, type Database } from '../../src/db/database.js';
+import { prepareDatabase } from '../../src/server/bootstrap.js';
+import { SessionService } from '../../src/sessions/service.js';
 
 describe('session expiry', () => {
   let dir: string;

@@ -1,8 +1,8 @@
 // The audit log's retention, filters, and the lockout event, on the durable store.
 import assert from 'node:assert/strict';
 import { after, before, it, describe } from 'node:test';
-import { AuditLog } from '../src/audit/service.js';
-import { createTestApp, login, register, uniquePhone, type TestApp } from './helpers/app.js';
+import { AuditLog } from '../../src/audit/service.js';
+import { createTestApp, login, register, uniquePhone, type TestApp } from '../helpers/app.js';
 
 describe('audit log', () => {
   let t: TestApp;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { createTestApp } from './helpers/app.js';
+import { createTestApp } from '../helpers/app.js';
 
 it('serves OpenAPI generated from the route schemas, and the docs page at /docs', async () => {
   const t = await createTestApp();

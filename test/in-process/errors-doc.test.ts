@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { it } from 'node:test';
-import { ERROR_CATALOGUE } from '../src/errors.js';
+import { ERROR_CATALOGUE } from '../../src/errors.js';
 
 it('docs/errors.md lists every error code with its status, and no code that does not exist', () => {
-  const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
+  const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
   const rows = new Map<string, number>();
   for (const match of doc.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \|/gm)) rows.set(match[1]!, Number(match[2]));
   for (const [code, { status }] of Object.entries(ERROR_CATALOGUE)) {

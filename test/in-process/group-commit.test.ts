@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { openSqlite, type Database, type Db } from '../src/db/database.js';
-import { GroupCommitter } from '../src/db/group-commit.js';
+import { openSqlite, type Database, type Db } from '../../src/db/database.js';
+import { GroupCommitter } from '../../src/db/group-commit.js';
 
 describe('group commit', () => {
   let dir: string;

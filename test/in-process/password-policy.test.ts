@@ -1,8 +1,8 @@
 // The password policy (src/security/password.ts): length, the common-password lists, repetition, the phone.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { preloadCommonPasswords } from '../src/security/common-passwords.js';
-import { checkPasswordPolicy } from '../src/security/password.js';
+import { preloadCommonPasswords } from '../../src/security/common-passwords.js';
+import { checkPasswordPolicy } from '../../src/security/password.js';
 
 describe('password policy', () => {
   it('refuses what tops the public breach lists, in any case: the worldwide list and the mainland-China one', () => {

@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
-import { createMemoryStore } from '../src/kv/memory.js';
-import { createRedisStore } from '../src/kv/redis.js';
-import { createSqliteStore } from '../src/kv/sqlite.js';
-import { Lockout } from '../src/security/lockout.js';
-import type { KeyValueStore } from '../src/kv/store.js';
-import { TEST_REDIS_URL, uniquePrefix } from './helpers/redis.js';
+import { createMemoryStore } from '../../src/kv/memory.js';
+import { createRedisStore } from '../../src/kv/redis.js';
+import { createSqliteStore } from '../../src/kv/sqlite.js';
+import { Lockout } from '../../src/security/lockout.js';
+import type { KeyValueStore } from '../../src/kv/store.js';
+import { TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 
 interface Backend {
   name: string;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, parseTrustProxy } from '../src/config.js';
+import { ConfigError, loadConfig, parseTrustProxy } from '../../src/config.js';
 
 describe('config', () => {
   it('has the documented defaults', () => {

@@ -2,7 +2,7 @@
 // security events — theirs only, and no administrator named.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { adminSession, createTestApp, login, register, sessionCookie, uniquePhone, type TestApp } from './helpers/app.js';
+import { adminSession, createTestApp, login, register, sessionCookie, uniquePhone, type TestApp } from '../helpers/app.js';
 
 const PASSWORD = 'correct horse battery';
 

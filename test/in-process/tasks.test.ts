@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { createSqlQueue } from '../src/tasks/sql-queue.js';
-import type { TaskConsumer } from '../src/tasks/types.js';
-import { adminSession, createApiKey, createTestApp, login, register, startTaskConsumer, uniquePhone, type TestApp } from './helpers/app.js';
+import { createSqlQueue } from '../../src/tasks/sql-queue.js';
+import type { TaskConsumer } from '../../src/tasks/types.js';
+import { adminSession, createApiKey, createTestApp, login, register, startTaskConsumer, uniquePhone, type TestApp } from '../helpers/app.js';
 
 describe('task API, API keys and audit log', () => {
   let t: TestApp;

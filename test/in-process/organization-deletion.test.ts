@@ -2,7 +2,7 @@
 // until they are moved (or deleted); a code that another worker still caches admits nobody after.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { adminSession, anotherWorker, createTestApp, login, register, sessionCookie, uniquePhone, type TestApp } from './helpers/app.js';
+import { adminSession, anotherWorker, createTestApp, login, register, sessionCookie, uniquePhone, type TestApp } from '../helpers/app.js';
 
 describe('organization deletion and moving members', () => {
   let t: TestApp;

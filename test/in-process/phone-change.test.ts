@@ -2,8 +2,8 @@
 // current password when set) or by an administrator correcting a roster's typo.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { TaskConsumer } from '../src/tasks/types.js';
-import { adminSession, createTestApp, login, newCaptcha, register, sessionCookie, smsCode, startTaskConsumer, TEST_CAPTCHA, uniquePhone, type TestApp } from './helpers/app.js';
+import type { TaskConsumer } from '../../src/tasks/types.js';
+import { adminSession, createTestApp, login, newCaptcha, register, sessionCookie, smsCode, startTaskConsumer, TEST_CAPTCHA, uniquePhone, type TestApp } from '../helpers/app.js';
 
 const PASSWORD = 'correct horse battery';
 

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { hash } from '@node-rs/argon2';
-import { ConfigError, loadConfig } from '../src/config.js';
-import { argon2Options, DEFAULT_ARGON2_PARAMS, hashNeedsUpgrade } from '../src/security/password.js';
-import { createTestApp, login, register, uniquePhone, type TestApp } from './helpers/app.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { argon2Options, DEFAULT_ARGON2_PARAMS, hashNeedsUpgrade } from '../../src/security/password.js';
+import { createTestApp, login, register, uniquePhone, type TestApp } from '../helpers/app.js';
 
 const PASSWORD = 'correct horse battery';
 

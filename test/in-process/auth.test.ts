@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createTestApp, login, newCaptcha, register, sessionCookie, TEST_CAPTCHA, uniquePhone, type TestApp } from './helpers/app.js';
-import { createTestDatabase, type TestDatabase } from './helpers/postgres.js';
+import { createTestApp, login, newCaptcha, register, sessionCookie, TEST_CAPTCHA, uniquePhone, type TestApp } from '../helpers/app.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 
 // The same suite on each durable store: the contract every dialect of db/ must keep.
 for (const dialect of ['sqlite', 'postgres'] as const) describe(`registration, login and sessions (in process, ${dialect})`, () => {

@@ -1,7 +1,7 @@
 // The network a per-address rate limit counts a client under (src/http/client.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { clientClassifier, rateLimitNetwork } from '../src/security/client-network.js';
+import { clientClassifier, rateLimitNetwork } from '../../src/security/client-network.js';
 
 describe('rateLimitNetwork', () => {
   it('counts an IPv4 client by its address', () => {

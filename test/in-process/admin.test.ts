@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import QRCode from 'qrcode';
-import { adminSession, createTestApp, login, register, sessionCookie, uniquePhone, type TestApp } from './helpers/app.js';
+import { adminSession, createTestApp, login, register, sessionCookie, uniquePhone, type TestApp } from '../helpers/app.js';
 
 describe('admin API', () => {
   let t: TestApp;

@@ -2,8 +2,8 @@
 // its sessions go, the phone number can register again, the audit log keeps a masked record.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SessionService } from '../src/sessions/service.js';
-import { adminSession, createTestApp, login, register, sessionCookie, uniquePhone, type TestApp } from './helpers/app.js';
+import { SessionService } from '../../src/sessions/service.js';
+import { adminSession, createTestApp, login, register, sessionCookie, uniquePhone, type TestApp } from '../helpers/app.js';
 
 const PASSWORD = 'correct horse battery';
 

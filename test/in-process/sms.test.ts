@@ -7,18 +7,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { createMemoryStore } from '../src/kv/memory.js';
-import { SmsCodes } from '../src/sms/codes.js';
-import { smsDeliveryHandler, type SmsDeliveryPayload } from '../src/sms/delivery.js';
-import { signTc3, tencentProvider } from '../src/sms/providers/tencent.js';
-import type { SmsProvider } from '../src/sms/providers/types.js';
-import { signWebhook, webhookProvider } from '../src/sms/providers/webhook.js';
-import { seal, unseal } from '../src/security/seal.js';
-import { TaskRegistry } from '../src/tasks/registry.js';
-import { createSqlQueue } from '../src/tasks/sql-queue.js';
-import type { TaskConsumer, TaskQueue, TaskRecord } from '../src/tasks/types.js';
-import { adminSession, anotherWorker, createTestApp, login, newCaptcha, register, sessionCookie, smsCode, startTaskConsumer, TEST_SECRET, uniquePhone, type TestApp } from './helpers/app.js';
-import { metricValue } from './helpers/cluster.js';
+import { createMemoryStore } from '../../src/kv/memory.js';
+import { SmsCodes } from '../../src/sms/codes.js';
+import { smsDeliveryHandler, type SmsDeliveryPayload } from '../../src/sms/delivery.js';
+import { signTc3, tencentProvider } from '../../src/sms/providers/tencent.js';
+import type { SmsProvider } from '../../src/sms/providers/types.js';
+import { signWebhook, webhookProvider } from '../../src/sms/providers/webhook.js';
+import { seal, unseal } from '../../src/security/seal.js';
+import { TaskRegistry } from '../../src/tasks/registry.js';
+import { createSqlQueue } from '../../src/tasks/sql-queue.js';
+import type { TaskConsumer, TaskQueue, TaskRecord } from '../../src/tasks/types.js';
+import { adminSession, anotherWorker, createTestApp, login, newCaptcha, register, sessionCookie, smsCode, startTaskConsumer, TEST_SECRET, uniquePhone, type TestApp } from '../helpers/app.js';
+import { metricValue } from '../helpers/cluster.js';
 
 const SECRET = 's'.repeat(40);
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CAPTCHA_ALPHABET, CaptchaService, drawRandomAnswer } from '../src/captcha/service.js';
-import { createMemoryStore } from '../src/kv/memory.js';
-import { createTestApp } from './helpers/app.js';
+import { CAPTCHA_ALPHABET, CaptchaService, drawRandomAnswer } from '../../src/captcha/service.js';
+import { createMemoryStore } from '../../src/kv/memory.js';
+import { createTestApp } from '../helpers/app.js';
 
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
