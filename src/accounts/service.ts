@@ -388,13 +388,8 @@ export class AccountService {
     if (!(await this.deps.twoFactor.endChallenge(input.challenge))) throw new AppError('TWO_FACTOR_EXPIRED');
     await this.deps.lockout.reset(user.phone);
     const { token } = await this.deps.sessions.create(user.id, { ip: client.ip, userAgent: client.userAgent });
-    await this.deps.audit?.record({
-      event: 'login.ok',
-      actor: `user:${user.id}`,
-      target: `user:${user.id}`,
-      ip: client.ip,
-      detail: { method, second_factor: verified.recoveryCodesLeft === undefined ? 'totp' : 'recovery_code', ...(verified.recoveryCodesLeft === undefined ? {} : { recovery_codes_left: verified.recoveryCodesLeft }) },
-    });
+    const secondFactor = verified.recoveryCodesLeft === undefined ? { second_factor: 'totp' } : { second_factor: 'recovery_code', recovery_codes_left: verified.recoveryCodesLeft };
+    await this.deps.audit?.record({ event: 'login.ok', actor: `user:${user.id}`, target: `user:${user.id}`, ip: client.ip, detail: { method, ...secondFactor } });
     return { user, token };
   }
 
@@ -421,11 +416,8 @@ export class AccountService {
   }
 
   /** An administrator turns off an account's two-factor sign-in (its owner lost the phone and the recovery codes). */
-  async resetTwoFactor(userId: number): Promise<UserRow> {
-    const user = await this.repo.findById(userId);
-    if (!user) throw new AppError('NOT_FOUND', { message: 'No such user.' });
+  async resetTwoFactor(userId: number): Promise<void> {
     if (!(await this.deps.twoFactor.turnOff(userId))) throw new AppError('TWO_FACTOR_NOT_ENABLED');
-    return (await this.repo.findById(userId))!;
   }
 
   /** Sets a new password with an SMS code (purpose reset_password) and signs the account out everywhere. */

@@ -52,7 +52,7 @@ export function openPostgres(options: PostgresOptions): Database {
     // PostgreSQL commits concurrent transactions in parallel (and groups their WAL flushes itself).
     batched: write,
     retrying: unavailableOnFailure,
-    readMayLag: (fn) => unavailableOnFailure(() => fn(db)),
+    readMayLag: (fn) => fn(db),
     async ping() {
       await sql`select 1`.execute(db);
     },
