@@ -31,14 +31,12 @@ export interface TwoFactorDeps {
   database: Database;
   kv: KeyValueStore;
   secret: string;
-  /** The name authenticator apps show beside the account. */
-  issuer?: string;
   now?: () => number;
 }
 
-/** The account's TOTP; issuer and label only name it in the app. */
-function totpFor(base32: string, naming: { issuer: string; label: string } = { issuer: 'Gatehouse', label: '' }): TOTP {
-  return new TOTP({ ...naming, algorithm: 'SHA1', digits: 6, period: PERIOD_SECONDS, secret: Secret.fromBase32(base32) });
+/** The account's TOTP; the label (the phone number) only names the account in the app, beside "Gatehouse". */
+function totpFor(base32: string, label = ''): TOTP {
+  return new TOTP({ issuer: 'Gatehouse', label, algorithm: 'SHA1', digits: 6, period: PERIOD_SECONDS, secret: Secret.fromBase32(base32) });
 }
 
 /** Recovery codes are typed by hand: spaces, dashes and case do not matter. */
@@ -67,7 +65,7 @@ export class TwoFactor {
     if (TwoFactor.isEnabled(user)) throw new AppError('TWO_FACTOR_ALREADY_ENABLED');
     const secret = new Secret({ size: 20 }).base32;
     await this.deps.kv.put(`2fa-setup:${user.id}`, seal(this.deps.secret, 'totp secret', secret), SETUP_TTL_MS);
-    return { secret, uri: totpFor(secret, { issuer: this.deps.issuer ?? 'Gatehouse', label: user.phone }).toString() };
+    return { secret, uri: totpFor(secret, user.phone).toString() };
   }
 
   /** Turns two-factor sign-in on once a code from the app matches the pending secret; returns the recovery codes (shown once). */
