@@ -86,7 +86,13 @@ it('finds the primary through the sentinel, and follows a failover without a res
 
   primary.kill('SIGKILL');
   await until('the sentinel has promoted the replica', () => redisCli(replicaPort, 'role').startsWith('master'));
-  await until('the service is ready again', async () => (await request(server.port, 'GET', '/readyz')).status === 200);
+  // Each worker process finds the new primary by itself: ready again once both say so.
+  const readyWorkers = new Set<string>();
+  await until('both workers are ready again', async () => {
+    const ready = await request(server.port, 'GET', '/readyz');
+    if (ready.status === 200) readyWorkers.add(ready.worker!);
+    return readyWorkers.size === 2;
+  });
 
   assert.equal((await loginThrough(server.port, phone, PASSWORD)).status, 200, 'the account (in the database) signs in, its captcha on the new primary');
   assert.equal((await registerThrough(server.port, server.invitationCode, '13430000001')).status, 201);
