@@ -195,6 +195,8 @@ function readDotEnv(file: string): Env {
   return out;
 }
 
+const POSTGRES_URL = /^postgres(ql)?:\/\//;
+
 export function loadConfig(overrides: Env = {}, env: Env = process.env): Config {
   const merged: Env = { ...readDotEnv(path.resolve('.env')), ...env, ...overrides };
   const nodeEnv = merged.NODE_ENV?.trim() || 'development';
@@ -212,13 +214,13 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
   }
 
   const databaseUrl = merged.DATABASE_URL?.trim() || path.join(dataDir, 'gatehouse.sqlite');
-  const databaseDialect = /^postgres(ql)?:\/\//.test(databaseUrl) ? 'postgres' : 'sqlite';
+  const databaseDialect = POSTGRES_URL.test(databaseUrl) ? 'postgres' : 'sqlite';
   if (databaseDialect === 'sqlite' && /^[a-z][a-z0-9+.-]*:\/\//i.test(databaseUrl) && !databaseUrl.startsWith('sqlite:')) {
     throw new ConfigError(`DATABASE_URL must be a postgres:// URL or a SQLite file path, got "${databaseUrl.replace(/\/\/[^@/]*@/, '//…@')}"`);
   }
   const replicaUrl = merged.DATABASE_REPLICA_URL?.trim() || undefined;
   if (replicaUrl && databaseDialect !== 'postgres') throw new ConfigError('DATABASE_REPLICA_URL needs DATABASE_URL to be a postgres:// URL (a replica of that database)');
-  if (replicaUrl && !/^postgres(ql)?:\/\//.test(replicaUrl)) throw new ConfigError('DATABASE_REPLICA_URL must be a postgres:// URL');
+  if (replicaUrl && !POSTGRES_URL.test(replicaUrl)) throw new ConfigError('DATABASE_REPLICA_URL must be a postgres:// URL');
   const redis = redisTarget(merged);
 
   const secretKey = merged.SECRET_KEY?.trim() || undefined;

@@ -103,7 +103,7 @@ function createReplicaMetrics(status: () => ReplicaStatus | undefined) {
     }),
     replicaLag: new Gauge({
       name: 'gatehouse_db_replica_lag_seconds',
-      help: "How far the read replica's replay is behind what it has received (0 while it does not answer: see gatehouse_db_replica_up)",
+      help: 'How old the newest data the read replica is known to hold may be, against the primary (0 while it does not answer: see gatehouse_db_replica_up)',
       registers: [],
       aggregator: 'max',
       collect() {
