@@ -3,12 +3,16 @@
 // authenticator app (or a recovery code) finishes it within 5 minutes.
 import { api } from './api.js';
 import { t } from './i18n.js';
-import { clearErrors, el, field, formError, showError, submitButton } from './ui.js';
+import { clearErrors, el, field, formError, showError, submitButton, type Field } from './ui.js';
+
+/** The field for an authenticator code or a recovery code: recovery codes have letters, so no numeric keyboard; the app's code still autofills. */
+export function secondFactorField(name: string): Field {
+  return field(name, 'field.two_factor_code', { required: '', autocomplete: 'one-time-code', maxlength: '32', autocapitalize: 'off', spellcheck: 'false' });
+}
 
 /** Replaces the first step's form with the code form; signed in, it goes to the account page. */
 export function askSecondFactor(firstStep: HTMLElement, challenge: string): void {
-  // Recovery codes have letters: no numeric keyboard; the app's code still autofills.
-  const code = field('code', 'field.two_factor_code', { required: '', autocomplete: 'one-time-code', maxlength: '32', autocapitalize: 'off', spellcheck: 'false' });
+  const code = secondFactorField('code');
   const problem = formError();
   const form = el('form', { novalidate: '', class: 'second-factor' }, el('p', { class: 'hint' }, t('two_factor.prompt')), problem, code.row, submitButton('two_factor.submit'));
   firstStep.replaceWith(form);

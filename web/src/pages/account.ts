@@ -1,6 +1,7 @@
 import { api } from '../api.js';
 import { lang, t } from '../i18n.js';
 import { smsSender } from '../sms.js';
+import { secondFactorField } from '../two-factor.js';
 import { clearErrors, el, field, formError, frame, showError, submitButton } from '../ui.js';
 
 interface User {
@@ -145,7 +146,7 @@ function twoFactor(enabled: boolean): HTMLElement {
 
   function on(): void {
     const current = field('2fa-off-password', 'field.current_password', { type: 'password', autocomplete: 'current-password' });
-    const code = field('2fa-off-code', 'field.two_factor_code', { required: '', autocomplete: 'one-time-code', maxlength: '32', autocapitalize: 'off', spellcheck: 'false' });
+    const code = secondFactorField('2fa-off-code');
     const problem = formError();
     const form = el('form', { novalidate: '' }, el('p', { class: 'hint' }, t('account.two_factor.on')), problem, current.row, code.row, el('button', { type: 'submit', class: 'secondary' }, t('account.two_factor.stop')));
     form.addEventListener('submit', async (event) => {
