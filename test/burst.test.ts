@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { availableParallelism } from 'node:os';
-import { loginThrough, metricValue, registerThrough, request, runCli, startServer, type ServerProcess } from './helpers/cluster.js';
+import { loginThrough, metricValue, registerThrough, request, runCli, scrapeMetrics, startServer, type ServerProcess } from './helpers/cluster.js';
 
 const PASSWORD = 'a good long passphrase';
 
@@ -31,15 +31,14 @@ describe('registration burst (workers = CPU count, embedded SQLite)', () => {
   after(() => server?.stop());
 
   it('500 simultaneous registrations with one invitation code: every one 201, one organization lookup per process at most', async () => {
-    const before = await request(server.port, 'GET', '/metrics');
-    const loadsBefore = metricValue(before.body, 'gatehouse_cache_lookups_total', { cache: 'invitation', outcome: 'load' });
+    const loadsBefore = metricValue(await scrapeMetrics(server.port), 'gatehouse_cache_lookups_total', { cache: 'invitation', outcome: 'load' });
     const results = await registerAtOnce(server.port, server.invitationCode, phones('1355', 500));
     const statuses = new Map<number, number>();
     for (const r of results) statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
     assert.deepEqual([...statuses], [[201, 500]], JSON.stringify(results.find((r) => r.status !== 201)?.body));
     assert.equal(new Set(results.map((r) => r.body.user.id)).size, 500);
 
-    const metrics = (await request(server.port, 'GET', '/metrics')).body as string;
+    const metrics = await scrapeMetrics(server.port);
     const loads = metricValue(metrics, 'gatehouse_cache_lookups_total', { cache: 'invitation', outcome: 'load' }) - loadsBefore;
     assert.ok(loads <= workers, `${loads} database lookups of the invitation code for ${workers} processes`);
     assert.equal(metricValue(metrics, 'gatehouse_registrations_total', { result: 'ok' }), 500);

@@ -8,7 +8,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cookieOf, loginThrough, metricValue, registerThrough, request, runCli, startServer, type HttpResult, type ServerProcess } from './helpers/cluster.js';
+import { cookieOf, loginThrough, metricValue, registerThrough, request, runCli, scrapeMetrics, startServer, type HttpResult, type ServerProcess } from './helpers/cluster.js';
 import { isStoreOutage } from '../src/db/errors.js';
 import { TEST_REDIS_URL, uniquePrefix } from './helpers/redis.js';
 
@@ -94,7 +94,7 @@ describe('embedded default on a full disk', { skip: cannotMount }, () => {
     const cookies = await Promise.all(phones.map(async (phone) => cookieOf(await loginThrough(server.port, phone, PASSWORD))));
 
     const space = async () => {
-      const text = (await request(server.port, 'GET', '/metrics')).body as string;
+      const text = await scrapeMetrics(server.port);
       return { free: metricValue(text, 'gatehouse_data_dir_free_bytes'), size: metricValue(text, 'gatehouse_data_dir_size_bytes') };
     };
     const atStart = await space();

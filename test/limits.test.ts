@@ -1,7 +1,7 @@
 // Lockout and rate limits hold across worker processes: they live in the shared store.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { cookieOf, loginThrough, mapConcurrent, metricValue, registerThrough, request, runCli, startServer, type ServerProcess } from './helpers/cluster.js';
+import { cookieOf, loginThrough, mapConcurrent, metricValue, registerThrough, request, runCli, scrapeMetrics, startServer, type ServerProcess } from './helpers/cluster.js';
 
 const PASSWORD = 'a good long passphrase';
 
@@ -40,11 +40,11 @@ describe('account lockout over four workers', () => {
   it('concurrent wrong passwords: exactly 4 get 401, the rest 423, one lockout counted', async () => {
     const phone = '13600000002';
     assert.equal((await registerThrough(server.port, server.invitationCode, phone)).status, 201);
-    const before = metricValue((await request(server.port, 'GET', '/metrics')).body, 'gatehouse_lockouts_total');
+    const before = metricValue(await scrapeMetrics(server.port), 'gatehouse_lockouts_total');
     const results = await Promise.all(Array.from({ length: 16 }, () => loginThrough(server.port, phone, 'wrong password!')));
     assert.equal(results.filter((r) => r.status === 401).length, 4, JSON.stringify(results.map((r) => r.status)));
     assert.equal(results.filter((r) => r.status === 423).length, 12);
-    const after = metricValue((await request(server.port, 'GET', '/metrics')).body, 'gatehouse_lockouts_total');
+    const after = metricValue(await scrapeMetrics(server.port), 'gatehouse_lockouts_total');
     assert.equal(after - before, 1);
   });
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, it } from 'node:test';
 import pg from 'pg';
-import { loginThrough, metricValue, registerThrough, request, runCli, startServer, uniquePhone, type HttpResult, type ServerProcess } from './helpers/cluster.js';
+import { loginThrough, metricValue, registerThrough, request, runCli, scrapeMetrics, startServer, uniquePhone, type HttpResult, type ServerProcess } from './helpers/cluster.js';
 import { startOwnPostgres, startReplicaOf, type OwnPostgres } from './helpers/own-postgres.js';
 import { parseLsn } from '../src/db/replica.js';
 
@@ -92,7 +92,7 @@ it('admin lists come from the replica; a session, a login and a writer\'s next r
   const search = await request(patient.port, 'GET', `/api/admin/users?q=${phone.slice(-8)}`, { headers: auth });
   assert.equal(search.body.users.length, 0, 'the user search is read from the replica too');
 
-  const metrics = (await request(patient.port, 'GET', '/metrics')).body as string;
+  const metrics = await scrapeMetrics(patient.port);
   assert.ok(metricValue(metrics, 'gatehouse_db_lag_tolerant_reads_total', { target: 'replica' }) >= 2);
   assert.equal(metricValue(metrics, 'gatehouse_db_replica_up'), 1);
 
@@ -125,15 +125,15 @@ it('a replica that goes down: reads go to the primary at once, no errors, back w
   await until('the servers see the replica down', async () => (await replicaState(patient)) === 'down');
   const ready = await request(patient.port, 'GET', '/readyz');
   assert.equal(ready.status, 200);
-  assert.equal(metricValue((await request(patient.port, 'GET', '/metrics')).body as string, 'gatehouse_db_replica_up'), 0);
+  assert.equal(metricValue(await scrapeMetrics(patient.port), 'gatehouse_db_replica_up'), 0);
   assert.equal((await request(patient.port, 'POST', '/api/admin/organizations', { headers: auth, body: { name: 'While the replica is down' } })).status, 201);
   assert.ok(organizationNames(await request(patient.port, 'GET', '/api/admin/organizations', { headers: auth })).includes('While the replica is down'));
 
   replica.start();
   await until('the replica is in use again', async () => (await replicaState(patient)) === 'ok', 30_000);
-  const before = metricValue((await request(patient.port, 'GET', '/metrics')).body as string, 'gatehouse_db_lag_tolerant_reads_total', { target: 'replica' });
+  const before = metricValue(await scrapeMetrics(patient.port), 'gatehouse_db_lag_tolerant_reads_total', { target: 'replica' });
   assert.equal((await request(patient.port, 'GET', '/api/admin/audit?limit=5', { headers: auth })).status, 200);
   await until('a read is served by the replica again', async () =>
-    metricValue((await request(patient.port, 'GET', '/metrics')).body as string, 'gatehouse_db_lag_tolerant_reads_total', { target: 'replica' }) > before,
+    metricValue(await scrapeMetrics(patient.port), 'gatehouse_db_lag_tolerant_reads_total', { target: 'replica' }) > before,
   );
 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { cliArgs, ROOT, request, runCli, startServer, type ServerProcess } from './helpers/cluster.js';
+import { cliArgs, ROOT, request, runCli, scrapeMetrics, startServer, type ServerProcess } from './helpers/cluster.js';
 
 function startWorker(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, cliArgs(['worker', '--concurrency', '2']), { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -93,7 +93,7 @@ describe('task workers as processes', () => {
         return t.state === 'succeeded' ? t : undefined;
       });
       assert.equal(done.result.message, 'forked');
-      const metrics = (await request(withWorker.port, 'GET', '/metrics')).body as string;
+      const metrics = await scrapeMetrics(withWorker.port);
       assert.match(metrics, /gatehouse_tasks\{state="succeeded"\} 1\b/);
       assert.match(metrics, /gatehouse_task_run_duration_seconds_count\{type="system.echo",outcome="succeeded"\} 1\b/);
     } finally {

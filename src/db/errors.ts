@@ -31,7 +31,7 @@ export function isConnectionFailure(error: unknown): boolean {
   // PostgreSQL SQLSTATE classes 08 (connection exception) and 57P (operator intervention: shutdown).
   if (CONNECTION_ERRNOS.has(code) || code.startsWith('08') || code.startsWith('57P')) return true;
   const message = typeof err?.message === 'string' ? err.message : '';
-  return /timeout exceeded when trying to connect|Connection terminated|Query read timeout|connect ECONNREFUSED/i.test(message);
+  return /timeout exceeded when trying to connect|Connection terminated|not queryable|Query read timeout|connect ECONNREFUSED/i.test(message);
 }
 
 /**

@@ -15,24 +15,34 @@ export interface PostgresOptions {
 
 const INT8_OID = 20;
 
-/** The pool settings shared by the primary's pool and a read replica's. */
-export function pgPoolOptions(options: PostgresOptions): pg.PoolConfig {
+/**
+ * A pg pool as the primary and a read replica both use it. A connection that the server drops
+ * (restart, crash, failover) emits 'error' on its client; pg-pool listens only while the client is
+ * idle, and an 'error' with no listener ends the process. So every client gets its own listener: the
+ * query in flight fails (and answers 503), the broken client is dropped on release, the next query
+ * reconnects, and the worker lives on.
+ */
+export function createPgPool(options: PostgresOptions & { connectTimeoutMs?: number }): pg.Pool {
   const timeoutMs = options.timeoutMs ?? 10_000;
-  return {
+  const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,
-    connectionTimeoutMillis: timeoutMs,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? timeoutMs,
     statement_timeout: timeoutMs,
     query_timeout: timeoutMs,
     // Times are bigint milliseconds: well inside Number's exact range, so read them as numbers.
     types: { getTypeParser: ((oid: number, format?: string) => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
-  };
+  });
+  pool.on('connect', (client) => client.on('error', ignoreDroppedConnection));
+  pool.on('error', ignoreDroppedConnection);
+  return pool;
 }
 
+/** The failure reaches whoever was waiting for the connection; nothing more to do with it here. */
+function ignoreDroppedConnection(): void {}
+
 export function openPostgres(options: PostgresOptions): Database {
-  const pool = new pg.Pool(pgPoolOptions(options));
-  // An idle client's error (the server went away) must not crash the process; the next query reconnects.
-  pool.on('error', () => undefined);
+  const pool = createPgPool(options);
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
 
   async function unavailableOnFailure<T>(fn: () => Promise<T>): Promise<T> {

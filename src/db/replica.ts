@@ -13,10 +13,9 @@
 // has replayed; its lag is the age of that sample, growing by itself while the monitor gets no
 // answer. Only this process's clock is used, so clock skew between machines cannot hide a lag.
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
 import type { Database, Db } from './database.js';
 import { isStoreOutage } from './errors.js';
-import { pgPoolOptions } from './postgres.js';
+import { createPgPool } from './postgres.js';
 import type { DatabaseSchema } from './schema.js';
 
 /** ok: takes reads; lagging: answers but is too far behind; down: does not answer; not_standby: answers but is not a replica (promoted?). */
@@ -66,8 +65,7 @@ export function withReadReplica(primary: Database, options: ReplicaOptions): Dat
   const checkTimeoutMs = options.checkTimeoutMs ?? 2_000;
   const maxLagMs = options.maxLagSeconds * 1000;
   // A replica that is slow to connect is treated as down (the read falls back) rather than waited for.
-  const pool = new pg.Pool({ ...pgPoolOptions({ url: options.url, poolSize: options.poolSize }), connectionTimeoutMillis: checkTimeoutMs });
-  pool.on('error', () => undefined);
+  const pool = createPgPool({ url: options.url, poolSize: options.poolSize, connectTimeoutMs: checkTimeoutMs });
   const replicaDb: Db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
 
   let answered: 'never' | 'yes' | 'no' | 'not_standby' = 'never';

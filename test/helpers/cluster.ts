@@ -1,4 +1,5 @@
 // Runs `gatehouse serve` as a real process tree (primary + workers) for cross-process tests.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
@@ -198,6 +199,13 @@ let counter = 0;
 export function uniquePhone(): string {
   counter++;
   return `137${String(process.pid % 10_000).padStart(4, '0')}${String(counter).padStart(4, '0')}`;
+}
+
+/** The server's /metrics text; a failed scrape fails the test with what the server answered. */
+export async function scrapeMetrics(port: number): Promise<string> {
+  const res = await request(port, 'GET', '/metrics');
+  assert.equal(res.status, 200, `/metrics answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body as string;
 }
 
 /** One sample of a Prometheus text exposition, by metric name and exact label set. */
