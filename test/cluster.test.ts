@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { cookieOf, request, runCli, startServer, uniquePhone, type ServerProcess } from './helpers/cluster.js';
+import { cookieOf, metricValue, request, runCli, scrapeMetrics, startServer, uniquePhone, type ServerProcess } from './helpers/cluster.js';
 
 const PASSWORD = 'a good long passphrase';
 
@@ -36,7 +36,7 @@ describe('four worker processes share one store', () => {
   let phone: string;
   before(async () => {
     // Only HTTP workers: this suite counts them and kills one.
-    server = await startServer({ workers: 4 });
+    server = await startServer({ workers: 4, killsWorkers: true });
     ({ phone } = await registerUser(server.port, server.invitationCode));
   });
   after(() => server?.stop());
@@ -146,7 +146,9 @@ describe('four worker processes share one store', () => {
     assert.deepEqual(admitted.map((r) => r.status), Array(8).fill(201));
   });
 
-  it('a worker killed with SIGKILL is replaced and requests keep succeeding', async () => {
+  it('a worker killed with SIGKILL is replaced, counted, and requests keep succeeding', async () => {
+    const exits = async () => metricValue(await scrapeMetrics(server.port), 'gatehouse_worker_exits_total', { role: 'http' });
+    assert.equal(await exits(), 0);
     const before = childPids(server.child.pid!);
     assert.equal(before.length, 4, `expected 4 workers, found ${before.length}`);
     process.kill(before[0]!, 'SIGKILL');
@@ -171,6 +173,7 @@ describe('four worker processes share one store', () => {
       await sleep(20);
     }
     assert.deepEqual([...workers].sort(), ['0', '1', '2', '3'], 'the replacement serves under the dead worker\'s index');
+    assert.equal(await exits(), 1, 'the primary counts the exit, whichever worker is asked');
   });
 });
 

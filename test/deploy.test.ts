@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { it } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../src/config.js';
-import { createMetrics } from '../src/observability/metrics.js';
+import { createMetrics, createPrimaryMetrics } from '../src/observability/metrics.js';
 
 const read = (file: string) => readFileSync(new URL(`../deploy/${file}`, import.meta.url), 'utf8');
 const configSource = readFileSync(new URL('../src/config.ts', import.meta.url), 'utf8');
@@ -54,7 +54,8 @@ async function definedMetrics(): Promise<Set<string>> {
   const metrics = createMetrics();
   metrics.watchReplica(() => ({ state: 'ok', lagSeconds: 0, reads: { replica: 0, primary: 0 } }));
   metrics.watchDataDir('.');
-  return new Set((await metrics.registry.getMetricsAsJSON()).map((m) => m.name));
+  const registries = [metrics.registry, createPrimaryMetrics().registry];
+  return new Set((await Promise.all(registries.map((r) => r.getMetricsAsJSON()))).flat().map((m) => m.name));
 }
 
 it('Prometheus alert rules: well-formed, loaded by prometheus.yml, on metrics the service defines', async () => {

@@ -1,5 +1,6 @@
 // PostgreSQL goes down (like a crash) and comes back: 503 within a bounded time meanwhile, nothing
-// that does not need it breaks, no restart needed, no acknowledged write lost.
+// that does not need it breaks, no restart needed, no acknowledged write lost, and no worker process
+// dies of the connections dropped under it while requests were using them.
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,11 +19,27 @@ after(async () => {
   postgres?.destroy();
 });
 
+/** Requests that keep the database's connections in use until stopped; the statuses they got. */
+function keepBusy(cookie: string, concurrency: number) {
+  let running = true;
+  const statuses: number[] = [];
+  const loops = Array.from({ length: concurrency }, async () => {
+    while (running) statuses.push((await request(server.port, 'GET', '/api/auth/me', { cookie })).status);
+  });
+  return async () => {
+    running = false;
+    await Promise.all(loops);
+    return statuses;
+  };
+}
+
 it('PostgreSQL down: 503 STORE_UNAVAILABLE at once, not ready, captchas still served; back: works, writes kept', async () => {
   const phones = Array.from({ length: 10 }, (_, i) => `1390000${String(i).padStart(4, '0')}`);
   for (const phone of phones) assert.equal((await registerThrough(server.port, server.invitationCode, phone)).status, 201);
   const cookie = cookieOf(await loginThrough(server.port, phones[0]!, 'a good long passphrase'));
 
+  const stopBusy = keepBusy(cookie, 8);
+  await sleep(300);
   postgres.crash();
   for (const send of [
     () => registerThrough(server.port, server.invitationCode, '13901111111'),
@@ -36,6 +53,8 @@ it('PostgreSQL down: 503 STORE_UNAVAILABLE at once, not ready, captchas still se
     assert.equal(res.body.error.code, 'STORE_UNAVAILABLE');
     assert.ok(Number(res.headers['retry-after']) >= 1);
   }
+  const duringCrash = await stopBusy();
+  assert.deepEqual([...new Set(duringCrash)].sort(), [200, 503], 'requests in flight at the crash: answered, or 503');
   const ready = await request(server.port, 'GET', '/readyz');
   assert.equal(ready.status, 503);
   assert.equal(ready.body.checks.database, 'down');
@@ -51,4 +70,5 @@ it('PostgreSQL down: 503 STORE_UNAVAILABLE at once, not ready, captchas still se
   assert.equal((await request(server.port, 'GET', '/api/auth/me', { cookie })).status, 200, 'the session written before the crash is there');
   for (const phone of phones) assert.equal((await loginThrough(server.port, phone, 'a good long passphrase')).status, 200, `account ${phone} kept`);
   assert.equal((await registerThrough(server.port, server.invitationCode, '13901111111')).status, 201);
+  assert.doesNotMatch(server.output(), /worker exited/, 'no worker process died');
 });

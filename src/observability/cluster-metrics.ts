@@ -15,12 +15,13 @@ interface MetricsMessage {
   error?: string;
 }
 
-/** Primary: answers workers' requests for the aggregated metrics. */
-export function serveClusterMetrics(): void {
+/** Primary: answers workers' requests with the workers' metrics summed, followed by the primary's own. */
+export function serveClusterMetrics(own: Registry): void {
   const aggregator = new AggregatorRegistry();
+  const collect = async () => `${await aggregator.clusterMetrics()}\n${await own.metrics()}`;
   cluster.on('message', (worker, message: MetricsMessage) => {
     if (message?.type !== REQUEST) return;
-    aggregator.clusterMetrics().then(
+    collect().then(
       (text) => worker.isConnected() && worker.send({ type: REPLY, id: message.id, text }),
       (error: Error) => worker.isConnected() && worker.send({ type: REPLY, id: message.id, error: error.message }),
     );

@@ -161,3 +161,17 @@ function createDataDirMetrics(directory: string) {
     }),
   };
 }
+
+/** The cluster primary's own metrics, added to the workers' sum at each scrape. */
+export function createPrimaryMetrics() {
+  const registry = new Registry();
+  const workerExits = new Counter({
+    name: 'gatehouse_worker_exits_total',
+    help: 'Worker processes that exited without being asked to (a crash, a kill) and were replaced, by role (http, tasks)',
+    labelNames: ['role'],
+    registers: [registry],
+  });
+  // Both series exist from the start, so that an alert on their increase sees the first exit.
+  for (const role of ['http', 'tasks']) workerExits.inc({ role }, 0);
+  return { registry, workerExits };
+}

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import type { Config } from '../config.js';
 import { serveClusterMetrics } from '../observability/cluster-metrics.js';
 import { loggerOptions } from '../observability/logger.js';
+import { createPrimaryMetrics } from '../observability/metrics.js';
 import { createArgon2Pool } from '../security/password.js';
 import { serveClusterHashing } from './cluster-hashing.js';
 
@@ -16,6 +17,7 @@ const CRASH_LOOP_WINDOW_MS = 5_000;
 
 export function runPrimary(config: Config, onAllListening: () => void): void {
   const log = pino(loggerOptions(config.logLevel, { role: 'primary' }));
+  const metrics = createPrimaryMetrics();
   cluster.schedulingPolicy = cluster.SCHED_RR;
   const byIndex = new Map<number, { worker: Worker; startedAt: number }>();
   const listening = new Set<number>();
@@ -43,7 +45,8 @@ export function runPrimary(config: Config, onAllListening: () => void): void {
       byIndex.delete(index);
       if (shuttingDown) return;
       const livedMs = Date.now() - entry.startedAt;
-      log.warn({ worker: index, pid: worker.process.pid, code, signal }, 'worker exited; starting a new one');
+      metrics.workerExits.inc({ role });
+      log.warn({ worker: index, role, pid: worker.process.pid, code, signal }, 'worker exited; starting a new one');
       const delay = livedMs < CRASH_LOOP_WINDOW_MS ? 1_000 : 0;
       setTimeout(() => {
         if (!shuttingDown) fork(index);
@@ -51,7 +54,7 @@ export function runPrimary(config: Config, onAllListening: () => void): void {
     });
   }
 
-  serveClusterMetrics();
+  serveClusterMetrics(metrics.registry);
   serveClusterHashing(createArgon2Pool(config.hashThreads, config.passwordHash));
   for (let index = 0; index < httpWorkers + config.tasks.workers; index++) fork(index);
 

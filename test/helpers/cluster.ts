@@ -84,7 +84,15 @@ export const GENEROUS_LIMITS: Record<string, string> = {
   RATE_LIMIT_LOGIN_PER_ACCOUNT_IP: '1000000/60',
 };
 
-export async function startServer(options: { workers: number; env?: Record<string, string>; dataDir?: string; defaultLimits?: boolean; nodeArgs?: string[] }): Promise<ServerProcess> {
+export async function startServer(options: {
+  workers: number;
+  env?: Record<string, string>;
+  dataDir?: string;
+  defaultLimits?: boolean;
+  nodeArgs?: string[];
+  /** The test kills worker processes itself; otherwise a worker that died fails the test at stop(). */
+  killsWorkers?: boolean;
+}): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'gatehouse-cluster-'));
   const port = await freePort();
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...cliArgs(['serve', '--workers', String(options.workers), '--port', String(port)])], {
@@ -125,6 +133,10 @@ export async function startServer(options: { workers: number; env?: Record<strin
       if (child.exitCode === null) child.kill(signal);
       const code = await exited;
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      // A worker that crashed was replaced at once, and the test may well have passed on the others:
+      // a crash is a bug all the same.
+      const died = /^.*worker exited.*$/m.exec(output);
+      if (died && !options.killsWorkers) throw new Error(`a worker process died during the test: ${died[0]}\n${output.slice(-4000)}`);
       return code;
     },
   };
