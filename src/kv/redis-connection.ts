@@ -13,8 +13,20 @@ export type RedisTarget =
       readonly sentinelPassword?: string;
     };
 
+/**
+ * A failover can leave a connection open to the old primary, now a replica: a managed Redis moves its
+ * address (DNS) to the promoted node without closing the old one's connections, so every write on
+ * them answers READONLY for as long as they live. LOADING: a node still reading its data after a
+ * restart. Both mean "this connection leads to the wrong place for now": reconnect (to wherever the
+ * address or the sentinels lead now) and send the command again (ioredis: return 2).
+ */
+export function reconnectOnError(error: Error): 2 | false {
+  return /^(READONLY|LOADING)\b/.test(error.message) ? 2 : false;
+}
+
 /** A client for the target with these options (timeouts, retries, key prefix). */
-export function connectRedis(target: RedisTarget, options: RedisOptions): Redis {
+export function connectRedis(target: RedisTarget, clientOptions: RedisOptions): Redis {
+  const options: RedisOptions = { reconnectOnError, ...clientOptions };
   if (!('sentinels' in target)) return new Redis(target.url, options);
   const auth = target.url ? new URL(target.url) : undefined;
   return new Redis({
