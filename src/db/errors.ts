@@ -46,7 +46,16 @@ export function isStorageFailure(error: unknown): boolean {
   return code === 'SQLITE_FULL' || /^SQLITE_(IOERR|READONLY|CANTOPEN)/.test(code) || /^53[0-9A-Z]{3}$/.test(code);
 }
 
+/**
+ * The database takes reads but no writes: PostgreSQL 25006, read_only_sql_transaction (a standby
+ * reached through an address not yet moved after a failover, or default_transaction_read_only set
+ * for maintenance).
+ */
+export function isReadOnlyDatabase(error: unknown): boolean {
+  return (error as DriverError | null)?.code === '25006';
+}
+
 /** The store cannot serve anyone right now (gone, or its storage refuses): a 503 until it recovers, not a bug. */
 export function isStoreOutage(error: unknown): boolean {
-  return isConnectionFailure(error) || isStorageFailure(error);
+  return isConnectionFailure(error) || isStorageFailure(error) || isReadOnlyDatabase(error);
 }

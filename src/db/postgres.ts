@@ -1,5 +1,5 @@
 // PostgreSQL (scale-out mode): a pg pool per process behind the same Database interface.
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql, type PostgresPool } from 'kysely';
 import pg from 'pg';
 import { AppError } from '../errors.js';
 import type { Database, Db } from './database.js';
@@ -41,8 +41,40 @@ export function createPgPool(options: PostgresOptions & { connectTimeoutMs?: num
 /** The failure reaches whoever was waiting for the connection; nothing more to do with it here. */
 function ignoreDroppedConnection(): void {}
 
+/**
+ * The primary's connections, none of them to a standby. A failover moves the primary's address (DNS)
+ * to the promoted server; a connection opened before every resolver has caught up reaches the old
+ * primary, restarted as a standby, which answers reads and refuses every write (25006) — and a pool
+ * under steady traffic would keep that connection for good. So each new connection is asked once
+ * whether it leads to a standby; one that does is closed, and its request gets 503 until the address
+ * leads to the primary again.
+ */
+function primaryConnections(pool: pg.Pool): PostgresPool {
+  const checked = new WeakSet<pg.PoolClient>();
+  return {
+    async connect() {
+      const client = await pool.connect();
+      if (checked.has(client)) return client;
+      let standby: boolean;
+      try {
+        standby = (await client.query<{ standby: boolean }>('select pg_is_in_recovery() as standby')).rows[0]!.standby;
+      } catch (error) {
+        client.release(true);
+        throw error;
+      }
+      if (standby) {
+        client.release(true);
+        throw new AppError('STORE_UNAVAILABLE', { retryAfterSeconds: 1, cause: new Error('DATABASE_URL leads to a standby (read-only), not to the primary') });
+      }
+      checked.add(client);
+      return client;
+    },
+    end: () => pool.end(),
+  };
+}
+
 export function openPostgres(options: PostgresOptions): Database {
-  const pool = createPgPool(options);
+  const pool = primaryConnections(createPgPool(options));
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
 
   async function unavailableOnFailure<T>(fn: () => Promise<T>): Promise<T> {

@@ -5,20 +5,18 @@
 // and a TCP proxy standing for the address that moves.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, it } from 'node:test';
 import { createRedisStore } from '../../src/kv/redis.js';
 import type { KeyValueStore } from '../../src/kv/store.js';
 import { freePort } from '../helpers/cluster.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 const PREFIX = 'readonly-failover:';
 const servers: ChildProcess[] = [];
 let oldPrimary: number;
 let newPrimary: number;
-let proxy: net.Server;
-let proxyTarget: number;
-const proxied = new Set<net.Socket>();
+let proxy: TcpProxy;
 let store: KeyValueStore;
 
 const redisCli = (port: number, ...args: string[]) => execFileSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).trim();
@@ -39,26 +37,13 @@ async function startRedis(): Promise<number> {
 
 before(async () => {
   [oldPrimary, newPrimary] = [await startRedis(), await startRedis()];
-  proxyTarget = oldPrimary;
-  // New connections go wherever the address points now; open ones stay where they were.
-  proxy = net.createServer((client) => {
-    const upstream = net.connect(proxyTarget, '127.0.0.1');
-    for (const socket of [client, upstream]) {
-      proxied.add(socket);
-      socket.on('error', () => socket.destroy());
-      socket.on('close', () => proxied.delete(socket));
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const port = (proxy.address() as net.AddressInfo).port;
-  store = createRedisStore({ target: { url: `redis://127.0.0.1:${port}` }, keyPrefix: PREFIX, commandTimeoutMs: 3_000 });
+  proxy = await startTcpProxy(oldPrimary);
+  store = createRedisStore({ target: { url: `redis://127.0.0.1:${proxy.port}` }, keyPrefix: PREFIX, commandTimeoutMs: 3_000 });
 });
 
 after(async () => {
   await store?.close();
-  for (const socket of proxied) socket.destroy();
-  proxy?.close();
+  await proxy?.close();
   for (const server of servers) server.kill('SIGKILL');
 });
 
@@ -67,10 +52,10 @@ it('writes on a connection to a primary that was demoted reconnect to the new pr
   assert.equal(redisCli(oldPrimary, 'get', `${PREFIX}before`), 'yes');
 
   // The failover: the address now leads to the other server, and the old primary becomes its replica.
-  proxyTarget = newPrimary;
+  proxy.pointTo(newPrimary);
   redisCli(oldPrimary, 'replicaof', '127.0.0.1', String(newPrimary));
   assert.match(redisCli(oldPrimary, 'role'), /slave/);
-  assert.ok(proxied.size > 0, 'the connection to the old primary is still open');
+  assert.ok(proxy.openConnections() > 0, 'the connection to the old primary is still open');
 
   await store.put('after', 'yes', 60_000);
   assert.equal(redisCli(newPrimary, 'get', `${PREFIX}after`), 'yes');

@@ -1,0 +1,75 @@
+// DATABASE_URL leading to a standby instead of the primary — the address of a primary that failed
+// over, still resolving to the old server for a while (now a standby), or a database set read-only for
+// maintenance — refuses writes with 503 STORE_UNAVAILABLE, never a 500; no connection to a standby
+// stays in the pool, so writes work as soon as the address leads to the primary again.
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, it } from 'node:test';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { openPostgres } from '../../src/db/postgres.js';
+import type { Database } from '../../src/db/database.js';
+import { AppError } from '../../src/errors.js';
+import { startOwnPostgres, startReplicaOf, type OwnPostgres } from '../helpers/own-postgres.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+
+let primary: OwnPostgres;
+let standby: OwnPostgres;
+let address: TcpProxy;
+let database: Database;
+
+const unavailable = (error: unknown) => error instanceof AppError && error.code === 'STORE_UNAVAILABLE';
+
+async function onPrimary(query: string): Promise<void> {
+  const client = new pg.Client({ connectionString: primary.url });
+  await client.connect();
+  try {
+    await client.query(query);
+  } finally {
+    await client.end();
+  }
+}
+
+const writeRow = (label: string) => database.write((trx) => sql`insert into standby_test (label) values (${label})`.execute(trx));
+
+before(async () => {
+  primary = await startOwnPostgres();
+  await onPrimary('create table standby_test (label text not null)');
+  standby = await startReplicaOf(primary);
+  address = await startTcpProxy(standby.port);
+  database = openPostgres({ url: primary.url.replace(`:${primary.port}/`, `:${address.port}/`), poolSize: 4 });
+});
+after(async () => {
+  await database?.close();
+  await address?.close();
+  standby?.destroy();
+  primary?.destroy();
+});
+
+it('an address that leads to a standby: writes and the readiness check get 503, and the moment it leads to the primary, writes work', async () => {
+  for (let i = 0; i < 3; i++) await assert.rejects(writeRow(`refused ${i}`), unavailable);
+  await assert.rejects(database.ping(), unavailable, 'not ready: reads alone would answer, writes would not');
+
+  address.pointTo(primary.port);
+  await writeRow('accepted');
+  await database.ping();
+  const { rows } = await sql<{ label: string }>`select label from standby_test`.execute(database.db);
+  assert.deepEqual(rows.map((r) => r.label), ['accepted']);
+});
+
+it('a primary set read-only for maintenance: writes get 503 STORE_UNAVAILABLE, not a 500', async () => {
+  await onPrimary('alter system set default_transaction_read_only = on');
+  await onPrimary('select pg_reload_conf()');
+  try {
+    // Each server process applies the reloaded setting on its own, a moment later.
+    let refused: unknown;
+    for (let i = 0; i < 100 && refused === undefined; i++) {
+      await writeRow(`before the setting applies ${i}`).then(() => sleep(20), (error: unknown) => (refused = error));
+    }
+    assert.ok(unavailable(refused), String(refused));
+  } finally {
+    await onPrimary('alter system reset default_transaction_read_only');
+    await onPrimary('select pg_reload_conf()');
+  }
+  await writeRow('after maintenance');
+});
