@@ -33,6 +33,9 @@ export function connectRedis(target: RedisTarget, clientOptions: RedisOptions): 
     ...options,
     sentinels: target.sentinels.map((s) => ({ host: s.host, port: s.port })),
     name: target.name,
+    // A primary that stops answering without closing its connections (a frozen or cut-off machine)
+    // would hold them until its TCP times out: on the sentinels' +switch-master, leave it at once.
+    failoverDetector: true,
     ...(auth?.username ? { username: decodeURIComponent(auth.username) } : {}),
     ...(auth?.password ? { password: decodeURIComponent(auth.password) } : {}),
     ...(auth && auth.pathname.length > 1 ? { db: Number(auth.pathname.slice(1)) } : {}),
