@@ -1,9 +1,9 @@
 // PostgreSQL (scale-out mode): a pg pool per process behind the same Database interface.
-import { Kysely, PostgresDialect, sql, type PostgresPool } from 'kysely';
+import { Kysely, PostgresDialect, sql, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 import { AppError } from '../errors.js';
 import type { Database, Db } from './database.js';
-import { isStoreOutage } from './errors.js';
+import { isConnectionFailure, isStoreOutage } from './errors.js';
 import type { DatabaseSchema } from './schema.js';
 
 export interface PostgresOptions {
@@ -42,39 +42,57 @@ export function createPgPool(options: PostgresOptions & { connectTimeoutMs?: num
 function ignoreDroppedConnection(): void {}
 
 /**
- * The primary's connections, none of them to a standby. A failover moves the primary's address (DNS)
- * to the promoted server; a connection opened before every resolver has caught up reaches the old
- * primary, restarted as a standby, which answers reads and refuses every write (25006) — and a pool
- * under steady traffic would keep that connection for good. So each new connection is asked once
- * whether it leads to a standby; one that does is closed, and its request gets 503 until the address
- * leads to the primary again.
+ * Kysely's view of a pg pool, with what a failover needs of it:
+ * - A connection whose query timed out on this side is stuck — the server froze or vanished without
+ *   closing it (a machine that lost power or its network), its query is still owed an answer, and
+ *   every later query on it would wait as long — so it is closed when released, never reused.
+ * - (primaryOnly) A failover moves the primary's address (DNS) to the promoted server; a connection
+ *   opened before every resolver has caught up reaches the old primary, restarted as a standby, which
+ *   answers reads and refuses every write (25006), and a pool under steady traffic would keep it for
+ *   good. So each new connection is asked once whether it leads to a standby; one that does is
+ *   closed, and its request gets 503 until the address leads to the primary again.
  */
-function primaryConnections(pool: pg.Pool): PostgresPool {
+export function failoverAwarePool(pool: pg.Pool, options: { primaryOnly: boolean }): PostgresPool {
   const checked = new WeakSet<pg.PoolClient>();
+
+  async function refuseStandby(client: pg.PoolClient): Promise<void> {
+    let standby: boolean;
+    try {
+      standby = (await client.query<{ standby: boolean }>('select pg_is_in_recovery() as standby')).rows[0]!.standby;
+    } catch (error) {
+      client.release(true);
+      throw error;
+    }
+    if (standby) {
+      client.release(true);
+      throw new AppError('STORE_UNAVAILABLE', { retryAfterSeconds: 1, cause: new Error('DATABASE_URL leads to a standby (read-only), not to the primary') });
+    }
+    checked.add(client);
+  }
+
   return {
-    async connect() {
+    async connect(): Promise<PostgresPoolClient> {
       const client = await pool.connect();
-      if (checked.has(client)) return client;
-      let standby: boolean;
-      try {
-        standby = (await client.query<{ standby: boolean }>('select pg_is_in_recovery() as standby')).rows[0]!.standby;
-      } catch (error) {
-        client.release(true);
-        throw error;
-      }
-      if (standby) {
-        client.release(true);
-        throw new AppError('STORE_UNAVAILABLE', { retryAfterSeconds: 1, cause: new Error('DATABASE_URL leads to a standby (read-only), not to the primary') });
-      }
-      checked.add(client);
-      return client;
+      if (options.primaryOnly && !checked.has(client)) await refuseStandby(client);
+      let broken = false;
+      const noteFailure = (error: unknown) => {
+        if (isConnectionFailure(error)) broken = true;
+      };
+      return {
+        query: ((...args: Parameters<pg.PoolClient['query']>) => {
+          const result: unknown = client.query(...args);
+          if (result instanceof Promise) result.catch(noteFailure);
+          return result;
+        }) as PostgresPoolClient['query'],
+        release: () => client.release(broken),
+      };
     },
     end: () => pool.end(),
   };
 }
 
 export function openPostgres(options: PostgresOptions): Database {
-  const pool = primaryConnections(createPgPool(options));
+  const pool = failoverAwarePool(createPgPool(options), { primaryOnly: true });
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
 
   async function unavailableOnFailure<T>(fn: () => Promise<T>): Promise<T> {

@@ -15,7 +15,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { Database, Db } from './database.js';
 import { isStoreOutage } from './errors.js';
-import { createPgPool } from './postgres.js';
+import { createPgPool, failoverAwarePool } from './postgres.js';
 import type { DatabaseSchema } from './schema.js';
 
 /** ok: takes reads; lagging: answers but is too far behind; down: does not answer; not_standby: answers but is not a replica (promoted?). */
@@ -66,7 +66,7 @@ export function withReadReplica(primary: Database, options: ReplicaOptions): Dat
   const maxLagMs = options.maxLagSeconds * 1000;
   // A replica that is slow to connect is treated as down (the read falls back) rather than waited for.
   const pool = createPgPool({ url: options.url, poolSize: options.poolSize, connectTimeoutMs: checkTimeoutMs });
-  const replicaDb: Db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
+  const replicaDb: Db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool: failoverAwarePool(pool, { primaryOnly: false }) }) });
 
   let answered: 'never' | 'yes' | 'no' | 'not_standby' = 'never';
   /** The replica holds everything the primary had committed at this time (this process's clock). */

@@ -2,7 +2,7 @@
 // run as the postgres user), so that a test can stop it and start it again; and, from it, a streaming
 // replica of its own (pg_basebackup), so that a test can pause its replay or stop it.
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { freePort } from './cluster.js';
@@ -18,6 +18,9 @@ export interface OwnPostgres {
   port: number;
   /** Stops like a crash (immediate mode): only what was committed survives. */
   crash(): void;
+  /** Stops every process of the server where it stands (SIGSTOP), connections left open and silent: a machine that froze or lost its network. */
+  freeze(): void;
+  thaw(): void;
   start(): void;
   destroy(): void;
 }
@@ -39,6 +42,29 @@ function ownedDirectory(): string {
   return dir;
 }
 
+/** Sends a signal to the server's postmaster and every process it started. */
+function signalAll(data: string, signal: NodeJS.Signals): void {
+  let postmaster: number;
+  try {
+    postmaster = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return; // not running
+  }
+  let children: number[] = [];
+  try {
+    children = execFileSync('pgrep', ['-P', String(postmaster)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    /* none */
+  }
+  for (const pid of [postmaster, ...children]) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+}
+
 function serverIn(dir: string, port: number): OwnPostgres {
   const data = path.join(dir, 'data');
   const start = () => asPostgres('pg_ctl', ['-D', data, '-l', path.join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=on`, 'start']);
@@ -48,8 +74,11 @@ function serverIn(dir: string, port: number): OwnPostgres {
     port,
     crash: () => asPostgres('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']),
     start,
+    freeze: () => signalAll(data, 'SIGSTOP'),
+    thaw: () => signalAll(data, 'SIGCONT'),
     destroy() {
       try {
+        signalAll(data, 'SIGCONT');
         asPostgres('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
       } catch {
         /* already stopped */

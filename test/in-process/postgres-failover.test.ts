@@ -1,7 +1,11 @@
-// DATABASE_URL leading to a standby instead of the primary — the address of a primary that failed
-// over, still resolving to the old server for a while (now a standby), or a database set read-only for
-// maintenance — refuses writes with 503 STORE_UNAVAILABLE, never a 500; no connection to a standby
-// stays in the pool, so writes work as soon as the address leads to the primary again.
+// PostgreSQL failovers as a pool sees them, with a primary and a streaming standby of the test's own
+// and a TCP proxy standing for DATABASE_URL's address (a DNS name that a failover moves):
+// - the address leads to a standby (resolvers not caught up yet), or the database is read-only for
+//   maintenance: writes get 503 STORE_UNAVAILABLE, never a 500, and no connection to the standby
+//   stays in the pool, so writes work as soon as the address leads to the primary;
+// - the primary freezes (connections open and silent) and its address moves to the promoted standby:
+//   a connection whose query timed out is not reused, so after at most one 503 per pooled connection,
+//   writes reach the new primary.
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, it } from 'node:test';
@@ -72,4 +76,39 @@ it('a primary set read-only for maintenance: writes get 503 STORE_UNAVAILABLE, n
     await onPrimary('select pg_reload_conf()');
   }
   await writeRow('after maintenance');
+});
+
+it('a primary that freezes while its address moves to the promoted standby: at most one 503 per pooled connection, then writes reach the new primary', async () => {
+  const poolSize = 2;
+  const quick = openPostgres({ url: primary.url.replace(`:${primary.port}/`, `:${address.port}/`), poolSize, timeoutMs: 1_000 });
+  const write = (label: string) => quick.write((trx) => sql`insert into standby_test (label) values (${label})`.execute(trx));
+  try {
+    // Both pooled connections open, to the primary.
+    await Promise.all(Array.from({ length: poolSize }, (_, i) => write(`before the freeze ${i}`)));
+    primary.freeze();
+    const promoter = new pg.Client({ connectionString: standby.url });
+    await promoter.connect();
+    await promoter.query('select pg_promote()');
+    await promoter.end();
+    address.pointTo(standby.port);
+
+    let refused = 0;
+    let written = false;
+    for (let i = 0; i < 3 * poolSize && !written; i++) {
+      try {
+        await write(`after the failover ${i}`);
+        written = true;
+      } catch (error) {
+        assert.ok(unavailable(error), String(error));
+        refused++;
+      }
+    }
+    assert.ok(written, 'a write reached the promoted standby');
+    assert.ok(refused <= poolSize, `${refused} writes refused: a stuck connection was used again`);
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from standby_test where label like 'after the failover%'`.execute(quick.db);
+    assert.equal(rows[0]!.n, 1);
+  } finally {
+    primary.thaw();
+    await quick.close();
+  }
 });
