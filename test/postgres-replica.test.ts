@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, it } from 'node:test';
-import pg from 'pg';
 import { loginThrough, metricValue, registerThrough, request, runCli, scrapeMetrics, startServer, uniquePhone, type HttpResult, type ServerProcess } from './helpers/cluster.js';
 import { startOwnPostgres, startReplicaOf, type OwnPostgres } from './helpers/own-postgres.js';
 import { parseLsn } from '../src/db/replica.js';
@@ -19,15 +18,6 @@ let patient: ServerProcess;
 let strict: ServerProcess;
 let auth: Record<string, string>;
 
-async function onReplica(query: string): Promise<void> {
-  const client = new pg.Client({ connectionString: replica.url });
-  await client.connect();
-  try {
-    await client.query(query);
-  } finally {
-    await client.end();
-  }
-}
 
 function organizationNames(res: HttpResult): string[] {
   assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -68,7 +58,7 @@ it('reads WAL positions as PostgreSQL prints them', () => {
 });
 
 it('admin lists come from the replica; a session, a login and a writer\'s next read come from the primary', async () => {
-  await onReplica('select pg_wal_replay_pause()');
+  await replica.query('select pg_wal_replay_pause()');
   const created = await request(patient.port, 'POST', '/api/admin/organizations', { headers: auth, body: { name: 'Written while replay is paused' } });
   assert.equal(created.status, 201, JSON.stringify(created.body));
   const wrote = created.headers['set-cookie']?.find((c) => c.startsWith('gatehouse_wrote='));
@@ -96,7 +86,7 @@ it('admin lists come from the replica; a session, a login and a writer\'s next r
   assert.ok(metricValue(metrics, 'gatehouse_db_lag_tolerant_reads_total', { target: 'replica' }) >= 2);
   assert.equal(metricValue(metrics, 'gatehouse_db_replica_up'), 1);
 
-  await onReplica('select pg_wal_replay_resume()');
+  await replica.query('select pg_wal_replay_resume()');
   await until('the replica shows the change', async () =>
     organizationNames(await request(patient.port, 'GET', '/api/admin/organizations', { headers: auth })).includes('Written while replay is paused'),
   );
@@ -104,7 +94,7 @@ it('admin lists come from the replica; a session, a login and a writer\'s next r
 });
 
 it('a replica further behind than the allowed lag is left out until it catches up; ready all along', async () => {
-  await onReplica('select pg_wal_replay_pause()');
+  await replica.query('select pg_wal_replay_pause()');
   assert.equal((await request(strict.port, 'POST', '/api/admin/organizations', { headers: auth, body: { name: 'Behind the strict limit' } })).status, 201);
   await until('the strict server sees the replica lagging', async () => (await replicaState(strict)) === 'lagging');
   const ready = await request(strict.port, 'GET', '/readyz');
@@ -112,7 +102,7 @@ it('a replica further behind than the allowed lag is left out until it catches u
   assert.ok(organizationNames(await request(strict.port, 'GET', '/api/admin/organizations', { headers: auth })).includes('Behind the strict limit'), 'read from the primary');
   assert.ok(!organizationNames(await request(patient.port, 'GET', '/api/admin/organizations', { headers: auth })).includes('Behind the strict limit'), 'the patient server still reads the replica');
 
-  await onReplica('select pg_wal_replay_resume()');
+  await replica.query('select pg_wal_replay_resume()');
   await until('the strict server uses the replica again', async () => (await replicaState(strict)) === 'ok');
 });
 

@@ -25,13 +25,16 @@ export function createSqliteStore(options: SqliteStoreOptions): KeyValueStore {
   raw.pragma('journal_mode = WAL');
   // Ephemeral data: losing the last commits in a power cut only costs a user a new captcha.
   raw.pragma('synchronous = NORMAL');
-  raw.pragma('busy_timeout = 5');
+  // Every worker of a new data directory creates the table at once: these waits are allowed the
+  // driver's default busy timeout (5 s), since a worker that failed here would exit and be restarted.
   raw.exec(`CREATE TABLE IF NOT EXISTS kv (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL,
     expires_at INTEGER NOT NULL
   ) WITHOUT ROWID`);
   raw.exec('CREATE INDEX IF NOT EXISTS kv_expires ON kv (expires_at)');
+  // From here on a busy database is retried by this module (with jitter), not waited for inside SQLite.
+  raw.pragma('busy_timeout = 5');
 
   const putStmt = raw.prepare(
     'INSERT INTO kv (key, value, expires_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at',

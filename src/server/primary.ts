@@ -46,7 +46,7 @@ export function runPrimary(config: Config, onAllListening: () => void): void {
       if (shuttingDown) return;
       const livedMs = Date.now() - entry.startedAt;
       metrics.workerExits.inc({ role });
-      log.warn({ worker: index, role, pid: worker.process.pid, code, signal }, 'worker exited; starting a new one');
+      log.warn({ worker: index, workerRole: role, pid: worker.process.pid, code, signal }, 'worker exited; starting a new one');
       const delay = livedMs < CRASH_LOOP_WINDOW_MS ? 1_000 : 0;
       setTimeout(() => {
         if (!shuttingDown) fork(index);

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { freePort } from './cluster.js';
 
 function binDir(): string {
@@ -21,6 +22,8 @@ export interface OwnPostgres {
   /** Stops every process of the server where it stands (SIGSTOP), connections left open and silent: a machine that froze or lost its network. */
   freeze(): void;
   thaw(): void;
+  /** Runs one statement on this server, on a connection of its own. */
+  query(statement: string): Promise<void>;
   start(): void;
   destroy(): void;
 }
@@ -69,11 +72,21 @@ function serverIn(dir: string, port: number): OwnPostgres {
   const data = path.join(dir, 'data');
   const start = () => asPostgres('pg_ctl', ['-D', data, '-l', path.join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=on`, 'start']);
   start();
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    url,
     port,
     crash: () => asPostgres('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']),
     start,
+    async query(statement) {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(statement);
+      } finally {
+        await client.end();
+      }
+    },
     freeze: () => signalAll(data, 'SIGSTOP'),
     thaw: () => signalAll(data, 'SIGCONT'),
     destroy() {

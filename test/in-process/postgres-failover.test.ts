@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, it } from 'node:test';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { openPostgres } from '../../src/db/postgres.js';
 import type { Database } from '../../src/db/database.js';
 import { AppError } from '../../src/errors.js';
@@ -24,21 +23,12 @@ let database: Database;
 
 const unavailable = (error: unknown) => error instanceof AppError && error.code === 'STORE_UNAVAILABLE';
 
-async function onPrimary(query: string): Promise<void> {
-  const client = new pg.Client({ connectionString: primary.url });
-  await client.connect();
-  try {
-    await client.query(query);
-  } finally {
-    await client.end();
-  }
-}
 
 const writeRow = (label: string) => database.write((trx) => sql`insert into standby_test (label) values (${label})`.execute(trx));
 
 before(async () => {
   primary = await startOwnPostgres();
-  await onPrimary('create table standby_test (label text not null)');
+  await primary.query('create table standby_test (label text not null)');
   standby = await startReplicaOf(primary);
   address = await startTcpProxy(standby.port);
   database = openPostgres({ url: primary.url.replace(`:${primary.port}/`, `:${address.port}/`), poolSize: 4 });
@@ -62,8 +52,8 @@ it('an address that leads to a standby: writes and the readiness check get 503, 
 });
 
 it('a primary set read-only for maintenance: writes get 503 STORE_UNAVAILABLE, not a 500', async () => {
-  await onPrimary('alter system set default_transaction_read_only = on');
-  await onPrimary('select pg_reload_conf()');
+  await primary.query('alter system set default_transaction_read_only = on');
+  await primary.query('select pg_reload_conf()');
   try {
     // Each server process applies the reloaded setting on its own, a moment later.
     let refused: unknown;
@@ -72,8 +62,8 @@ it('a primary set read-only for maintenance: writes get 503 STORE_UNAVAILABLE, n
     }
     assert.ok(unavailable(refused), String(refused));
   } finally {
-    await onPrimary('alter system reset default_transaction_read_only');
-    await onPrimary('select pg_reload_conf()');
+    await primary.query('alter system reset default_transaction_read_only');
+    await primary.query('select pg_reload_conf()');
   }
   await writeRow('after maintenance');
 });
@@ -86,10 +76,7 @@ it('a primary that freezes while its address moves to the promoted standby: at m
     // Both pooled connections open, to the primary.
     await Promise.all(Array.from({ length: poolSize }, (_, i) => write(`before the freeze ${i}`)));
     primary.freeze();
-    const promoter = new pg.Client({ connectionString: standby.url });
-    await promoter.connect();
-    await promoter.query('select pg_promote()');
-    await promoter.end();
+    await standby.query('select pg_promote()');
     address.pointTo(standby.port);
 
     let refused = 0;
