@@ -1,6 +1,7 @@
 // PostgreSQL goes down (like a crash) and comes back: 503 within a bounded time meanwhile, nothing
 // that does not need it breaks, no restart needed, no acknowledged write lost, and no worker process
-// dies of the connections dropped under it while requests were using them.
+// dies of the connections dropped under it while requests were using them (startServer checks that
+// at stop).
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -70,5 +71,4 @@ it('PostgreSQL down: 503 STORE_UNAVAILABLE at once, not ready, captchas still se
   assert.equal((await request(server.port, 'GET', '/api/auth/me', { cookie })).status, 200, 'the session written before the crash is there');
   for (const phone of phones) assert.equal((await loginThrough(server.port, phone, 'a good long passphrase')).status, 200, `account ${phone} kept`);
   assert.equal((await registerThrough(server.port, server.invitationCode, '13901111111')).status, 201);
-  assert.doesNotMatch(server.output(), /worker exited/, 'no worker process died');
 });

@@ -20,7 +20,7 @@ export type RedisTarget =
  * restart. Both mean "this connection leads to the wrong place for now": reconnect (to wherever the
  * address or the sentinels lead now) and send the command again (ioredis: return 2).
  */
-export function reconnectOnError(error: Error): 2 | false {
+function reconnectOnError(error: Error): 2 | false {
   return /^(READONLY|LOADING)\b/.test(error.message) ? 2 : false;
 }
 
