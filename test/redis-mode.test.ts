@@ -1,12 +1,12 @@
 // Scale-out store: the same cross-process guarantees with Redis as the shared ephemeral store, and
 // what happens while Redis is down.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { freePort, loginThrough, registerThrough, request, startServer, type ServerProcess } from './helpers/cluster.js';
-import { TEST_REDIS_URL, uniquePrefix } from './helpers/redis.js';
+import { startOwnRedis, TEST_REDIS_URL, uniquePrefix } from './helpers/redis.js';
 
 const PASSWORD = 'a good long passphrase';
 
@@ -68,16 +68,7 @@ describe('Redis goes down and comes back', () => {
   let redisPort: number;
 
   async function startRedis(): Promise<void> {
-    redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    for (let i = 0; i < 100; i++) {
-      await sleep(50);
-      const probe = spawn('redis-cli', ['-p', String(redisPort), 'ping'], { stdio: ['ignore', 'pipe', 'ignore'] });
-      let out = '';
-      probe.stdout.on('data', (d) => (out += d));
-      await new Promise((resolve) => probe.on('exit', resolve));
-      if (out.includes('PONG')) return;
-    }
-    throw new Error('redis-server did not start');
+    redis = await startOwnRedis(redisPort);
   }
 
   async function stopRedis(): Promise<void> {

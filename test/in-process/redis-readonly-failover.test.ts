@@ -4,12 +4,12 @@
 // for as long as the stale connection lives. Simulated here with two Redis servers of the test's own
 // and a TCP proxy standing for the address that moves.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { after, before, it } from 'node:test';
 import { createRedisStore } from '../../src/kv/redis.js';
 import type { KeyValueStore } from '../../src/kv/store.js';
 import { freePort } from '../helpers/cluster.js';
+import { startOwnRedis } from '../helpers/redis.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 const PREFIX = 'readonly-failover:';
@@ -23,16 +23,8 @@ const redisCli = (port: number, ...args: string[]) => execFileSync('redis-cli', 
 
 async function startRedis(): Promise<number> {
   const port = await freePort();
-  servers.push(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' }));
-  for (let i = 0; i < 100; i++) {
-    try {
-      if (redisCli(port, 'ping') === 'PONG') return port;
-    } catch {
-      /* starting */
-    }
-    await sleep(50);
-  }
-  throw new Error('redis-server did not start');
+  servers.push(await startOwnRedis(port));
+  return port;
 }
 
 before(async () => {
