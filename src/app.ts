@@ -13,7 +13,7 @@ import type { Database } from './db/database.js';
 import { AppError } from './errors.js';
 import { healthRoutes } from './health/routes.js';
 import { createSessionGuard } from './http/auth.js';
-import { installErrorBoundary } from './http/errors.js';
+import { answerFrameworkError, installErrorBoundary } from './http/errors.js';
 import { createLazySchemaCompilers } from './http/lazy-schemas.js';
 import { preloadCommonPasswords } from './security/common-passwords.js';
 import { installClientIdentity } from './http/client.js';
@@ -100,6 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     connectionTimeout: 60_000,
     // Replaced by the SHUTTING_DOWN hook below, which answers in the API's error shape.
     return503OnClosing: false,
+    frameworkErrors: answerFrameworkError,
     schemaController: { compilersFactory: { buildSerializer: schemas.serializerFactory } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 

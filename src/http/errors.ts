@@ -40,6 +40,23 @@ export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
   return reply.code(error.status).send({ error: { ...error.details, code: error.code, message: error.message } });
 }
 
+/**
+ * Fastify's router refuses some URLs before any route or hook runs (a malformed %-escape, a path
+ * part longer than maxParamLength) and would answer in its own shape; these answer in the API's.
+ */
+export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  // No hook runs for these: the request id and the log line that hooks give every other answer.
+  reply.header('x-request-id', request.id);
+  request.log.info({ method: request.method, url: request.url.slice(0, 200), code: error.code }, 'URL refused by the router');
+  const message =
+    error.code === 'FST_ERR_BAD_URL'
+      ? 'The URL is not valid: it holds a malformed %-escape.'
+      : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? 'The URL is not valid: a part of its path is too long.'
+        : undefined;
+  return sendError(reply, message ? new AppError('VALIDATION_FAILED', { message }) : toAppError(error));
+}
+
 export function installErrorBoundary(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const appError = toAppError(error);
