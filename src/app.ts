@@ -17,7 +17,7 @@ import { answerFrameworkError, installErrorBoundary } from './http/errors.js';
 import { createLazySchemaCompilers } from './http/lazy-schemas.js';
 import { preloadCommonPasswords } from './security/common-passwords.js';
 import { installClientIdentity } from './http/client.js';
-import { installBrowserSecurity } from './http/browser-security.js';
+import { installBrowserSecurity, setSecurityHeaders } from './http/browser-security.js';
 import { installReadYourWrites } from './http/read-your-writes.js';
 import { ErrorBody } from './http/schemas.js';
 import type { KeyValueStore } from './kv/store.js';
@@ -100,7 +100,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     connectionTimeout: 60_000,
     // Replaced by the SHUTTING_DOWN hook below, which answers in the API's error shape.
     return503OnClosing: false,
-    frameworkErrors: answerFrameworkError,
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      setSecurityHeaders(request, reply);
+      return answerFrameworkError(error, request, reply);
+    },
     schemaController: { compilersFactory: { buildSerializer: schemas.serializerFactory } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 

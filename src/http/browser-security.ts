@@ -4,7 +4,7 @@
 //   Origin where a browser sends no Sec-Fetch-Site. Programs (curl, API-key clients) send neither and
 //   are not affected; the session cookie is SameSite=Lax as a second line.
 // - Security headers: a CSP without inline script, no framing, nosniff, a strict referrer policy.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -40,12 +40,15 @@ export function installBrowserSecurity(app: FastifyInstance): void {
   app.addHook('onRequest', async (request) => {
     if (UNSAFE_METHODS.has(request.method) && !isSameOriginOrNotBrowser(request)) throw new AppError('CROSS_SITE_REQUEST');
   });
-  app.addHook('onSend', async (request, reply) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'strict-origin-when-cross-origin');
-    reply.header('x-frame-options', 'DENY');
-    reply.header('cross-origin-opener-policy', 'same-origin');
-    // Swagger UI (/docs) brings its own inline bootstrap script; everything else gets the strict policy.
-    if (!request.url.startsWith('/docs')) reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
-  });
+  app.addHook('onSend', async (request, reply) => setSecurityHeaders(request, reply));
+}
+
+/** Also called for the answers Fastify's router gives before any hook runs (src/app.ts). */
+export function setSecurityHeaders(request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('referrer-policy', 'strict-origin-when-cross-origin');
+  reply.header('x-frame-options', 'DENY');
+  reply.header('cross-origin-opener-policy', 'same-origin');
+  // Swagger UI (/docs) brings its own inline bootstrap script; everything else gets the strict policy.
+  if (!request.url.startsWith('/docs')) reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
 }

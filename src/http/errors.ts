@@ -43,10 +43,9 @@ export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
 /**
  * Fastify's router refuses some URLs before any route or hook runs (a malformed %-escape, a path
  * part longer than maxParamLength) and would answer in its own shape; these answer in the API's.
+ * No hook runs for them: the caller adds the headers that hooks give every other answer.
  */
 export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  // No hook runs for these: the request id and the log line that hooks give every other answer.
-  reply.header('x-request-id', request.id);
   request.log.info({ method: request.method, url: request.url.slice(0, 200), code: error.code }, 'URL refused by the router');
   const message =
     error.code === 'FST_ERR_BAD_URL'

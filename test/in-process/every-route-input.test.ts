@@ -1,6 +1,7 @@
 // Every route the OpenAPI document lists — so a route added later is covered without touching this
 // file — gets odd path parameters, query parameters, body fields, credentials and content types.
-// Each answer must be below 500, and every 4xx must carry a catalogued code with that code's status.
+// Each answer must be below 500, carry the request id and security headers, and every 4xx must carry
+// a catalogued code with that code's status.
 // Afterwards an account nobody addressed is unchanged: bad input loses or corrupts nothing.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -95,6 +96,8 @@ describe('every route of the API, with bad input', () => {
     requests++;
     const res = await t.app.inject(options);
     const where = `${options.method} ${String(options.url).slice(0, 80)} (${label})`;
+    // Every answer, however early it was refused, carries the request id and the security headers.
+    if (!res.headers['x-request-id'] || res.headers['x-content-type-options'] !== 'nosniff') failures.push(`${where}: ${res.statusCode} without the common headers`);
     if (res.statusCode >= 500) {
       failures.push(`${where}: ${res.statusCode} ${res.body.slice(0, 200)}`);
     } else if (res.statusCode >= 400) {
