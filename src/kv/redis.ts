@@ -21,6 +21,8 @@ if ttl < 0 then
 end
 return {value, ttl}`;
 
+const READINESS_KEY = 'readyz';
+
 export function createRedisStore(options: RedisStoreOptions): KeyValueStore {
   const timeoutMs = options.commandTimeoutMs ?? 5_000;
   const client = connectRedis(options.target, {
@@ -70,7 +72,9 @@ export function createRedisStore(options: RedisStoreOptions): KeyValueStore {
       return { value: Number(value), ttlMs: Number(ttl) };
     },
     async ping() {
-      await call(() => client.ping());
+      // A write, not PING: an address that leads to a replica (a stale DNS name, a misconfiguration)
+      // answers PING but refuses every write the service makes, so it must not count as ready.
+      await call(() => client.set(READINESS_KEY, '1', 'PX', 60_000));
     },
     async close() {
       client.disconnect();

@@ -55,3 +55,19 @@ it('writes on a connection to a primary that was demoted reconnect to the new pr
   assert.equal(await store.takeOnce('after'), 'yes');
   assert.equal(redisCli(newPrimary, 'get', `${PREFIX}after`), '');
 });
+
+it('an address that leads to a replica for good is not ready, and is again once it leads to a primary', async () => {
+  // After the test above the old primary is the new one's replica; the address now leads there.
+  proxy.pointTo(oldPrimary);
+  assert.match(redisCli(oldPrimary, 'role'), /slave/);
+  const misdirected = createRedisStore({ target: { url: `redis://127.0.0.1:${proxy.port}` }, keyPrefix: PREFIX, commandTimeoutMs: 1_000 });
+  try {
+    assert.equal(await misdirected.get('before'), 'yes', 'reads still work: the replica answers');
+    await assert.rejects(misdirected.ping(), { code: 'STORE_UNAVAILABLE' });
+    proxy.pointTo(newPrimary);
+    await misdirected.ping();
+    assert.equal(redisCli(newPrimary, 'exists', `${PREFIX}readyz`), '1', 'the readiness check wrote to the primary');
+  } finally {
+    await misdirected.close();
+  }
+});
