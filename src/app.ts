@@ -81,6 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   preloadCommonPasswords();
   const schemas = createLazySchemaCompilers(BURST_PATHS);
+  const metrics = deps.metrics ?? createMetrics();
   const app = Fastify({
     ...(typeof deps.logger === 'object'
       ? { loggerInstance: deps.logger }
@@ -100,10 +101,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     connectionTimeout: 60_000,
     // Replaced by the SHUTTING_DOWN hook below, which answers in the API's error shape.
     return503OnClosing: false,
+    // The router's early refusals run no hook: give them what the hooks give every other answer.
     frameworkErrors: (error, request, reply) => {
       reply.header('x-request-id', request.id);
       setSecurityHeaders(request, reply);
-      return answerFrameworkError(error, request, reply);
+      answerFrameworkError(error, request, reply);
+      metrics.httpRequests.inc({ method: request.method, route: 'unmatched', status: reply.statusCode });
     },
     schemaController: { compilersFactory: { buildSerializer: schemas.serializerFactory } },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -145,7 +148,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
-  const metrics = deps.metrics ?? createMetrics();
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequests.inc({ method: request.method, route, status: reply.statusCode });

@@ -137,6 +137,10 @@ describe('every route of the API, with bad input', () => {
       }
     }
     reportFailures();
+    // The router refuses a malformed %-escape before any hook runs; the answer is counted all the same.
+    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const refused = /gatehouse_http_requests_total\{method="DELETE",route="unmatched",status="400"\} (\d+)/.exec(metrics);
+    assert.ok(refused && Number(refused[1]) > 0, 'refused URLs are counted in gatehouse_http_requests_total');
   });
 
   it('body fields of the wrong type, odd strings and broken bodies', async () => {
