@@ -13,7 +13,7 @@ import type { Database } from './db/database.js';
 import { AppError } from './errors.js';
 import { healthRoutes } from './health/routes.js';
 import { createSessionGuard } from './http/auth.js';
-import { answerFrameworkError, installErrorBoundary } from './http/errors.js';
+import { answerClientError, answerFrameworkError, installErrorBoundary } from './http/errors.js';
 import { createLazySchemaCompilers } from './http/lazy-schemas.js';
 import { preloadCommonPasswords } from './security/common-passwords.js';
 import { installClientIdentity } from './http/client.js';
@@ -107,6 +107,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       setSecurityHeaders(request, reply);
       answerFrameworkError(error, request, reply);
       metrics.httpRequests.inc({ method: request.method, route: 'unmatched', status: reply.statusCode });
+    },
+    // Fastify calls it with the instance as `this`, which its types do not say.
+    clientErrorHandler(error, socket) {
+      answerClientError(error, socket, (this as unknown as FastifyInstance).log);
     },
     schemaController: { compilersFactory: { buildSerializer: schemas.serializerFactory } },
   }).withTypeProvider<TypeBoxTypeProvider>();

@@ -1,5 +1,7 @@
 // The single error boundary: every failure leaves as {"error":{"code","message"}} with a stable code.
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isStoreOutage } from '../db/errors.js';
 import { AppError, ERROR_CATALOGUE, type ErrorCode } from '../errors.js';
 
@@ -54,6 +56,35 @@ export function answerFrameworkError(error: FastifyError, request: FastifyReques
         ? 'The URL is not valid: a part of its path is too long.'
         : undefined;
   return sendError(reply, message ? new AppError('VALIDATION_FAILED', { message }) : toAppError(error));
+}
+
+const CLIENT_ERRORS: Record<string, ErrorCode> = {
+  ERR_HTTP_REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+  HPE_HEADER_OVERFLOW: 'HEADERS_TOO_LARGE',
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: 'BODY_TOO_LARGE',
+};
+
+/**
+ * What Node's HTTP parser cannot read as a request (not HTTP, headers past the size limit, a request
+ * that took longer than requestTimeout to arrive) never reaches Fastify's routing: the answer is
+ * written to the socket here, in the API's shape, and the connection closed.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Socket, log: FastifyBaseLogger): void {
+  // A reset connection is gone: nothing to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const appError = new AppError((error.code && CLIENT_ERRORS[error.code]) || 'MALFORMED_REQUEST');
+  log.debug({ code: error.code, remoteAddress: socket.remoteAddress }, 'unreadable request refused');
+  // Node's own handler writes only where no answer has begun on this connection (an earlier
+  // request's, when a pipelined one after it is malformed): bytes written there would corrupt it.
+  const answering = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !answering?.headersSent) {
+    const body = JSON.stringify({ error: { code: appError.code, message: appError.message } });
+    socket.write(
+      `HTTP/1.1 ${appError.status} ${STATUS_CODES[appError.status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
 
 export function installErrorBoundary(app: FastifyInstance): void {
