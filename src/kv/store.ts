@@ -30,7 +30,7 @@ export interface KeyValueStore {
   delete(key: string): Promise<void>;
   /** Adds one to a counter; a missing or expired counter starts at 1 with a fresh ttlMs. */
   increment(key: string, ttlMs: number): Promise<Counter>;
-  /** Resolves when the store answers and takes writes (readiness); rejects otherwise. */
+  /** For readiness: resolves when the store answers (Redis: takes a write, which a replica refuses); rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
