@@ -62,6 +62,11 @@ function operationsOf(document: { paths: Record<string, Record<string, any>> }):
   return operations;
 }
 
+/** The operation's path with these path parameters, and a number that names nothing for the others. */
+function urlOf(op: Operation, values: Record<string, string> = {}): string {
+  return op.path.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? '424242');
+}
+
 function queryString(name: string, value: string): string {
   // A lone surrogate cannot be %-encoded; send the bytes a client that tried would send.
   const encoded = value.isWellFormed() ? encodeURIComponent(value) : '%ED%A0%80';
@@ -126,13 +131,12 @@ describe('every route of the API, with bad input', () => {
 
   it('path and query parameters', async () => {
     for (const op of operations) {
-      const url = (values: Record<string, string> = {}) => op.path.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? '424242');
       for (const name of op.pathParameters) {
-        for (const value of ODD_PATH_PARAMETERS) await send({ method: op.method as 'GET', url: url({ [name]: value }), headers: credentials(op.path), payload: op.body }, `${name}=${value.slice(0, 20)}`);
+        for (const value of ODD_PATH_PARAMETERS) await send({ method: op.method as 'GET', url: urlOf(op, { [name]: value }), headers: credentials(op.path), payload: op.body }, `${name}=${value.slice(0, 20)}`);
       }
       for (const name of op.queryParameters) {
         for (const value of [...ODD_STRINGS, ...ODD_NUMBERS]) {
-          await send({ method: op.method as 'GET', url: url() + queryString(name, value), headers: credentials(op.path), payload: op.body }, `?${name}=${JSON.stringify(value).slice(0, 20)}`);
+          await send({ method: op.method as 'GET', url: urlOf(op) + queryString(name, value), headers: credentials(op.path), payload: op.body }, `?${name}=${JSON.stringify(value).slice(0, 20)}`);
         }
       }
     }
@@ -145,7 +149,7 @@ describe('every route of the API, with bad input', () => {
 
   it('body fields of the wrong type, odd strings and broken bodies', async () => {
     for (const op of operations) {
-      const url = op.path.replace(/\{(\w+)\}/g, '424242');
+      const url = urlOf(op);
       const headers = credentials(op.path);
       if (op.body) {
         for (const field of Object.keys(op.body)) {
@@ -175,7 +179,7 @@ describe('every route of the API, with bad input', () => {
     const authorizations = ['', 'Bearer', 'Bearer ', 'Bearer x', `Bearer ${apiKey}x`, `Bearer ${apiKey.slice(0, -1)}`, `bearer ${apiKey}`, 'Basic YTpi', `Bearer ${'a'.repeat(8000)}`, 'Bearer gth_', `Bearer ${apiKey} ${apiKey}`];
     const cookies = ['gatehouse_session=', 'gatehouse_session=x', `gatehouse_session=${'a'.repeat(4000)}`, 'gatehouse_session=%ff', 'gatehouse_session="abc', `gatehouse_session=${token}x`, `gatehouse_session=${token.split('.')[0]}`, 'gatehouse_session=a.b.c', ';;;', '='];
     for (const op of operations) {
-      const url = op.path.replace(/\{(\w+)\}/g, '424242');
+      const url = urlOf(op);
       const payload = op.method === 'GET' ? undefined : (op.body ?? {});
       for (const authorization of authorizations) await send({ method: op.method as 'GET', url, headers: { authorization }, payload }, `authorization: ${authorization.slice(0, 30)}`);
       for (const cookie of cookies) await send({ method: op.method as 'GET', url, headers: { cookie }, payload }, `cookie: ${cookie.slice(0, 30)}`);
