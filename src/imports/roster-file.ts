@@ -1,7 +1,9 @@
 // A roster file as spreadsheet programs write it: CSV in UTF-8 (with or without a BOM), UTF-16 (Excel's
 // "Unicode text"), or GB18030/GBK (what Excel and WPS save as "CSV" on a Chinese Windows). Columns:
-// name, phone, optional role, with or without a header row (English or Chinese headings).
+// name, phone, optional role, with or without a header row (English or Chinese headings). Gatehouse's
+// own member export is such a file.
 import { parse } from 'csv-parse/sync';
+import { csvCellText } from '../text/csv.js';
 
 export interface DecodedFile {
   text: string;
@@ -64,11 +66,13 @@ export function parseRoster(text: string, maxRows: number): RosterRow[] {
   const rows = records.slice(start);
   if (rows.length === 0) throw new RosterFormatError('the file has a header but no rows');
   if (rows.length > maxRows) throw new RosterFormatError(`the file has ${rows.length} rows; at most ${maxRows} are imported at once`);
+  // Gatehouse's own exports (and its import reports) guard formula-like cells with a quote mark.
+  const cell = (record: string[], column: number) => (column === -1 ? '' : csvCellText(record[column] ?? ''));
   return rows.map((record, i) => ({
     row: i + start + 1,
-    name: record[columns.name] ?? '',
-    phone: record[columns.phone] ?? '',
-    role: columns.role === -1 ? '' : (record[columns.role] ?? ''),
+    name: cell(record, columns.name),
+    phone: cell(record, columns.phone),
+    role: cell(record, columns.role),
   }));
 }
 

@@ -7,8 +7,20 @@ import { after, before, describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { ExportService } from '../../src/exports/service.js';
 import { parseRoster } from '../../src/imports/roster-file.js';
+import { csvCellText, csvField } from '../../src/text/csv.js';
 import type { TaskConsumer } from '../../src/tasks/types.js';
 import { adminSession, createTestApp, register, sessionCookie, startTaskConsumer, uniquePhone, type TestApp } from '../helpers/app.js';
+
+describe('CSV cells', () => {
+  it('guards formulas with a quote mark, and reading the cell back gives every text exactly', () => {
+    const texts = ['+8613800138000', '=1+1', '-3', '@x', "'=1", "''+1", "'plain", 'plain', '', "it's"];
+    for (const text of texts) {
+      const [cell] = parse(csvField(text), { relax_quotes: true }) as string[][];
+      assert.ok(!/^[=+\-@]/.test(cell?.[0] ?? ''), `${text} is no formula in the file`);
+      assert.equal(csvCellText(cell?.[0] ?? ''), text);
+    }
+  });
+});
 
 describe('roster export through the admin API', () => {
   let t: TestApp;
@@ -84,12 +96,45 @@ describe('roster export through the admin API', () => {
       ],
     );
     for (const r of records) assert.ok(!Number.isNaN(Date.parse(r.registered_at!)), r.registered_at);
-    // The import finds its columns by their headings and reads the rows as they are.
-    assert.deepEqual(parseRoster(csv.body.slice(1), 10).map((r) => r.name), records.map((r) => r.name));
+    // The import finds its columns by their headings and reads the cells as they were before the guard.
+    assert.deepEqual(parseRoster(csv.body.slice(1), 10).map((r) => [r.name, r.phone]), [...registered.map((p) => [p.name, `+86${p.phone}`]), ['导入老师', '+8613700000001'], ['导入管理员', '+8613700000002']]);
 
     const audit = (await t.app.inject({ method: 'GET', url: `/api/admin/audit?event=admin.roster_exported&target=organization:${orgId}`, headers })).json().events;
     assert.equal(audit.length, 1);
     assert.deepEqual(audit[0].detail, { export_id: id });
+  });
+
+  it('round trip: an exported member list imports into another Gatehouse as it is — the same names, phones and roles', async () => {
+    const done = await finished((await startExport()).json().export.id);
+    const csv = (await file(done.id)).body;
+    const exported = (parse(csv.slice(1), { columns: true }) as Array<Record<string, string>>).map((r) => [r.name, r.phone, r.role]);
+    assert.ok(exported.some(([name, phone]) => name!.startsWith("'=") && phone!.startsWith("'+")), 'the file holds guarded cells');
+
+    const other = await createTestApp();
+    const otherConsumer = startTaskConsumer(other);
+    try {
+      const otherAdmin = { cookie: (await adminSession(other)).cookie };
+      const otherOrg = (await other.app.inject({ method: 'POST', url: '/api/admin/organizations', headers: otherAdmin, payload: { name: 'Imported school' } })).json().organization.id;
+      const upload = await other.app.inject({ method: 'POST', url: `/api/admin/organizations/${otherOrg}/imports`, headers: { ...otherAdmin, 'content-type': 'text/csv' }, payload: csv });
+      assert.equal(upload.statusCode, 202, upload.body);
+      let state = '';
+      for (let i = 0; i < 500 && state !== 'succeeded'; i++) {
+        await sleep(10);
+        state = (await other.app.inject({ method: 'GET', url: `/api/admin/imports/${upload.json().import.id}`, headers: otherAdmin })).json().import.task.state;
+      }
+      assert.equal(state, 'succeeded');
+      const report = (await other.app.inject({ method: 'GET', url: `/api/admin/imports/${upload.json().import.id}/report`, headers: otherAdmin })).json().report;
+      assert.deepEqual(report.rows.map((r: { result: string }) => r.result), exported.map(() => 'created'), JSON.stringify(report.rows));
+      const members = await other.database.db.selectFrom('users').select(['name', 'phone', 'role']).where('organization_id', '=', otherOrg).orderBy('id').execute();
+      const unguarded = (cell: string) => (/^'[=+\-@]/.test(cell) ? cell.slice(1) : cell);
+      assert.deepEqual(
+        members.map((m) => [m.name, m.phone, m.role]),
+        exported.map(([name, phone, role]) => [unguarded(name!), unguarded(phone!), role]),
+      );
+    } finally {
+      await otherConsumer.stop(1_000);
+      await other.close();
+    }
   });
 
   it('pages through a large organization: every member once, in order', async () => {
