@@ -32,7 +32,7 @@ function startWorker(env: Record<string, string>): ChildProcess {
 
 async function oneRun(mode: string) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-tasks-'));
-  const env: Record<string, string> = { DATA_DIR: dataDir, TASK_POLL_MS: '50', ...(mode === 'redis' ? { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: uniquePrefix('bench-tasks') } : {}) };
+  const env: Record<string, string> = { DATA_DIR: dataDir, TASK_POLL_MS: '50', ...(mode === 'redis' ? { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: uniquePrefix('bench-tasks'), SECRET_KEY: 'b'.repeat(40) } : {}) };
   const config = loadConfig(env, {});
   const runtime = await openRuntime(config);
   await migrateToLatest(runtime.database.db);

@@ -120,7 +120,7 @@ const COMMANDS: Record<string, Command> = {
       const runtime = await openRuntime(config);
       let prepared;
       try {
-        prepared = await prepareDatabase(runtime.database);
+        prepared = await prepareDatabase(runtime.database, runtime.secret);
       } finally {
         await runtime.close();
       }
@@ -150,7 +150,9 @@ const COMMANDS: Record<string, Command> = {
       const config = loadConfig();
       const concurrency = positiveInt(values.concurrency, '--concurrency') ?? config.tasks.concurrency;
       const metricsPort = positiveInt(values['metrics-port'], '--metrics-port');
-      await withRuntime(config, async () => undefined); // migrations first, as serve does
+      // Migrations first, as serve does, and the same refusal of a key that is not the installation's.
+      const { refuseAnotherSecret } = await import('./server/bootstrap.js');
+      await withRuntime(config, (runtime) => refuseAnotherSecret(runtime.database, runtime.secret));
       const { runTaskWorkerProcess } = await import('./server/task-worker.js');
       await runTaskWorkerProcess(config, { concurrency, clustered: false, metricsPort });
     },

@@ -225,6 +225,12 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
 
   const secretKey = merged.SECRET_KEY?.trim() || undefined;
   if (secretKey !== undefined && secretKey.length < 32) throw new ConfigError('SECRET_KEY must be at least 32 characters');
+  // A key generated on each server would make captchas and codes from one server fail on another.
+  if (secretKey === undefined && (databaseDialect === 'postgres' || redis)) {
+    throw new ConfigError(
+      'SECRET_KEY is required when DATABASE_URL is a postgres:// URL or REDIS_URL is set (scale-out): set the same 32+ random characters on every server and task worker, e.g. SECRET_KEY=$(openssl rand -base64 48)',
+    );
+  }
 
   const sessionTtl = int(merged, 'SESSION_TTL_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600);
   const config: Config = {

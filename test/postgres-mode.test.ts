@@ -102,9 +102,11 @@ describe('PostgreSQL, in process', () => {
 describe('PostgreSQL + Redis, four workers', () => {
   let database: TestDatabase;
   let server: ServerProcess;
+  let env: Record<string, string>;
   before(async () => {
     database = await createTestDatabase('cluster');
-    server = await startServer({ workers: 4, env: { DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: uniquePrefix('pg') } });
+    env = { DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: uniquePrefix('pg') };
+    server = await startServer({ workers: 4, env });
   });
   after(async () => {
     await server?.stop();
@@ -140,5 +142,30 @@ describe('PostgreSQL + Redis, four workers', () => {
     assert.equal(regs.filter((r) => r.status === 201).length, 30);
     assert.equal(regs.filter((r) => r.body?.error?.code === 'INVITATION_EXHAUSTED').length, 15);
     assert.equal((await loginThrough(server.port, phone, PASSWORD)).status, 200);
+  });
+
+  it('scale-out needs one SECRET_KEY: none refuses to start, another key refuses to start, the same key agrees on captchas', { timeout: 60_000 }, async () => {
+    const none = await runCli(['serve', '--workers', '1', '--port', '0'], { ...env, SECRET_KEY: '' });
+    assert.equal(none.code, 2, none.stderr);
+    assert.match(none.stderr, /SECRET_KEY is required when DATABASE_URL is a postgres:\/\/ URL or REDIS_URL is set/);
+    const other = await runCli(['serve', '--workers', '1', '--port', '0'], { ...env, SECRET_KEY: 'another key, also 32 characters or more' });
+    assert.equal(other.code, 2, other.stderr);
+    assert.match(other.stderr, /SECRET_KEY is not the key this database was set up with/);
+    assert.ok(!other.stderr.includes('another key'), 'the key itself is not printed');
+
+    // A second server started the documented way (the same SECRET_KEY): a captcha made on one is taken by the other.
+    const second = await startServer({ workers: 1, env });
+    try {
+      for (let i = 0; i < 5; i++) {
+        const [made, taken] = i % 2 ? [server, second] : [second, server];
+        const captcha = await request(made.port, 'GET', '/api/auth/captcha/generate?purpose=register');
+        const res = await request(taken.port, 'POST', '/api/auth/register', {
+          body: { phone: `1353${String(i).padStart(7, '0')}`, password: PASSWORD, name: `S${i}`, invitation_code: server.invitationCode, captcha_id: captcha.body.captcha_id, captcha: 'TEST' },
+        });
+        assert.equal(res.status, 201, JSON.stringify(res.body));
+      }
+    } finally {
+      await second.stop();
+    }
   });
 });

@@ -16,7 +16,7 @@ const config = loadConfig(
   {},
 );
 const runtime = await openRuntime(config);
-const prepared = await prepareDatabase(runtime.database);
+const prepared = await prepareDatabase(runtime.database, runtime.secret);
 const storedHash = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$0123456789abcdefghijklmnopqrstuvwxyzABCDE';
 const noHashing: PasswordHasher = { hash: async () => storedHash, verify: async () => false, verifyAgainstDummy: async () => false, needsUpgrade: () => false };
 const app = await buildApp({ config, database: runtime.database, kv: runtime.kv, secret: runtime.secret, hasher: noHashing, logger: false });

@@ -6,6 +6,7 @@ import { userInvitation } from './migrations/004_user_invitation.js';
 import { rosterExports } from './migrations/005_roster_exports.js';
 import { auditBySubject } from './migrations/006_audit_by_subject.js';
 import { twoFactor } from './migrations/007_two_factor.js';
+import { instanceSettings } from './migrations/008_instance_settings.js';
 
 // Migrations live in code (not read from a folder) so that the compiled build and tsx run the same list.
 const MIGRATIONS: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '005_roster_exports': rosterExports,
   '006_audit_by_subject': auditBySubject,
   '007_two_factor': twoFactor,
+  '008_instance_settings': instanceSettings,
 };
 
 class InCodeMigrationProvider implements MigrationProvider {

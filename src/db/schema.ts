@@ -149,6 +149,12 @@ export interface RosterExportsTable {
   finished_at: number | null;
 }
 
+export interface InstanceSettingsTable {
+  name: string;
+  value: string;
+  created_at: number;
+}
+
 export interface DatabaseSchema {
   organizations: OrganizationsTable;
   invitation_codes: InvitationCodesTable;
@@ -160,6 +166,7 @@ export interface DatabaseSchema {
   sms_outbox: SmsOutboxTable;
   roster_imports: RosterImportsTable;
   roster_exports: RosterExportsTable;
+  instance_settings: InstanceSettingsTable;
 }
 
 export type OrganizationRow = Selectable<OrganizationsTable>;

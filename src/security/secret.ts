@@ -2,7 +2,7 @@
 // in embedded mode from a file in DATA_DIR that the first start creates (readable by the owner only).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { randomToken } from './tokens.js';
+import { hmacHex, randomToken } from './tokens.js';
 
 export function loadOrCreateSecret(secretKey: string | undefined, dataDir: string): string {
   if (secretKey) return secretKey;
@@ -17,4 +17,12 @@ export function loadOrCreateSecret(secretKey: string | undefined, dataDir: strin
   const secret = readFileSync(file, 'utf8').trim();
   if (secret.length < 32) throw new Error(`${file} holds a key shorter than 32 characters; remove it or set SECRET_KEY`);
   return secret;
+}
+
+/**
+ * A value that names the key without revealing it (an HMAC of a fixed label), so that servers can
+ * check that they share one key by comparing what they store in the shared database.
+ */
+export function secretFingerprint(secret: string): string {
+  return hmacHex(secret, 'gatehouse secret fingerprint v1').slice(0, 32);
 }

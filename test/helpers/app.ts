@@ -29,9 +29,9 @@ export interface TestApp {
 
 export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-test-'));
-  const config = loadConfig({ DATA_DIR: dataDir, GATEHOUSE_TEST_CAPTCHA: TEST_CAPTCHA, LOG_LEVEL: 'silent', ...env }, {});
+  const config = loadConfig({ DATA_DIR: dataDir, GATEHOUSE_TEST_CAPTCHA: TEST_CAPTCHA, LOG_LEVEL: 'silent', SECRET_KEY: TEST_SECRET, ...env }, {});
   const database = await openDatabase(config);
-  const prepared = await prepareDatabase(database);
+  const prepared = await prepareDatabase(database, TEST_SECRET);
   const kv = createMemoryStore();
   const app = await buildApp({ config, database, kv, secret: TEST_SECRET, logger: false });
   return {

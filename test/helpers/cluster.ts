@@ -61,9 +61,17 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** The key that scale-out test servers share (SECRET_KEY is required there); a test that sets SECRET_KEY itself, even to '', keeps its own. */
+export const TEST_SHARED_SECRET = 'a shared test secret key, 32+ characters long';
+
+function withSharedSecret(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const scaleOut = /^postgres(ql)?:/.test(env.DATABASE_URL ?? '') || Boolean(env.REDIS_URL) || Boolean(env.REDIS_SENTINELS);
+  return scaleOut && !('SECRET_KEY' in env) ? { ...env, SECRET_KEY: TEST_SHARED_SECRET } : env;
+}
+
 export function runCli(args: string[], env: Record<string, string>, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, cliArgs(args), { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env } });
+    const child = spawn(process.execPath, cliArgs(args), { cwd: ROOT, env: withSharedSecret({ ...process.env, LOG_LEVEL: 'warn', ...env }) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -99,7 +107,7 @@ export async function startServer(options: {
     cwd: ROOT,
     // No task-worker process unless a test runs background tasks (it passes TASK_WORKERS): one
     // process less to start for each of the suite's servers.
-    env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', GATEHOUSE_TEST_CAPTCHA: 'TEST', TASK_WORKERS: '0', ...(options.defaultLimits ? {} : GENEROUS_LIMITS), ...options.env },
+    env: withSharedSecret({ ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', GATEHOUSE_TEST_CAPTCHA: 'TEST', TASK_WORKERS: '0', ...(options.defaultLimits ? {} : GENEROUS_LIMITS), ...options.env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig, parseTrustProxy } from '../../src/config.js';
+import { openSqlite } from '../../src/db/database.js';
+import { prepareDatabase } from '../../src/server/bootstrap.js';
 
 describe('config', () => {
   it('has the documented defaults', () => {
@@ -17,8 +22,9 @@ describe('config', () => {
     assert.ok(config.workers >= 1);
     assert.equal(config.databaseReplica, undefined);
     assert.equal(config.redis, undefined);
-    assert.deepEqual(loadConfig({ REDIS_URL: 'redis://cache:6379/2' }, {}).redis, { url: 'redis://cache:6379/2' });
-    assert.deepEqual(loadConfig({ REDIS_SENTINELS: 's1:26379, [::1]:26380', REDIS_URL: 'redis://:pw@ignored/3' }, {}).redis, {
+    const key = { SECRET_KEY: 'k'.repeat(32) };
+    assert.deepEqual(loadConfig({ REDIS_URL: 'redis://cache:6379/2', ...key }, {}).redis, { url: 'redis://cache:6379/2' });
+    assert.deepEqual(loadConfig({ REDIS_SENTINELS: 's1:26379, [::1]:26380', REDIS_URL: 'redis://:pw@ignored/3', ...key }, {}).redis, {
       sentinels: [
         { host: 's1', port: 26379 },
         { host: '::1', port: 26380 },
@@ -26,7 +32,7 @@ describe('config', () => {
       name: 'mymaster',
       url: 'redis://:pw@ignored/3',
     });
-    assert.deepEqual(loadConfig({ DATABASE_URL: 'postgres://primary/g', DATABASE_REPLICA_URL: 'postgres://replica/g' }, {}).databaseReplica, { url: 'postgres://replica/g', maxLagSeconds: 5 });
+    assert.deepEqual(loadConfig({ DATABASE_URL: 'postgres://primary/g', DATABASE_REPLICA_URL: 'postgres://replica/g', ...key }, {}).databaseReplica, { url: 'postgres://replica/g', maxLagSeconds: 5 });
     assert.ok(Object.isFrozen(config) && Object.isFrozen(config.session));
   });
 
@@ -50,7 +56,11 @@ describe('config', () => {
       [{ REDIS_SENTINELS: 'sentinel-1' }, 'REDIS_SENTINELS'],
       [{ REDIS_SENTINELS: 'sentinel-1:26379,sentinel-2:99999' }, 'REDIS_SENTINELS'],
       [{ DATABASE_URL: 'postgres://primary/gatehouse', DATABASE_REPLICA_URL: 'mysql://replica/gatehouse' }, 'DATABASE_REPLICA_URL'],
-      [{ DATABASE_URL: 'postgres://primary/gatehouse', DATABASE_REPLICA_URL: 'postgres://replica/gatehouse', DATABASE_REPLICA_MAX_LAG_SECONDS: '0' }, 'DATABASE_REPLICA_MAX_LAG_SECONDS'],
+      [{ DATABASE_URL: 'postgres://primary/gatehouse', DATABASE_REPLICA_URL: 'postgres://replica/gatehouse', DATABASE_REPLICA_MAX_LAG_SECONDS: '0', SECRET_KEY: 'k'.repeat(32) }, 'DATABASE_REPLICA_MAX_LAG_SECONDS'],
+      // Scale-out: servers that each generated a key of their own would refuse each other's captchas.
+      [{ DATABASE_URL: 'postgres://primary/gatehouse' }, 'SECRET_KEY'],
+      [{ REDIS_URL: 'redis://cache:6379' }, 'SECRET_KEY'],
+      [{ REDIS_SENTINELS: 's1:26379' }, 'SECRET_KEY'],
     ] as const) {
       assert.throws(() => loadConfig(env, {}), (e: unknown) => e instanceof ConfigError && e.message.includes(name), JSON.stringify(env));
     }
@@ -67,5 +77,21 @@ describe('config', () => {
     assert.equal(parseTrustProxy('2'), 2);
     assert.equal(parseTrustProxy('127.0.0.1'), '127.0.0.1');
     assert.deepEqual(parseTrustProxy('10.0.0.0/8, ::1'), ['10.0.0.0/8', '::1']);
+  });
+});
+
+describe('one secret key per installation', () => {
+  it('the first start records the key; a start with another key is refused, naming SECRET_KEY, and the same key passes', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-secret-'));
+    const database = openSqlite({ file: path.join(dir, 'db.sqlite') });
+    try {
+      const first = 'the first key, at least 32 characters long';
+      await prepareDatabase(database, first);
+      await assert.rejects(prepareDatabase(database, 'another key, at least 32 characters long'), (e: unknown) => e instanceof ConfigError && /SECRET_KEY is not the key this database was set up with/.test(e.message) && !e.message.includes('another key'));
+      await prepareDatabase(database, first);
+    } finally {
+      await database.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

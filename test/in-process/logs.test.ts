@@ -31,7 +31,7 @@ it('a full register/login/error flow at trace level logs no password, captcha, t
   const { lines, sink } = captureLines();
   const config = loadConfig({ DATA_DIR: dir, GATEHOUSE_TEST_CAPTCHA: 'ZQ7X' }, {});
   const database = openSqlite({ file: config.databaseUrl });
-  const { firstOrganization } = await prepareDatabase(database);
+  const { firstOrganization } = await prepareDatabase(database, 's'.repeat(40));
   const app = await buildApp({ config, database, kv: createMemoryStore(), secret: 's'.repeat(40), logger: pino(loggerOptions('trace'), sink) });
   try {
     const password = 'Unmistakable-Secret-Passphrase';
@@ -63,7 +63,7 @@ it('SMS codes, API keys and phone numbers stay out of the logs of the API and th
   const logger = pino(loggerOptions('trace'), sink);
   const config = loadConfig({ DATA_DIR: dir, GATEHOUSE_TEST_CAPTCHA: 'ZQ7X' }, {});
   const database = openSqlite({ file: config.databaseUrl });
-  const { firstOrganization } = await prepareDatabase(database);
+  const { firstOrganization } = await prepareDatabase(database, 's'.repeat(40));
   const secret = 's'.repeat(40);
   const app = await buildApp({ config, database, kv: createMemoryStore(), secret, logger });
   const consumer = startTaskConsumer({ config, database }, { concurrency: 1, log: logger, secret });
@@ -106,7 +106,7 @@ it('one log line per request, once it is answered: method, path, client address,
   const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-logs-'));
   const config = loadConfig({ DATA_DIR: dir }, {});
   const database = openSqlite({ file: config.databaseUrl });
-  await prepareDatabase(database);
+  await prepareDatabase(database, 's'.repeat(40));
   const atLevel = async (level: string) => {
     const { lines, sink } = captureLines();
     const app = await buildApp({ config, database, kv: createMemoryStore(), secret: 's'.repeat(40), logger: pino(loggerOptions(level), sink) });
