@@ -13,6 +13,7 @@ import type { Database } from './db/database.js';
 import { AppError } from './errors.js';
 import { healthRoutes } from './health/routes.js';
 import { createSessionGuard } from './http/auth.js';
+import { installDraining } from './http/draining.js';
 import { answerClientError, answerFrameworkError, installErrorBoundary } from './http/errors.js';
 import { createLazySchemaCompilers } from './http/lazy-schemas.js';
 import { preloadCommonPasswords } from './security/common-passwords.js';
@@ -129,7 +130,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installRequestLog(app);
   installBrowserSecurity(app);
   installErrorBoundary(app);
-  // While draining, requests that still arrive on kept-alive connections are told to go elsewhere.
+  const draining = installDraining(app);
+  // Once closing (after the drain), requests that still arrive on kept-alive connections are told to go elsewhere.
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
@@ -196,7 +198,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   }
 
-  await app.register(healthRoutes, { database: deps.database, kv: deps.kv });
+  await app.register(healthRoutes, { database: deps.database, kv: deps.kv, draining });
   await app.register(captchaRoutes, { captcha: services.captcha });
   await app.register(accountRoutes, {
     accounts: services.accounts,

@@ -110,9 +110,9 @@ const COMMANDS: Record<string, Command> = {
         return;
       }
       if (cluster.isWorker) {
-        const { exitGracefullyOnSignals, startServer } = await import('./server/worker.js');
+        const { stopWhenPrimarySays, startServer } = await import('./server/worker.js');
         const server = await startServer(config, { workerIndex: config.workerIndex ?? 0, clustered: true });
-        exitGracefullyOnSignals(server, config.shutdownTimeoutMs);
+        stopWhenPrimarySays(server, config.shutdownTimeoutMs);
         return;
       }
       if (config.testCaptcha) process.stderr.write('WARNING: GATEHOUSE_TEST_CAPTCHA is set: every captcha has a known answer. Never use this in production.\n');
@@ -132,12 +132,12 @@ const COMMANDS: Record<string, Command> = {
       };
       if (config.workers > 1) {
         const { runPrimary } = await import('./server/primary.js');
-        runPrimary(config, announce);
+        await runPrimary(config, announce);
         return;
       }
       const { exitGracefullyOnSignals, startServer } = await import('./server/worker.js');
       const server = await startServer(config, { runTasks: config.tasks.workers > 0 });
-      exitGracefullyOnSignals(server, config.shutdownTimeoutMs);
+      exitGracefullyOnSignals(server, { delayMs: config.shutdownDelayMs, timeoutMs: config.shutdownTimeoutMs });
       announce();
     },
   },

@@ -57,6 +57,8 @@ export interface Config {
   readonly hashThreads: number;
   readonly bodyLimitBytes: number;
   readonly shutdownTimeoutMs: number;
+  /** After SIGTERM: how long readiness fails while requests are still accepted and served, before the server stops accepting. */
+  readonly shutdownDelayMs: number;
   readonly tasks: TaskConfig;
   readonly sms: SmsConfig;
   /** Roster imports: the largest file accepted, and the most rows in one file. */
@@ -286,6 +288,7 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
     passwordHash: passwordHashParams(merged),
     hashThreads: 0, // set below, from the worker count
     bodyLimitBytes: int(merged, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 64 * 1024 * 1024),
+    shutdownDelayMs: int(merged, 'SHUTDOWN_DELAY_MS', 0, 0, 600_000),
     shutdownTimeoutMs: int(merged, 'SHUTDOWN_TIMEOUT_MS', 15_000, 100, 600_000),
     tasks: {
       workers: int(merged, 'TASK_WORKERS', 1, 0, 64),

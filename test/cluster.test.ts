@@ -1,7 +1,11 @@
 // Cross-process behaviour with real `gatehouse serve` process trees: the point of the shared store.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { cookieOf, metricValue, request, runCli, scrapeMetrics, startServer, uniquePhone, type ServerProcess } from './helpers/cluster.js';
@@ -151,10 +155,14 @@ describe('four worker processes share one store', () => {
     assert.equal(await exits(), 0);
     const before = childPids(server.child.pid!);
     assert.equal(before.length, 4, `expected 4 workers, found ${before.length}`);
+    // Requests keep flowing while the worker dies: each one is answered, or its connection closed (the
+    // dead worker's own in-flight requests); none is left waiting for an answer that never comes.
+    const flowing = flowOfRequests(server.port, 1_500);
+    await sleep(300);
     process.kill(before[0]!, 'SIGKILL');
-    // node:cluster loses a connection that its primary hands to a worker at the instant the worker
-    // dies (as it loses that worker's in-flight requests), so requests resume once the primary has
-    // seen the death, which it shows by forking the replacement.
+    const outcomes = await flowing;
+    assert.equal(outcomes.filter((o) => o === 'no answer').length, 0, `${outcomes.length} requests: ${JSON.stringify(tally(outcomes))}`);
+    assert.ok(outcomes.filter((o) => o === 200).length > outcomes.length / 2, JSON.stringify(tally(outcomes)));
     let replaced = false;
     for (let i = 0; i < 200 && !replaced; i++) {
       await sleep(50);
@@ -194,6 +202,83 @@ describe('captcha expiry across workers', () => {
     const res = await request(server.port, 'POST', '/api/auth/login', { body: { phone, password: PASSWORD, captcha_id: stale.id, captcha: 'TEST' } });
     assert.equal(res.status, 400);
     assert.equal(res.body.error.code, 'CAPTCHA_EXPIRED');
+  });
+});
+
+type Outcome = number | 'closed' | 'no answer';
+
+/** What became of one request: its status, its connection closed or reset without an answer, or nothing within `timeoutMs`. */
+function outcomeOf(port: number, method: string, urlPath: string, body?: unknown, timeoutMs = 8_000): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, agent: false, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode === 503 && !res.headers['retry-after'] ? -503 : res.statusCode!));
+      res.on('error', () => resolve('closed'));
+    });
+    req.setTimeout(timeoutMs, () => {
+      resolve('no answer');
+      req.destroy();
+    });
+    req.on('error', () => resolve('closed'));
+    req.end(payload);
+  });
+}
+
+/** Eight clients sending requests one after another for `ms`. */
+async function flowOfRequests(port: number, ms: number): Promise<Outcome[]> {
+  const outcomes: Outcome[] = [];
+  const until = Date.now() + ms;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (Date.now() < until) outcomes.push(await outcomeOf(port, 'GET', '/api/auth/captcha/generate'));
+    }),
+  );
+  return outcomes;
+}
+
+function tally(outcomes: Outcome[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const o of outcomes) counts[String(o)] = (counts[String(o)] ?? 0) + 1;
+  return counts;
+}
+
+describe('shutdown loses no request', () => {
+  for (const afterMs of [30, 300]) {
+    it(`SIGTERM ${afterMs} ms after 40 registrations are sent: each one answered 201 or 503 with Retry-After, none reset, accounts = the 201s`, async () => {
+      const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-sigterm-'));
+      try {
+        const server = await startServer({ workers: 2, dataDir });
+        const captchas = await Promise.all(Array.from({ length: 40 }, () => captcha(server.port, 'register')));
+        const sent = captchas.map((c, i) =>
+          outcomeOf(server.port, 'POST', '/api/auth/register', { phone: `1391${String(afterMs).padStart(3, '0')}${String(i).padStart(4, '0')}`, password: PASSWORD, name: `T${i}`, invitation_code: server.invitationCode, captcha_id: c.id, captcha: 'TEST' }, 30_000),
+        );
+        await sleep(afterMs);
+        const exited = server.stop('SIGTERM');
+        const outcomes = await Promise.all(sent);
+        assert.equal(await exited, 0);
+        assert.deepEqual(outcomes.filter((o) => o !== 201 && o !== 503), [], JSON.stringify(tally(outcomes)));
+        const orgs = JSON.parse((await runCli(['org', 'list', '--json'], { DATA_DIR: dataDir })).stdout);
+        assert.equal(orgs[0].user_count, outcomes.filter((o) => o === 201).length, 'an account for each 201 and for nothing else');
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('SHUTDOWN_DELAY_MS: readiness fails at once while requests are still served (closing their connections), then the server stops', async () => {
+    const server = await startServer({ workers: 2, env: { SHUTDOWN_DELAY_MS: '1500' } });
+    assert.equal((await request(server.port, 'GET', '/readyz')).status, 200);
+    const exited = server.stop('SIGTERM');
+    await sleep(300);
+    const ready = await request(server.port, 'GET', '/readyz');
+    assert.equal(ready.status, 503);
+    assert.equal(ready.body.checks.serving, 'draining');
+    const served = await request(server.port, 'GET', '/api/auth/captcha/generate');
+    assert.equal(served.status, 200);
+    assert.equal(served.headers.connection, 'close');
+    assert.equal(server.child.exitCode, null, 'still serving during the delay');
+    assert.equal(await exited, 0);
   });
 });
 
