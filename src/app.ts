@@ -23,6 +23,7 @@ import { installReadYourWrites } from './http/read-your-writes.js';
 import { ErrorBody } from './http/schemas.js';
 import type { KeyValueStore } from './kv/store.js';
 import { loggerOptions } from './observability/logger.js';
+import { installRequestContext, REQUEST_ID_PATTERN } from './observability/request-context.js';
 import { installRequestLog } from './observability/request-log.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { metricsRoutes } from './observability/routes.js';
@@ -66,8 +67,6 @@ export interface AppDeps {
 const SESSION_SWEEP_INTERVAL_MS = 10 * 60_000;
 const AUDIT_SWEEP_INTERVAL_MS = 6 * 3600_000;
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
-
 /** The paths of a workshop's burst: their schemas compile at start (the rest on first use). */
 const BURST_PATHS: ReadonlySet<string> = new Set(['/api/auth/captcha/generate', '/api/auth/register', '/api/auth/login']);
 
@@ -86,14 +85,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(typeof deps.logger === 'object'
       ? { loggerInstance: deps.logger }
-      : { logger: deps.logger ?? loggerOptions(config.logLevel, deps.workerIndex === undefined ? {} : { worker: deps.workerIndex }) }),
+      : { logger: deps.logger ?? loggerOptions(config.logLevel, { role: 'http', ...(deps.workerIndex === undefined ? {} : { worker: deps.workerIndex }) }) }),
     // Fastify accepts a hop count at run time; its types omit the number form.
     trustProxy: config.trustProxy as boolean | string | string[],
     bodyLimit: config.bodyLimitBytes,
+    // An X-Request-Id from nginx (or from the client, through nginx or not) is kept when well formed, so
+    // that one id names the request in every log; it only correlates lines and grants nothing, so it
+    // need not come from a trusted proxy. Anything else gets an id of the server's own.
     requestIdHeader: false,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
-      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+      return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
     },
     // One line per request instead, from installRequestLog.
     logController: new LogController({ disableRequestLogging: true }),
@@ -128,6 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (deps.workerIndex !== undefined) reply.header('x-worker', String(deps.workerIndex));
   });
   installRequestLog(app);
+  installRequestContext(app);
   installBrowserSecurity(app);
   installErrorBoundary(app);
   const draining = installDraining(app);

@@ -7,6 +7,7 @@ import { rosterExports } from './migrations/005_roster_exports.js';
 import { auditBySubject } from './migrations/006_audit_by_subject.js';
 import { twoFactor } from './migrations/007_two_factor.js';
 import { instanceSettings } from './migrations/008_instance_settings.js';
+import { taskRequestId } from './migrations/009_task_request_id.js';
 
 // Migrations live in code (not read from a folder) so that the compiled build and tsx run the same list.
 const MIGRATIONS: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '006_audit_by_subject': auditBySubject,
   '007_two_factor': twoFactor,
   '008_instance_settings': instanceSettings,
+  '009_task_request_id': taskRequestId,
 };
 
 class InCodeMigrationProvider implements MigrationProvider {

@@ -78,6 +78,8 @@ export interface TasksTable {
   /** Submitter-scoped: "<submitter>:<key>". */
   idempotency_key: string | null;
   submitted_by: string | null;
+  /** The X-Request-Id of the request that submitted it. */
+  request_id: string | null;
   created_at: number;
   updated_at: number;
   started_at: number | null;

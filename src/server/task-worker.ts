@@ -8,10 +8,11 @@ import type { Metrics } from '../observability/metrics.js';
 import { createTaskRegistry } from '../tasks/handlers/index.js';
 import { backoffFor } from '../tasks/open.js';
 import type { TaskRegistry } from '../tasks/registry.js';
-import type { Processor, TaskConsumer, TaskQueue } from '../tasks/types.js';
-import { pino } from 'pino';
+import type { Processor, TaskConsumer, TaskContext, TaskQueue, TaskRecord } from '../tasks/types.js';
+import { pino, type DestinationStream } from 'pino';
 import { clusterMetricsCollector } from '../observability/cluster-metrics.js';
 import { loggerOptions } from '../observability/logger.js';
+import { REQUEST_ID_FIELD, requestIdMixin, withRequestId } from '../observability/request-context.js';
 import { createMetrics } from '../observability/metrics.js';
 import { openRuntime, type Runtime } from './runtime.js';
 
@@ -22,23 +23,29 @@ export interface TaskWorkerOptions {
   registry?: TaskRegistry;
 }
 
-/** Wraps the registry's processor with a log line and metrics per attempt. */
+/**
+ * Wraps the registry's processor with a log line and metrics per attempt. The attempt runs with the
+ * submitting request's id current, so that a logger made with requestIdMixin (the task worker's) puts it
+ * on every line the handler writes too.
+ */
 function observed(processor: Processor, log: Logger, metrics: Metrics): Processor {
-  return async (task, context) => {
-    const started = performance.now();
-    const fields = { task: task.id, type: task.type, attempt: context.attempt };
-    try {
-      const result = await processor(task, context);
-      metrics.taskRuns.observe({ type: task.type, outcome: 'succeeded' }, (performance.now() - started) / 1000);
-      log.info(fields, 'task succeeded');
-      return result;
-    } catch (error) {
-      metrics.taskRuns.observe({ type: task.type, outcome: 'failed' }, (performance.now() - started) / 1000);
-      metrics.taskFailures.inc({ type: task.type });
-      log.warn({ ...fields, err: error }, 'task attempt failed');
-      throw error;
-    }
-  };
+  return (task, context) => withRequestId(task.request_id, () => attempt(processor, log, metrics, task, context));
+}
+
+async function attempt(processor: Processor, log: Logger, metrics: Metrics, task: TaskRecord, context: TaskContext): Promise<unknown> {
+  const started = performance.now();
+  const fields = { task: task.id, type: task.type, attempt: context.attempt, ...(task.request_id ? { [REQUEST_ID_FIELD]: task.request_id } : {}) };
+  try {
+    const result = await processor(task, context);
+    metrics.taskRuns.observe({ type: task.type, outcome: 'succeeded' }, (performance.now() - started) / 1000);
+    log.info(fields, 'task succeeded');
+    return result;
+  } catch (error) {
+    metrics.taskRuns.observe({ type: task.type, outcome: 'failed' }, (performance.now() - started) / 1000);
+    metrics.taskFailures.inc({ type: task.type });
+    log.warn({ ...fields, err: error }, 'task attempt failed');
+    throw error;
+  }
 }
 
 export interface RunningTaskWorker {
@@ -80,13 +87,18 @@ export function serveWorkerMetrics(metrics: Metrics, port: number, host: string)
   return server;
 }
 
+/** The task worker's logger: lines written while a task runs carry the id of the request that submitted it. */
+export function taskWorkerLogger(level: string, workerIndex: number | undefined, destination?: DestinationStream): Logger {
+  return pino({ ...loggerOptions(level, { role: 'tasks', ...(workerIndex === undefined ? {} : { worker: workerIndex }) }), mixin: requestIdMixin }, destination);
+}
+
 /**
  * A process that only runs tasks: `gatehouse worker`, or a task worker forked by `gatehouse serve`.
  * Stops on SIGTERM/SIGINT (or the primary's shutdown message): takes nothing new, lets running tasks
  * finish within the shutdown timeout, hands back the rest, exits 0.
  */
 export async function runTaskWorkerProcess(config: Config, options: { concurrency: number; clustered: boolean; metricsPort?: number | undefined }): Promise<void> {
-  const log = pino(loggerOptions(config.logLevel, { role: 'tasks', ...(config.workerIndex === undefined ? {} : { worker: config.workerIndex }) }));
+  const log = taskWorkerLogger(config.logLevel, config.workerIndex);
   const runtime = await openRuntime(config);
   const metrics = createMetrics();
   if (options.clustered) clusterMetricsCollector(metrics.registry);

@@ -23,6 +23,8 @@ interface JobData {
   type: string;
   payload: unknown;
   submitted_by: string | null;
+  /** Absent on jobs submitted before tasks recorded it. */
+  request_id?: string | null;
   priority: number;
   /** Tells a fresh submission from an idempotent repeat of an earlier one. */
   nonce: string;
@@ -73,6 +75,7 @@ function toRecord(job: Job<JobData>, bullState: string): TaskRecord {
     progress: typeof progress === 'number' && progress === 0 ? null : progress,
     last_error: job.failedReason || null,
     submitted_by: job.data.submitted_by,
+    request_id: job.data.request_id ?? null,
     created_at: job.timestamp,
     updated_at: updated,
     started_at: job.processedOn ?? null,
@@ -173,7 +176,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): TaskQueue {
     async submit(task: NewTask) {
       const idempotencyKey = task.idempotencyKey === undefined ? undefined : `${task.submittedBy ?? ''}:${task.idempotencyKey}`;
       const id = idempotencyKey ? idFor(idempotencyKey) : newTaskId();
-      const data: JobData = { type: task.type, payload: task.payload ?? null, submitted_by: task.submittedBy ?? null, priority: task.priority, nonce: newTaskId() };
+      const data: JobData = { type: task.type, payload: task.payload ?? null, submitted_by: task.submittedBy ?? null, request_id: task.requestId ?? null, priority: task.priority, nonce: newTaskId() };
       await queue.add(task.type, data, {
         jobId: id,
         priority: toBullPriority(task.priority),

@@ -21,6 +21,8 @@ const TaskBody = Type.Object({
   progress: Type.Unknown(),
   last_error: Type.Union([Type.String(), Type.Null()]),
   submitted_by: Type.Union([Type.String(), Type.Null()]),
+  /** The X-Request-Id of the request that submitted it: the task worker's log lines for it carry the same id. */
+  request_id: Type.Union([Type.String(), Type.Null()]),
   created_at: Time,
   updated_at: Time,
   started_at: Time,

@@ -3,6 +3,7 @@
 import type { AuditLog } from '../audit/service.js';
 import { AppError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
+import { currentRequestId } from '../observability/request-context.js';
 import { TaskPayloadError, type TaskRegistry } from './registry.js';
 import { PRIORITY_DEFAULT, type TaskFilter, type TaskQueue, type TaskRecord, type TaskState } from './types.js';
 
@@ -42,6 +43,8 @@ export class TaskService {
       maxAttempts: submission.maxAttempts ?? handler.maxAttempts,
       idempotencyKey: submission.idempotencyKey,
       submittedBy: submittedBy ?? undefined,
+      // The request being served, if any (src/observability/request-context.ts).
+      requestId: currentRequestId(),
     });
     if (result.created) this.options.metrics?.tasksSubmitted.inc({ type: submission.type });
     return result;

@@ -19,6 +19,8 @@ export interface TaskRecord {
   progress: unknown;
   last_error: string | null;
   submitted_by: string | null;
+  /** The id of the HTTP request that submitted it (its X-Request-Id): the worker's log lines for the task carry it. */
+  request_id: string | null;
   created_at: number;
   updated_at: number;
   started_at: number | null;
@@ -42,6 +44,7 @@ export interface NewTask {
   /** Submitter-scoped idempotency key: a second submission with it returns the first task. */
   idempotencyKey?: string | undefined;
   submittedBy?: string | undefined;
+  requestId?: string | undefined;
 }
 
 export interface TaskFilter {

@@ -109,6 +109,19 @@ for (const backend of backends) {
       assert.equal(await queue.get('tsk_nonexistent'), null);
     }));
 
+    it('keeps the id of the request that submitted a task, for the worker to log under', withQueue(async (queue) => {
+      const { task } = await queue.submit({ ...base, type: 'x', payload: null, requestId: 'req-7f3a' });
+      const plain = await queue.submit({ ...base, type: 'x', payload: null });
+      assert.equal(task.request_id, 'req-7f3a');
+      assert.equal((await queue.get(task.id))?.request_id, 'req-7f3a');
+      assert.equal(plain.task.request_id, null);
+      const seen = new Map<string, string | null>();
+      start(queue, async (t) => void seen.set(t.id, t.request_id));
+      await waitFor(queue, plain.task.id, (t) => t.state === 'succeeded');
+      await waitFor(queue, task.id, (t) => t.state === 'succeeded');
+      assert.deepEqual(Object.fromEntries(seen), { [task.id]: 'req-7f3a', [plain.task.id]: null });
+    }));
+
     it('an idempotency key gives the first task back, per submitter', withQueue(async (queue) => {
       const first = await queue.submit({ ...base, type: 'x', payload: 1, idempotencyKey: 'k1', submittedBy: 'apikey:a' });
       const again = await queue.submit({ ...base, type: 'x', payload: 2, idempotencyKey: 'k1', submittedBy: 'apikey:a' });
