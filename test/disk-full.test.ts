@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { cookieOf, loginThrough, metricValue, registerThrough, request, runCli, scrapeMetrics, startServer, type HttpResult, type ServerProcess } from './helpers/cluster.js';
 import { isStoreOutage } from '../src/db/errors.js';
 import { TEST_REDIS_URL, uniquePrefix } from './helpers/redis.js';
+import { unmet } from './helpers/requirements.js';
 
 const PASSWORD = 'a good long passphrase';
 
@@ -51,14 +52,16 @@ function smallDisk(): { dir: string; fill: () => void; makeRoom: () => void; rem
 }
 
 /** Mounting needs root (CAP_SYS_ADMIN): where it is refused these tests are skipped, saying why. */
-const cannotMount = (() => {
-  try {
-    smallDisk().remove();
-    return false;
-  } catch (error) {
-    return `mounting a small tmpfs was refused (needs root): ${(error as Error).message.split('\n')[0]}`;
-  }
-})();
+const cannotMount =
+  (await unmet('root')) ||
+  (() => {
+    try {
+      smallDisk().remove();
+      return false;
+    } catch (error) {
+      return `mounting a small tmpfs was refused: ${(error as Error).message.split('\n')[0]}`;
+    }
+  })();
 
 function assertUnavailable(res: HttpResult, what: string): void {
   assert.equal(res.status, 503, `${what}: ${JSON.stringify(res.body)}`);
@@ -125,7 +128,7 @@ describe('embedded default on a full disk', { skip: cannotMount }, () => {
 
 // With the counters and captchas in Redis, registrations and logins get as far as the database's own
 // transaction, and that is what fails.
-describe('database on a full disk, shared store in Redis', { skip: cannotMount }, () => {
+describe('database on a full disk, shared store in Redis', { skip: cannotMount || (await unmet('redis')) }, () => {
   let disk: ReturnType<typeof smallDisk>;
   let server: ServerProcess;
   before(async () => {

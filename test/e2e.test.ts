@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import jsQRModule from 'jsqr';
 import { Secret, TOTP } from 'otpauth';
 import { loginThrough, registerThrough, ROOT, runCli, startServer, uniquePhone, type ServerProcess } from './helpers/cluster.js';
+import { unmet } from './helpers/requirements.js';
 
 // jsqr is CommonJS; its function is also its `default` export, which is what TypeScript sees.
 const jsQR = jsQRModule.default;
@@ -36,7 +37,7 @@ async function outboxCode(dataDir: string, phone: string): Promise<string> {
   throw new Error(`no SMS for ${phone}`);
 }
 
-describe('pages in a real browser', () => {
+describe('pages in a real browser', { skip: await unmet('chromium') }, () => {
   let server: ServerProcess;
   let browser: Browser;
   let closeBrowser: () => Promise<void>;

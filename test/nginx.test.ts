@@ -5,10 +5,11 @@ import { cookieOf, loginThrough, registerThrough, request, startServer, type Ser
 import { startNginx, type Nginx } from './helpers/nginx.js';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres.js';
 import { TEST_REDIS_URL, uniquePrefix } from './helpers/redis.js';
+import { unmet } from './helpers/requirements.js';
 
 const PASSWORD = 'a good long passphrase';
 
-describe('two servers behind nginx', () => {
+describe('two servers behind nginx', { skip: await unmet('nginx', 'postgres', 'redis') }, () => {
   let database: TestDatabase;
   let servers: ServerProcess[] = [];
   let nginx: Nginx;

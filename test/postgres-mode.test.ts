@@ -8,10 +8,11 @@ import { loginThrough, registerThrough, request, runCli, startServer, type Serve
 import { createTestDatabase, type TestDatabase } from './helpers/postgres.js';
 import { TEST_REDIS_URL, uniquePrefix } from './helpers/redis.js';
 import { SessionService } from '../src/sessions/service.js';
+import { unmet } from './helpers/requirements.js';
 
 const PASSWORD = 'a good long passphrase';
 
-describe('PostgreSQL, in process', () => {
+describe('PostgreSQL, in process', { skip: await unmet('postgres') }, () => {
   let database: TestDatabase;
   let t: TestApp;
   before(async () => {
@@ -99,7 +100,7 @@ describe('PostgreSQL, in process', () => {
   });
 });
 
-describe('PostgreSQL + Redis, four workers', () => {
+describe('PostgreSQL + Redis, four workers', { skip: await unmet('postgres', 'redis') }, () => {
   let database: TestDatabase;
   let server: ServerProcess;
   let env: Record<string, string>;

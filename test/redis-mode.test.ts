@@ -7,10 +7,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { freePort, loginThrough, registerThrough, request, startServer, type ServerProcess } from './helpers/cluster.js';
 import { startOwnRedis, TEST_REDIS_URL, uniquePrefix } from './helpers/redis.js';
+import { unmet } from './helpers/requirements.js';
 
 const PASSWORD = 'a good long passphrase';
 
-describe('Redis mode, four workers', () => {
+describe('Redis mode, four workers', { skip: await unmet('redis') }, () => {
   let server: ServerProcess;
   before(async () => {
     server = await startServer({ workers: 4, env: { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: uniquePrefix('mode') } });
@@ -50,7 +51,7 @@ describe('Redis mode, four workers', () => {
   });
 });
 
-describe('Redis mode: a per-address limit holds across workers', () => {
+describe('Redis mode: a per-address limit holds across workers', { skip: await unmet('redis') }, () => {
   it('exactly 10 of 16 captcha requests pass', async () => {
     const server = await startServer({ workers: 4, env: { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: uniquePrefix('limit'), RATE_LIMIT_CAPTCHA_PER_IP: '10/60' } });
     try {
@@ -63,7 +64,7 @@ describe('Redis mode: a per-address limit holds across workers', () => {
   });
 });
 
-describe('Redis goes down and comes back', () => {
+describe('Redis goes down and comes back', { skip: await unmet('redis-binaries') }, () => {
   let redis: ChildProcess | undefined;
   let redisPort: number;
 

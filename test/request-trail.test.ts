@@ -9,15 +9,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { freePort, request, ROOT, runCli, startServer, type ServerProcess } from './helpers/cluster.js';
+import { unmet } from './helpers/requirements.js';
 
-const noNginx = (() => {
-  try {
-    execFileSync('nginx', ['-v'], { stdio: 'ignore' });
-    return false;
-  } catch {
-    return 'nginx is not installed (Debian: apt-get install nginx; .ci/run installs it)';
-  }
-})();
+const noNginx = await unmet('nginx');
 
 type LogLine = Record<string, any>;
 const jsonLines = (text: string): LogLine[] =>

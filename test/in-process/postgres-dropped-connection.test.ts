@@ -10,15 +10,20 @@ import { openPostgres } from '../../src/db/postgres.js';
 import type { Database } from '../../src/db/database.js';
 import { AppError } from '../../src/errors.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
+import { unmet } from '../helpers/requirements.js';
+
+const skip = await unmet('postgres');
 
 let testDatabase: TestDatabase;
 let database: Database;
 
 before(async () => {
+  if (skip) return;
   testDatabase = await createTestDatabase('dropped');
   database = openPostgres({ url: testDatabase.url, poolSize: 2 });
 });
 after(async () => {
+  if (skip) return;
   await database?.close();
   await testDatabase?.drop();
 });
@@ -41,7 +46,7 @@ async function terminateWhenRunning(query: string): Promise<void> {
   }
 }
 
-it('a connection dropped mid-transaction: that request gets STORE_UNAVAILABLE, the process lives on, the next query works', async () => {
+it('a connection dropped mid-transaction: that request gets STORE_UNAVAILABLE, the process lives on, the next query works', { skip }, async () => {
   const sleeping = 'select pg_sleep(30)';
   const inFlight = database.write((trx) => sql.raw(sleeping).execute(trx));
   // Marked handled from the start: it may fail before the terminating query has even returned.
@@ -55,7 +60,7 @@ it('a connection dropped mid-transaction: that request gets STORE_UNAVAILABLE, t
   assert.equal(rows[0]!.n, 1);
 });
 
-it('a connection dropped while checked out between statements: the process lives on', async () => {
+it('a connection dropped while checked out between statements: the process lives on', { skip }, async () => {
   const marker = 'select 2 as between_statements';
   const transaction = database.write(async (trx) => {
     await sql.raw(marker).execute(trx);

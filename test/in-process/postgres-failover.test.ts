@@ -15,6 +15,9 @@ import type { Database } from '../../src/db/database.js';
 import { AppError } from '../../src/errors.js';
 import { startOwnPostgres, startReplicaOf, type OwnPostgres } from '../helpers/own-postgres.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { unmet } from '../helpers/requirements.js';
+
+const skip = await unmet('postgres-binaries');
 
 let primary: OwnPostgres;
 let standby: OwnPostgres;
@@ -27,6 +30,7 @@ const unavailable = (error: unknown) => error instanceof AppError && error.code 
 const writeRow = (label: string) => database.write((trx) => sql`insert into standby_test (label) values (${label})`.execute(trx));
 
 before(async () => {
+  if (skip) return;
   primary = await startOwnPostgres();
   await primary.query('create table standby_test (label text not null)');
   standby = await startReplicaOf(primary);
@@ -34,13 +38,14 @@ before(async () => {
   database = openPostgres({ url: primary.url.replace(`:${primary.port}/`, `:${address.port}/`), poolSize: 4 });
 });
 after(async () => {
+  if (skip) return;
   await database?.close();
   await address?.close();
   standby?.destroy();
   primary?.destroy();
 });
 
-it('an address that leads to a standby: writes and the readiness check get 503, and the moment it leads to the primary, writes work', async () => {
+it('an address that leads to a standby: writes and the readiness check get 503, and the moment it leads to the primary, writes work', { skip }, async () => {
   for (let i = 0; i < 3; i++) await assert.rejects(writeRow(`refused ${i}`), unavailable);
   await assert.rejects(database.ping(), unavailable, 'not ready: reads alone would answer, writes would not');
 
@@ -51,7 +56,7 @@ it('an address that leads to a standby: writes and the readiness check get 503, 
   assert.deepEqual(rows.map((r) => r.label), ['accepted']);
 });
 
-it('a primary set read-only for maintenance: writes get 503 STORE_UNAVAILABLE, not a 500', async () => {
+it('a primary set read-only for maintenance: writes get 503 STORE_UNAVAILABLE, not a 500', { skip }, async () => {
   await primary.query('alter system set default_transaction_read_only = on');
   await primary.query('select pg_reload_conf()');
   try {
@@ -68,7 +73,7 @@ it('a primary set read-only for maintenance: writes get 503 STORE_UNAVAILABLE, n
   await writeRow('after maintenance');
 });
 
-it('a primary that freezes while its address moves to the promoted standby: at most one 503 per pooled connection, then writes reach the new primary', async () => {
+it('a primary that freezes while its address moves to the promoted standby: at most one 503 per pooled connection, then writes reach the new primary', { skip }, async () => {
   const poolSize = 2;
   const quick = openPostgres({ url: primary.url.replace(`:${primary.port}/`, `:${address.port}/`), poolSize, timeoutMs: 1_000 });
   const write = (label: string) => quick.write((trx) => sql`insert into standby_test (label) values (${label})`.execute(trx));

@@ -11,6 +11,9 @@ import type { KeyValueStore } from '../../src/kv/store.js';
 import { freePort } from '../helpers/cluster.js';
 import { startOwnRedis } from '../helpers/redis.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { unmet } from '../helpers/requirements.js';
+
+const skip = await unmet('redis-binaries');
 
 const PREFIX = 'readonly-failover:';
 const servers: ChildProcess[] = [];
@@ -28,18 +31,20 @@ async function startRedis(): Promise<number> {
 }
 
 before(async () => {
+  if (skip) return;
   [oldPrimary, newPrimary] = [await startRedis(), await startRedis()];
   proxy = await startTcpProxy(oldPrimary);
   store = createRedisStore({ target: { url: `redis://127.0.0.1:${proxy.port}` }, keyPrefix: PREFIX, commandTimeoutMs: 3_000 });
 });
 
 after(async () => {
+  if (skip) return;
   await store?.close();
   await proxy?.close();
   for (const server of servers) server.kill('SIGKILL');
 });
 
-it('writes on a connection to a primary that was demoted reconnect to the new primary, instead of failing with READONLY', async () => {
+it('writes on a connection to a primary that was demoted reconnect to the new primary, instead of failing with READONLY', { skip }, async () => {
   await store.put('before', 'yes', 60_000);
   assert.equal(redisCli(oldPrimary, 'get', `${PREFIX}before`), 'yes');
 
@@ -56,7 +61,7 @@ it('writes on a connection to a primary that was demoted reconnect to the new pr
   assert.equal(redisCli(newPrimary, 'get', `${PREFIX}after`), '');
 });
 
-it('an address that leads to a replica for good is not ready, and is again once it leads to a primary', async () => {
+it('an address that leads to a replica for good is not ready, and is again once it leads to a primary', { skip }, async () => {
   // After the test above the old primary is the new one's replica; the address now leads there.
   proxy.pointTo(oldPrimary);
   assert.match(redisCli(oldPrimary, 'role'), /slave/);

@@ -14,12 +14,14 @@ import { createSqlQueue } from '../../src/tasks/sql-queue.js';
 import { PermanentTaskError, type Processor, type TaskConsumer, type TaskQueue, type TaskRecord } from '../../src/tasks/types.js';
 import { createTestDatabase } from '../helpers/postgres.js';
 import { TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+import { unmet, type Need } from '../helpers/requirements.js';
 
 const LEASE_MS = 1_500;
 const fastBackoff = { concurrency: 4, backoffMs: (attempts: number) => 50 * 2 ** (attempts - 1) };
 
 interface Backend {
   name: string;
+  needs?: Need[];
   open(): Promise<{ queue: TaskQueue; close(): Promise<void> }>;
 }
 
@@ -37,6 +39,7 @@ const backends: Backend[] = [
   },
   {
     name: 'postgres table',
+    needs: ['postgres'],
     async open() {
       const testDb = await createTestDatabase('tasks');
       const database = openPostgres({ url: testDb.url, poolSize: 6 });
@@ -52,6 +55,7 @@ const backends: Backend[] = [
   },
   {
     name: 'bullmq',
+    needs: ['redis'],
     async open() {
       const queue = createBullmqQueue({ redis: { url: TEST_REDIS_URL }, prefix: uniquePrefix('tasks').slice(0, -1), leaseMs: LEASE_MS });
       return { queue, close: () => queue.close() };
@@ -72,7 +76,7 @@ async function waitFor(queue: TaskQueue, id: string, done: (t: TaskRecord) => bo
 const base = { priority: 5, maxAttempts: 3 };
 
 for (const backend of backends) {
-  describe(`task queue contract: ${backend.name}`, () => {
+  describe(`task queue contract: ${backend.name}`, { skip: await unmet(...(backend.needs ?? [])) }, () => {
     let consumers: TaskConsumer[] = [];
     const withQueue = (fn: (queue: TaskQueue) => Promise<void>) => async () => {
       const { queue, close } = await backend.open();
