@@ -509,6 +509,7 @@ interface AddressLimits {
 
 const LIMIT_NAMES: Record<string, MessageKey> = {
   captcha_ip: 'admin.limits.captcha_ip',
+  invitation_ip: 'admin.limits.invitation_ip',
   register_ip: 'admin.limits.register_ip',
   login_ip: 'admin.limits.login_ip',
   sms_ip: 'admin.limits.sms_ip',
