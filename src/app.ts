@@ -42,6 +42,7 @@ import { createServices } from './services.js';
 import { adminRoutes } from './admin/routes.js';
 import { rateLimitRoutes } from './admin/rate-limit-routes.js';
 import { smsRoutes } from './sms/routes.js';
+import { invitationRoutes } from './orgs/routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -209,6 +210,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requireSession,
     cookie: { name: config.session.cookieName, secure: config.session.secureCookie, maxAgeSeconds: config.session.maxAgeSeconds },
   });
+  await app.register(invitationRoutes, { orgs: services.orgs, rateLimits: services.rateLimits });
   await app.register(sessionRoutes, { sessions: services.sessions, requireSession });
   await app.register(taskRoutes, { tasks: services.tasks, guards });
   await app.register(apiKeyRoutes, { apiKeys: services.apiKeys, audit: services.audit, guards });

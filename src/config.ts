@@ -116,6 +116,8 @@ export interface RateLimit {
 
 export interface RateLimitConfig {
   readonly captchaPerIp: RateLimit;
+  /** Looks at a registration link's invitation code (GET /api/auth/invitations/:code). */
+  readonly invitationPerIp: RateLimit;
   readonly registerPerIp: RateLimit;
   readonly loginPerIp: RateLimit;
   readonly loginPerAccount: RateLimit;
@@ -268,6 +270,7 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
     // registration each) while a single client hammering one account is stopped quickly.
     rateLimits: {
       captchaPerIp: rateLimit(merged, 'RATE_LIMIT_CAPTCHA_PER_IP', { points: 1500, seconds: 60 }),
+      invitationPerIp: rateLimit(merged, 'RATE_LIMIT_INVITATION_PER_IP', { points: 1500, seconds: 60 }),
       registerPerIp: rateLimit(merged, 'RATE_LIMIT_REGISTER_PER_IP', { points: 1000, seconds: 600 }),
       loginPerIp: rateLimit(merged, 'RATE_LIMIT_LOGIN_PER_IP', { points: 3000, seconds: 600 }),
       loginPerAccount: rateLimit(merged, 'RATE_LIMIT_LOGIN_PER_ACCOUNT', { points: 30, seconds: 600 }),

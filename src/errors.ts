@@ -31,6 +31,7 @@ export const ERROR_CATALOGUE = {
   ORGANIZATION_NOT_FOUND: { status: 404, message: 'No such organization.' },
   TASK_NOT_FOUND: { status: 404, message: 'No such task.' },
   API_KEY_NOT_FOUND: { status: 404, message: 'No such API key.' },
+  INVITATION_NOT_FOUND: { status: 404, message: 'No such invitation code.' },
   UNKNOWN_TASK_TYPE: { status: 400, message: 'There is no such task type.' },
   INVALID_TASK_PAYLOAD: { status: 400, message: 'The task payload is not valid for its type.' },
   TASK_NOT_DEAD: { status: 409, message: 'Only a dead task can be retried.' },

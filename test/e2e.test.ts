@@ -1,14 +1,16 @@
 /// <reference lib="dom" />
 // The pages in a real headless Chromium against `gatehouse serve --workers 2`: register through an
 // invitation link, log out, a wrong password (attempts left shown), log in, revoke a session from
-// another browser (which logs that one out), an SMS-code login; axe-core on every page; screenshots
-// of each page into docs/screenshots/.
+// another browser (which logs that one out), an SMS-code login; the header signed out and signed in,
+// sign-in pages sending a signed-in visitor on, a registration link's preview, plurals in both
+// languages, the login form by keyboard alone; axe-core on every page; screenshots of each page into
+// docs/screenshots/.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, seriousViolations } from './helpers/browser.js';
+import { launchBrowser, axeViolations } from './helpers/browser.js';
 import Database from 'better-sqlite3';
 import { setTimeout as sleep } from 'node:timers/promises';
 import jsQRModule from 'jsqr';
@@ -56,7 +58,10 @@ describe('pages in a real browser', { skip: await unmet('chromium') }, () => {
     assert.deepEqual(pageErrors, [], 'no script errors and no failed loads other than expected API refusals');
   });
 
-  /** The API's refusals that the browser logs as failed loads and a test expects (a wrong password, no session yet). */
+  /**
+   * The API's refusals that the browser logs as failed loads and a test expects (a wrong password; no
+   * session yet — every page's header asks who is signed in).
+   */
   const EXPECTED_REFUSALS = /status of (400|401|423|429)/;
 
   /** A page in a new browser context; `bypassCSP` lets axe-core inject its script. */
@@ -98,6 +103,9 @@ describe('pages in a real browser', { skip: await unmet('chromium') }, () => {
     await page.goto(`${base}/register?code=${server.invitationCode}`);
     assert.equal(await page.inputValue('#f-invitation_code'), server.invitationCode, 'the code comes from the link');
     assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+    // The link names its organization before anyone types.
+    await page.waitForFunction(() => (document.querySelector('p.invitation')?.textContent ?? '') !== '');
+    assert.match(await page.textContent('p.invitation') ?? '', /^注册加入：/);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'register.png') });
     await fillRegistration(page, '张老师', phone, 'short');
     await page.click('button[type=submit]');
@@ -125,7 +133,7 @@ describe('pages in a real browser', { skip: await unmet('chromium') }, () => {
   });
 
   it('a registration refused with 503 OVERLOADED is sent again by itself, with the same captcha', async () => {
-    const { context, page } = await newPage('en', /status of 503/);
+    const { context, page } = await newPage('en', /status of (401|503)/);
     const sent: Array<{ captcha_id: string }> = [];
     // The first answer is the server's overload refusal (tested against real overload in burst.test.ts);
     // the retry goes through to the server.
@@ -149,7 +157,7 @@ describe('pages in a real browser', { skip: await unmet('chromium') }, () => {
   });
 
   it('a 429 on the whole network tells the teacher to ask the organizer; one on the account does not', async () => {
-    const { context, page } = await newPage('en', /status of 429/);
+    const { context, page } = await newPage('en', /status of (401|429)/);
     // The server's 429 bodies, as test/limits.test.ts checks them: which limit, and what it counts.
     let limit = { limit: 'register_ip', scope: 'address' };
     await page.route('**/api/auth/register', (route) =>
@@ -209,7 +217,8 @@ describe('pages in a real browser', { skip: await unmet('chromium') }, () => {
       await fillCaptcha(page);
       await page.click('button[type=submit]');
       await page.waitForFunction(() => (document.querySelector('.form-error')?.textContent ?? '') + (document.querySelector('#f-password-error')?.textContent ?? '') !== '');
-      if (attempt < 5) assert.match(await page.textContent('#f-password-error') ?? '', new RegExp(`${5 - attempt} attempts left`));
+      // In English's plural: "1 attempt left".
+      if (attempt < 5) assert.match(await page.textContent('#f-password-error') ?? '', new RegExp(`${5 - attempt} ${attempt === 4 ? 'attempt' : 'attempts'} left\\.$`));
       if (attempt < 5) assert.equal(await page.isVisible('p.locked-escape'), false, 'no way around a wrong password before a lock');
     }
     assert.match(await page.textContent('.form-error') ?? '', /locked\. Try again in 15 minutes/);
@@ -232,7 +241,7 @@ describe('pages in a real browser', { skip: await unmet('chromium') }, () => {
     const { context, page } = await newPage('zh-CN', EXPECTED_REFUSALS, true);
     await signIn(page, oldPhone);
     await page.waitForSelector('#f-delete-password');
-    assert.deepEqual((await seriousViolations(page)).map((v) => v.id), [], 'the account page with its phone and deletion forms passes axe-core');
+    assert.deepEqual((await axeViolations(page)).map((v) => v.id), [], 'the account page with its phone and deletion forms passes axe-core');
 
     // The new number: a code sent there, the current password, and the profile shows it.
     await page.fill('#f-new_phone', phone);
@@ -276,7 +285,7 @@ describe('pages in a real browser', { skip: await unmet('chromium') }, () => {
     await page.fill('#f-2fa-password', PASSWORD);
     await page.click('section[aria-labelledby=two-factor-h] button[type=submit]');
     await page.waitForSelector('img.two-factor-qr');
-    assert.deepEqual((await seriousViolations(page)).map((v) => v.id), [], 'the setup step passes axe-core');
+    assert.deepEqual((await axeViolations(page)).map((v) => v.id), [], 'the setup step passes axe-core');
     await page.locator('section[aria-labelledby=two-factor-h]').screenshot({ path: path.join(SCREENSHOTS, 'account-two-factor.png') });
     const secret = (await page.textContent('code.two-factor-key'))!.replace(/\s/g, '');
     const appCode = (stepsAhead = 0) => new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 }).generate({ timestamp: Date.now() + stepsAhead * 30_000 });
@@ -497,16 +506,137 @@ describe('pages in a real browser', { skip: await unmet('chromium') }, () => {
     await teacher.context.close();
   });
 
-  it("every page passes axe-core with no serious or critical violation, in both languages (the console's sections in one each)", async () => {
+  it('the header says who is signed in, with their account, the console for an administrator and "Log out"; a sign-in page sends a signed-in visitor on to where they were going', async () => {
+    const adminPhone = uniquePhone();
+    assert.equal((await runCli(['admin', 'create', '--phone', adminPhone, '--name', 'Header Admin', '--password-stdin'], { DATA_DIR: server.dataDir }, PASSWORD)).code, 0);
+    const { context, page } = await newPage('en');
+    // Signed out, the console sends to the login page, which comes back to it (the section too).
+    await page.goto(`${base}/admin#users`);
+    await page.waitForURL(`${base}/login?return_to=%2Fadmin%23users`);
+    await page.waitForSelector('header nav a');
+    assert.deepEqual(await page.locator('header nav a').allTextContents(), ['Log in', 'Register', 'Log in with an SMS code', 'Forgot password']);
+    assert.equal(await page.getAttribute('header nav a:text-is("Register")', 'href'), '/register?return_to=%2Fadmin%23users', 'the destination goes along to the other ways in');
+    await page.fill('#f-phone', adminPhone);
+    await page.fill('#f-password', PASSWORD);
+    await fillCaptcha(page);
+    await Promise.all([page.waitForURL(`${base}/admin#users`), page.click('button[type=submit]')]);
+    await page.waitForSelector('header .who');
+    assert.equal(await page.textContent('header .who'), 'Signed in as Header Admin');
+    assert.deepEqual(await page.locator('header nav a').allTextContents(), ['My account', 'Admin console']);
+    assert.equal(await page.getAttribute('header nav a[href="/admin"]', 'aria-current'), 'page');
+    // Already signed in, a sign-in page goes on at once: to its return_to when that is a path of this site, else to the account page.
+    const visits: Array<[string, string]> = [
+      ['/login?return_to=%2Fadmin%23keys', '/admin#keys'],
+      ['/login/sms?next=/admin', '/admin'],
+      ['/register', '/account'],
+      ['/login?return_to=//evil.example/', '/account'],
+      ['/login?return_to=https://evil.example/', '/account'],
+      ['/login?return_to=/%5Cevil.example', '/account'],
+    ];
+    for (const [asked, landed] of visits) {
+      // The page itself goes on: the navigation is only waited for until the sign-in page answers.
+      await page.goto(`${base}${asked}`, { waitUntil: 'commit' });
+      await page.waitForURL(`${base}${landed}`);
+    }
+    // "Log out" in the header: the session is over.
+    await page.waitForSelector('header button.logout');
+    await Promise.all([page.waitForURL(`${base}/login`), page.click('header button.logout')]);
+    assert.equal((await page.request.get(`${base}/api/auth/me`)).status(), 401);
+    await context.close();
+  });
+
+  it("a registration link names its organization and says whether its code still admits anyone; counts follow the page's language", async () => {
+    const made = await runCli(['org', 'create', '--name', 'Second School', '--json'], { DATA_DIR: server.dataDir });
+    assert.equal(made.code, 0, made.stderr);
+    const org = JSON.parse(made.stdout) as { id: number; invitation_code: string };
+    const { context, page } = await newPage('en', /status of (401|404)/);
+    const link = `${base}/register?code=${org.invitation_code}`;
+    await page.goto(link);
+    await page.waitForFunction(() => (document.querySelector('p.invitation')?.textContent ?? '') !== '');
+    assert.equal(await page.textContent('p.invitation'), 'You are registering with Second School');
+    assert.equal(await page.isHidden('.register-sms'), true, 'no SMS code asked for');
+    // A code typed by hand that does not exist: said at its field once it is left.
+    await page.fill('#f-invitation_code', 'NOSUCH23');
+    await page.press('#f-invitation_code', 'Tab');
+    await page.waitForSelector('#f-invitation_code[aria-invalid=true]');
+    assert.equal(await page.textContent('#f-invitation_code-error'), 'There is no such invitation code: check the registration link.');
+    assert.equal(await page.textContent('p.invitation'), '');
+
+    // An organization that checks phone numbers: the page asks for an SMS code too.
+    assert.equal((await runCli(['org', 'set', '--id', String(org.id), '--require-sms', 'yes'], { DATA_DIR: server.dataDir })).code, 0);
+    await page.goto(link);
+    await page.waitForSelector('.register-sms:not([hidden]) #f-sms_code');
+    assert.equal(await page.locator('#f-captcha, #f-sms-captcha').count(), 2, 'two captchas, told apart');
+    assert.equal((await runCli(['org', 'set', '--id', String(org.id), '--require-sms', 'no'], { DATA_DIR: server.dataDir })).code, 0);
+
+    // One member, then the code withdrawn: the link says so, naming the organization.
+    assert.equal((await registerThrough(server.port, org.invitation_code, uniquePhone(), PASSWORD)).status, 201);
+    assert.equal((await runCli(['invite', 'revoke', '--code', org.invitation_code], { DATA_DIR: server.dataDir })).code, 0);
+    await page.goto(link);
+    await page.waitForSelector('#f-invitation_code[aria-invalid=true]');
+    assert.equal(await page.textContent('#f-invitation_code-error'), 'This invitation was withdrawn: ask the organizer of “Second School” for a new registration link.');
+    await context.close();
+
+    // The console counts its members in each language's plural: "1 user", "N users", "1 名用户".
+    const adminPhone = uniquePhone();
+    assert.equal((await runCli(['admin', 'create', '--phone', adminPhone, '--name', 'Counter', '--password-stdin'], { DATA_DIR: server.dataDir }, PASSWORD)).code, 0);
+    const admin = await newPage('en');
+    await signIn(admin.page, adminPhone);
+    await admin.page.goto(`${base}/admin#orgs`);
+    await admin.page.waitForSelector('.admin-body:not([aria-busy]) section.org');
+    const headings = await admin.page.locator('section.org h3').allTextContents();
+    assert.ok(headings.includes('Second School · 1 user'), headings.join(' | '));
+    assert.match(headings[0]!, / · \d+ users$/);
+    await Promise.all([admin.page.waitForEvent('load'), admin.page.click('header button.lang')]);
+    await admin.page.waitForSelector('.admin-body:not([aria-busy]) section.org');
+    assert.ok((await admin.page.locator('section.org h3').allTextContents()).includes('Second School · 1 名用户'));
+    await admin.context.close();
+  });
+
+  it('the login form is completed with the keyboard alone: Tab from the top reaches its fields in order, each visibly focused, and Enter signs in', async () => {
+    const phone = uniquePhone();
+    assert.equal((await registerThrough(server.port, server.invitationCode, phone, PASSWORD)).status, 201);
+    const { context, page } = await newPage('en');
+    await page.goto(`${base}/login`);
+    await page.waitForSelector('header nav a');
+    await page.waitForFunction(() => (document.querySelector('.captcha-image') as HTMLImageElement | null)?.src.startsWith('data:image/png'));
+    const focused = () =>
+      page.evaluate(() => {
+        const active = document.activeElement as HTMLElement;
+        return { id: active.id || active.textContent?.trim() || active.tagName, outline: getComputedStyle(active).outlineStyle };
+      });
+    const passed: string[] = [];
+    for (let i = 0; i < 15 && passed.at(-1) !== 'f-phone'; i++) {
+      await page.keyboard.press('Tab');
+      const now = await focused();
+      assert.notEqual(now.outline, 'none', `${now.id} shows where the focus is`);
+      passed.push(now.id);
+    }
+    assert.deepEqual(passed, ['Log in', 'Register', 'Log in with an SMS code', 'Forgot password', '中文', 'f-phone'], 'the header, then the form');
+    await page.keyboard.type(phone);
+    const next = async () => (await page.keyboard.press('Tab'), (await focused()).id);
+    assert.equal(await next(), 'f-password');
+    await page.keyboard.type(PASSWORD);
+    assert.equal(await next(), 'New picture', 'the captcha: a new picture on request');
+    assert.equal(await next(), 'f-captcha');
+    await page.keyboard.type('TEST');
+    await Promise.all([page.waitForURL(`${base}/account`), page.keyboard.press('Enter')]);
+    await context.close();
+  });
+
+  it("every page passes axe-core with no violation, in both languages, signed out and signed in (the console's sections in one language each)", async () => {
     for (const locale of ['zh-CN', 'en']) {
       const context = await browser.newContext({ locale, bypassCSP: true });
       const page = await context.newPage();
-      for (const url of ['/register', '/login', '/login/sms', '/reset-password']) {
+      for (const url of ['/register', `/register?code=${server.invitationCode}`, '/login', '/login/sms', '/reset-password']) {
         await page.goto(`${base}${url}`);
         await page.waitForSelector('form');
-        const violations = await seriousViolations(page);
+        // The header is drawn once the page knows nobody is signed in; a link's organization once it is looked up.
+        await page.waitForSelector('header nav a');
+        if (url.includes('code=')) await page.waitForFunction(() => (document.querySelector('p.invitation')?.textContent ?? '') !== '');
+        const violations = await axeViolations(page);
         assert.deepEqual(violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), [], `${locale} ${url}`);
-        if (locale === 'zh-CN' && url !== '/register') await page.screenshot({ path: path.join(SCREENSHOTS, `${url.slice(1).replace('/', '-')}.png`) });
+        if (locale === 'zh-CN' && !url.startsWith('/register')) await page.screenshot({ path: path.join(SCREENSHOTS, `${url.slice(1).replace('/', '-')}.png`) });
       }
       await context.close();
     }
@@ -521,7 +651,7 @@ describe('pages in a real browser', { skip: await unmet('chromium') }, () => {
       const page = await context.newPage();
       await signIn(page, adminPhone);
       await page.waitForSelector('.sessions li');
-      assert.deepEqual((await seriousViolations(page)).map((v) => v.id), [], `${locale} /account`);
+      assert.deepEqual((await axeViolations(page)).map((v) => v.id), [], `${locale} /account`);
       for (const tab of CONSOLE_TABS[locale]!) {
         await page.goto(`${base}/admin#${tab}`);
         // The section is drawn with its data once the console says it is no longer busy.
@@ -544,7 +674,7 @@ describe('pages in a real browser', { skip: await unmet('chromium') }, () => {
           await page.waitForFunction(() => (document.querySelector('.address-limits [role=status]')?.textContent ?? '') !== '');
           assert.match((await page.textContent('.address-limits tbody tr:first-child td:nth-child(2)'))!, /^0 \//);
         }
-        const violations = await seriousViolations(page);
+        const violations = await axeViolations(page);
         assert.deepEqual(violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), [], `${locale} /admin#${tab}`);
         if (locale === 'en' && (tab === 'keys' || tab === 'tasks' || tab === 'limits')) await page.screenshot({ path: path.join(SCREENSHOTS, `admin-${tab}.png`), fullPage: true });
       }

@@ -225,7 +225,7 @@ describe('one server: a dual-stack listener, RATE_LIMIT_IPV6_PREFIX=56, RATE_LIM
     assert.equal(seen.body.exempt, false);
     assert.deepEqual(captchaUse(seen.body), { limit: 'captcha_ip', points: 3, used: 3, resets_in_seconds: captchaUse(seen.body)!.resets_in_seconds });
     assert.ok(captchaUse(seen.body)!.resets_in_seconds > 0);
-    assert.deepEqual(seen.body.limits.map((l: { limit: string }) => l.limit), ['captcha_ip', 'register_ip', 'login_ip', 'sms_ip']);
+    assert.deepEqual(seen.body.limits.map((l: { limit: string }) => l.limit), ['captcha_ip', 'invitation_ip', 'register_ip', 'login_ip', 'sms_ip']);
 
     const lifted = await request(server.port, 'POST', '/api/admin/rate-limits/reset', { headers: bearer, body: { address } });
     assert.equal(lifted.status, 200);

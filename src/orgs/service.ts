@@ -32,6 +32,16 @@ export function organizationName(raw: string): string {
   return name;
 }
 
+/** Whether a code admits anyone now, and if not, why (the reasons a registration attempt is told too). */
+export type InvitationState = 'valid' | 'expired' | 'revoked' | 'used_up';
+
+/** What a registration link shows before anyone fills the form: no quota, uses, dates or ids. */
+export interface InvitationPreview {
+  organizationName: string;
+  state: InvitationState;
+  requiresSms: boolean;
+}
+
 export interface OrganizationSettings {
   name?: string;
   /** Registration into the organization also needs an SMS code (purpose register). */
@@ -174,9 +184,23 @@ export class OrgService {
 
   /** Throws the reason a code cannot admit anyone now; returns when it can. */
   private explainUnusable(row: InvitationWithOrg | null | undefined, now: number): void {
-    if (!row || row.revoked_at !== null) throw new AppError('INVALID_INVITATION_CODE');
-    if (row.expires_at !== null && row.expires_at <= now) throw new AppError('INVITATION_EXPIRED');
-    if (row.max_uses !== null && row.uses >= row.max_uses) throw new AppError('INVITATION_EXHAUSTED');
+    const state = row ? invitationState(row, now) : undefined;
+    if (state === undefined || state === 'revoked') throw new AppError('INVALID_INVITATION_CODE');
+    if (state === 'expired') throw new AppError('INVITATION_EXPIRED');
+    if (state === 'used_up') throw new AppError('INVITATION_EXHAUSTED');
+  }
+
+  /**
+   * The organization a registration link leads to and whether its code admits anyone now, for the
+   * page to say before anyone types: 404 INVITATION_NOT_FOUND for a code that never existed. Read
+   * from the database, not the cache, which may be 30 s behind the last place being taken: one
+   * indexed read per page load is small beside the registration that follows it.
+   */
+  async previewInvitation(rawCode: string): Promise<InvitationPreview> {
+    const code = normalizeInvitationCode(rawCode);
+    const row = /^[A-Z0-9]{4,32}$/.test(code) ? await this.repo.findInvitation(code) : undefined;
+    if (!row) throw new AppError('INVITATION_NOT_FOUND');
+    return { organizationName: row.organization_name, state: invitationState(row, this.now()), requiresSms: row.register_requires_sms === 1 };
   }
 
   /**
@@ -250,4 +274,11 @@ export class OrgService {
     this.invitations.invalidate(code);
     return replacement;
   }
+}
+
+function invitationState(row: InvitationCodeRow, now: number): InvitationState {
+  if (row.revoked_at !== null) return 'revoked';
+  if (row.expires_at !== null && row.expires_at <= now) return 'expired';
+  if (row.max_uses !== null && row.uses >= row.max_uses) return 'used_up';
+  return 'valid';
 }

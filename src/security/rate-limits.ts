@@ -21,6 +21,7 @@ function publicName(limiter: Limiter): string {
 
 export class RateLimits {
   readonly captchaPerIp: Limiter;
+  readonly invitationPerIp: Limiter;
   readonly registerPerIp: Limiter;
   readonly loginPerIp: Limiter;
   readonly smsPerIp: Limiter;
@@ -32,13 +33,14 @@ export class RateLimits {
 
   constructor(kv: KeyValueStore, private readonly config: RateLimitConfig, private readonly metrics?: Metrics) {
     this.captchaPerIp = createLimiter(kv, 'rl:captcha_ip', 'address', config.captchaPerIp);
+    this.invitationPerIp = createLimiter(kv, 'rl:invitation_ip', 'address', config.invitationPerIp);
     this.registerPerIp = createLimiter(kv, 'rl:register_ip', 'address', config.registerPerIp);
     this.loginPerIp = createLimiter(kv, 'rl:login_ip', 'address', config.loginPerIp);
     this.smsPerIp = createLimiter(kv, 'rl:sms_ip', 'address', config.smsPerIp);
     this.loginPerAccount = createLimiter(kv, 'rl:login_account', 'account', config.loginPerAccount);
     this.loginPerAccountIp = createLimiter(kv, 'rl:login_account_ip', 'account', config.loginPerAccountIp);
     this.apiKey = createLimiter(kv, 'rl:api_key', 'api_key', config.apiKey);
-    this.perAddress = [this.captchaPerIp, this.registerPerIp, this.loginPerIp, this.smsPerIp, this.loginPerAccount, this.loginPerAccountIp, this.apiKey].filter(
+    this.perAddress = [this.captchaPerIp, this.invitationPerIp, this.registerPerIp, this.loginPerIp, this.smsPerIp, this.loginPerAccount, this.loginPerAccountIp, this.apiKey].filter(
       (limiter) => limiter.scope === 'address',
     );
   }

@@ -32,12 +32,14 @@ export interface AxeViolation {
   nodes: Array<{ target: string[] }>;
 }
 
-/** axe-core's serious and critical violations on the page (the page's context must bypass CSP to inject axe). */
-export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
+/**
+ * axe-core's violations on the page, of every impact (minor ones too: each is a real barrier for
+ * someone); the page's context must bypass CSP to inject axe.
+ */
+export async function axeViolations(page: Page): Promise<AxeViolation[]> {
   await page.addScriptTag({ path: AXE });
-  const violations = await page.evaluate(async () => {
+  return page.evaluate(async () => {
     const result = await (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: AxeViolation[] }> } }).axe.run(document, { resultTypes: ['violations'] });
     return result.violations;
   });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }

@@ -16,8 +16,8 @@ export interface CaptchaWidget {
   send<T = unknown>(path: string, body: Record<string, unknown>, options?: { newOnSuccess?: boolean }): Promise<ApiResult<T>>;
 }
 
-export function captchaWidget(purpose: 'login' | 'register' | 'sms', withAlternative: boolean): CaptchaWidget {
-  const input = field('captcha', 'field.captcha', { autocomplete: 'off', required: '', maxlength: '8', autocapitalize: 'characters', spellcheck: 'false' });
+export function captchaWidget(purpose: 'login' | 'register' | 'sms', withAlternative: boolean, name = 'captcha'): CaptchaWidget {
+  const input = field(name, 'field.captcha', { autocomplete: 'off', required: '', maxlength: '8', autocapitalize: 'characters', spellcheck: 'false' });
   const image = el('img', { alt: t('captcha.alt'), width: '120', height: '40', class: 'captcha-image' });
   const refreshButton = el('button', { type: 'button', class: 'link' }, t('captcha.refresh'));
   let captchaId = '';

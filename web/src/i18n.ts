@@ -10,6 +10,14 @@ const zh = {
   'nav.sms': '短信验证码登录',
   'nav.reset': '忘记密码',
   'nav.account': '我的账户',
+  'nav.label': '网站导航',
+  'nav.signed_in_as': '已登录：{name}',
+  'nav.logout': '退出登录',
+  'register.for_org': '注册加入：{org}',
+  'register.needs_sms': '该机构注册需要验证手机号：请先获取短信验证码。',
+  'register.code_expired': '这个邀请码已过期：请向“{org}”的组织者索取新的注册链接。',
+  'register.code_revoked': '这个邀请码已作废：请向“{org}”的组织者索取新的注册链接。',
+  'register.code_used_up': '这个邀请码的名额已用完：请向“{org}”的组织者索取新的注册链接。',
   'field.phone': '手机号',
   'field.password': '密码',
   'field.new_password': '新密码',
@@ -23,7 +31,6 @@ const zh = {
   'captcha.refresh': '换一张',
   'captcha.alternative': '看不清图片？改用短信验证码登录',
   'sms.send': '发送验证码',
-  'sms.sent': '验证码已发送（如该号码已注册），{s} 秒后可重新发送。',
   'register.title': '注册账户',
   'register.submit': '注册',
   'login.title': '登录',
@@ -40,7 +47,6 @@ const zh = {
   'account.current': '当前设备',
   'account.revoke': '退出该设备',
   'account.revoke_others': '退出其他所有设备',
-  'account.logout': '退出登录',
   'account.password': '设置密码',
   'account.password.submit': '保存新密码',
   'account.password.done': '密码已更新，其他设备已退出登录。',
@@ -58,7 +64,6 @@ const zh = {
   'account.two_factor.stop': '关闭两步验证',
   'two_factor.prompt': '该账户已开启两步验证：请输入验证器中的 6 位动态码，或一个恢复码。',
   'two_factor.submit': '验证并登录',
-  'error.two_factor_code_wrong': '动态码错误或已使用过，还可再试 {n} 次。',
   'code.TWO_FACTOR_REQUIRED': '请输入验证器中的动态码以完成登录。',
   'code.TWO_FACTOR_EXPIRED': '本次登录已超时，请重新输入密码登录。',
   'code.INVALID_TWO_FACTOR_CODE': '动态码错误或已使用过，请输入验证器中当前的动态码。',
@@ -82,14 +87,10 @@ const zh = {
   'account.delete.confirm': '确定要永久删除你的账户吗？此操作无法撤销。',
   'account.delete.done': '你的账户已删除。',
   'account.last_seen': '最近活动',
-  'error.attempts_left': '手机号或密码错误，还可再试 {n} 次。',
-  'error.current_password_wrong': '当前密码不正确，还可再试 {n} 次。',
   'error.locked': '错误次数过多，账户已锁定，请在 {t} 后重试。',
   'error.rate_limited': '请求过于频繁，请在 {t} 后重试。',
   'error.rate_limited_network': '这个网络的请求过于频繁，请在 {t} 后重试。如果大家共用学校的网络，请联系组织者在管理后台的"访问限制"中解除。',
   'error.network': '无法连接服务器，请稍后重试。',
-  'time.minutes': '{n} 分钟',
-  'time.seconds': '{n} 秒',
   'code.VALIDATION_FAILED': '请检查填写的内容。',
   'code.INVALID_PHONE': '手机号格式不正确。',
   'code.WEAK_PASSWORD': '密码太弱：至少 8 位，不要使用常见密码或手机号。',
@@ -99,6 +100,7 @@ const zh = {
   'code.INVALID_INVITATION_CODE': '邀请码无效。',
   'code.INVITATION_EXPIRED': '邀请码已过期。',
   'code.INVITATION_EXHAUSTED': '邀请码的名额已用完。',
+  'code.INVITATION_NOT_FOUND': '没有这个邀请码，请核对注册链接。',
   'code.PHONE_TAKEN': '该手机号已注册，请直接登录。',
   'code.INVALID_CREDENTIALS': '手机号或密码错误。',
   'code.INVALID_SMS_CODE': '短信验证码错误或已失效，请重新获取。',
@@ -145,7 +147,6 @@ const zh = {
   'admin.forbidden': '需要管理员账户。',
   'admin.org.name': '机构名称',
   'admin.org.create': '新建机构',
-  'admin.org.users': '{n} 名用户',
   'admin.org.requires_sms': '注册时需要短信验证码',
   'admin.org.save': '保存设置',
   'admin.org.saved': '已保存机构设置。',
@@ -153,7 +154,6 @@ const zh = {
   'admin.org.delete_confirm': '删除机构“{name}”及其全部邀请码？此操作无法撤销。',
   'admin.org.export': '导出成员名单',
   'admin.org.exporting': '正在导出……',
-  'admin.org.download': '下载成员名单（{n} 人，CSV）',
   'admin.invite.max_uses': '名额（可选）',
   'admin.invite.expires_in_days': '有效天数（可选）',
   'admin.invite.create': '新建邀请码',
@@ -175,7 +175,6 @@ const zh = {
   'admin.qr.title': '{org} · 扫码注册',
   'admin.qr.alt': '注册链接的二维码：{link}',
   'admin.qr.fullscreen': '全屏投影',
-  'admin.live.total': '最近 60 分钟共 {n} 人注册',
   'admin.users.search': '按手机号或姓名搜索',
   'admin.users.find': '搜索',
   'admin.users.disable': '停用',
@@ -196,7 +195,6 @@ const zh = {
   'admin.users.change_phone': '更正手机号',
   'admin.users.save_phone': '保存手机号',
   'admin.users.locked_until': '已锁定至 {time}',
-  'admin.users.failed_logins': '密码错误 {n} 次',
   'admin.users.delete': '删除账户',
   'admin.users.delete_confirm': '永久删除 {name}（{phone}）的账户？此操作无法撤销。',
   'admin.sessions.revoke': '强制下线',
@@ -229,6 +227,7 @@ const zh = {
   'admin.limits.col.used': '已用 / 上限',
   'admin.limits.col.resets': '重新计数',
   'admin.limits.captcha_ip': '获取图形验证码',
+  'admin.limits.invitation_ip': '查看邀请码',
   'admin.limits.register_ip': '注册',
   'admin.limits.login_ip': '登录',
   'admin.limits.sms_ip': '发送短信验证码',
@@ -264,6 +263,14 @@ const en: Messages = {
   'nav.sms': 'Log in with an SMS code',
   'nav.reset': 'Forgot password',
   'nav.account': 'My account',
+  'nav.label': 'Site',
+  'nav.signed_in_as': 'Signed in as {name}',
+  'nav.logout': 'Log out',
+  'register.for_org': 'You are registering with {org}',
+  'register.needs_sms': 'This organization checks your phone number: ask for an SMS code first.',
+  'register.code_expired': 'This invitation has expired: ask the organizer of “{org}” for a new registration link.',
+  'register.code_revoked': 'This invitation was withdrawn: ask the organizer of “{org}” for a new registration link.',
+  'register.code_used_up': 'This invitation has no places left: ask the organizer of “{org}” for a new registration link.',
   'field.phone': 'Phone number',
   'field.password': 'Password',
   'field.new_password': 'New password',
@@ -277,7 +284,6 @@ const en: Messages = {
   'captcha.refresh': 'New picture',
   'captcha.alternative': "Can't read it? Log in with an SMS code instead",
   'sms.send': 'Send code',
-  'sms.sent': 'If this number has an account, a code is on its way. You can ask again in {s} seconds.',
   'register.title': 'Create your account',
   'register.submit': 'Register',
   'login.title': 'Log in',
@@ -294,7 +300,6 @@ const en: Messages = {
   'account.current': 'this device',
   'account.revoke': 'Sign out this device',
   'account.revoke_others': 'Sign out all other devices',
-  'account.logout': 'Log out',
   'account.password': 'Set a password',
   'account.password.submit': 'Save new password',
   'account.password.done': 'Password updated; your other devices were signed out.',
@@ -312,7 +317,6 @@ const en: Messages = {
   'account.two_factor.stop': 'Turn off two-factor sign-in',
   'two_factor.prompt': 'This account uses two-factor sign-in: enter the 6-digit code from your authenticator app, or a recovery code.',
   'two_factor.submit': 'Verify and log in',
-  'error.two_factor_code_wrong': 'The code is wrong or was already used. {n} attempts left.',
   'code.TWO_FACTOR_REQUIRED': 'Enter the code from your authenticator app to finish signing in.',
   'code.TWO_FACTOR_EXPIRED': 'This sign-in has expired; log in with your password again.',
   'code.INVALID_TWO_FACTOR_CODE': 'The code is wrong or was already used; enter the current code from your authenticator app.',
@@ -336,14 +340,10 @@ const en: Messages = {
   'account.delete.confirm': 'Delete your account for good? This cannot be undone.',
   'account.delete.done': 'Your account has been deleted.',
   'account.last_seen': 'last active',
-  'error.attempts_left': 'Wrong phone number or password. {n} attempts left.',
-  'error.current_password_wrong': 'The current password is wrong. {n} attempts left.',
   'error.locked': 'Too many wrong passwords: this account is locked. Try again in {t}.',
   'error.rate_limited': 'Too many requests. Try again in {t}.',
   'error.rate_limited_network': 'Too many requests from this network. Try again in {t}. If everyone shares the school\'s network, ask the organizer to lift the limit under "Rate limits" in the console.',
   'error.network': 'Cannot reach the server. Try again shortly.',
-  'time.minutes': '{n} minutes',
-  'time.seconds': '{n} seconds',
   'code.VALIDATION_FAILED': 'Please check what you entered.',
   'code.INVALID_PHONE': 'This is not a valid phone number.',
   'code.WEAK_PASSWORD': 'Too weak: at least 8 characters, not a common password, not your phone number.',
@@ -353,6 +353,7 @@ const en: Messages = {
   'code.INVALID_INVITATION_CODE': 'This invitation code is not valid.',
   'code.INVITATION_EXPIRED': 'This invitation code has expired.',
   'code.INVITATION_EXHAUSTED': 'This invitation code has no places left.',
+  'code.INVITATION_NOT_FOUND': 'There is no such invitation code: check the registration link.',
   'code.PHONE_TAKEN': 'This phone number already has an account: log in instead.',
   'code.INVALID_CREDENTIALS': 'Wrong phone number or password.',
   'code.INVALID_SMS_CODE': 'The SMS code is wrong or no longer valid; ask for a new one.',
@@ -399,7 +400,6 @@ const en: Messages = {
   'admin.forbidden': 'This needs an administrator account.',
   'admin.org.name': 'Organization name',
   'admin.org.create': 'Create organization',
-  'admin.org.users': '{n} users',
   'admin.org.requires_sms': 'Registration needs an SMS code',
   'admin.org.save': 'Save settings',
   'admin.org.saved': 'Organization settings saved.',
@@ -407,7 +407,6 @@ const en: Messages = {
   'admin.org.delete_confirm': 'Delete the organization "{name}" and all its invitation codes? This cannot be undone.',
   'admin.org.export': 'Export members',
   'admin.org.exporting': 'Exporting…',
-  'admin.org.download': 'Download the member list ({n} people, CSV)',
   'admin.invite.max_uses': 'Places (optional)',
   'admin.invite.expires_in_days': 'Valid for days (optional)',
   'admin.invite.create': 'New invitation code',
@@ -429,7 +428,6 @@ const en: Messages = {
   'admin.qr.title': 'Scan to register · {org}',
   'admin.qr.alt': 'QR code of the registration link: {link}',
   'admin.qr.fullscreen': 'Full screen',
-  'admin.live.total': '{n} registrations in the last 60 minutes',
   'admin.users.search': 'Search by phone or name',
   'admin.users.find': 'Search',
   'admin.users.disable': 'Disable',
@@ -450,7 +448,6 @@ const en: Messages = {
   'admin.users.change_phone': 'Correct phone',
   'admin.users.save_phone': 'Save phone number',
   'admin.users.locked_until': 'locked until {time}',
-  'admin.users.failed_logins': '{n} wrong passwords',
   'admin.users.delete': 'Delete account',
   'admin.users.delete_confirm': 'Delete the account of {name} ({phone}) for good? This cannot be undone.',
   'admin.sessions.revoke': 'Sign out',
@@ -467,7 +464,7 @@ const en: Messages = {
   'admin.import.file': 'Roster file (CSV: name, phone, role)',
   'admin.import.upload': 'Upload and import',
   'admin.import.progress': 'Import progress',
-  'admin.import.done': 'Done: {created} created, {exists} already existed, {invalid} invalid, {duplicate} duplicates',
+  'admin.import.done': 'Done. Created: {created}; already there: {exists}; invalid: {invalid}; repeated in the file: {duplicate}',
   'admin.import.report': 'Download the per-row report (CSV)',
   'admin.audit.event': 'Event (e.g. login.*)',
   'admin.audit.actor': 'Actor (e.g. user:1)',
@@ -483,6 +480,7 @@ const en: Messages = {
   'admin.limits.col.used': 'Used / allowed',
   'admin.limits.col.resets': 'Starts again in',
   'admin.limits.captcha_ip': 'Captchas',
+  'admin.limits.invitation_ip': 'Invitation look-ups',
   'admin.limits.register_ip': 'Registrations',
   'admin.limits.login_ip': 'Logins',
   'admin.limits.sms_ip': 'SMS codes',
@@ -505,10 +503,38 @@ const en: Messages = {
   'admin.col.error': 'Last error',
   'admin.col.prefix': 'Prefix',
   'admin.col.last_used': 'Last used',
-  'nav.admin': 'Admin',
+  'nav.admin': 'Admin console',
 };
 
 export type MessageKey = keyof typeof zh;
+
+// Messages that count something: one text per plural category of the language (Intl.PluralRules),
+// `{n}` written with the language's digits and separators. Chinese has one form; English two.
+type PluralForms = Partial<Record<Intl.LDMLPluralRule, string>> & { other: string };
+
+const zhCounts = {
+  'sms.sent': { other: '验证码已发送（如该号码已注册），{n} 秒后可重新发送。' },
+  'error.attempts_left': { other: '手机号或密码错误，还可再试 {n} 次。' },
+  'error.current_password_wrong': { other: '当前密码不正确，还可再试 {n} 次。' },
+  'error.two_factor_code_wrong': { other: '动态码错误或已使用过，还可再试 {n} 次。' },
+  'admin.org.users': { other: '{n} 名用户' },
+  'admin.org.download': { other: '下载成员名单（{n} 人，CSV）' },
+  'admin.live.total': { other: '最近 60 分钟共 {n} 人注册' },
+  'admin.users.failed_logins': { other: '密码错误 {n} 次' },
+} satisfies Record<string, PluralForms>;
+
+export type CountKey = keyof typeof zhCounts;
+
+const enCounts: Record<CountKey, PluralForms> = {
+  'sms.sent': { one: 'If this number has an account, a code is on its way. You can ask again in {n} second.', other: 'If this number has an account, a code is on its way. You can ask again in {n} seconds.' },
+  'error.attempts_left': { one: 'Wrong phone number or password. {n} attempt left.', other: 'Wrong phone number or password. {n} attempts left.' },
+  'error.current_password_wrong': { one: 'The current password is wrong. {n} attempt left.', other: 'The current password is wrong. {n} attempts left.' },
+  'error.two_factor_code_wrong': { one: 'The code is wrong or was already used. {n} attempt left.', other: 'The code is wrong or was already used. {n} attempts left.' },
+  'admin.org.users': { one: '{n} user', other: '{n} users' },
+  'admin.org.download': { one: 'Download the member list ({n} person, CSV)', other: 'Download the member list ({n} people, CSV)' },
+  'admin.live.total': { one: '{n} registration in the last 60 minutes', other: '{n} registrations in the last 60 minutes' },
+  'admin.users.failed_logins': { one: '{n} wrong password', other: '{n} wrong passwords' },
+};
 
 // Every error code the API can answer with has a message in both languages: a code added to
 // src/errors.ts without one here fails the type check (\`npm test\` runs it).
@@ -530,9 +556,18 @@ function initialLang(): Lang {
 export let lang: Lang = initialLang();
 document.documentElement.lang = lang;
 
-export function t(key: MessageKey, vars: Record<string, string | number> = {}): string {
-  const text = (lang === 'en' ? en : zh)[key];
+function fill(text: string, vars: Record<string, string | number>): string {
   return text.replace(/\{(\w+)\}/g, (_, name: string) => String(vars[name] ?? ''));
+}
+
+export function t(key: MessageKey, vars: Record<string, string | number> = {}): string {
+  return fill((lang === 'en' ? en : zh)[key], vars);
+}
+
+/** A message that counts `n` things, in the plural form the page's language wants for `n`. */
+export function tn(key: CountKey, n: number): string {
+  const forms = (lang === 'en' ? enCounts : zhCounts)[key] as PluralForms;
+  return fill(forms[new Intl.PluralRules(lang).select(n)] ?? forms.other, { n: new Intl.NumberFormat(lang).format(n) });
 }
 
 export function hasMessage(key: string): key is MessageKey {
@@ -545,6 +580,29 @@ export function switchLang(): void {
   location.reload();
 }
 
+/** "15 minutes", "40 seconds" (minutes from two on), as the page's language writes them. */
 export function duration(seconds: number): string {
-  return seconds >= 120 ? t('time.minutes', { n: Math.ceil(seconds / 60) }) : t('time.seconds', { n: seconds });
+  const [n, unit] = seconds >= 120 ? [Math.ceil(seconds / 60), 'minute'] : [seconds, 'second'];
+  return new Intl.NumberFormat(lang, { style: 'unit', unit, unitDisplay: 'long' }).format(n);
 }
+
+/** A moment as a date and a time, in the page's language (null: a dash). */
+export function dateTime(iso: string | null): string {
+  return iso ? new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso)) : '—';
+}
+
+/** A moment's time of day (hours and minutes), in the page's language. */
+export function timeOfDay(iso: string): string {
+  return new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
+}
+
+const AGO_UNITS: ReadonlyArray<readonly [Intl.RelativeTimeFormatUnit, number]> = [['second', 1], ['minute', 60], ['hour', 3600], ['day', 86_400]];
+
+/** How long ago a moment was ("5 minutes ago", "yesterday"), in the page's language; a date after a month. */
+export function timeAgo(iso: string, now = Date.now()): string {
+  const seconds = (new Date(iso).getTime() - now) / 1000;
+  if (Math.abs(seconds) >= 30 * 86_400) return dateTime(iso);
+  const [unit, size] = [...AGO_UNITS].reverse().find(([, size]) => Math.abs(seconds) >= size) ?? AGO_UNITS[0];
+  return new Intl.RelativeTimeFormat(lang, { numeric: 'auto' }).format(Math.round(seconds / size), unit);
+}
+

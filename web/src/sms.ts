@@ -1,11 +1,13 @@
-// The "send me a code" control shared by SMS login, password reset and the phone change: a captcha (purpose sms),
-// then a button that counts down until another code may be asked for.
+// The "send me a code" control shared by SMS login, password reset, the phone change and registration
+// into an organization that checks phone numbers: a captcha (purpose sms), then a button that counts
+// down until another code may be asked for.
 import { captchaWidget } from './captcha.js';
-import { t } from './i18n.js';
+import { t, tn } from './i18n.js';
 import { el, showError, type Field } from './ui.js';
 
-export function smsSender(purpose: 'login' | 'reset_password' | 'change_phone', phone: Field, problem: HTMLElement) {
-  const captcha = captchaWidget('sms', false);
+/** `captchaName` tells this captcha's field apart from another captcha on the same page (registration's own). */
+export function smsSender(purpose: 'register' | 'login' | 'reset_password' | 'change_phone', phone: Field, problem: HTMLElement, captchaName = 'captcha') {
+  const captcha = captchaWidget('sms', false, captchaName);
   const button = el('button', { type: 'button', class: 'secondary send-code' }, t('sms.send'));
   const status = el('p', { class: 'hint', role: 'status' });
   button.addEventListener('click', async () => {
@@ -13,11 +15,11 @@ export function smsSender(purpose: 'login' | 'reset_password' | 'change_phone', 
     const res = await captcha.send<{ resend_after: number }>('/api/auth/sms/send', { phone: phone.input.value.trim(), purpose });
     if (!res.ok) return showError(res.error, { phone, captcha: captcha.field }, problem);
     let left = res.data.resend_after;
-    status.textContent = t('sms.sent', { s: left });
+    status.textContent = tn('sms.sent', left);
     button.disabled = true;
     const timer = setInterval(() => {
       left -= 1;
-      status.textContent = t('sms.sent', { s: left });
+      status.textContent = tn('sms.sent', left);
       if (left <= 0) {
         clearInterval(timer);
         button.disabled = false;

@@ -10,8 +10,8 @@ export function secondFactorField(name: string): Field {
   return field(name, 'field.two_factor_code', { required: '', autocomplete: 'one-time-code', maxlength: '32', autocapitalize: 'off', spellcheck: 'false' });
 }
 
-/** Replaces the first step's form with the code form; signed in, it goes to the account page. */
-export function askSecondFactor(firstStep: HTMLElement, challenge: string): void {
+/** Replaces the first step's form with the code form; signed in, it goes on to `destination`. */
+export function askSecondFactor(firstStep: HTMLElement, challenge: string, destination: string): void {
   const code = secondFactorField('code');
   const problem = formError();
   const form = el('form', { novalidate: '', class: 'second-factor' }, el('p', { class: 'hint' }, t('two_factor.prompt')), problem, code.row, submitButton('two_factor.submit'));
@@ -21,7 +21,7 @@ export function askSecondFactor(firstStep: HTMLElement, challenge: string): void
     event.preventDefault();
     clearErrors(form);
     const res = await api('POST', '/api/auth/login/2fa', { challenge, code: code.input.value.trim() });
-    if (res.ok) return location.assign('/account');
+    if (res.ok) return location.assign(destination);
     showError(res.error, { code }, problem);
     // Too late for this challenge: back to the first step.
     if (res.error.code === 'TWO_FACTOR_EXPIRED') form.replaceWith(problem, firstStep);

@@ -1,7 +1,9 @@
 // Small DOM helpers shared by the pages: the page frame, labelled form fields with their own error
 // text, and turning an API error into words next to the field it concerns.
-import { serverBusy, type ApiError } from './api.js';
-import { duration, hasMessage, lang, switchLang, t, type MessageKey } from './i18n.js';
+import { api, serverBusy, type ApiError } from './api.js';
+import { duration, hasMessage, lang, switchLang, t, tn, type MessageKey } from './i18n.js';
+import { DEFAULT_RETURN_TO, returnToFrom } from './return-to.js';
+import { signedInUser, type SignedInUser } from './session.js';
 
 export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<Record<string, string>> = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
@@ -10,26 +12,54 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial
   return node;
 }
 
-/** The page frame: a header with the navigation and the language switch, and a main section. */
+/**
+ * The page frame: the header (the site's banner, before the main region) with the navigation —
+ * who is signed in, their account, the console for administrators and "Log out"; or, signed out,
+ * the ways in — and the language switch; then the page's own card in the main region.
+ */
 export function frame(titleKey: MessageKey): HTMLElement {
   document.title = `${t(titleKey)} · ${t('app.name')}`;
   const app = document.getElementById('app')!;
-  const nav = el('nav', { 'aria-label': 'Gatehouse' });
-  for (const [href, key] of [['/login', 'nav.login'], ['/register', 'nav.register'], ['/login/sms', 'nav.sms'], ['/reset-password', 'nav.reset'], ['/account', 'nav.account']] as const) {
-    const link = el('a', { href }, t(key));
-    if (location.pathname === href) link.setAttribute('aria-current', 'page');
-    nav.append(link);
-  }
+  const nav = el('nav', { 'aria-label': t('nav.label') });
   const langButton = el('button', { type: 'button', class: 'lang' }, t('lang.switch'));
   langButton.addEventListener('click', switchLang);
   const header = el('header', {}, el('span', { class: 'brand' }, t('app.name')), nav, langButton);
+  document.body.prepend(header);
+  void signedInUser().then((user) => nav.replaceChildren(...(user ? signedInNav(user) : signedOutNav())));
   // While the server is too busy to take a request, say so: the request goes again by itself.
   const busy = el('p', { class: 'busy', role: 'status', 'aria-live': 'polite' });
   serverBusy.addEventListener('wait', (event) => (busy.textContent = t('busy.retrying', { t: duration((event as CustomEvent<number>).detail) })));
   serverBusy.addEventListener('done', () => (busy.textContent = ''));
   const section = el('section', { class: 'card' }, el('h1', {}, t(titleKey)), busy);
-  app.replaceChildren(header, section);
+  app.replaceChildren(section);
   return section;
+}
+
+function navLink(href: string, key: MessageKey): HTMLAnchorElement {
+  const link = el('a', { href }, t(key));
+  if (location.pathname === new URL(href, location.href).pathname) link.setAttribute('aria-current', 'page');
+  return link;
+}
+
+function signedInNav(user: SignedInUser): Node[] {
+  const logout = el('button', { type: 'button', class: 'link logout' }, t('nav.logout'));
+  logout.addEventListener('click', async () => {
+    await api('POST', '/api/auth/logout');
+    location.assign('/login');
+  });
+  return [
+    el('span', { class: 'who' }, t('nav.signed_in_as', { name: user.name })),
+    navLink('/account', 'nav.account'),
+    ...(user.role === 'admin' ? [navLink('/admin', 'nav.admin')] : []),
+    logout,
+  ];
+}
+
+function signedOutNav(): Node[] {
+  // From one way in to another, the page the visitor was going to goes along.
+  const destination = returnToFrom(location.search);
+  const along = (path: string) => (destination === DEFAULT_RETURN_TO ? path : `${path}?${new URLSearchParams({ return_to: destination })}`);
+  return [navLink(along('/login'), 'nav.login'), navLink(along('/register'), 'nav.register'), navLink(along('/login/sms'), 'nav.sms'), navLink('/reset-password', 'nav.reset')];
 }
 
 export interface Field {
@@ -77,7 +107,7 @@ export function errorText(error: ApiError): string {
   if (error.code === 'NETWORK') return t('error.network');
   if (error.code === 'INVALID_CREDENTIALS' && typeof error.details.attempts_left === 'number') {
     const key = error.details.field === 'body.current_password' ? 'error.current_password_wrong' : error.details.field === 'body.code' ? 'error.two_factor_code_wrong' : 'error.attempts_left';
-    return t(key, { n: error.details.attempts_left });
+    return tn(key, error.details.attempts_left);
   }
   if (error.code === 'ACCOUNT_LOCKED') return t('error.locked', { t: duration(error.retryAfter ?? 60) });
   if (error.code === 'RATE_LIMITED') {

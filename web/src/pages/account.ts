@@ -1,17 +1,11 @@
 import { api } from '../api.js';
-import { lang, t } from '../i18n.js';
+import { t, timeAgo } from '../i18n.js';
+import { signInPath } from '../return-to.js';
+import { signedInUser, type SignedInUser } from '../session.js';
 import { smsSender } from '../sms.js';
 import { secondFactorField } from '../two-factor.js';
 import { clearErrors, el, field, formError, frame, showError, submitButton } from '../ui.js';
 
-interface User {
-  id: number;
-  phone: string;
-  name: string;
-  role: string;
-  organization_id: number;
-  two_factor_enabled: boolean;
-}
 interface Session {
   id: number;
   current: boolean;
@@ -21,7 +15,6 @@ interface Session {
 }
 
 const section = frame('account.title');
-const when = (iso: string) => new Date(iso).toLocaleString(lang);
 
 /** "Chrome · Windows" from a User-Agent string: enough to recognize one's own devices. */
 function device(userAgent: string | null): string {
@@ -32,9 +25,8 @@ function device(userAgent: string | null): string {
 }
 
 async function render(): Promise<void> {
-  const me = await api<{ user: User }>('GET', '/api/auth/me');
-  if (!me.ok) return location.assign('/login');
-  const user = me.data.user;
+  const user = await signedInUser();
+  if (!user) return location.assign(signInPath(location.pathname + location.search + location.hash));
   const phoneShown = el('dd', {}, user.phone);
   const profile = el(
     'section',
@@ -47,7 +39,7 @@ async function render(): Promise<void> {
   const list = el('ul', { class: 'sessions' });
   const sessions = await api<{ sessions: Session[] }>('GET', '/api/auth/sessions');
   for (const s of sessions.ok ? sessions.data.sessions : []) {
-    const item = el('li', {}, el('span', {}, `${device(s.user_agent)} · ${s.ip ?? ''} · ${t('account.last_seen')} ${when(s.last_seen_at)}${s.current ? ` (${t('account.current')})` : ''}`));
+    const item = el('li', {}, el('span', {}, `${device(s.user_agent)} · ${s.ip ?? ''} · ${t('account.last_seen')} ${timeAgo(s.last_seen_at)}${s.current ? ` (${t('account.current')})` : ''}`));
     if (!s.current) {
       const revoke = el('button', { type: 'button', class: 'secondary' }, t('account.revoke'));
       revoke.addEventListener('click', async () => {
@@ -86,15 +78,9 @@ async function render(): Promise<void> {
   });
   const password = el('section', { 'aria-labelledby': 'password-h' }, el('h2', { id: 'password-h' }, t('account.password')), form);
 
-  const logout = el('button', { type: 'button', class: 'secondary' }, t('account.logout'));
-  logout.addEventListener('click', async () => {
-    await api('POST', '/api/auth/logout');
-    location.assign('/login');
-  });
-  section.append(profile, devices, password, twoFactor(user.two_factor_enabled), phoneChange((phone) => (phoneShown.textContent = phone)), logout);
-  if (user.role === 'admin') section.append(el('p', {}, el('a', { href: '/admin' }, t('nav.admin'))));
+  section.append(profile, devices, password, twoFactor(user.two_factor_enabled), phoneChange((phone) => (phoneShown.textContent = phone)));
   // An administrator's account is deleted by another administrator (the server refuses it too).
-  else section.append(deletion());
+  if (user.role !== 'admin') section.append(deletion());
 }
 
 /**
@@ -178,7 +164,7 @@ function phoneChange(changed: (phone: string) => void): HTMLElement {
     clearErrors(form);
     done.textContent = '';
     const body = { new_phone: phone.input.value.trim(), code: code.input.value.trim(), ...(current.input.value ? { current_password: current.input.value } : {}) };
-    const res = await api<{ user: User }>('POST', '/api/auth/phone', body);
+    const res = await api<{ user: SignedInUser }>('POST', '/api/auth/phone', body);
     if (!res.ok) return showError(res.error, { new_phone: phone, phone, code, current_password: current }, problem);
     changed(res.data.user.phone);
     done.textContent = t('account.phone.done');

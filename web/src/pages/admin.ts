@@ -1,10 +1,11 @@
 // The admin console: one page, a section per task of an organization's admin, chosen by the URL hash.
 import { api, upload } from '../api.js';
-import { duration, lang, t, type MessageKey } from '../i18n.js';
+import { dateTime as when, duration, t, timeOfDay, tn, type MessageKey } from '../i18n.js';
+import { signInPath } from '../return-to.js';
+import { signedInUser } from '../session.js';
 import { el, errorText, field, formError, frame, submitButton } from '../ui.js';
 
 type Row = Array<Node | string>;
-const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString(lang) : '—');
 
 function table(headers: MessageKey[], rows: Row[]): HTMLTableElement {
   const head = el('tr', {}, ...headers.map((h) => el('th', { scope: 'col' }, t(h))));
@@ -90,9 +91,9 @@ async function redraw(saved?: HTMLFormElement): Promise<void> {
 }
 
 async function start(): Promise<void> {
-  const me = await api<{ user: { role: string } }>('GET', '/api/auth/me');
-  if (!me.ok) return location.assign('/login');
-  if (me.data.user.role !== 'admin') {
+  const user = await signedInUser();
+  if (!user) return location.assign(signInPath(location.pathname + location.search + location.hash));
+  if (user.role !== 'admin') {
     body.append(el('p', { class: 'form-error', role: 'alert' }, t('admin.forbidden')));
     return;
   }
@@ -159,7 +160,7 @@ async function organizations(root: HTMLElement): Promise<void> {
       const uses = c.revoked ? t('admin.invite.revoked') : t('admin.invite.uses', { uses: c.uses, max: c.max_uses ?? t('admin.invite.unlimited') });
       return [el('code', { class: 'invitation-code' }, c.invitation_code), uses, when(c.expires_at), actions];
     });
-    const section = el('section', { class: 'org' }, el('h3', {}, `${org.name} · ${t('admin.org.users', { n: org.user_count })}`), table(['field.invitation_code', 'admin.col.status', 'admin.col.expires', 'admin.col.actions'], rows), form, settingsForm(org), memberExport(org));
+    const section = el('section', { class: 'org' }, el('h3', {}, `${org.name} · ${tn('admin.org.users', org.user_count)}`), table(['field.invitation_code', 'admin.col.status', 'admin.col.expires', 'admin.col.actions'], rows), form, settingsForm(org), memberExport(org));
     // Only an organization without members can go (the server refuses the others too).
     if (org.user_count === 0) section.append(organizationDeletion(org));
     root.append(section);
@@ -246,7 +247,7 @@ function memberExport(org: Org): HTMLElement {
         result.textContent = task.last_error ?? task.state;
       } else if (task.state === 'succeeded' && rows !== null) {
         clearInterval(timer);
-        result.replaceChildren(el('a', { href: `/api/admin/exports/${id}/file`, class: 'export-link', download: '' }, t('admin.org.download', { n: rows })));
+        result.replaceChildren(el('a', { href: `/api/admin/exports/${id}/file`, class: 'export-link', download: '' }, tn('admin.org.download', rows)));
       }
     }, 500);
   });
@@ -268,10 +269,10 @@ async function liveView(target: HTMLElement, code: string): Promise<void> {
     if (!res.ok) return;
     const max = Math.max(1, ...res.data.per_minute.map((m) => m.count));
     const bars = res.data.per_minute.map((m) =>
-      el('li', {}, el('span', { class: 'bar-label' }, new Date(m.minute).toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit' })), el('span', { class: 'bar' }, String(m.count))),
+      el('li', {}, el('span', { class: 'bar-label' }, timeOfDay(m.minute)), el('span', { class: 'bar' }, String(m.count))),
     );
     bars.forEach((li, i) => ((li.lastChild as HTMLElement).style.width = `${(res.data.per_minute[i]!.count / max) * 100}%`));
-    target.replaceChildren(el('h3', {}, `${t('admin.invite.live')} · ${code}`), el('p', { class: 'live-total' }, t('admin.live.total', { n: res.data.total })), el('ol', { class: 'bars' }, ...bars));
+    target.replaceChildren(el('h3', {}, `${t('admin.invite.live')} · ${code}`), el('p', { class: 'live-total' }, tn('admin.live.total', res.data.total)), el('ol', { class: 'bars' }, ...bars));
   }
   if (timer) clearInterval(timer);
   await draw();
@@ -372,8 +373,8 @@ function moveForm(user: AdminUser, orgs: Org[], save: (organizationId: number) =
 
 /** "Locked until 14:05", or "2 wrong passwords": what a support call about a login needs to know. */
 function lockState(user: AdminUser): string {
-  if (user.locked_until) return t('admin.users.locked_until', { time: new Date(user.locked_until).toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit' }) });
-  return user.failed_logins > 0 ? t('admin.users.failed_logins', { n: user.failed_logins }) : '';
+  if (user.locked_until) return t('admin.users.locked_until', { time: timeOfDay(user.locked_until) });
+  return user.failed_logins > 0 ? tn('admin.users.failed_logins', user.failed_logins) : '';
 }
 
 /** A one-field form to correct a user's name or phone number, shown beside their actions. */
@@ -509,6 +510,7 @@ interface AddressLimits {
 
 const LIMIT_NAMES: Record<string, MessageKey> = {
   captcha_ip: 'admin.limits.captcha_ip',
+  invitation_ip: 'admin.limits.invitation_ip',
   register_ip: 'admin.limits.register_ip',
   login_ip: 'admin.limits.login_ip',
   sms_ip: 'admin.limits.sms_ip',

@@ -1,9 +1,14 @@
 import { captchaWidget } from '../captcha.js';
 import { duration, t } from '../i18n.js';
+import { returnToFrom } from '../return-to.js';
+import { signedInUser } from '../session.js';
 import { askSecondFactor } from '../two-factor.js';
 import { clearErrors, el, field, formError, frame, showError, submitButton } from '../ui.js';
 
 const section = frame('login.title');
+// Where the visitor was going: already signed in, they go on at once; otherwise once signed in.
+const destination = returnToFrom(location.search);
+void signedInUser().then((user) => user && location.replace(destination));
 const fields = {
   phone: field('phone', 'field.phone', { required: '', type: 'tel', autocomplete: 'username', inputmode: 'tel' }),
   password: field('password', 'field.password', { required: '', type: 'password', autocomplete: 'current-password' }),
@@ -21,12 +26,12 @@ form.addEventListener('submit', async (event) => {
   event.preventDefault();
   clearErrors(form);
   const res = await captcha.send('/api/auth/login', { phone: fields.phone.input.value.trim(), password: fields.password.input.value }, { newOnSuccess: false });
-  if (res.ok) return location.assign('/account');
-  if (res.error.code === 'TWO_FACTOR_REQUIRED') return askSecondFactor(form, String(res.error.details.challenge));
+  if (res.ok) return location.assign(destination);
+  if (res.error.code === 'TWO_FACTOR_REQUIRED') return askSecondFactor(form, String(res.error.details.challenge), destination);
   showError(res.error, { ...fields, captcha: captcha.field }, problem);
   if (res.error.code === 'ACCOUNT_LOCKED' && res.error.retryAfter) countDown(res.error.retryAfter);
   if (res.error.code === 'ACCOUNT_LOCKED' || res.error.code === 'RATE_LIMITED') {
-    smsWayIn.href = `/login/sms?${new URLSearchParams({ phone: fields.phone.input.value.trim() })}`;
+    smsWayIn.href = `/login/sms?${new URLSearchParams({ phone: fields.phone.input.value.trim(), return_to: destination })}`;
     escape.hidden = false;
   }
 });

@@ -1,9 +1,14 @@
 import { api } from '../api.js';
+import { returnToFrom } from '../return-to.js';
+import { signedInUser } from '../session.js';
 import { smsSender } from '../sms.js';
 import { askSecondFactor } from '../two-factor.js';
 import { clearErrors, el, field, formError, frame, showError, submitButton } from '../ui.js';
 
 const section = frame('sms.title');
+// Where the visitor was going: already signed in, they go on at once; otherwise once signed in.
+const destination = returnToFrom(location.search);
+void signedInUser().then((user) => user && location.replace(destination));
 const phone = field('phone', 'field.phone', { required: '', type: 'tel', autocomplete: 'username', inputmode: 'tel' });
 const code = field('code', 'field.sms_code', { required: '', inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: '6' });
 const problem = formError();
@@ -17,7 +22,7 @@ form.addEventListener('submit', async (event) => {
   event.preventDefault();
   clearErrors(form);
   const res = await api('POST', '/api/auth/login/sms', { phone: phone.input.value.trim(), code: code.input.value.trim() });
-  if (res.ok) return location.assign('/account');
-  if (res.error.code === 'TWO_FACTOR_REQUIRED') return askSecondFactor(form, String(res.error.details.challenge));
+  if (res.ok) return location.assign(destination);
+  if (res.error.code === 'TWO_FACTOR_REQUIRED') return askSecondFactor(form, String(res.error.details.challenge), destination);
   showError(res.error, { phone, code }, problem);
 });
