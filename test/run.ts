@@ -48,7 +48,8 @@ function installPackages(packages: string[]): void {
     return say(`missing system packages (not root, or no apt-get: nothing installed): ${packages.join(' ')} — the tests that need them are skipped, each saying how to install what it needs`);
   }
   say(`installing: ${packages.join(' ')}`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  // needrestart (Ubuntu, some Debian images) would ask which services to restart: not here.
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive', NEEDRESTART_SUSPEND: '1' };
   for (const args of [['update', '-qq'], ['install', '-y', '-qq', ...packages]]) {
     const result = spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env });
     if (result.status !== 0) return say(`apt-get ${args[0]} failed (exit ${result.status}); the tests that need ${packages.join(', ')} are skipped`);
