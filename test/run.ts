@@ -8,6 +8,7 @@
 //    run when none answers and the programs are installed; stops them at the end.
 // 3. Typecheck, build, the in-process tests (two files at a time), the cross-process tests (one at a
 //    time, since each starts process trees of its own), and a summary of every test skipped and why.
+//    `npm test -- test/FILE.test.ts …` runs only those files, with the same preparation.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -145,13 +146,17 @@ async function main(): Promise<number> {
     if ((await run(npm, ['run', '-s', 'typecheck'], env)) !== 0) stepsFailed.push('npm run typecheck');
     if ((await run(npm, ['run', '-s', 'build'], env)) !== 0) return summarize([], [...stepsFailed, 'npm run build']);
     const reporter = path.join(ROOT, 'test/helpers/summary-reporter.mjs');
+    // `npm test -- FILE…` runs only those files (each in its suite's way).
+    const chosen = process.argv.slice(2).map((file) => path.resolve(file));
     const suites = [
       { name: 'in-process', dir: 'test/in-process', concurrency: 2 },
       { name: 'cross-process', dir: 'test', concurrency: 1 },
-    ];
+    ]
+      .map((suite) => ({ ...suite, files: testFiles(path.join(ROOT, suite.dir)).filter((file) => chosen.length === 0 || chosen.includes(file)) }))
+      .filter((suite) => suite.files.length > 0);
     for (const suite of suites) {
       const out = path.join(results, `${suite.name}.jsonl`);
-      const args = ['--import', 'tsx', '--test', `--test-concurrency=${suite.concurrency}`, '--test-reporter=spec', '--test-reporter-destination=stdout', `--test-reporter=${reporter}`, `--test-reporter-destination=${out}`, ...testFiles(path.join(ROOT, suite.dir))];
+      const args = ['--import', 'tsx', '--test', `--test-concurrency=${suite.concurrency}`, '--test-reporter=spec', '--test-reporter-destination=stdout', `--test-reporter=${reporter}`, `--test-reporter-destination=${out}`, ...suite.files];
       if ((await run(process.execPath, args, env)) !== 0 && readOutcomes(out).every((o) => o.outcome !== 'failed')) stepsFailed.push(`${suite.name} tests (the runner failed)`);
     }
     return summarize(
