@@ -22,7 +22,7 @@ import { RateLimits } from './security/rate-limits.js';
 import { SessionService } from './sessions/service.js';
 import { SmsCodes } from './sms/codes.js';
 import { SmsService } from './sms/service.js';
-import { createTaskRegistry } from './tasks/handlers/index.js';
+import { createTaskRegistry } from './task-handlers.js';
 import { TaskService } from './tasks/service.js';
 import type { TaskQueue } from './tasks/types.js';
 
