@@ -12,12 +12,12 @@ import { storageDirectory, type Config } from './config.js';
 import type { Database } from './db/database.js';
 import { AppError } from './errors.js';
 import { healthRoutes } from './health/routes.js';
-import { createSessionGuard } from './http/auth.js';
+import { createSessionGuard, type CredentialResolver } from './http/auth.js';
 import { installDraining } from './http/draining.js';
-import { answerClientError, answerFrameworkError, installErrorBoundary } from './http/errors.js';
+import { answerClientError, answerFrameworkError, installErrorBoundary } from './http/error-responses.js';
 import { createLazySchemaCompilers } from './http/lazy-schemas.js';
 import { preloadCommonPasswords } from './security/common-passwords.js';
-import { installClientIdentity } from './http/client.js';
+import { installClientIdentity } from './http/client-identity.js';
 import { installBrowserSecurity, setSecurityHeaders } from './http/browser-security.js';
 import { installReadYourWrites } from './http/read-your-writes.js';
 import { ErrorBody } from './http/schemas.js';
@@ -38,7 +38,7 @@ import type { TaskQueue } from './tasks/types.js';
 import { importRoutes } from './imports/routes.js';
 import { exportRoutes } from './exports/routes.js';
 import { webRoutes } from './web/routes.js';
-import { createServices } from './services.js';
+import { createServices, type Services } from './services.js';
 import { adminRoutes } from './admin/routes.js';
 import { rateLimitRoutes } from './admin/rate-limit-routes.js';
 import { smsRoutes } from './sms/routes.js';
@@ -76,6 +76,18 @@ declare module 'fastify' {
     /** Compiles every route schema that no request has needed yet (they compile on first use); how many. */
     compileAllSchemas(): number;
   }
+}
+
+/** How the HTTP layer's guards resolve a session cookie or an API key: through the features that own them. */
+function credentialResolver(services: Pick<Services, 'sessions' | 'accounts' | 'apiKeys'>): CredentialResolver {
+  return {
+    async session(token) {
+      const session = await services.sessions.authenticate(token);
+      const user = session ? await services.accounts.findById(session.user_id) : undefined;
+      return session && user ? { user, session } : null;
+    },
+    apiKey: (presented) => services.apiKeys.authenticate(presented),
+  };
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -183,8 +195,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const replica = deps.database.replica;
   if (replica) metrics.watchReplica(() => replica.status());
   const services = createServices({ ...deps, metrics, hasher, tasks: queue, log: app.log });
-  const requireSession = createSessionGuard({ sessions: services.sessions, accounts: services.accounts, cookieName: config.session.cookieName });
-  const guards = createApiKeyGuards({ apiKeys: services.apiKeys, rateLimits: services.rateLimits, requireSession, adminRequiresTwoFactor: config.adminRequiresTwoFactor });
+  const credentials = credentialResolver(services);
+  const requireSession = createSessionGuard({ credentials, cookieName: config.session.cookieName });
+  const guards = createApiKeyGuards({ credentials, rateLimits: services.rateLimits, requireSession, adminRequiresTwoFactor: config.adminRequiresTwoFactor });
 
   if (deps.housekeeping) {
     const sweep = setInterval(() => {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { SessionGuard } from '../http/auth.js';
-import { clientOf } from '../http/client.js';
+import { clientOf } from '../http/client-identity.js';
 import { CaptchaAnswerField, CaptchaIdField, PasswordField, PhoneField, responses, SmsCodeField, UserEnvelope } from '../http/schemas.js';
 import type { SessionService } from '../sessions/service.js';
 import { qrSvg } from '../text/qr.js';

@@ -3,7 +3,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import type { CaptchaService } from '../captcha/service.js';
 import { sql } from 'kysely';
 import { readAt, type Database, type Db, type Freshness } from '../db/database.js';
-import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../db/store-errors.js';
 import type { Role, UserRow } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import { TwoFactor } from './two-factor.js';
@@ -12,7 +12,7 @@ import { checkPasswordPolicy, type PasswordHasher } from '../security/password.j
 import type { Metrics } from '../observability/metrics.js';
 import type { HashAdmission } from '../security/hash-admission.js';
 import type { Lockout } from '../security/lockout.js';
-import type { LimitedClient } from '../security/client-network.js';
+import type { ClientContext } from '../security/client-network.js';
 import type { RateLimits } from '../security/rate-limits.js';
 import type { SessionService } from '../sessions/service.js';
 import { personalData, type PersonalData } from './personal-data.js';
@@ -30,13 +30,6 @@ const PASSWORD_PROBLEM_MESSAGES = {
   repetitive: 'The password must not be one character repeated.',
   contains_phone: 'The password must not contain your phone number.',
 } as const;
-
-/** Who sent a request (src/http/client.ts): the network and exemption are what the per-address limits count. */
-export interface ClientContext extends LimitedClient {
-  /** The address, exact: recorded with sessions and audit events. */
-  ip: string;
-  userAgent: string | null;
-}
 
 export interface RegisterInput {
   phone: string;

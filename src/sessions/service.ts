@@ -1,7 +1,7 @@
 // Sessions: an opaque random token in the cookie, only its SHA-256 in the database (a stolen database
 // yields no usable token). Expiry slides with use, up to an absolute maximum age.
 import type { Database, Db } from '../db/database.js';
-import { isForeignKeyViolation } from '../db/errors.js';
+import { isForeignKeyViolation } from '../db/store-errors.js';
 import { AppError } from '../errors.js';
 import type { SessionRow } from '../db/schema.js';
 import { randomToken, sha256Hex } from '../security/tokens.js';

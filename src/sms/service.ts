@@ -2,7 +2,8 @@
 // exists for the phone (login, reset) or is already taken (register): a code is only delivered when
 // it can be used, but the caller cannot tell. Every limit applies before that decision, so that
 // limits do not reveal it either.
-import type { AccountService, ClientContext } from '../accounts/service.js';
+import type { AccountService } from '../accounts/service.js';
+import type { ClientContext } from '../security/client-network.js';
 import { maskPhone } from '../accounts/phone.js';
 import type { AuditLog } from '../audit/service.js';
 import type { CaptchaService } from '../captcha/service.js';
