@@ -226,11 +226,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(invitationRoutes, { orgs: services.orgs, rateLimits: services.rateLimits });
   await app.register(sessionRoutes, { sessions: services.sessions, requireSession });
   await app.register(taskRoutes, { tasks: services.tasks, guards });
-  await app.register(apiKeyRoutes, { apiKeys: services.apiKeys, audit: services.audit, guards });
+  await app.register(apiKeyRoutes, { apiKeys: services.apiKeys, guards });
   await app.register(auditRoutes, { audit: services.audit, guards });
   await app.register(webRoutes);
-  await app.register(adminRoutes, { orgs: services.orgs, accounts: services.accounts, sessions: services.sessions, audit: services.audit, guards });
-  await app.register(rateLimitRoutes, { rateLimits: services.rateLimits, audit: services.audit, guards });
+  await app.register(adminRoutes, { orgs: services.orgs, accounts: services.accounts, sessions: services.sessions, admin: services.admin, guards });
+  await app.register(rateLimitRoutes, { rateLimits: services.rateLimits, admin: services.admin.rateLimits, guards });
   await app.register(importRoutes, { imports: services.imports, guards, maxBytes: config.imports.maxBytes });
   await app.register(exportRoutes, { exports: services.exports, guards });
   await app.register(smsRoutes, { sms: services.sms, database: deps.database, guards, normalizePhone: (phone) => services.accounts.parsePhone(phone).e164 });

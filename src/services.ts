@@ -3,6 +3,9 @@
 // does not load Fastify, its plugins and every route to print a table.
 import type { Logger } from 'pino';
 import { AccountService } from './accounts/service.js';
+import { OrganizationAdmin } from './admin/organizations.js';
+import { RateLimitAdmin } from './admin/rate-limits.js';
+import { UserAdmin } from './admin/users.js';
 import { TwoFactor } from './accounts/two-factor.js';
 import { ApiKeyService } from './apikeys/service.js';
 import { AuditLog } from './audit/service.js';
@@ -54,6 +57,8 @@ export interface Services {
   sms: SmsService;
   imports: ImportService;
   exports: ExportService;
+  /** What administrators do, from the console or the command line: each action once, audited. */
+  admin: { organizations: OrganizationAdmin; users: UserAdmin; rateLimits: RateLimitAdmin };
 }
 
 const SILENT_LOG = { info: () => undefined };
@@ -61,7 +66,7 @@ const SILENT_LOG = { info: () => undefined };
 export function createServices(deps: ServiceDeps): Services {
   const { config, database, secret, metrics } = deps;
   const audit = new AuditLog(database);
-  const apiKeys = new ApiKeyService(database);
+  const apiKeys = new ApiKeyService(database, { audit });
   const tasks = new TaskService(deps.tasks, createTaskRegistry({ config, database, secret, log: deps.log ?? SILENT_LOG }), { metrics, audit });
   const kv = metrics ? instrumentStore(deps.kv, metrics) : deps.kv;
   const rateLimits = new RateLimits(kv, config.rateLimits, metrics);
@@ -84,5 +89,10 @@ export function createServices(deps: ServiceDeps): Services {
   const sms = new SmsService({ kv, secret, config: config.sms, codes: smsCodes, captcha, accounts, tasks, rateLimits, audit });
   const imports = new ImportService(database, { orgs, tasks, audit, maxRows: config.imports.maxRows });
   const exports = new ExportService(database, { orgs, tasks, audit, retentionHours: config.exportRetentionHours });
-  return { captcha, orgs, accounts, sessions, rateLimits, lockout, hashing, audit, apiKeys, tasks, smsCodes, sms, imports, exports };
+  const admin = {
+    organizations: new OrganizationAdmin({ orgs, audit }),
+    users: new UserAdmin({ accounts, sessions, audit }),
+    rateLimits: new RateLimitAdmin({ rateLimits, audit }),
+  };
+  return { captcha, orgs, accounts, sessions, rateLimits, lockout, hashing, audit, apiKeys, tasks, smsCodes, sms, imports, exports, admin };
 }
