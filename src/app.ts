@@ -218,7 +218,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { database: deps.database, kv: deps.kv, draining });
   await app.register(captchaRoutes, { captcha: services.captcha });
   await app.register(accountRoutes, {
-    accounts: services.accounts,
+    registration: services.registration,
+    signIn: services.signIn,
+    profile: services.profile,
+    twoFactor: services.twoFactor,
     sessions: services.sessions,
     requireSession,
     cookie: { name: config.session.cookieName, secure: config.session.secureCookie, maxAgeSeconds: config.session.maxAgeSeconds },

@@ -2,7 +2,12 @@
 // under Fastify (src/app.ts), and the command line builds them alone, so that `gatehouse org list`
 // does not load Fastify, its plugins and every route to print a table.
 import type { Logger } from 'pino';
+import { Passwords } from './accounts/passwords.js';
+import { Profile } from './accounts/profile.js';
+import { Registration } from './accounts/registration.js';
 import { AccountService } from './accounts/service.js';
+import { SignIn } from './accounts/sign-in.js';
+import { TwoFactorSettings } from './accounts/two-factor-settings.js';
 import { OrganizationAdmin } from './admin/organizations.js';
 import { RateLimitAdmin } from './admin/rate-limits.js';
 import { UserAdmin } from './admin/users.js';
@@ -46,6 +51,10 @@ export interface Services {
   captcha: CaptchaService;
   orgs: OrgService;
   accounts: AccountService;
+  registration: Registration;
+  signIn: SignIn;
+  profile: Profile;
+  twoFactor: TwoFactorSettings;
   sessions: SessionService;
   rateLimits: RateLimits;
   lockout: Lockout;
@@ -85,14 +94,21 @@ export function createServices(deps: ServiceDeps): Services {
   const sessions = new SessionService(database, { ttlSeconds: config.session.ttlSeconds, maxAgeSeconds: config.session.maxAgeSeconds });
   const smsCodes = new SmsCodes(kv, secret, { ttlSeconds: config.sms.codeTtlSeconds, maxTries: config.sms.maxTries });
   const twoFactor = new TwoFactor({ database, kv, secret });
-  const accounts = new AccountService({ database, captcha, orgs, sessions, rateLimits, lockout, hashing, hasher: deps.hasher, metrics, audit, smsCodes, twoFactor, defaultRegion: config.defaultRegion });
+  const defaultRegion = config.defaultRegion;
+  const now = Date.now;
+  const accounts = new AccountService({ database, sessions, lockout, defaultRegion });
+  const passwords = new Passwords({ database, hasher: deps.hasher, hashing, lockout, sessions, metrics, now });
+  const registration = new Registration({ database, captcha, orgs, sessions, rateLimits, hashing, passwords, audit, smsCodes, metrics, defaultRegion, now });
+  const signIn = new SignIn({ database, captcha, sessions, rateLimits, lockout, hashing, passwords, twoFactor, audit, smsCodes, metrics, defaultRegion });
+  const profile = new Profile({ database, accounts, orgs, sessions, rateLimits, lockout, hashing, passwords, audit, smsCodes, defaultRegion, now });
+  const twoFactorSettings = new TwoFactorSettings({ twoFactor, passwords, audit });
   const sms = new SmsService({ kv, secret, config: config.sms, codes: smsCodes, captcha, accounts, tasks, rateLimits, audit });
   const imports = new ImportService(database, { orgs, tasks, audit, maxRows: config.imports.maxRows });
   const exports = new ExportService(database, { orgs, tasks, audit, retentionHours: config.exportRetentionHours });
   const admin = {
     organizations: new OrganizationAdmin({ orgs, audit }),
-    users: new UserAdmin({ accounts, sessions, audit }),
+    users: new UserAdmin({ accounts, twoFactor: twoFactorSettings, sessions, audit }),
     rateLimits: new RateLimitAdmin({ rateLimits, audit }),
   };
-  return { captcha, orgs, accounts, sessions, rateLimits, lockout, hashing, audit, apiKeys, tasks, smsCodes, sms, imports, exports, admin };
+  return { captcha, orgs, accounts, registration, signIn, profile, twoFactor: twoFactorSettings, sessions, rateLimits, lockout, hashing, audit, apiKeys, tasks, smsCodes, sms, imports, exports, admin };
 }

@@ -2,7 +2,8 @@
 // each action once, with its rules and its audit event, whoever asks.
 import type { AccountService } from '../accounts/service.js';
 import { maskPhone } from '../accounts/phone.js';
-import { deletedDetail } from '../accounts/service.js';
+import type { TwoFactorSettings } from '../accounts/two-factor-settings.js';
+import { deletedDetail } from '../accounts/views.js';
 import type { AuditLog } from '../audit/service.js';
 import type { Role, UserRow } from '../db/schema.js';
 import { AppError } from '../errors.js';
@@ -19,7 +20,7 @@ export interface UserChanges {
 const noSuchUser = () => new AppError('NOT_FOUND', { message: 'No such user.' });
 
 export class UserAdmin {
-  constructor(private readonly deps: { accounts: AccountService; sessions: SessionService; audit: AuditLog }) {}
+  constructor(private readonly deps: { accounts: AccountService; twoFactor: TwoFactorSettings; sessions: SessionService; audit: AuditLog }) {}
 
   /** Disables an account, which is signed out everywhere. Not one's own: that would end one's own session and leave nobody, perhaps, to undo it. */
   disable(by: Principal, userId: number): Promise<UserRow> {
@@ -57,7 +58,7 @@ export class UserAdmin {
 
   /** Turns off two-factor sign-in for an owner who lost the phone and the recovery codes; TWO_FACTOR_NOT_ENABLED. */
   resetTwoFactor(by: Principal, userId: number): Promise<UserRow> {
-    return this.act(by, userId, 'admin.two_factor_reset', (user) => this.deps.accounts.resetTwoFactor(user.id));
+    return this.act(by, userId, 'admin.two_factor_reset', (user) => this.deps.twoFactor.reset(user.id));
   }
 
   /**

@@ -28,10 +28,10 @@ export const adminCommands: Record<string, Command> = {
       await withRuntime(config, async (runtime) => {
         const hasher = createPasswordHasher(1, config.passwordHash);
         try {
-          const { orgs, accounts } = createServices({ config, ...runtime, hasher });
+          const { orgs, registration } = createServices({ config, ...runtime, hasher });
           const orgId = positiveInt(values.org, '--org') ?? (await orgs.listOrganizations())[0]?.id;
           if (orgId === undefined || !(await orgs.findOrganization(orgId))) throw new UsageError('no such organization: create one with `gatehouse org create` or pass --org ID');
-          const user = await accounts.createUser({ phone: values.phone as string, name: values.name as string, password, organizationId: orgId, role: 'admin' });
+          const user = await registration.createUser({ phone: values.phone as string, name: values.name as string, password, organizationId: orgId, role: 'admin' });
           const out = { user: publicUser(user), ...(values['password-stdin'] ? {} : { password }) };
           print(out, values.json === true, () =>
             `admin ${user.id} created for ${user.phone}` + (values['password-stdin'] ? '' : `\npassword (shown once): ${password}`),

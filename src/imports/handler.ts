@@ -4,7 +4,8 @@
 // again creates nothing twice (taken phones are reported as "exists").
 import type { CountryCode } from 'libphonenumber-js';
 import { normalizePhone } from '../accounts/phone.js';
-import { insertRosterAccounts, normalizeName } from '../accounts/service.js';
+import { normalizeName } from '../accounts/rules.js';
+import { insertRosterAccounts } from '../accounts/service.js';
 import type { Database } from '../db/database.js';
 import { PermanentTaskError } from '../tasks/types.js';
 import { rowIdPayload, type TaskHandler } from '../tasks/registry.js';

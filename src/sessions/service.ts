@@ -80,13 +80,20 @@ export class SessionService {
   }
 
   /** An admin's revocation of any session. */
-  async revokeById(sessionId: number): Promise<boolean> {
-    const result = await this.database.retrying(() => this.database.db.deleteFrom('sessions').where('id', '=', sessionId).executeTakeFirst());
-    return Number(result.numDeletedRows) > 0;
+  revokeById(sessionId: number): Promise<boolean> {
+    return this.database.retrying(() => this.repo.deleteById(sessionId));
   }
 
   revoke(userId: number, sessionId: number): Promise<boolean> {
     return this.database.retrying(() => this.repo.deleteOne(userId, sessionId));
+  }
+
+  /**
+   * Ends every session of a user, or every one but `exceptId`, inside a caller's write transaction (a
+   * new password or phone number, a disabled account: the change and the sign-out commit together); returns how many.
+   */
+  endAllWith(trx: Db, userId: number, exceptId: number | null = null): Promise<number> {
+    return createSessionRepo(trx).deleteForUser(userId, exceptId);
   }
 
   /** Ends every session of the user but `keepSessionId` ("sign out everywhere else"); returns how many. */
