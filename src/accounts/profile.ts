@@ -15,7 +15,7 @@ import type { SessionService } from '../sessions/service.js';
 import type { SmsCodes } from '../sms/codes.js';
 import type { Passwords } from './passwords.js';
 import { personalData, type PersonalData } from './personal-data.js';
-import { maskPhone } from './phone.js';
+import { maskPhone } from '../text/phone.js';
 import { createAccountRepo } from './repo.js';
 import { checkNewPassword, parsePhone } from './rules.js';
 import type { AccountService } from './service.js';

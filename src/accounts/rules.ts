@@ -5,7 +5,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import { AppError } from '../errors.js';
 import { checkPasswordPolicy } from '../security/password.js';
 import { printableName } from '../text/printable-name.js';
-import { normalizePhone, type NormalizedPhone } from './phone.js';
+import { normalizePhone, type NormalizedPhone } from '../text/phone.js';
 
 const PASSWORD_PROBLEM_MESSAGES = {
   too_short: 'The password must be at least 8 characters long.',

@@ -10,7 +10,7 @@ import { AppError } from '../errors.js';
 import type { Lockout } from '../security/lockout.js';
 import type { SessionService } from '../sessions/service.js';
 import type { SmsPurpose } from '../sms/codes.js';
-import type { NormalizedPhone } from './phone.js';
+import type { NormalizedPhone } from '../text/phone.js';
 import { createAccountRepo, type AccountCorrections, type AccountRepo, type MemberRow } from './repo.js';
 import { parsePhone, personName } from './rules.js';
 

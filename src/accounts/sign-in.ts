@@ -13,7 +13,7 @@ import type { RateLimits } from '../security/rate-limits.js';
 import type { SessionService } from '../sessions/service.js';
 import type { SmsCodes } from '../sms/codes.js';
 import { counted, type Passwords } from './passwords.js';
-import { maskPhone, normalizePhone } from './phone.js';
+import { maskPhone, normalizePhone } from '../text/phone.js';
 import type { SignedIn } from './registration.js';
 import { createAccountRepo } from './repo.js';
 import { parsePhone } from './rules.js';

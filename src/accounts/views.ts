@@ -1,6 +1,6 @@
 // An account as the API and the command line show it: never its password hash.
 import type { UserRow } from '../db/schema.js';
-import { maskPhone } from './phone.js';
+import { maskPhone } from '../text/phone.js';
 
 export function publicUser(user: UserRow) {
   return {

@@ -1,7 +1,7 @@
 // What an administrator does to accounts and their sessions, from the console or the command line:
 // each action once, with its rules and its audit event, whoever asks.
 import type { AccountService } from '../accounts/service.js';
-import { maskPhone } from '../accounts/phone.js';
+import { maskPhone } from '../text/phone.js';
 import type { TwoFactorSettings } from '../accounts/two-factor-settings.js';
 import { deletedDetail } from '../accounts/views.js';
 import type { AuditLog } from '../audit/service.js';
