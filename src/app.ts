@@ -12,12 +12,12 @@ import { storageDirectory, type Config } from './config.js';
 import type { Database } from './db/database.js';
 import { AppError } from './errors.js';
 import { healthRoutes } from './health/routes.js';
-import { createSessionGuard } from './http/auth.js';
+import { createSessionGuard, type CredentialResolver } from './http/auth.js';
 import { installDraining } from './http/draining.js';
-import { answerClientError, answerFrameworkError, installErrorBoundary } from './http/errors.js';
+import { answerClientError, answerFrameworkError, installErrorBoundary } from './http/error-responses.js';
 import { createLazySchemaCompilers } from './http/lazy-schemas.js';
 import { preloadCommonPasswords } from './security/common-passwords.js';
-import { installClientIdentity } from './http/client.js';
+import { installClientIdentity } from './http/client-identity.js';
 import { installBrowserSecurity, setSecurityHeaders } from './http/browser-security.js';
 import { installReadYourWrites } from './http/read-your-writes.js';
 import { ErrorBody } from './http/schemas.js';
@@ -38,7 +38,7 @@ import type { TaskQueue } from './tasks/types.js';
 import { importRoutes } from './imports/routes.js';
 import { exportRoutes } from './exports/routes.js';
 import { webRoutes } from './web/routes.js';
-import { createServices } from './services.js';
+import { createServices, type Services } from './services.js';
 import { adminRoutes } from './admin/routes.js';
 import { rateLimitRoutes } from './admin/rate-limit-routes.js';
 import { smsRoutes } from './sms/routes.js';
@@ -76,6 +76,18 @@ declare module 'fastify' {
     /** Compiles every route schema that no request has needed yet (they compile on first use); how many. */
     compileAllSchemas(): number;
   }
+}
+
+/** How the HTTP layer's guards resolve a session cookie or an API key: through the features that own them. */
+function credentialResolver(services: Pick<Services, 'sessions' | 'accounts' | 'apiKeys'>): CredentialResolver {
+  return {
+    async session(token) {
+      const session = await services.sessions.authenticate(token);
+      const user = session ? await services.accounts.findById(session.user_id) : undefined;
+      return session && user ? { user, session } : null;
+    },
+    apiKey: (presented) => services.apiKeys.authenticate(presented),
+  };
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -183,8 +195,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const replica = deps.database.replica;
   if (replica) metrics.watchReplica(() => replica.status());
   const services = createServices({ ...deps, metrics, hasher, tasks: queue, log: app.log });
-  const requireSession = createSessionGuard({ sessions: services.sessions, accounts: services.accounts, cookieName: config.session.cookieName });
-  const guards = createApiKeyGuards({ apiKeys: services.apiKeys, rateLimits: services.rateLimits, requireSession, adminRequiresTwoFactor: config.adminRequiresTwoFactor });
+  const credentials = credentialResolver(services);
+  const requireSession = createSessionGuard({ credentials, cookieName: config.session.cookieName });
+  const guards = createApiKeyGuards({ credentials, rateLimits: services.rateLimits, requireSession, adminRequiresTwoFactor: config.adminRequiresTwoFactor });
 
   if (deps.housekeeping) {
     const sweep = setInterval(() => {
@@ -205,7 +218,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { database: deps.database, kv: deps.kv, draining });
   await app.register(captchaRoutes, { captcha: services.captcha });
   await app.register(accountRoutes, {
-    accounts: services.accounts,
+    registration: services.registration,
+    signIn: services.signIn,
+    profile: services.profile,
+    twoFactor: services.twoFactor,
     sessions: services.sessions,
     requireSession,
     cookie: { name: config.session.cookieName, secure: config.session.secureCookie, maxAgeSeconds: config.session.maxAgeSeconds },
@@ -213,11 +229,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(invitationRoutes, { orgs: services.orgs, rateLimits: services.rateLimits });
   await app.register(sessionRoutes, { sessions: services.sessions, requireSession });
   await app.register(taskRoutes, { tasks: services.tasks, guards });
-  await app.register(apiKeyRoutes, { apiKeys: services.apiKeys, audit: services.audit, guards });
+  await app.register(apiKeyRoutes, { apiKeys: services.apiKeys, guards });
   await app.register(auditRoutes, { audit: services.audit, guards });
   await app.register(webRoutes);
-  await app.register(adminRoutes, { orgs: services.orgs, accounts: services.accounts, sessions: services.sessions, audit: services.audit, guards });
-  await app.register(rateLimitRoutes, { rateLimits: services.rateLimits, audit: services.audit, guards });
+  await app.register(adminRoutes, { orgs: services.orgs, accounts: services.accounts, sessions: services.sessions, admin: services.admin, guards });
+  await app.register(rateLimitRoutes, { rateLimits: services.rateLimits, admin: services.admin.rateLimits, guards });
   await app.register(importRoutes, { imports: services.imports, guards, maxBytes: config.imports.maxBytes });
   await app.register(exportRoutes, { exports: services.exports, guards });
   await app.register(smsRoutes, { sms: services.sms, database: deps.database, guards, normalizePhone: (phone) => services.accounts.parsePhone(phone).e164 });

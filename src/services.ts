@@ -2,7 +2,15 @@
 // under Fastify (src/app.ts), and the command line builds them alone, so that `gatehouse org list`
 // does not load Fastify, its plugins and every route to print a table.
 import type { Logger } from 'pino';
+import { Passwords } from './accounts/passwords.js';
+import { Profile } from './accounts/profile.js';
+import { Registration } from './accounts/registration.js';
 import { AccountService } from './accounts/service.js';
+import { SignIn } from './accounts/sign-in.js';
+import { TwoFactorSettings } from './accounts/two-factor-settings.js';
+import { OrganizationAdmin } from './admin/organizations.js';
+import { RateLimitAdmin } from './admin/rate-limits.js';
+import { UserAdmin } from './admin/users.js';
 import { TwoFactor } from './accounts/two-factor.js';
 import { ApiKeyService } from './apikeys/service.js';
 import { AuditLog } from './audit/service.js';
@@ -22,7 +30,7 @@ import { RateLimits } from './security/rate-limits.js';
 import { SessionService } from './sessions/service.js';
 import { SmsCodes } from './sms/codes.js';
 import { SmsService } from './sms/service.js';
-import { createTaskRegistry } from './tasks/handlers/index.js';
+import { createTaskRegistry } from './task-handlers.js';
 import { TaskService } from './tasks/service.js';
 import type { TaskQueue } from './tasks/types.js';
 
@@ -43,6 +51,10 @@ export interface Services {
   captcha: CaptchaService;
   orgs: OrgService;
   accounts: AccountService;
+  registration: Registration;
+  signIn: SignIn;
+  profile: Profile;
+  twoFactor: TwoFactorSettings;
   sessions: SessionService;
   rateLimits: RateLimits;
   lockout: Lockout;
@@ -54,6 +66,8 @@ export interface Services {
   sms: SmsService;
   imports: ImportService;
   exports: ExportService;
+  /** What administrators do, from the console or the command line: each action once, audited. */
+  admin: { organizations: OrganizationAdmin; users: UserAdmin; rateLimits: RateLimitAdmin };
 }
 
 const SILENT_LOG = { info: () => undefined };
@@ -61,7 +75,7 @@ const SILENT_LOG = { info: () => undefined };
 export function createServices(deps: ServiceDeps): Services {
   const { config, database, secret, metrics } = deps;
   const audit = new AuditLog(database);
-  const apiKeys = new ApiKeyService(database);
+  const apiKeys = new ApiKeyService(database, { audit });
   const tasks = new TaskService(deps.tasks, createTaskRegistry({ config, database, secret, log: deps.log ?? SILENT_LOG }), { metrics, audit });
   const kv = metrics ? instrumentStore(deps.kv, metrics) : deps.kv;
   const rateLimits = new RateLimits(kv, config.rateLimits, metrics);
@@ -80,9 +94,21 @@ export function createServices(deps: ServiceDeps): Services {
   const sessions = new SessionService(database, { ttlSeconds: config.session.ttlSeconds, maxAgeSeconds: config.session.maxAgeSeconds });
   const smsCodes = new SmsCodes(kv, secret, { ttlSeconds: config.sms.codeTtlSeconds, maxTries: config.sms.maxTries });
   const twoFactor = new TwoFactor({ database, kv, secret });
-  const accounts = new AccountService({ database, captcha, orgs, sessions, rateLimits, lockout, hashing, hasher: deps.hasher, metrics, audit, smsCodes, twoFactor, defaultRegion: config.defaultRegion });
+  const defaultRegion = config.defaultRegion;
+  const now = Date.now;
+  const accounts = new AccountService({ database, sessions, lockout, defaultRegion });
+  const passwords = new Passwords({ database, hasher: deps.hasher, hashing, lockout, sessions, metrics, now });
+  const registration = new Registration({ database, captcha, orgs, sessions, rateLimits, hashing, passwords, audit, smsCodes, metrics, defaultRegion, now });
+  const signIn = new SignIn({ database, captcha, sessions, rateLimits, lockout, hashing, passwords, twoFactor, audit, smsCodes, metrics, defaultRegion });
+  const profile = new Profile({ database, accounts, orgs, sessions, rateLimits, lockout, hashing, passwords, audit, smsCodes, defaultRegion, now });
+  const twoFactorSettings = new TwoFactorSettings({ twoFactor, passwords, audit });
   const sms = new SmsService({ kv, secret, config: config.sms, codes: smsCodes, captcha, accounts, tasks, rateLimits, audit });
   const imports = new ImportService(database, { orgs, tasks, audit, maxRows: config.imports.maxRows });
   const exports = new ExportService(database, { orgs, tasks, audit, retentionHours: config.exportRetentionHours });
-  return { captcha, orgs, accounts, sessions, rateLimits, lockout, hashing, audit, apiKeys, tasks, smsCodes, sms, imports, exports };
+  const admin = {
+    organizations: new OrganizationAdmin({ orgs, audit }),
+    users: new UserAdmin({ accounts, twoFactor: twoFactorSettings, sessions, audit }),
+    rateLimits: new RateLimitAdmin({ rateLimits, audit }),
+  };
+  return { captcha, orgs, accounts, registration, signIn, profile, twoFactor: twoFactorSettings, sessions, rateLimits, lockout, hashing, audit, apiKeys, tasks, smsCodes, sms, imports, exports, admin };
 }

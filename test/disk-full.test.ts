@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cookieOf, loginThrough, metricValue, registerThrough, request, runCli, scrapeMetrics, startServer, type HttpResult, type ServerProcess } from './helpers/cluster.js';
-import { isStoreOutage } from '../src/db/errors.js';
+import { isStoreOutage } from '../src/db/store-errors.js';
 import { TEST_REDIS_URL, uniquePrefix } from './helpers/redis.js';
 import { unmet } from './helpers/requirements.js';
 

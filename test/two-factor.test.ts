@@ -172,8 +172,8 @@ describe('ADMIN_REQUIRE_TWO_FACTOR', () => {
     assert.equal((await t.app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie: admin.cookie } })).statusCode, 200, 'the account page still works');
 
     // An API key made by another route: straight in the database, as `gatehouse apikey create` would.
-    const { ApiKeyService } = await import('../src/apikeys/service.js');
-    const { key } = await new ApiKeyService(t.database).create({ name: 'script', scopes: ['admin'], createdBy: null });
+    const [{ ApiKeyService }, { AuditLog }, { OPERATOR }] = await Promise.all([import('../src/apikeys/service.js'), import('../src/audit/service.js'), import('../src/principal.js')]);
+    const { key } = await new ApiKeyService(t.database, { audit: new AuditLog(t.database) }).create(OPERATOR, { name: 'script', scopes: ['admin'] });
     assert.equal((await t.app.inject({ method: 'GET', url: '/api/admin/organizations', headers: { authorization: `Bearer ${key}` } })).statusCode, 200);
 
     const secret = (await t.app.inject({ method: 'POST', url: '/api/auth/2fa/setup', payload: { current_password: PASSWORD }, headers: { cookie: admin.cookie } })).json().secret;

@@ -2,8 +2,8 @@
 // its organization, its live sessions and the security events it took part in (a copy of one's own
 // personal data, as data-protection law such as PIPL Art. 45 or GDPR Art. 15 gives the right to).
 import type { AuditLog } from '../audit/service.js';
-import type { Database } from '../db/database.js';
 import type { UserRow } from '../db/schema.js';
+import type { OrgService } from '../orgs/service.js';
 import type { SessionService } from '../sessions/service.js';
 
 /** The newest security events included; older ones are deleted after AUDIT_RETENTION_DAYS anyway. */
@@ -29,7 +29,7 @@ export interface PersonalData {
 }
 
 export interface PersonalDataDeps {
-  database: Database;
+  orgs: Pick<OrgService, 'findOrganization'>;
   sessions: SessionService;
   audit?: AuditLog | undefined;
 }
@@ -39,7 +39,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export async function personalData(deps: PersonalDataDeps, user: UserRow, now: number): Promise<PersonalData> {
   const self = `user:${user.id}`;
   const [organization, sessions, events] = await Promise.all([
-    deps.database.db.selectFrom('organizations').select(['id', 'name']).where('id', '=', user.organization_id).executeTakeFirst(),
+    deps.orgs.findOrganization(user.organization_id),
     deps.sessions.list(user.id),
     deps.audit?.aboutUser(user.id, MAX_EVENTS) ?? [],
   ]);
@@ -57,7 +57,7 @@ export async function personalData(deps: PersonalDataDeps, user: UserRow, now: n
       // That there is an authenticator secret, not the secret: the download must not be a second factor.
       two_factor_enabled: user.totp_enabled_at !== null,
     },
-    organization: organization ?? null,
+    organization: organization ? { id: organization.id, name: organization.name } : null,
     sessions: sessions.map((s) => ({ created_at: iso(s.created_at), last_seen_at: iso(s.last_seen_at), ip: s.ip, user_agent: s.user_agent })),
     // An administrator's own events about the account show what was done, not which administrator.
     security_events: events.map((e) => ({ at: e.at, event: e.event, by: e.actor === self ? 'you' : 'administrator', ip: e.actor === self ? e.ip : null })),

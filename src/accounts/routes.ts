@@ -2,15 +2,21 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { SessionGuard } from '../http/auth.js';
-import { clientOf } from '../http/client.js';
+import { clientOf } from '../http/client-identity.js';
 import { CaptchaAnswerField, CaptchaIdField, PasswordField, PhoneField, responses, SmsCodeField, UserEnvelope } from '../http/schemas.js';
 import type { SessionService } from '../sessions/service.js';
 import { qrSvg } from '../text/qr.js';
-import type { AccountService } from './service.js';
+import type { Profile } from './profile.js';
+import type { Registration } from './registration.js';
+import type { SignIn } from './sign-in.js';
+import type { TwoFactorSettings } from './two-factor-settings.js';
 import { publicUser } from './views.js';
 
 export interface AccountRouteDeps {
-  accounts: AccountService;
+  registration: Registration;
+  signIn: SignIn;
+  profile: Profile;
+  twoFactor: TwoFactorSettings;
   sessions: SessionService;
   requireSession: SessionGuard;
   cookie: { name: string; secure: boolean; maxAgeSeconds: number };
@@ -38,7 +44,7 @@ const PersonalDataBody = Type.Object({
 });
 
 export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async (app, deps) => {
-  const { accounts, sessions, requireSession, cookie } = deps;
+  const { registration, signIn, profile, twoFactor, sessions, requireSession, cookie } = deps;
 
   function setSessionCookie(reply: FastifyReply, token: string) {
     reply.setCookie(cookie.name, token, { httpOnly: true, sameSite: 'lax', secure: cookie.secure, path: '/', maxAge: cookie.maxAgeSeconds });
@@ -67,7 +73,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
     },
     async (request, reply) => {
       const body = request.body;
-      const { user, token } = await accounts.register(
+      const { user, token } = await registration.register(
         { phone: body.phone, password: body.password, name: body.name, invitationCode: body.invitation_code, captchaId: body.captcha_id, captcha: body.captcha, smsCode: body.sms_code },
         clientOf(request),
       );
@@ -91,7 +97,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
     },
     async (request, reply) => {
       const body = request.body;
-      const { user, token } = await accounts.login({ phone: body.phone, password: body.password, captchaId: body.captcha_id, captcha: body.captcha }, clientOf(request));
+      const { user, token } = await signIn.login({ phone: body.phone, password: body.password, captchaId: body.captcha_id, captcha: body.captcha }, clientOf(request));
       setSessionCookie(reply, token);
       return { user: publicUser(user) };
     },
@@ -108,7 +114,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
       },
     },
     async (request, reply) => {
-      const { user, token } = await accounts.loginWithSms({ phone: request.body.phone, code: request.body.code }, clientOf(request));
+      const { user, token } = await signIn.loginWithSms({ phone: request.body.phone, code: request.body.code }, clientOf(request));
       setSessionCookie(reply, token);
       return { user: publicUser(user) };
     },
@@ -125,7 +131,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
       },
     },
     async (request, reply) => {
-      const { user, token } = await accounts.completeTwoFactorLogin({ challenge: request.body.challenge, code: request.body.code }, clientOf(request));
+      const { user, token } = await signIn.completeTwoFactorLogin({ challenge: request.body.challenge, code: request.body.code }, clientOf(request));
       setSessionCookie(reply, token);
       return { user: publicUser(user) };
     },
@@ -143,7 +149,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
       },
     },
     async (request, reply) => {
-      const { secret, uri } = await accounts.beginTwoFactor(request.auth!.user, request.body.current_password);
+      const { secret, uri } = await twoFactor.begin(request.auth!.user, request.body.current_password);
       reply.header('cache-control', 'no-store');
       return { secret, otpauth_uri: uri, qr_svg: await qrSvg(uri) };
     },
@@ -161,7 +167,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
       },
     },
     async (request, reply) => {
-      const recoveryCodes = await accounts.enableTwoFactor(request.auth!.user, request.body.code, clientOf(request));
+      const recoveryCodes = await twoFactor.enable(request.auth!.user, request.body.code, clientOf(request));
       reply.header('cache-control', 'no-store');
       return { recovery_codes: recoveryCodes };
     },
@@ -179,7 +185,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
       },
     },
     async (request, reply) => {
-      await accounts.disableTwoFactor(request.auth!.user, { currentPassword: request.body.current_password, code: request.body.code }, clientOf(request));
+      await twoFactor.disable(request.auth!.user, { currentPassword: request.body.current_password, code: request.body.code }, clientOf(request));
       return reply.code(204).send(null);
     },
   );
@@ -195,7 +201,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
       },
     },
     async (request, reply) => {
-      await accounts.resetPassword({ phone: request.body.phone, code: request.body.code, newPassword: request.body.new_password }, clientOf(request));
+      await profile.resetPassword({ phone: request.body.phone, code: request.body.code, newPassword: request.body.new_password }, clientOf(request));
       return reply.code(204).send(null);
     },
   );
@@ -213,7 +219,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
     },
     async (request, reply) => {
       const { user, session } = request.auth!;
-      await accounts.changePassword(user, { currentPassword: request.body.current_password, newPassword: request.body.new_password }, session.id, clientOf(request));
+      await profile.changePassword(user, { currentPassword: request.body.current_password, newPassword: request.body.new_password }, session.id, clientOf(request));
       return reply.code(204).send(null);
     },
   );
@@ -231,7 +237,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
     },
     async (request) => {
       const { user, session } = request.auth!;
-      const changed = await accounts.changePhone(user, { newPhone: request.body.new_phone, code: request.body.code, currentPassword: request.body.current_password }, session.id, clientOf(request));
+      const changed = await profile.changePhone(user, { newPhone: request.body.new_phone, code: request.body.code, currentPassword: request.body.current_password }, session.id, clientOf(request));
       return { user: publicUser(changed) };
     },
   );
@@ -247,7 +253,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
       },
     },
     async (request, reply) => {
-      const data = await accounts.personalData(request.auth!.user);
+      const data = await profile.personalData(request.auth!.user);
       reply.header('content-disposition', `attachment; filename="gatehouse-account-${data.account.id}.json"`).header('cache-control', 'no-store');
       return data;
     },
@@ -265,7 +271,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
       },
     },
     async (request, reply) => {
-      await accounts.deleteOwnAccount(request.auth!.user, request.body.current_password, clientOf(request));
+      await profile.deleteOwnAccount(request.auth!.user, request.body.current_password, clientOf(request));
       reply.clearCookie(cookie.name, { path: '/' });
       return reply.code(204).send(null);
     },

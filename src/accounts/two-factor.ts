@@ -16,6 +16,7 @@ import type { UserRow } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { KeyValueStore } from '../kv/store.js';
 import { seal, unseal } from '../security/seal.js';
+import { createAccountRepo } from './repo.js';
 import { hmacHex, randomString, randomToken, secretsEqual, sha256Hex } from '../security/tokens.js';
 
 const PERIOD_SECONDS = 30;
@@ -76,15 +77,9 @@ export class TwoFactor {
     const secret = unseal(this.deps.secret, 'totp secret', pending);
     if (!(await this.acceptTotp(user.id, secret, code))) throw new AppError('INVALID_TWO_FACTOR_CODE', { details: { field: 'body.code' } });
     const recovery = Array.from({ length: RECOVERY_CODES }, newRecoveryCode);
-    const updated = await this.deps.database.write((trx) =>
-      trx
-        .updateTable('users')
-        .set({ totp_secret: seal(this.deps.secret, 'totp secret', secret), totp_enabled_at: this.now(), totp_recovery_codes: JSON.stringify(recovery.map((c) => this.recoveryHash(c))), updated_at: this.now() })
-        .where('id', '=', user.id)
-        .where('totp_enabled_at', 'is', null)
-        .executeTakeFirst(),
-    );
-    if (Number(updated.numUpdatedRows) === 0) throw new AppError('TWO_FACTOR_ALREADY_ENABLED');
+    const sealed = seal(this.deps.secret, 'totp secret', secret);
+    const enabled = await this.deps.database.write((trx) => createAccountRepo(trx).enableTotp(user.id, sealed, recovery.map((c) => this.recoveryHash(c)), this.now()));
+    if (!enabled) throw new AppError('TWO_FACTOR_ALREADY_ENABLED');
     await this.deps.kv.delete(`2fa-setup:${user.id}`);
     return recovery;
   }
@@ -102,10 +97,7 @@ export class TwoFactor {
 
   /** Turns two-factor sign-in off (the owner, having proved it, or an administrator for a lost phone). */
   async turnOff(userId: number): Promise<boolean> {
-    const result = await this.deps.database.write((trx) =>
-      trx.updateTable('users').set({ totp_secret: null, totp_enabled_at: null, totp_recovery_codes: null, updated_at: this.now() }).where('id', '=', userId).where('totp_enabled_at', 'is not', null).executeTakeFirst(),
-    );
-    return Number(result.numUpdatedRows) > 0;
+    return this.deps.database.write((trx) => createAccountRepo(trx).disableTotp(userId, this.now()));
   }
 
   /** The second step of a sign-in whose first factor was right: answered with 401 TWO_FACTOR_REQUIRED and this challenge. */
@@ -155,9 +147,7 @@ export class TwoFactor {
     if (match < 0) return { ok: false };
     const left = hashes.filter((_, i) => i !== match);
     // Only if the list is still the one read: of two requests with one code, one wins.
-    const result = await this.deps.database.write((trx) =>
-      trx.updateTable('users').set({ totp_recovery_codes: JSON.stringify(left) }).where('id', '=', user.id).where('totp_recovery_codes', '=', stored).executeTakeFirst(),
-    );
-    return Number(result.numUpdatedRows) === 1 ? { ok: true, recoveryCodesLeft: left.length } : { ok: false };
+    const used = await this.deps.database.write((trx) => createAccountRepo(trx).replaceRecoveryCodes(user.id, stored, left));
+    return used ? { ok: true, recoveryCodesLeft: left.length } : { ok: false };
   }
 }

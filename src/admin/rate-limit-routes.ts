@@ -3,10 +3,10 @@
 // requests'"). Per-account limits and lockouts are the users list's business (unlock).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { AuditLog } from '../audit/service.js';
-import { actorOf, type ApiKeyGuards } from '../http/auth.js';
+import { principalOf, type ApiKeyGuards } from '../http/auth.js';
 import { responses } from '../http/schemas.js';
 import type { RateLimits } from '../security/rate-limits.js';
+import type { RateLimitAdmin } from './rate-limits.js';
 
 const Address = Type.Union([Type.String({ format: 'ipv4' }), Type.String({ format: 'ipv6' })], { description: 'An IPv4 or IPv6 address.' });
 const AddressLimitsBody = Type.Object({
@@ -16,7 +16,7 @@ const AddressLimitsBody = Type.Object({
   limits: Type.Array(Type.Object({ limit: Type.String(), points: Type.Integer(), used: Type.Integer(), resets_in_seconds: Type.Integer() })),
 });
 
-export const rateLimitRoutes: FastifyPluginAsyncTypebox<{ rateLimits: RateLimits; audit: AuditLog; guards: ApiKeyGuards }> = async (app, { rateLimits, audit, guards }) => {
+export const rateLimitRoutes: FastifyPluginAsyncTypebox<{ rateLimits: RateLimits; admin: RateLimitAdmin; guards: ApiKeyGuards }> = async (app, { rateLimits, admin: limitsAdmin, guards }) => {
   const admin = { preHandler: guards.requireAdmin };
 
   app.get(
@@ -44,10 +44,6 @@ export const rateLimitRoutes: FastifyPluginAsyncTypebox<{ rateLimits: RateLimits
         response: responses({ 200: AddressLimitsBody }),
       },
     },
-    async (request) => {
-      const network = await rateLimits.resetForAddress(request.body.address);
-      await audit.record({ event: 'admin.rate_limits_reset', actor: actorOf(request), target: `network:${network}`, ip: request.ip });
-      return rateLimits.forAddress(request.body.address);
-    },
+    async (request) => (await limitsAdmin.reset(principalOf(request), request.body.address)).state,
   );
 };

@@ -1,25 +1,25 @@
 // The admin API behind the console: organizations and their invitation codes, users, sessions, and
 // the workshop's live registration count. Every route needs an admin (session or API key with the
-// admin scope); every change is in the audit log.
+// admin scope). The routes only read requests and shape answers: each change is an action of
+// OrganizationAdmin or UserAdmin, which apply its rules and record it in the audit log.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { publicUser } from '../accounts/views.js';
-import { maskPhone } from '../accounts/phone.js';
-import { deletedDetail, type AccountService } from '../accounts/service.js';
-import type { AuditLog } from '../audit/service.js';
-import { AppError } from '../errors.js';
-import { actorOf, type ApiKeyGuards } from '../http/auth.js';
+import type { AccountService } from '../accounts/service.js';
+import { principalOf, type ApiKeyGuards } from '../http/auth.js';
 import { PhoneField, responses, UserBody } from '../http/schemas.js';
 import type { OrgService } from '../orgs/service.js';
 import { registrationLink, registrationQrSvg } from '../orgs/registration-qr.js';
-import { changedLimitsJson, changedSettingsJson, expiryAfterDays, invitationJson, organizationJson } from '../orgs/views.js';
+import { expiryAfterDays, invitationJson, organizationJson } from '../orgs/views.js';
 import type { SessionService } from '../sessions/service.js';
+import type { OrganizationAdmin } from './organizations.js';
+import type { UserAdmin } from './users.js';
 
 export interface AdminRouteDeps {
   orgs: OrgService;
   accounts: AccountService;
   sessions: SessionService;
-  audit: AuditLog;
+  admin: { organizations: OrganizationAdmin; users: UserAdmin };
   guards: ApiKeyGuards;
 }
 
@@ -51,7 +51,8 @@ const InvitationLimitsBody = Type.Object(
 );
 
 export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app, deps) => {
-  const { orgs, accounts, sessions, audit, guards } = deps;
+  const { orgs, accounts, sessions, guards } = deps;
+  const { organizations, users } = deps.admin;
   const admin = { preHandler: guards.requireAdmin };
 
   app.get(
@@ -96,8 +97,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
       },
     },
     async (request, reply) => {
-      const { organization, invitation } = await orgs.createOrganization(request.body.name, { maxUses: request.body.max_uses ?? null, expiresAt: expiryAfterDays(request.body.expires_in_days) });
-      await audit.record({ event: 'admin.invitation_created', actor: actorOf(request), target: `organization:${organization.id}`, ip: request.ip, detail: { organization_created: true } });
+      const { organization, invitation } = await organizations.createOrganization(principalOf(request), request.body.name, { maxUses: request.body.max_uses ?? null, expiresAt: expiryAfterDays(request.body.expires_in_days) });
       return reply.code(201).send({ organization: { id: organization.id, name: organization.name }, invitation: invitationJson(invitation) });
     },
   );
@@ -119,10 +119,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
         ...(request.body.name !== undefined ? { name: request.body.name } : {}),
         ...(request.body.register_requires_sms !== undefined ? { registerRequiresSms: request.body.register_requires_sms } : {}),
       };
-      const updated = await orgs.updateOrganization(request.params.id, settings);
-      if (!updated) throw new AppError('ORGANIZATION_NOT_FOUND');
-      await audit.record({ event: 'admin.organization_changed', actor: actorOf(request), target: `organization:${updated.id}`, ip: request.ip, detail: changedSettingsJson(settings, updated) });
-      return { organization: organizationJson(updated) };
+      return { organization: organizationJson(await organizations.changeOrganization(principalOf(request), request.params.id, settings)) };
     },
   );
 
@@ -138,9 +135,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
       },
     },
     async (request, reply) => {
-      const deleted = await orgs.deleteOrganization(request.params.id);
-      if (!deleted) throw new AppError('ORGANIZATION_NOT_FOUND');
-      await audit.record({ event: 'admin.organization_deleted', actor: actorOf(request), target: `organization:${deleted.id}`, ip: request.ip, detail: { name: deleted.name } });
+      await organizations.deleteOrganization(principalOf(request), request.params.id);
       return reply.code(204).send(null);
     },
   );
@@ -149,9 +144,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
     '/api/admin/organizations/:id/invitations',
     { ...admin, schema: { tags: ['admin'], summary: 'Another invitation code, with an optional quota and expiry', params: Id, body: InvitationOptions, response: responses({ 201: Type.Object({ invitation: InvitationBody }) }) } },
     async (request, reply) => {
-      if (!(await orgs.findOrganization(request.params.id))) throw new AppError('ORGANIZATION_NOT_FOUND');
-      const code = await orgs.createInvitationCode(request.params.id, { maxUses: request.body.max_uses ?? null, expiresAt: expiryAfterDays(request.body.expires_in_days) });
-      await audit.record({ event: 'admin.invitation_created', actor: actorOf(request), target: `organization:${request.params.id}`, ip: request.ip, detail: { max_uses: code.max_uses } });
+      const code = await organizations.createInvitation(principalOf(request), request.params.id, { maxUses: request.body.max_uses ?? null, expiresAt: expiryAfterDays(request.body.expires_in_days) });
       return reply.code(201).send({ invitation: invitationJson(code) });
     },
   );
@@ -160,9 +153,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
     '/api/admin/invitations/:code/revoke',
     { ...admin, schema: { tags: ['admin'], summary: 'Revoke an invitation code', params: Code, response: responses({ 200: Type.Object({ invitation: InvitationBody }) }) } },
     async (request) => {
-      const code = await orgs.revokeInvitation(request.params.code);
-      await audit.record({ event: 'admin.invitation_revoked', actor: actorOf(request), target: `organization:${code.organization_id}`, ip: request.ip });
-      return { invitation: invitationJson(code) };
+      return { invitation: invitationJson(await organizations.revokeInvitation(principalOf(request), request.params.code)) };
     },
   );
 
@@ -181,9 +172,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
     async (request) => {
       const { max_uses, expires_in_days } = request.body;
       const limits = { ...(max_uses !== undefined ? { maxUses: max_uses } : {}), ...(expires_in_days !== undefined ? { expiresAt: expiryAfterDays(expires_in_days) } : {}) };
-      const code = await orgs.changeInvitationLimits(request.params.code, limits);
-      await audit.record({ event: 'admin.invitation_changed', actor: actorOf(request), target: `organization:${code.organization_id}`, ip: request.ip, detail: changedLimitsJson(limits, code) });
-      return { invitation: invitationJson(code) };
+      return { invitation: invitationJson(await organizations.changeInvitationLimits(principalOf(request), request.params.code, limits)) };
     },
   );
 
@@ -191,9 +180,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
     '/api/admin/invitations/:code/rotate',
     { ...admin, schema: { tags: ['admin'], summary: 'Replace an invitation code with a new one (same quota and expiry)', params: Code, response: responses({ 200: Type.Object({ invitation: InvitationBody }) }) } },
     async (request) => {
-      const code = await orgs.rotateInvitation(request.params.code);
-      await audit.record({ event: 'admin.invitation_rotated', actor: actorOf(request), target: `organization:${code.organization_id}`, ip: request.ip });
-      return { invitation: invitationJson(code) };
+      return { invitation: invitationJson(await organizations.rotateInvitation(principalOf(request), request.params.code)) };
     },
   );
 
@@ -269,27 +256,17 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
     },
   );
 
-  const userAction = (path: string, summary: string, act: (id: number) => Promise<unknown>, event: 'admin.user_unlocked' | 'admin.user_disabled' | 'admin.user_enabled' | 'admin.password_reset_forced' | 'admin.two_factor_reset') =>
+  const userAction = (path: string, summary: string, act: 'disable' | 'enable' | 'unlock' | 'forcePasswordReset' | 'resetTwoFactor') =>
     app.post(
       `/api/admin/users/:id/${path}`,
       { ...admin, schema: { tags: ['admin'], summary, params: Id, response: responses({ 200: Type.Object({ user: UserBody }) }) } },
-      async (request) => {
-        const found = await accounts.findById(request.params.id);
-        if (!found) throw new AppError('NOT_FOUND', { message: 'No such user.' });
-        // Disabling oneself would end one's own session and leave nobody, perhaps, to undo it.
-        if (event === 'admin.user_disabled' && request.auth?.user.id === found.id) throw new AppError('FORBIDDEN', { message: 'You cannot disable your own account; ask another administrator.' });
-        await act(found.id);
-        await audit.record({ event, actor: actorOf(request), target: `user:${found.id}`, ip: request.ip });
-        const after = await accounts.findById(found.id);
-        if (!after) throw new AppError('NOT_FOUND', { message: 'No such user.' }); // deleted meanwhile
-        return { user: publicUser(after) };
-      },
+      async (request) => ({ user: publicUser(await users[act](principalOf(request), request.params.id)) }),
     );
-  userAction('disable', 'Disable an account (it is signed out everywhere)', (id) => accounts.setStatus(id, 'disabled'), 'admin.user_disabled');
-  userAction('enable', 'Enable a disabled account', (id) => accounts.setStatus(id, 'active'), 'admin.user_enabled');
-  userAction('unlock', 'Lift a lockout', async (id) => accounts.unlock((await accounts.findById(id))!.phone), 'admin.user_unlocked');
-  userAction('force-password-reset', 'Remove the password and sign out everywhere: the owner sets a new one with an SMS code', (id) => accounts.forcePasswordReset(id), 'admin.password_reset_forced');
-  userAction('reset-two-factor', 'Turn off two-factor sign-in for an owner who lost the phone and the recovery codes (they sign in with the password alone, and may set it up again)', (id) => accounts.resetTwoFactor(id), 'admin.two_factor_reset');
+  userAction('disable', 'Disable an account (it is signed out everywhere)', 'disable');
+  userAction('enable', 'Enable a disabled account', 'enable');
+  userAction('unlock', 'Lift a lockout', 'unlock');
+  userAction('force-password-reset', 'Remove the password and sign out everywhere: the owner sets a new one with an SMS code', 'forcePasswordReset');
+  userAction('reset-two-factor', 'Turn off two-factor sign-in for an owner who lost the phone and the recovery codes (they sign in with the password alone, and may set it up again)', 'resetTwoFactor');
 
   app.patch(
     '/api/admin/users/:id',
@@ -312,23 +289,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
       },
     },
     async (request) => {
-      const found = await accounts.findById(request.params.id);
-      if (!found) throw new AppError('NOT_FOUND', { message: 'No such user.' });
       const { name, phone, organization_id: organizationId, role } = request.body;
-      // An admin who demoted themselves by mistake could leave the console with nobody to run it.
-      if (role !== undefined && role !== found.role && request.auth?.user.id === found.id) {
-        throw new AppError('FORBIDDEN', { message: 'You cannot change your own role; ask another administrator.' });
-      }
-      const updated = await accounts.updateByAdmin(found.id, { name, phone, organizationId, role });
-      if (!updated) throw new AppError('NOT_FOUND', { message: 'No such user.' }); // deleted meanwhile
-      const detail = {
-        ...(name !== undefined ? { name: updated.name } : {}),
-        ...(phone !== undefined ? { phone: { from: maskPhone(found.phone), to: maskPhone(updated.phone) } } : {}),
-        ...(organizationId !== undefined ? { organization_id: { from: found.organization_id, to: updated.organization_id } } : {}),
-        ...(role !== undefined ? { role: updated.role } : {}),
-      };
-      await audit.record({ event: 'admin.user_changed', actor: actorOf(request), target: `user:${found.id}`, ip: request.ip, detail });
-      return { user: publicUser(updated) };
+      return { user: publicUser(await users.change(principalOf(request), request.params.id, { name, phone, organizationId, role })) };
     },
   );
 
@@ -344,10 +306,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
       },
     },
     async (request, reply) => {
-      if (request.auth?.user.id === request.params.id) throw new AppError('FORBIDDEN', { message: 'You cannot delete your own account; ask another administrator.' });
-      const deleted = await accounts.deleteAccount(request.params.id);
-      if (!deleted) throw new AppError('NOT_FOUND', { message: 'No such user.' });
-      await audit.record({ event: 'admin.user_deleted', actor: actorOf(request), target: `user:${deleted.id}`, ip: request.ip, detail: deletedDetail(deleted) });
+      await users.delete(principalOf(request), request.params.id);
       return reply.code(204).send(null);
     },
   );
@@ -372,8 +331,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
     '/api/admin/sessions/:id',
     { ...admin, schema: { tags: ['admin'], summary: 'Revoke any session (that browser is signed out at its next request)', params: Id, response: responses({ 204: Type.Null() }) } },
     async (request, reply) => {
-      if (!(await sessions.revokeById(request.params.id))) throw new AppError('SESSION_NOT_FOUND');
-      await audit.record({ event: 'admin.session_revoked', actor: actorOf(request), target: `session:${request.params.id}`, ip: request.ip });
+      await users.revokeSession(principalOf(request), request.params.id);
       return reply.code(204).send(null);
     },
   );

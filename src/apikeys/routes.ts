@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { AuditLog } from '../audit/service.js';
 import { AppError } from '../errors.js';
-import { actorOf, type ApiKeyGuards } from '../http/auth.js';
+import { principalOf, type ApiKeyGuards } from '../http/auth.js';
 import { responses } from '../http/schemas.js';
 import { API_KEY_SCOPES, apiKeyJson, type ApiKeyService } from './service.js';
 
@@ -19,7 +18,7 @@ const ApiKeyBody = Type.Object({
 });
 const view = apiKeyJson;
 
-export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ apiKeys: ApiKeyService; audit: AuditLog; guards: ApiKeyGuards }> = async (app, { apiKeys, audit, guards }) => {
+export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ apiKeys: ApiKeyService; guards: ApiKeyGuards }> = async (app, { apiKeys, guards }) => {
   app.get(
     '/api/admin/api-keys',
     { preHandler: guards.requireAdmin, schema: { tags: ['admin'], summary: 'API keys (never their secrets)', response: responses({ 200: Type.Object({ api_keys: Type.Array(ApiKeyBody) }) }) } },
@@ -44,8 +43,7 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ apiKeys: ApiKeyService; a
       },
     },
     async (request, reply) => {
-      const { key, apiKey } = await apiKeys.create({ name: request.body.name, scopes: request.body.scopes, createdBy: request.auth?.user.id ?? null });
-      await audit.record({ event: 'apikey.created', actor: actorOf(request), target: `apikey:${apiKey.prefix}`, ip: request.ip, detail: { name: apiKey.name, scopes: apiKey.scopes } });
+      const { key, apiKey } = await apiKeys.create(principalOf(request), { name: request.body.name, scopes: request.body.scopes });
       return reply.code(201).send({ key, api_key: view(apiKey) });
     },
   );
@@ -62,9 +60,8 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ apiKeys: ApiKeyService; a
       },
     },
     async (request) => {
-      const revoked = await apiKeys.revoke(request.params.id);
+      const revoked = await apiKeys.revoke(principalOf(request), { id: request.params.id });
       if (!revoked) throw new AppError('API_KEY_NOT_FOUND', { message: 'No such API key, or it is already revoked.' });
-      await audit.record({ event: 'apikey.revoked', actor: actorOf(request), target: `apikey:${revoked.prefix}`, ip: request.ip });
       return { api_key: view(revoked) };
     },
   );

@@ -1,9 +1,11 @@
 // API keys for programs: created by an admin and shown once, stored as a SHA-256 of the whole key
 // (256 random bits need no slow hash), recognized by a visible prefix, limited to scopes, revocable.
 // Format: gth_<8-character prefix>_<43-character secret>.
+import type { AuditLog } from '../audit/service.js';
 import type { Database } from '../db/database.js';
 import type { ApiKeyRow } from '../db/schema.js';
 import { AppError } from '../errors.js';
+import type { Principal } from '../principal.js';
 import { randomString, randomToken, secretsEqual, sha256Hex } from '../security/tokens.js';
 import { createApiKeyRepo } from './repo.js';
 
@@ -58,36 +60,40 @@ export class ApiKeyService {
   private readonly repo;
   private readonly now: () => number;
 
-  constructor(private readonly database: Database, options: { now?: () => number } = {}) {
+  private readonly audit: AuditLog;
+
+  constructor(private readonly database: Database, options: { audit: AuditLog; now?: () => number }) {
     this.repo = createApiKeyRepo(database.db);
+    this.audit = options.audit;
     this.now = options.now ?? Date.now;
   }
 
-  /** Creates a key; the returned `key` is the only time anyone sees it. */
-  async create(input: { name: string; scopes: readonly string[]; createdBy: number | null }): Promise<{ key: string; apiKey: ApiKeyView }> {
+  /** An administrator (or the operator) creates a key; the returned `key` is the only time anyone sees it. */
+  async create(by: Principal, input: { name: string; scopes: readonly string[] }): Promise<{ key: string; apiKey: ApiKeyView }> {
     const name = input.name.trim();
     if (name.length < 1 || name.length > 100) throw new AppError('VALIDATION_FAILED', { message: 'name must be 1 to 100 characters' });
     const scopes = parseScopes(input.scopes);
     const prefix = randomString(PREFIX_ALPHABET, 8);
     const key = `gth_${prefix}_${randomToken(32)}`;
     const row = await this.database.write((trx) =>
-      createApiKeyRepo(trx).insert({ prefix, key_hash: sha256Hex(key), name, scopes: scopes.join(' '), created_by: input.createdBy, created_at: this.now(), last_used_at: null, revoked_at: null }),
+      createApiKeyRepo(trx).insert({ prefix, key_hash: sha256Hex(key), name, scopes: scopes.join(' '), created_by: by.kind === 'user' ? by.userId : null, created_at: this.now(), last_used_at: null, revoked_at: null }),
     );
-    return { key, apiKey: toView(row) };
+    const apiKey = toView(row);
+    await this.audit.recordBy(by, { event: 'apikey.created', target: `apikey:${apiKey.prefix}`, detail: { name: apiKey.name, scopes: apiKey.scopes } });
+    return { key, apiKey };
   }
 
   async list(): Promise<ApiKeyView[]> {
     return (await this.repo.list()).map(toView);
   }
 
-  async revoke(id: number): Promise<ApiKeyView | null> {
-    const row = await this.database.write((trx) => createApiKeyRepo(trx).revoke(id, this.now()));
-    return row ? toView(row) : null;
-  }
-
-  async revokeByPrefix(prefix: string): Promise<ApiKeyView | null> {
-    const row = await this.repo.findByPrefix(prefix);
-    return row ? this.revoke(row.id) : null;
+  /** Revokes a live key, named by id or by its visible prefix; null when there is no such live key. */
+  async revoke(by: Principal, key: { id: number } | { prefix: string }): Promise<ApiKeyView | null> {
+    const id = 'id' in key ? key.id : (await this.repo.findByPrefix(key.prefix))?.id;
+    const row = id === undefined ? undefined : await this.database.write((trx) => createApiKeyRepo(trx).revoke(id, this.now()));
+    if (!row) return null;
+    await this.audit.recordBy(by, { event: 'apikey.revoked', target: `apikey:${row.prefix}` });
+    return toView(row);
   }
 
   /** The live key that `presented` is, or null (unknown, wrong secret, revoked). */

@@ -2,6 +2,7 @@
 // deleted after the retention period), readable and filterable by admins.
 import { readAt, type Database, type Db, type Freshness } from '../db/database.js';
 import type { AuditEventRow } from '../db/schema.js';
+import { actorName, addressOf, type Principal } from '../principal.js';
 
 export type AuditEventName =
   | 'login.ok'
@@ -97,6 +98,11 @@ export class AuditLog {
   /** Records an event on its own, sharing a group commit with other writes of the moment. */
   async record(entry: AuditEntry): Promise<void> {
     await this.database.batched((trx) => this.insertWith(trx, entry));
+  }
+
+  /** Records what `by` did: the principal is the event's actor, and its address the event's. */
+  recordBy(by: Principal, entry: Omit<AuditEntry, 'actor' | 'ip'>): Promise<void> {
+    return this.record({ ...entry, actor: actorName(by), ip: addressOf(by) });
   }
 
   async list(filter: AuditFilter, freshness: Freshness = 'latest'): Promise<AuditEventView[]> {

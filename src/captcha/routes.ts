@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { clientOf } from '../http/client.js';
+import { clientOf } from '../http/client-identity.js';
 import { responses } from '../http/schemas.js';
 import { CAPTCHA_PURPOSES, type CaptchaService } from './service.js';
 

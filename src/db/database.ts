@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { AppError } from '../errors.js';
-import { isBusy } from './errors.js';
+import { isBusy } from './store-errors.js';
 import { GroupCommitter } from './group-commit.js';
 import { withStatementCache } from './statement-cache.js';
 import type { ReplicaStatus } from './replica.js';

@@ -3,7 +3,7 @@ import { Kysely, PostgresDialect, sql, type PostgresPool, type PostgresPoolClien
 import pg from 'pg';
 import { AppError } from '../errors.js';
 import type { Database, Db } from './database.js';
-import { isConnectionFailure, isStoreOutage } from './errors.js';
+import { isConnectionFailure, isStoreOutage } from './store-errors.js';
 import type { DatabaseSchema } from './schema.js';
 
 export interface PostgresOptions {

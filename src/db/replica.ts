@@ -14,7 +14,7 @@
 // answer. Only this process's clock is used, so clock skew between machines cannot hide a lag.
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { Database, Db } from './database.js';
-import { isStoreOutage } from './errors.js';
+import { isStoreOutage } from './store-errors.js';
 import { createPgPool, failoverAwarePool } from './postgres.js';
 import type { DatabaseSchema } from './schema.js';
 

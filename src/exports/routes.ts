@@ -1,7 +1,7 @@
 // Roster exports: ask for an organization's member list (202 and a task), follow it, download the CSV.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { actorOf, type ApiKeyGuards } from '../http/auth.js';
+import { principalOf, type ApiKeyGuards } from '../http/auth.js';
 import { responses, TaskSummaryBody } from '../http/schemas.js';
 import type { ExportService } from './service.js';
 
@@ -29,7 +29,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox<{ exports: ExportService; g
         response: responses({ 202: Type.Object({ export: ExportBody }) }),
       },
     },
-    async (request, reply) => reply.code(202).send({ export: await exports.create({ organizationId: request.params.id, actor: actorOf(request), ip: request.ip }) }),
+    async (request, reply) => reply.code(202).send({ export: await exports.create(principalOf(request), request.params.id) }),
   );
 
   app.get(

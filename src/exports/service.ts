@@ -4,6 +4,7 @@ import type { AuditLog } from '../audit/service.js';
 import type { Database } from '../db/database.js';
 import type { RosterExportRow } from '../db/schema.js';
 import { AppError } from '../errors.js';
+import { actorName, type Principal } from '../principal.js';
 import type { OrgService } from '../orgs/service.js';
 import type { TaskService } from '../tasks/service.js';
 import { taskSummary, type TaskRecord, type TaskSummary } from '../tasks/types.js';
@@ -40,19 +41,20 @@ export class ExportService {
     return (this.deps.now ?? Date.now)();
   }
 
-  async create(input: { organizationId: number; actor: string | null; ip: string | null }): Promise<ExportView> {
-    if (!(await this.deps.orgs.findOrganization(input.organizationId))) throw new AppError('ORGANIZATION_NOT_FOUND');
+  /** An administrator asks for an organization's member list; a task writes it. */
+  async create(by: Principal, organizationId: number): Promise<ExportView> {
+    if (!(await this.deps.orgs.findOrganization(organizationId))) throw new AppError('ORGANIZATION_NOT_FOUND');
+    const actor = actorName(by);
     const request = await this.database.write((trx) =>
       trx
         .insertInto('roster_exports')
-        .values({ organization_id: input.organizationId, created_by: input.actor, created_at: this.now(), task_id: null, rows: null, content: null, finished_at: null })
+        .values({ organization_id: organizationId, created_by: actor, created_at: this.now(), task_id: null, rows: null, content: null, finished_at: null })
         .returningAll()
         .executeTakeFirstOrThrow(),
     );
-    const { task } = await this.deps.tasks.submit({ type: ROSTER_EXPORT_TASK, payload: { export_id: request.id }, priority: EXPORT_PRIORITY, idempotencyKey: `roster-export:${request.id}` }, input.actor, false);
+    const { task } = await this.deps.tasks.submit({ type: ROSTER_EXPORT_TASK, payload: { export_id: request.id }, priority: EXPORT_PRIORITY, idempotencyKey: `roster-export:${request.id}` }, actor, false);
     await this.database.write((trx) => trx.updateTable('roster_exports').set({ task_id: task.id }).where('id', '=', request.id).execute());
-    // Who took a copy of the member list (names and phone numbers) is worth knowing later.
-    await this.deps.audit.record({ event: 'admin.roster_exported', actor: input.actor, target: `organization:${input.organizationId}`, ip: input.ip, detail: { export_id: request.id } });
+    await this.recordCopyTaken(by, organizationId, { export_id: request.id });
     return this.view({ ...request, task_id: task.id }, task);
   }
 
@@ -70,10 +72,11 @@ export class ExportService {
     return { organizationId: request.organization_id, content: request.content };
   }
 
-  /** The member list as CSV, made at once in this process (the CLI's `org export`), not kept. */
-  async csvNow(organizationId: number): Promise<{ rows: number; content: string }> {
+  /** The member list as CSV, made at once in this process (the CLI's `org export`), not kept; `file` is where the caller will write it. */
+  async csvNow(by: Principal, organizationId: number, file?: string): Promise<{ rows: number; content: string }> {
     if (!(await this.deps.orgs.findOrganization(organizationId))) throw new AppError('ORGANIZATION_NOT_FOUND');
     const members = await allMembers(this.database.db, organizationId);
+    await this.recordCopyTaken(by, organizationId, { rows: members.length, ...(file ? { file } : {}) });
     return { rows: members.length, content: membersCsv(members) };
   }
 
@@ -82,6 +85,11 @@ export class ExportService {
     const cutoff = this.now() - this.retentionMs;
     const result = await this.database.write((trx) => trx.updateTable('roster_exports').set({ content: null }).where('finished_at', '<=', cutoff).where('content', 'is not', null).executeTakeFirst());
     return Number(result.numUpdatedRows);
+  }
+
+  /** A member list (names and phone numbers) is personal data: the audit log says who took a copy. */
+  private recordCopyTaken(by: Principal, organizationId: number, detail: Record<string, unknown>): Promise<void> {
+    return this.deps.audit.recordBy(by, { event: 'admin.roster_exported', target: `organization:${organizationId}`, detail });
   }
 
   private async find(id: number): Promise<RosterExportRow> {

@@ -3,8 +3,9 @@
 // resumes after the last committed chunk and reports every row exactly once; running the same file
 // again creates nothing twice (taken phones are reported as "exists").
 import type { CountryCode } from 'libphonenumber-js';
-import { normalizePhone } from '../accounts/phone.js';
-import { insertRosterAccounts, normalizeName } from '../accounts/service.js';
+import { normalizePhone } from '../text/phone.js';
+import { normalizeName } from '../accounts/rules.js';
+import { insertRosterAccounts } from '../accounts/service.js';
 import type { Database } from '../db/database.js';
 import { PermanentTaskError } from '../tasks/types.js';
 import { rowIdPayload, type TaskHandler } from '../tasks/registry.js';

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RateLimiterSQLite, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AppError } from '../errors.js';
-import { isBusy } from '../db/errors.js';
+import { isBusy } from '../db/store-errors.js';
 import type { KeyValueStore } from './store.js';
 
 export interface LimitState {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import BetterSqlite3 from 'better-sqlite3';
 import { AppError } from '../errors.js';
-import { isBusy } from '../db/errors.js';
+import { isBusy } from '../db/store-errors.js';
 import { withStatementCache } from '../db/statement-cache.js';
 import type { Counter, KeyValueStore } from './store.js';
 

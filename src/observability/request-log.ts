@@ -2,7 +2,7 @@
 // milliseconds, under the request's id (echoed as X-Request-Id). Fastify's own request logging writes
 // a second line on arrival with nothing the completion line lacks; a burst of 500 registrations is
 // 500 lines instead of 1,000. A request that never completes is still visible: errors are logged
-// where they happen (src/http/errors.ts) and the request timeout ends it.
+// where they happen (src/http/error-responses.ts) and the request timeout ends it.
 import type { FastifyInstance } from 'fastify';
 
 export function installRequestLog(app: FastifyInstance): void {

@@ -2,7 +2,7 @@
 import { ReadThroughCache } from '../cache/read-through.js';
 import { readAt, type Database, type Db, type Freshness } from '../db/database.js';
 import type { InvitationCodeRow, OrganizationRow } from '../db/schema.js';
-import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../db/store-errors.js';
 import { AppError } from '../errors.js';
 import { randomString } from '../security/tokens.js';
 import type { Metrics } from '../observability/metrics.js';

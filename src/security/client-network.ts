@@ -15,6 +15,13 @@ export interface LimitedClient {
   exempt: boolean;
 }
 
+/** Who sent a request (http/client-identity.ts): the network and exemption are what the per-address limits count. */
+export interface ClientContext extends LimitedClient {
+  /** The address, exact: recorded with sessions and audit events. */
+  ip: string;
+  userAgent: string | null;
+}
+
 export interface Addressing {
   /** RATE_LIMIT_IPV6_PREFIX */
   readonly ipv6Prefix: number;

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Metrics } from '../observability/metrics.js';
-import { createTaskRegistry } from '../tasks/handlers/index.js';
+import { createTaskRegistry } from '../task-handlers.js';
 import { backoffFor } from '../tasks/open.js';
 import type { TaskRegistry } from '../tasks/registry.js';
 import type { Processor, TaskConsumer, TaskContext, TaskQueue, TaskRecord } from '../tasks/types.js';

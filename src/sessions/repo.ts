@@ -32,8 +32,10 @@ export function createSessionRepo(db: Db) {
       if (exceptId !== null) query = query.where('id', '!=', exceptId);
       return Number((await query.executeTakeFirst()).numDeletedRows);
     },
-    async deleteById(id: number): Promise<void> {
-      await db.deleteFrom('sessions').where('id', '=', id).execute();
+    /** Whether there was such a session. */
+    async deleteById(id: number): Promise<boolean> {
+      const result = await db.deleteFrom('sessions').where('id', '=', id).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
     },
     async deleteExpired(now: number): Promise<number> {
       const result = await db

@@ -1,7 +1,7 @@
 // Sessions: an opaque random token in the cookie, only its SHA-256 in the database (a stolen database
 // yields no usable token). Expiry slides with use, up to an absolute maximum age.
 import type { Database, Db } from '../db/database.js';
-import { isForeignKeyViolation } from '../db/errors.js';
+import { isForeignKeyViolation } from '../db/store-errors.js';
 import { AppError } from '../errors.js';
 import type { SessionRow } from '../db/schema.js';
 import { randomToken, sha256Hex } from '../security/tokens.js';
@@ -80,13 +80,20 @@ export class SessionService {
   }
 
   /** An admin's revocation of any session. */
-  async revokeById(sessionId: number): Promise<boolean> {
-    const result = await this.database.retrying(() => this.database.db.deleteFrom('sessions').where('id', '=', sessionId).executeTakeFirst());
-    return Number(result.numDeletedRows) > 0;
+  revokeById(sessionId: number): Promise<boolean> {
+    return this.database.retrying(() => this.repo.deleteById(sessionId));
   }
 
   revoke(userId: number, sessionId: number): Promise<boolean> {
     return this.database.retrying(() => this.repo.deleteOne(userId, sessionId));
+  }
+
+  /**
+   * Ends every session of a user, or every one but `exceptId`, inside a caller's write transaction (a
+   * new password or phone number, a disabled account: the change and the sign-out commit together); returns how many.
+   */
+  endAllWith(trx: Db, userId: number, exceptId: number | null = null): Promise<number> {
+    return createSessionRepo(trx).deleteForUser(userId, exceptId);
   }
 
   /** Ends every session of the user but `keepSessionId` ("sign out everywhere else"); returns how many. */

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Database } from '../db/database.js';
 import type { ApiKeyGuards } from '../http/auth.js';
-import { clientOf } from '../http/client.js';
+import { clientOf } from '../http/client-identity.js';
 import { CaptchaAnswerField, CaptchaIdField, PhoneField, responses } from '../http/schemas.js';
 import { SMS_PURPOSES } from './codes.js';
 import type { SmsService } from './service.js';

@@ -2,8 +2,8 @@
 // exists for the phone (login, reset) or is already taken (register): a code is only delivered when
 // it can be used, but the caller cannot tell. Every limit applies before that decision, so that
 // limits do not reveal it either.
-import type { AccountService, ClientContext } from '../accounts/service.js';
-import { maskPhone } from '../accounts/phone.js';
+import type { ClientContext } from '../security/client-network.js';
+import { maskPhone, type NormalizedPhone } from '../text/phone.js';
 import type { AuditLog } from '../audit/service.js';
 import type { CaptchaService } from '../captcha/service.js';
 import type { SmsConfig } from '../config.js';
@@ -22,13 +22,21 @@ export interface SmsSendInput {
   captcha: string;
 }
 
+/** Who may receive a code: the accounts feature answers (the composition root passes AccountService), so that sms/ does not import it. */
+export interface SmsRecipients {
+  /** The phone number as stored; INVALID_PHONE. */
+  parsePhone(raw: string): NormalizedPhone;
+  /** Whether a code for `purpose` would be usable by this phone. */
+  canReceiveCode(e164: string, purpose: SmsPurpose): Promise<boolean>;
+}
+
 export interface SmsServiceDeps {
   kv: KeyValueStore;
   secret: string;
   config: SmsConfig;
   codes: SmsCodes;
   captcha: CaptchaService;
-  accounts: AccountService;
+  accounts: SmsRecipients;
   tasks: TaskService;
   rateLimits: RateLimits;
   audit: AuditLog;

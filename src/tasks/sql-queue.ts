@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import type { Database, Db } from '../db/database.js';
-import { isUniqueViolation } from '../db/errors.js';
+import { isUniqueViolation } from '../db/store-errors.js';
 import type { TaskRow, TaskState } from '../db/schema.js';
 import { randomToken } from '../security/tokens.js';
 import { PermanentTaskError, TASK_STATES, type ConsumeOptions, type NewTask, type Processor, type TaskConsumer, type TaskFilter, type TaskQueue, type TaskRecord } from './types.js';

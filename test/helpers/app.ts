@@ -10,7 +10,7 @@ import { openDatabase } from '../../src/server/runtime.js';
 import { createMemoryStore } from '../../src/kv/memory.js';
 import type { KeyValueStore } from '../../src/kv/store.js';
 import { prepareDatabase } from '../../src/server/bootstrap.js';
-import { createTaskRegistry } from '../../src/tasks/handlers/index.js';
+import { createTaskRegistry } from '../../src/task-handlers.js';
 import { createSqlQueue } from '../../src/tasks/sql-queue.js';
 import type { TaskConsumer } from '../../src/tasks/types.js';
 import type { SmsPurpose } from '../../src/sms/codes.js';

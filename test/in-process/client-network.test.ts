@@ -1,4 +1,4 @@
-// The network a per-address rate limit counts a client under (src/http/client.ts).
+// The network a per-address rate limit counts a client under (src/http/client-identity.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { clientClassifier, rateLimitNetwork } from '../../src/security/client-network.js';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ERROR_CATALOGUE } from '../../src/errors.js';
-import { answerClientError } from '../../src/http/errors.js';
+import { answerClientError } from '../../src/http/error-responses.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 
 /** Writes raw bytes, then reads until the server closes the connection (or 5 s pass). */

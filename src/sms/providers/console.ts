@@ -3,7 +3,7 @@
 // real provider is configured.
 import type { Logger } from 'pino';
 import type { Database } from '../../db/database.js';
-import { maskPhone } from '../../accounts/phone.js';
+import { maskPhone } from '../../text/phone.js';
 import { messageText, type SmsProvider } from './types.js';
 
 export function consoleProvider(database: Database, log: Pick<Logger, 'info'>): SmsProvider {

@@ -1,7 +1,7 @@
 // system.echo: returns its message, optionally after a delay. A canary for monitoring (is a worker
 // taking tasks, how long does the queue take?) and for an operator checking a new deployment.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TaskPayloadError, type TaskHandler } from '../registry.js';
+import { TaskPayloadError, type TaskHandler } from './registry.js';
 
 export interface EchoPayload {
   message: string;

@@ -1,8 +1,7 @@
 // Who sent a request, as the services see it: the address (kept exact, for sessions and the audit
 // log), and the network and exemption that the per-address rate limits count (security/client-network.ts).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ClientContext } from '../accounts/service.js';
-import { clientClassifier, type Addressing, type LimitedClient } from '../security/client-network.js';
+import { clientClassifier, type Addressing, type ClientContext, type LimitedClient } from '../security/client-network.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

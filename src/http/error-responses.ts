@@ -2,7 +2,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isStoreOutage } from '../db/errors.js';
+import { isStoreOutage } from '../db/store-errors.js';
 import { AppError, ERROR_CATALOGUE, type ErrorCode } from '../errors.js';
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
