@@ -21,9 +21,9 @@ interface NeedSpec {
   present(): boolean | Promise<boolean>;
 }
 
+/** Whether `command` runs by its name here (the tests start it so; /usr/sbin is often not on a user's PATH). */
 export function onPath(command: string): boolean {
-  const dirs = (process.env.PATH ?? '').split(path.delimiter).concat(['/usr/sbin', '/sbin']);
-  return dirs.some((dir) => dir && existsSync(path.join(dir, command)));
+  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => dir && existsSync(path.join(dir, command)));
 }
 
 function postgresBinaries(): boolean {
