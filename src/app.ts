@@ -223,6 +223,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     profile: services.profile,
     twoFactor: services.twoFactor,
     sessions: services.sessions,
+    knownDevices: services.knownDevices,
     requireSession,
     cookie: { name: config.session.cookieName, secure: config.session.secureCookie, maxAgeSeconds: config.session.maxAgeSeconds },
   });

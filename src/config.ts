@@ -46,7 +46,8 @@ export interface Config {
     readonly secureCookie: boolean;
   };
   readonly rateLimits: RateLimitConfig;
-  readonly lockout: { readonly maxFailures: number; readonly windowSeconds: number; readonly lockSeconds: number };
+  /** security/lockout.ts: failures per window, the first lock for unknown clients, the first wait of a known device, the longest either grows to. */
+  readonly lockout: { readonly maxFailures: number; readonly windowSeconds: number; readonly lockSeconds: number; readonly knownDeviceSeconds: number; readonly maxLockSeconds: number };
   /** Administrators use the console (and the admin API, by session) only with two-factor sign-in on. API keys are not affected. */
   readonly adminRequiresTwoFactor: boolean;
   /** Requests admitted to password hashing per process; past this, 503 OVERLOADED at once. */
@@ -124,6 +125,8 @@ export interface RateLimitConfig {
   readonly loginPerAccountIp: RateLimit;
   readonly apiKey: RateLimit;
   readonly smsPerIp: RateLimit;
+  /** Codes tried to turn an account's two-factor sign-in off (per account). */
+  readonly twoFactorDisable: RateLimit;
   /** The per-address limits count an IPv6 client by its network of this prefix length (128: each address). */
   readonly ipv6Prefix: number;
   /** Networks (CIDRs) that the per-address limits do not count: a school's own NAT address, say. */
@@ -151,6 +154,19 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
   if (['0', 'false', 'no', 'off'].includes(raw)) return false;
   throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+function lockoutSettings(env: Env): Config['lockout'] {
+  const lockSeconds = int(env, 'LOCKOUT_SECONDS', 900, 1, 30 * 86_400);
+  const knownDeviceSeconds = int(env, 'LOCKOUT_KNOWN_DEVICE_SECONDS', 30, 1, 30 * 86_400);
+  return {
+    maxFailures: int(env, 'LOCKOUT_MAX_FAILURES', 5, 1, 1000),
+    windowSeconds: int(env, 'LOCKOUT_WINDOW_SECONDS', 900, 1, 30 * 86_400),
+    lockSeconds,
+    knownDeviceSeconds,
+    // Never shorter than a first lock: the backoff only lengthens them.
+    maxLockSeconds: int(env, 'LOCKOUT_MAX_SECONDS', Math.max(86_400, lockSeconds, knownDeviceSeconds), Math.max(lockSeconds, knownDeviceSeconds), 30 * 86_400),
+  };
 }
 
 /** "POINTS/SECONDS", e.g. 1500/60. */
@@ -278,14 +294,11 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
       apiKey: rateLimit(merged, 'RATE_LIMIT_API_KEY', { points: 600, seconds: 60 }),
       // A /64 is the smallest network a provider normally gives an IPv6 client.
       smsPerIp: rateLimit(merged, 'RATE_LIMIT_SMS_PER_IP', { points: 1000, seconds: 3600 }),
+      twoFactorDisable: rateLimit(merged, 'RATE_LIMIT_TWO_FACTOR_DISABLE', { points: 5, seconds: 3600 }),
       ipv6Prefix: int(merged, 'RATE_LIMIT_IPV6_PREFIX', 64, 32, 128),
       exempt: parseAddressRanges('RATE_LIMIT_EXEMPT', merged.RATE_LIMIT_EXEMPT),
     },
-    lockout: {
-      maxFailures: int(merged, 'LOCKOUT_MAX_FAILURES', 5, 1, 1000),
-      windowSeconds: int(merged, 'LOCKOUT_WINDOW_SECONDS', 900, 1, 30 * 86_400),
-      lockSeconds: int(merged, 'LOCKOUT_SECONDS', 900, 1, 30 * 86_400),
-    },
+    lockout: lockoutSettings(merged),
     adminRequiresTwoFactor: bool(merged, 'ADMIN_REQUIRE_TWO_FACTOR', false),
     hashQueueMax: int(merged, 'HASH_QUEUE_MAX', 400, 1, 100_000),
     passwordHash: passwordHashParams(merged),

@@ -24,6 +24,7 @@ import type { KeyValueStore } from './kv/store.js';
 import type { Metrics } from './observability/metrics.js';
 import { OrgService } from './orgs/service.js';
 import { HashAdmission } from './security/hash-admission.js';
+import { KnownDevices } from './security/known-devices.js';
 import { Lockout } from './security/lockout.js';
 import type { PasswordHasher } from './security/password.js';
 import { RateLimits } from './security/rate-limits.js';
@@ -58,6 +59,7 @@ export interface Services {
   sessions: SessionService;
   rateLimits: RateLimits;
   lockout: Lockout;
+  knownDevices: KnownDevices;
   hashing: HashAdmission;
   audit: AuditLog;
   apiKeys: ApiKeyService;
@@ -79,7 +81,8 @@ export function createServices(deps: ServiceDeps): Services {
   const tasks = new TaskService(deps.tasks, createTaskRegistry({ config, database, secret, log: deps.log ?? SILENT_LOG }), { metrics, audit });
   const kv = metrics ? instrumentStore(deps.kv, metrics) : deps.kv;
   const rateLimits = new RateLimits(kv, config.rateLimits, metrics);
-  const lockout = new Lockout(kv, config.lockout, metrics);
+  const knownDevices = new KnownDevices(secret);
+  const lockout = new Lockout(kv, config.lockout, knownDevices, metrics);
   const hashing = new HashAdmission(config.hashQueueMax, metrics);
   const captcha = new CaptchaService({
     kv,
@@ -101,7 +104,7 @@ export function createServices(deps: ServiceDeps): Services {
   const registration = new Registration({ database, captcha, orgs, sessions, rateLimits, hashing, passwords, audit, smsCodes, metrics, defaultRegion, now });
   const signIn = new SignIn({ database, captcha, sessions, rateLimits, lockout, hashing, passwords, twoFactor, audit, smsCodes, metrics, defaultRegion });
   const profile = new Profile({ database, accounts, orgs, sessions, rateLimits, lockout, hashing, passwords, audit, smsCodes, defaultRegion, now });
-  const twoFactorSettings = new TwoFactorSettings({ twoFactor, passwords, audit });
+  const twoFactorSettings = new TwoFactorSettings({ twoFactor, passwords, rateLimits, audit });
   const sms = new SmsService({ kv, secret, config: config.sms, codes: smsCodes, captcha, accounts, tasks, rateLimits, audit });
   const imports = new ImportService(database, { orgs, tasks, audit, maxRows: config.imports.maxRows });
   const exports = new ExportService(database, { orgs, tasks, audit, retentionHours: config.exportRetentionHours });
@@ -110,5 +113,5 @@ export function createServices(deps: ServiceDeps): Services {
     users: new UserAdmin({ accounts, twoFactor: twoFactorSettings, sessions, audit }),
     rateLimits: new RateLimitAdmin({ rateLimits, audit }),
   };
-  return { captcha, orgs, accounts, registration, signIn, profile, twoFactor: twoFactorSettings, sessions, rateLimits, lockout, hashing, audit, apiKeys, tasks, smsCodes, sms, imports, exports, admin };
+  return { captcha, orgs, accounts, registration, signIn, profile, twoFactor: twoFactorSettings, sessions, rateLimits, lockout, knownDevices, hashing, audit, apiKeys, tasks, smsCodes, sms, imports, exports, admin };
 }

@@ -1,9 +1,17 @@
 // Lockout and rate limits hold across worker processes: they live in the shared store.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { cookieOf, loginThrough, mapConcurrent, metricValue, registerThrough, request, runCli, scrapeMetrics, startServer, type ServerProcess } from './helpers/cluster.js';
+import { Secret, TOTP } from 'otpauth';
+import { cookieOf, loginThrough, mapConcurrent, metricValue, registerThrough, request, runCli, scrapeMetrics, startServer, type HttpResult, type ServerProcess } from './helpers/cluster.js';
 
 const PASSWORD = 'a good long passphrase';
+
+/** The known-device cookie a sign-in set, as the browser sends it back. */
+function deviceCookieOf(result: HttpResult): string {
+  const cookie = result.headers['set-cookie']?.find((c) => c.startsWith('gatehouse_device='));
+  assert.ok(cookie, 'no known-device cookie');
+  return cookie.split(';')[0]!;
+}
 
 describe('account lockout over four workers', () => {
   let server: ServerProcess;
@@ -11,6 +19,12 @@ describe('account lockout over four workers', () => {
     server = await startServer({ workers: 4 });
   });
   after(() => server?.stop());
+
+  /** A password login from a browser that sends `cookie`. */
+  async function loginWithCookie(phone: string, password: string, cookie: string) {
+    const captcha = await request(server.port, 'GET', '/api/auth/captcha/generate?purpose=login');
+    return request(server.port, 'POST', '/api/auth/login', { cookie, body: { phone, password, captcha_id: captcha.body.captcha_id, captcha: 'TEST' } });
+  }
 
   it('wrong passwords spread over the workers lock at exactly 5; the correct one is refused while locked; an admin unlocks', async () => {
     const phone = '13600000001';
@@ -62,6 +76,45 @@ describe('account lockout over four workers', () => {
     for (let i = 0; i < 6; i++) results.push(await loginThrough(server.port, unknown, 'wrong password!'));
     assert.deepEqual(results.map((r) => r.status), [401, 401, 401, 401, 423, 423]);
     assert.deepEqual(results.slice(0, 4).map((r) => r.body.error.attempts_left), [4, 3, 2, 1]);
+  });
+
+  it("a stranger's wrong passwords do not lock the owner's known device out; the device's own failures lock it at exactly 5, briefly", async () => {
+    const phone = '13600000005';
+    const registered = await registerThrough(server.port, server.invitationCode, phone);
+    assert.equal(registered.status, 201);
+    const device = { cookie: deviceCookieOf(registered) };
+
+    const stranger = await Promise.all(Array.from({ length: 16 }, () => loginThrough(server.port, phone, 'wrong password!')));
+    assert.equal(stranger.filter((r) => r.status === 401).length, 4, JSON.stringify(stranger.map((r) => r.status)));
+    assert.equal(stranger.filter((r) => r.status === 423).length, 12);
+    // The owner's browser, on whichever worker: in, however often strangers are refused.
+    const owner = await Promise.all(Array.from({ length: 4 }, () => loginWithCookie(phone, PASSWORD, device.cookie)));
+    assert.deepEqual(owner.map((r) => r.status), [200, 200, 200, 200]);
+    assert.ok(new Set(owner.map((r) => r.worker)).size >= 2);
+
+    const own = await Promise.all(Array.from({ length: 16 }, () => loginWithCookie(phone, 'wrong password!', device.cookie)));
+    assert.equal(own.filter((r) => r.status === 401).length, 4, JSON.stringify(own.map((r) => r.status)));
+    const waits = own.filter((r) => r.status === 423);
+    assert.equal(waits.length, 12);
+    assert.ok(waits.every((r) => Number(r.headers['retry-after']) <= 30), 'a known device waits LOCKOUT_KNOWN_DEVICE_SECONDS, not a lockout');
+    // Its failures are its own: a stranger starts from a full count (the owner's sign-in lifted their lock).
+    assert.equal((await loginThrough(server.port, phone, 'wrong password!')).body.error.attempts_left, 4);
+  });
+
+  it('wrong codes to turn two-factor off, concurrent on every worker: exactly 4 answered, the rest 429', async () => {
+    const phone = '13600000006';
+    const session = cookieOf(await registerThrough(server.port, server.invitationCode, phone));
+    const secret = (await request(server.port, 'POST', '/api/auth/2fa/setup', { cookie: session, body: { current_password: PASSWORD } })).body.secret as string;
+    const totp = new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 });
+    assert.equal((await request(server.port, 'POST', '/api/auth/2fa/enable', { cookie: session, body: { code: totp.generate() } })).status, 200);
+    const wrong = totp.generate() === '000000' ? '999999' : '000000';
+    const results = await Promise.all(Array.from({ length: 12 }, () => request(server.port, 'POST', '/api/auth/2fa/disable', { cookie: session, body: { current_password: PASSWORD, code: wrong } })));
+    assert.equal(results.filter((r) => r.status === 400).length, 4, JSON.stringify(results.map((r) => r.status)));
+    const limited = results.filter((r) => r.status === 429);
+    assert.equal(limited.length, 8);
+    assert.ok(limited.every((r) => r.body.error.limit === 'two_factor_disable' && Number(r.headers['retry-after']) > 0));
+    assert.ok(new Set(results.map((r) => r.worker)).size >= 2);
+    assert.equal((await request(server.port, 'GET', '/api/auth/me', { cookie: session })).body.user.two_factor_enabled, true);
   });
 
   it('while one account takes 1,000 wrong passwords, 50 other accounts log in normally', async () => {

@@ -6,6 +6,7 @@ import type { UserRow } from '../db/schema.js';
 import { isAppError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { HashAdmission } from '../security/hash-admission.js';
+import type { ClientContext } from '../security/client-network.js';
 import type { Lockout } from '../security/lockout.js';
 import type { PasswordHasher } from '../security/password.js';
 import type { SessionService } from '../sessions/service.js';
@@ -62,18 +63,20 @@ export class Passwords {
 
   /**
    * The signed-in user's proof, before a change that a borrowed session must not make: the current
-   * password, when the account has one. Wrong guesses count towards the account's lockout, so that a
-   * session cannot be used to try passwords one after another.
+   * password, when the account has one. Wrong guesses count like wrong passwords at login (on the
+   * device's own count when the account knows the device, as it normally knows the one its session
+   * signed in on), so that a session cannot be used to try passwords one after another.
    */
-  async checkCurrent(user: UserRow, currentPassword: string | undefined): Promise<void> {
+  async checkCurrent(user: UserRow, currentPassword: string | undefined, client: ClientContext): Promise<void> {
     if (user.password_hash === null) return;
-    await this.deps.lockout.assertNotLocked(user.phone);
-    if (!(await this.verify(user, currentPassword ?? ''))) await this.deps.lockout.recordFailure(user.phone, { name: 'body.current_password', message: 'The current password is wrong.' });
+    const failures = this.deps.lockout.counter(user.phone, client);
+    await failures.assertNotLocked();
+    if (!(await this.verify(user, currentPassword ?? ''))) await failures.recordFailure({ name: 'body.current_password', message: 'The current password is wrong.' });
   }
 
   /** checkCurrent on its own: admitted to the hashing queue when there is a password to verify. */
-  async requireCurrent(user: UserRow, currentPassword: string | undefined): Promise<void> {
-    if (user.password_hash !== null) await this.deps.hashing.admit(() => this.checkCurrent(user, currentPassword));
+  async requireCurrent(user: UserRow, currentPassword: string | undefined, client: ClientContext): Promise<void> {
+    if (user.password_hash !== null) await this.deps.hashing.admit(() => this.checkCurrent(user, currentPassword, client));
   }
 
   /**

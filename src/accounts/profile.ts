@@ -79,7 +79,7 @@ export class Profile {
     checkNewPassword(input.newPassword, phone);
     // One admission for both computations: once the current password is checked, the new one is stored.
     await this.deps.hashing.admit(async () => {
-      await this.deps.passwords.checkCurrent(user, input.currentPassword);
+      await this.deps.passwords.checkCurrent(user, input.currentPassword, client);
       await this.deps.passwords.replace(user, input.newPassword, keepSessionId);
     });
     await this.deps.audit.record({ event: 'password.changed', actor: `user:${user.id}`, target: `user:${user.id}`, ip: client.ip });
@@ -96,7 +96,7 @@ export class Profile {
     if (phone.e164 === user.phone) throw new AppError('VALIDATION_FAILED', { message: 'This is already the phone number of the account.', details: { field: 'body.new_phone' } });
     const limits = this.deps.rateLimits;
     await limits.enforceForClient(limits.loginPerIp, client);
-    await this.deps.passwords.requireCurrent(user, input.currentPassword);
+    await this.deps.passwords.requireCurrent(user, input.currentPassword, client);
     if (!(await this.deps.smsCodes.consume(phone.e164, 'change_phone', input.code))) throw new AppError('INVALID_SMS_CODE');
     let changed: UserRow | undefined;
     try {
@@ -121,7 +121,7 @@ export class Profile {
    */
   async deleteOwnAccount(user: UserRow, currentPassword: string | undefined, client: ClientContext): Promise<void> {
     if (user.role === 'admin') throw new AppError('FORBIDDEN', { message: "An administrator's account is deleted by another administrator." });
-    await this.deps.passwords.requireCurrent(user, currentPassword);
+    await this.deps.passwords.requireCurrent(user, currentPassword, client);
     const deleted = await this.deps.accounts.deleteAccount(user.id);
     if (deleted) await this.deps.audit.record({ event: 'account.deleted', actor: `user:${user.id}`, target: `user:${user.id}`, ip: client.ip, detail: deletedDetail(deleted) });
   }

@@ -1,13 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { SessionGuard } from '../http/auth.js';
 import { clientOf } from '../http/client-identity.js';
 import { CaptchaAnswerField, CaptchaIdField, PasswordField, PhoneField, responses, SmsCodeField, UserEnvelope } from '../http/schemas.js';
+import { KNOWN_DEVICE_COOKIE, KNOWN_DEVICE_MAX_AGE_SECONDS, type KnownDevices } from '../security/known-devices.js';
 import type { SessionService } from '../sessions/service.js';
 import { qrSvg } from '../text/qr.js';
 import type { Profile } from './profile.js';
-import type { Registration } from './registration.js';
+import type { Registration, SignedIn } from './registration.js';
 import type { SignIn } from './sign-in.js';
 import type { TwoFactorSettings } from './two-factor-settings.js';
 import { publicUser } from './views.js';
@@ -18,6 +19,7 @@ export interface AccountRouteDeps {
   profile: Profile;
   twoFactor: TwoFactorSettings;
   sessions: SessionService;
+  knownDevices: KnownDevices;
   requireSession: SessionGuard;
   cookie: { name: string; secure: boolean; maxAgeSeconds: number };
 }
@@ -44,10 +46,17 @@ const PersonalDataBody = Type.Object({
 });
 
 export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async (app, deps) => {
-  const { registration, signIn, profile, twoFactor, sessions, requireSession, cookie } = deps;
+  const { registration, signIn, profile, twoFactor, sessions, knownDevices, requireSession, cookie } = deps;
 
-  function setSessionCookie(reply: FastifyReply, token: string) {
+  /**
+   * A complete sign-in: the session cookie, and the known-device cookie renewed for the account, so
+   * that a stranger's wrong passwords elsewhere do not lock this browser out (security/lockout.ts).
+   * Signing out keeps the second: the browser stays one where the account has signed in.
+   */
+  function signedInCookies(request: FastifyRequest, reply: FastifyReply, { user, token }: SignedIn) {
     reply.setCookie(cookie.name, token, { httpOnly: true, sameSite: 'lax', secure: cookie.secure, path: '/', maxAge: cookie.maxAgeSeconds });
+    const device = knownDevices.remember(user.phone, request.cookies[KNOWN_DEVICE_COOKIE]);
+    reply.setCookie(KNOWN_DEVICE_COOKIE, device, { httpOnly: true, sameSite: 'lax', secure: cookie.secure, path: '/', maxAge: KNOWN_DEVICE_MAX_AGE_SECONDS });
   }
 
   app.post(
@@ -73,12 +82,12 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
     },
     async (request, reply) => {
       const body = request.body;
-      const { user, token } = await registration.register(
+      const signedIn = await registration.register(
         { phone: body.phone, password: body.password, name: body.name, invitationCode: body.invitation_code, captchaId: body.captcha_id, captcha: body.captcha, smsCode: body.sms_code },
         clientOf(request),
       );
-      setSessionCookie(reply, token);
-      return reply.code(201).send({ user: publicUser(user) });
+      signedInCookies(request, reply, signedIn);
+      return reply.code(201).send({ user: publicUser(signedIn.user) });
     },
   );
 
@@ -97,9 +106,9 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
     },
     async (request, reply) => {
       const body = request.body;
-      const { user, token } = await signIn.login({ phone: body.phone, password: body.password, captchaId: body.captcha_id, captcha: body.captcha }, clientOf(request));
-      setSessionCookie(reply, token);
-      return { user: publicUser(user) };
+      const signedIn = await signIn.login({ phone: body.phone, password: body.password, captchaId: body.captcha_id, captcha: body.captcha }, clientOf(request));
+      signedInCookies(request, reply, signedIn);
+      return { user: publicUser(signedIn.user) };
     },
   );
 
@@ -114,9 +123,9 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
       },
     },
     async (request, reply) => {
-      const { user, token } = await signIn.loginWithSms({ phone: request.body.phone, code: request.body.code }, clientOf(request));
-      setSessionCookie(reply, token);
-      return { user: publicUser(user) };
+      const signedIn = await signIn.loginWithSms({ phone: request.body.phone, code: request.body.code }, clientOf(request));
+      signedInCookies(request, reply, signedIn);
+      return { user: publicUser(signedIn.user) };
     },
   );
 
@@ -131,9 +140,9 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
       },
     },
     async (request, reply) => {
-      const { user, token } = await signIn.completeTwoFactorLogin({ challenge: request.body.challenge, code: request.body.code }, clientOf(request));
-      setSessionCookie(reply, token);
-      return { user: publicUser(user) };
+      const signedIn = await signIn.completeTwoFactorLogin({ challenge: request.body.challenge, code: request.body.code }, clientOf(request));
+      signedInCookies(request, reply, signedIn);
+      return { user: publicUser(signedIn.user) };
     },
   );
 
@@ -149,7 +158,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
       },
     },
     async (request, reply) => {
-      const { secret, uri } = await twoFactor.begin(request.auth!.user, request.body.current_password);
+      const { secret, uri } = await twoFactor.begin(request.auth!.user, request.body.current_password, clientOf(request));
       reply.header('cache-control', 'no-store');
       return { secret, otpauth_uri: uri, qr_svg: await qrSvg(uri) };
     },

@@ -90,22 +90,26 @@ export class SignIn {
 
     return this.deps.hashing.admitAfter(() => limits.enforceForClient(limits.loginPerIp, client), async () => {
       await this.deps.captcha.verify(input.captchaId, input.captcha, 'login');
+      const failures = this.deps.lockout.counter(account, client);
       // The account's budgets are charged only after the captcha, so that requests which cost their
       // sender nothing cannot spend an account's budget and keep its owner out; and per account and
       // address first, so that one network's attempts stop at its own limit without spending the
-      // account's shared one.
-      await limits.enforce(limits.loginPerAccountIp, `${account}|${client.network}`);
-      await limits.enforce(limits.loginPerAccount, account);
-      // A locked account is refused before any password work: attacking it costs the server nothing.
-      await this.deps.lockout.assertNotLocked(account);
+      // account's shared one. A device the account knows has its own count instead: what strangers
+      // spend of the shared budgets does not keep it out.
+      if (!failures.ownCount) {
+        await limits.enforce(limits.loginPerAccountIp, `${account}|${client.network}`);
+        await limits.enforce(limits.loginPerAccount, account);
+      }
+      // A locked count is refused before any password work: attacking it costs the server nothing.
+      await failures.assertNotLocked();
       const user = phone ? await this.repo.findByPhone(phone.e164) : undefined;
       const passwordOk = await this.deps.passwords.verify(user, input.password);
-      if (!passwordOk || !user) return this.deps.lockout.recordFailure(account);
+      if (!passwordOk || !user) return failures.recordFailure();
       if (user.status !== 'active') throw new AppError('ACCOUNT_DISABLED');
       await this.deps.passwords.upgradeIfNeeded(user, input.password);
       // The failure count stays until the second factor too is right: a stolen password does not reset it.
       if (TwoFactor.isEnabled(user)) throw await this.deps.twoFactor.challenge(user, 'password');
-      await this.deps.lockout.reset(account);
+      await failures.succeeded();
       const { token } = await this.deps.sessions.create(user.id, { ip: client.ip, userAgent: client.userAgent });
       return { user, token };
     });
@@ -115,8 +119,8 @@ export class SignIn {
    * Signs in with an SMS code. A wrong code and a phone without an account fail the same way. Guessing
    * is bounded by the code itself (a few wrong tries destroy it) and by how often codes are sent
    * (cooldown, daily cap), so besides the per-address limit this path does not spend the account's
-   * password-login budget: it is how an owner gets in while someone else is guessing at the password
-   * (and it lifts the lockout).
+   * password-login budget and does not wait for its lock: it is how an owner gets in while someone
+   * else is guessing at the password (and it lifts the lock, as any complete sign-in does).
    */
   async loginWithSms(input: SmsLoginInput, client: ClientContext): Promise<SignedIn> {
     const phone = parsePhone(input.phone, this.deps.defaultRegion);
@@ -130,7 +134,7 @@ export class SignIn {
     if (user.status !== 'active') throw new AppError('ACCOUNT_DISABLED');
     // An SMS code proves the phone, which is not a second factor beside the authenticator app.
     if (TwoFactor.isEnabled(user)) throw await this.deps.twoFactor.challenge(user, 'sms');
-    await this.deps.lockout.reset(phone.e164);
+    await this.deps.lockout.counter(phone.e164, client).succeeded();
     const { token } = await this.deps.sessions.create(user.id, { ip: client.ip, userAgent: client.userAgent });
     await this.signedIn(user.id, client, { method: 'sms' });
     return { user, token };
@@ -138,22 +142,27 @@ export class SignIn {
 
   /**
    * The second step of a sign-in with two-factor on: the challenge from TWO_FACTOR_REQUIRED and a code
-   * from the authenticator app, or a recovery code. A wrong code counts towards the account's lockout
-   * like a wrong password (and the challenge stays, for the owner's next try within its 5 minutes).
+   * from the authenticator app, or a recovery code. A wrong code counts like a wrong password (and the
+   * challenge stays, for the owner's next try within its 5 minutes): on the device's count after a
+   * password, or on the challenge's own after a right SMS code — that proof of the phone is what lets
+   * an owner in while strangers have locked the account for every client it does not know.
    */
   async completeTwoFactorLogin(input: { challenge: string; code: string }, client: ClientContext): Promise<SignedIn> {
     await this.deps.rateLimits.enforceForClient(this.deps.rateLimits.loginPerIp, client);
     const { userId, method } = await this.deps.twoFactor.challenged(input.challenge);
     const user = await this.repo.findById(userId);
     if (!user || user.status !== 'active') throw new AppError(user ? 'ACCOUNT_DISABLED' : 'TWO_FACTOR_EXPIRED');
-    await this.deps.lockout.assertNotLocked(user.phone);
+    const lockout = this.deps.lockout;
+    const onDevice = lockout.counter(user.phone, client);
+    const failures = method === 'sms' && !onDevice.ownCount ? lockout.counterForProof(user.phone, TwoFactor.challengeId(input.challenge)) : onDevice;
+    await failures.assertNotLocked();
     const verified = await this.deps.twoFactor.verify(user, input.code);
     if (!verified.ok) {
       await this.deps.audit.record({ event: 'login.failed', target: `user:${user.id}`, ip: client.ip, detail: { method, second_factor: true } });
-      await this.deps.lockout.recordFailure(user.phone, { name: 'body.code', message: 'The code is wrong or was already used.' });
+      await failures.recordFailure({ name: 'body.code', message: 'The code is wrong or was already used.' });
     }
     if (!(await this.deps.twoFactor.endChallenge(input.challenge))) throw new AppError('TWO_FACTOR_EXPIRED');
-    await this.deps.lockout.reset(user.phone);
+    await failures.succeeded();
     const { token } = await this.deps.sessions.create(user.id, { ip: client.ip, userAgent: client.userAgent });
     const secondFactor = verified.recoveryCodesLeft === undefined ? { second_factor: 'totp' } : { second_factor: 'recovery_code', recovery_codes_left: verified.recoveryCodesLeft };
     await this.signedIn(user.id, client, { method, ...secondFactor });

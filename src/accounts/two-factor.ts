@@ -100,23 +100,28 @@ export class TwoFactor {
     return this.deps.database.write((trx) => createAccountRepo(trx).disableTotp(userId, this.now()));
   }
 
+  /** A challenge's name that does not reveal it (for counting its wrong codes). */
+  static challengeId(token: string): string {
+    return sha256Hex(token);
+  }
+
   /** The second step of a sign-in whose first factor was right: answered with 401 TWO_FACTOR_REQUIRED and this challenge. */
   async challenge(user: UserRow, method: SignInMethod): Promise<AppError> {
     const token = randomToken();
-    await this.deps.kv.put(`2fa-challenge:${sha256Hex(token)}`, JSON.stringify({ userId: user.id, method }), CHALLENGE_TTL_MS);
+    await this.deps.kv.put(`2fa-challenge:${TwoFactor.challengeId(token)}`, JSON.stringify({ userId: user.id, method }), CHALLENGE_TTL_MS);
     return new AppError('TWO_FACTOR_REQUIRED', { details: { challenge: token } });
   }
 
   /** Whom a challenge is for, and how they proved the first factor; TWO_FACTOR_EXPIRED when it is unknown or over. */
   async challenged(token: string): Promise<{ userId: number; method: SignInMethod }> {
-    const found = await this.deps.kv.get(`2fa-challenge:${sha256Hex(token)}`);
+    const found = await this.deps.kv.get(`2fa-challenge:${TwoFactor.challengeId(token)}`);
     if (!found) throw new AppError('TWO_FACTOR_EXPIRED');
     return JSON.parse(found) as { userId: number; method: SignInMethod };
   }
 
   /** Ends a challenge once it has made a session: it cannot make a second. False when another request ended it first. */
   async endChallenge(token: string): Promise<boolean> {
-    return (await this.deps.kv.takeOnce(`2fa-challenge:${sha256Hex(token)}`)) !== null;
+    return (await this.deps.kv.takeOnce(`2fa-challenge:${TwoFactor.challengeId(token)}`)) !== null;
   }
 
   /** A TOTP code for the secret within ±1 step, never accepted twice for the account. */

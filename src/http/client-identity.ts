@@ -2,6 +2,7 @@
 // log), and the network and exemption that the per-address rate limits count (security/client-network.ts).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { clientClassifier, type Addressing, type ClientContext, type LimitedClient } from '../security/client-network.js';
+import { KNOWN_DEVICE_COOKIE } from '../security/known-devices.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -23,5 +24,5 @@ export function installClientIdentity(app: FastifyInstance, addressing: Addressi
 }
 
 export function clientOf(request: FastifyRequest): ClientContext {
-  return { ip: request.ip, ...request.limitedClient, userAgent: request.headers['user-agent'] ?? null };
+  return { ip: request.ip, ...request.limitedClient, userAgent: request.headers['user-agent'] ?? null, deviceCookie: request.cookies[KNOWN_DEVICE_COOKIE] };
 }

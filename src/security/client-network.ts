@@ -20,6 +20,8 @@ export interface ClientContext extends LimitedClient {
   /** The address, exact: recorded with sessions and audit events. */
   ip: string;
   userAgent: string | null;
+  /** The known-device cookie it sent (security/known-devices.ts), which the lockout counts by. */
+  deviceCookie?: string | undefined;
 }
 
 export interface Addressing {

@@ -1,7 +1,7 @@
 // The service's named rate limits, built from config on the shared store.
 import type { RateLimitConfig } from '../config.js';
 import { AppError } from '../errors.js';
-import { createLimiter, type Limiter } from '../kv/rate-limiter.js';
+import { createLimiter, type Limiter, type LimitState } from '../kv/rate-limiter.js';
 import type { KeyValueStore } from '../kv/store.js';
 import type { Metrics } from '../observability/metrics.js';
 import { clientClassifier, type LimitedClient } from './client-network.js';
@@ -28,6 +28,8 @@ export class RateLimits {
   readonly loginPerAccount: Limiter;
   readonly loginPerAccountIp: Limiter;
   readonly apiKey: Limiter;
+  /** Codes tried to turn an account's two-factor sign-in off, by user id. */
+  readonly twoFactorDisable: Limiter;
   /** The limits keyed by the client's network alone: what an administrator can look at and lift. */
   private readonly perAddress: Limiter[];
 
@@ -40,19 +42,25 @@ export class RateLimits {
     this.loginPerAccount = createLimiter(kv, 'rl:login_account', 'account', config.loginPerAccount);
     this.loginPerAccountIp = createLimiter(kv, 'rl:login_account_ip', 'account', config.loginPerAccountIp);
     this.apiKey = createLimiter(kv, 'rl:api_key', 'api_key', config.apiKey);
-    this.perAddress = [this.captchaPerIp, this.invitationPerIp, this.registerPerIp, this.loginPerIp, this.smsPerIp, this.loginPerAccount, this.loginPerAccountIp, this.apiKey].filter(
+    this.twoFactorDisable = createLimiter(kv, 'rl:two_factor_disable', 'account', config.twoFactorDisable);
+    this.perAddress = [this.captchaPerIp, this.invitationPerIp, this.registerPerIp, this.loginPerIp, this.smsPerIp, this.loginPerAccount, this.loginPerAccountIp, this.apiKey, this.twoFactorDisable].filter(
       (limiter) => limiter.scope === 'address',
     );
   }
 
-  /** Uses a point of `limiter` for `key`, or throws 429 RATE_LIMITED with Retry-After. */
-  async enforce(limiter: Limiter, key: string): Promise<void> {
+  /** Uses a point of `limiter` for `key` (answering what is left of it), or throws 429 RATE_LIMITED with Retry-After. */
+  async enforce(limiter: Limiter, key: string): Promise<LimitState> {
     const result = await limiter.consume(key);
-    if (result.allowed) return;
+    if (result.allowed) return result;
+    throw this.limitedError(limiter, result.msBeforeNext);
+  }
+
+  /** 429 RATE_LIMITED for `limiter`, counted; for a caller that learns only after the work that its last point is spent. */
+  limitedError(limiter: Limiter, msBeforeNext: number): AppError {
     this.metrics?.rateLimited.inc({ limit: limiter.name });
     // Which limit, and what it counts: a page can tell "your network" (ask the organizer to lift it)
     // from "this account" without knowing the limits' names.
-    throw new AppError('RATE_LIMITED', { retryAfterSeconds: Math.max(1, Math.ceil(result.msBeforeNext / 1000)), details: { limit: publicName(limiter), scope: limiter.scope } });
+    return new AppError('RATE_LIMITED', { retryAfterSeconds: Math.max(1, Math.ceil(msBeforeNext / 1000)), details: { limit: publicName(limiter), scope: limiter.scope } });
   }
 
   /** A per-address limit: counts the client's network, unless its address is exempt. */

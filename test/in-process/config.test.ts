@@ -18,6 +18,8 @@ describe('config', () => {
     assert.equal(config.captcha.ttlSeconds, 300);
     assert.equal(config.rateLimits.ipv6Prefix, 64);
     assert.deepEqual(config.rateLimits.exempt, []);
+    assert.deepEqual(config.lockout, { maxFailures: 5, windowSeconds: 900, lockSeconds: 900, knownDeviceSeconds: 30, maxLockSeconds: 86_400 });
+    assert.deepEqual(config.rateLimits.twoFactorDisable, { points: 5, seconds: 3600 });
     assert.deepEqual(loadConfig({ RATE_LIMIT_EXEMPT: '203.0.113.9, 198.51.100.0/24,2001:db8::/48 , 2001:db8::1' }, {}).rateLimits.exempt, ['203.0.113.9/32', '198.51.100.0/24', '2001:db8::/48', '2001:db8::1/128']);
     assert.ok(config.workers >= 1);
     assert.equal(config.databaseReplica, undefined);
@@ -47,6 +49,10 @@ describe('config', () => {
       [{ TRUST_PROXY: 'evil.example.com' }, 'TRUST_PROXY'],
       [{ SECURE_COOKIES: 'maybe' }, 'SECURE_COOKIES'],
       [{ RATE_LIMIT_IPV6_PREFIX: '16' }, 'RATE_LIMIT_IPV6_PREFIX'],
+      // The backoff only lengthens locks: a longest lock shorter than a first one is a mistake.
+      [{ LOCKOUT_SECONDS: '3600', LOCKOUT_MAX_SECONDS: '1800' }, 'LOCKOUT_MAX_SECONDS'],
+      [{ LOCKOUT_KNOWN_DEVICE_SECONDS: '0' }, 'LOCKOUT_KNOWN_DEVICE_SECONDS'],
+      [{ RATE_LIMIT_TWO_FACTOR_DISABLE: '5' }, 'RATE_LIMIT_TWO_FACTOR_DISABLE'],
       [{ RATE_LIMIT_EXEMPT: 'school.example.cn' }, 'RATE_LIMIT_EXEMPT'],
       [{ RATE_LIMIT_EXEMPT: '203.0.113.0/33' }, 'RATE_LIMIT_EXEMPT'],
       [{ RATE_LIMIT_IPV6_PREFIX: '129' }, 'RATE_LIMIT_IPV6_PREFIX'],

@@ -8,10 +8,15 @@ import { after, describe, it } from 'node:test';
 import { createMemoryStore } from '../../src/kv/memory.js';
 import { createRedisStore } from '../../src/kv/redis.js';
 import { createSqliteStore } from '../../src/kv/sqlite.js';
+import type { AppError } from '../../src/errors.js';
+import { KnownDevices } from '../../src/security/known-devices.js';
 import { Lockout } from '../../src/security/lockout.js';
 import type { KeyValueStore } from '../../src/kv/store.js';
 import { TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 import { unmet } from '../helpers/requirements.js';
+
+const SECRET = 'a test secret key, long enough for an HMAC';
+const LOCKOUT = { maxFailures: 3, windowSeconds: 60, lockSeconds: 120, knownDeviceSeconds: 10, maxLockSeconds: 300 };
 
 interface Backend {
   name: string;
@@ -156,18 +161,65 @@ for (const backend of [memoryBackend(), sqliteBackend(), redisBackend()]) {
     it("a lockout's status: failures counted, the lock's remaining time after the Nth, nothing after a reset", async () => {
       const { kv } = backend.open();
       await kv.ping(); // the rate limiter refuses a Redis connection that is not ready yet (fail closed)
-      const lockout = new Lockout(kv, { maxFailures: 3, windowSeconds: 60, lockSeconds: 120 });
+      const lockout = new Lockout(kv, LOCKOUT, new KnownDevices(SECRET));
       const account = `+86139${Math.floor(Math.random() * 1e8)}`;
+      const strangers = lockout.counter(account, {});
       assert.deepEqual(await lockout.status(account), { failures: 0, lockedForMs: 0 });
-      await assert.rejects(lockout.recordFailure(account), { code: 'INVALID_CREDENTIALS' });
+      await assert.rejects(strangers.recordFailure(), { code: 'INVALID_CREDENTIALS' });
       assert.deepEqual(await lockout.status(account), { failures: 1, lockedForMs: 0 });
-      await assert.rejects(lockout.recordFailure(account), { code: 'INVALID_CREDENTIALS' });
-      await assert.rejects(lockout.recordFailure(account), { code: 'ACCOUNT_LOCKED' });
+      await assert.rejects(strangers.recordFailure(), { code: 'INVALID_CREDENTIALS' });
+      await assert.rejects(strangers.recordFailure(), { code: 'ACCOUNT_LOCKED' });
       const locked = await lockout.status(account);
       assert.equal(locked.failures, 3);
       assert.ok(locked.lockedForMs > 110_000 && locked.lockedForMs <= 120_000, `locked for lockSeconds, not ${locked.lockedForMs} ms`);
       await lockout.reset(account);
       assert.deepEqual(await lockout.status(account), { failures: 0, lockedForMs: 0 });
+    });
+
+    it("a lockout's backoff: each further lock twice as long, up to the longest; forgotten by a reset, kept by a sign-in", async () => {
+      const { kv } = backend.open();
+      await kv.ping();
+      const lockout = new Lockout(kv, LOCKOUT, new KnownDevices(SECRET));
+      const account = `+86139${Math.floor(Math.random() * 1e8)}`;
+      const strangers = lockout.counter(account, {});
+      const lockFor = async () => {
+        for (let i = 0; i < LOCKOUT.maxFailures - 1; i++) await assert.rejects(strangers.recordFailure(), { code: 'INVALID_CREDENTIALS' });
+        const error = await strangers.recordFailure().catch((e: AppError) => e);
+        assert.equal(error.code, 'ACCOUNT_LOCKED');
+        return error.retryAfterSeconds;
+      };
+      assert.equal(await lockFor(), 120);
+      // The owner signs in (which lifts the lock); the next lock is still the longer one.
+      await strangers.succeeded();
+      assert.deepEqual(await lockout.status(account), { failures: 0, lockedForMs: 0 });
+      assert.equal(await lockFor(), 240);
+      await strangers.succeeded();
+      assert.equal(await lockFor(), 300, 'no longer than maxLockSeconds');
+      await lockout.reset(account);
+      assert.equal(await lockFor(), 120, 'an administrator\'s unlock forgets the backoff');
+    });
+
+    it("a known device counts on its own: strangers' lock does not reach it, nor its failures theirs", async () => {
+      const { kv } = backend.open();
+      await kv.ping();
+      const devices = new KnownDevices(SECRET);
+      const lockout = new Lockout(kv, LOCKOUT, devices);
+      const account = `+86139${Math.floor(Math.random() * 1e8)}`;
+      const owner = { deviceCookie: devices.remember(account, undefined) };
+      const strangers = lockout.counter(account, {});
+      for (let i = 0; i < LOCKOUT.maxFailures; i++) await strangers.recordFailure().catch(() => undefined);
+      await assert.rejects(strangers.assertNotLocked(), { code: 'ACCOUNT_LOCKED' });
+
+      const device = lockout.counter(account, owner);
+      assert.equal(device.ownCount, true);
+      await device.assertNotLocked();
+      await assert.rejects(device.recordFailure(), (e: AppError) => e.code === 'INVALID_CREDENTIALS' && e.details?.attempts_left === 2);
+      await assert.rejects(device.recordFailure(), (e: AppError) => e.code === 'INVALID_CREDENTIALS' && e.details?.attempts_left === 1);
+      await assert.rejects(device.recordFailure(), (e: AppError) => e.code === 'ACCOUNT_LOCKED' && e.retryAfterSeconds === LOCKOUT.knownDeviceSeconds);
+      assert.equal((await lockout.status(account)).failures, 3, "the device's failures are not the strangers'");
+      // Another account's device, or a cookie of another key, is a stranger here.
+      assert.equal(lockout.counter(account, { deviceCookie: devices.remember('+8613900000000', undefined) }).ownCount, false);
+      assert.equal(lockout.counter(account, { deviceCookie: new KnownDevices('another secret key').remember(account, undefined) }).ownCount, false);
     });
 
     it('two connections (as two processes would have) see each other at once; take-once holds across them', async () => {

@@ -109,10 +109,12 @@ export function errorText(error: ApiError): string {
     const key = error.details.field === 'body.current_password' ? 'error.current_password_wrong' : error.details.field === 'body.code' ? 'error.two_factor_code_wrong' : 'error.attempts_left';
     return tn(key, error.details.attempts_left);
   }
+  // Turning two-factor sign-in off: the codes tried are counted too.
+  if (error.code === 'INVALID_TWO_FACTOR_CODE' && typeof error.details.attempts_left === 'number') return tn('error.two_factor_code_wrong', error.details.attempts_left);
   if (error.code === 'ACCOUNT_LOCKED') return t('error.locked', { t: duration(error.retryAfter ?? 60) });
   if (error.code === 'RATE_LIMITED') {
     // A limit on the whole network (a school's shared address) is the organizer's to lift.
-    const key = error.details.scope === 'address' ? 'error.rate_limited_network' : 'error.rate_limited';
+    const key = error.details.scope === 'address' ? 'error.rate_limited_network' : error.details.limit === 'two_factor_disable' ? 'error.two_factor_disable_limited' : 'error.rate_limited';
     return t(key, { t: duration(error.retryAfter ?? 60) });
   }
   const key = `code.${error.code}`;
