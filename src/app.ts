@@ -237,6 +237,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rateLimitRoutes, { rateLimits: services.rateLimits, admin: services.admin.rateLimits, guards });
   await app.register(importRoutes, { imports: services.imports, guards, maxBytes: config.imports.maxBytes });
   await app.register(exportRoutes, { exports: services.exports, guards });
-  await app.register(smsRoutes, { sms: services.sms, database: deps.database, guards, normalizePhone: (phone) => services.accounts.parsePhone(phone).e164 });
+  await app.register(smsRoutes, { sms: services.sms, database: deps.database, guards, requireSession, normalizePhone: (phone) => services.accounts.parsePhone(phone).e164 });
   return app;
 }

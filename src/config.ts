@@ -79,8 +79,14 @@ export interface SmsConfig {
   readonly maxTries: number;
   /** Per phone number and purpose. */
   readonly resendSeconds: number;
-  /** Codes per phone number per day, all purposes. */
+  /** Messages actually sent to one phone number per day, all purposes. */
   readonly dailyCap: number;
+  /** The regions (ISO 3166 codes) whose numbers are sent messages; others are refused. */
+  readonly allowedRegions: readonly CountryCode[];
+  /** Registration codes an invitation code may have sent per place of its quota. */
+  readonly sendsPerPlace: number;
+  /** Messages per hour and per day, in all and per region: past them every send is refused (429) until the window ends. */
+  readonly caps: { readonly globalHourly: number; readonly globalDaily: number; readonly regionHourly: number; readonly regionDaily: number };
   /** A provider call slower than this is a failed attempt (retried). */
   readonly timeoutMs: number;
   readonly webhook: { readonly url: string | undefined; readonly secret: string | undefined };
@@ -90,6 +96,8 @@ export interface SmsConfig {
     readonly sdkAppId: string | undefined;
     readonly signName: string | undefined;
     readonly templateId: string | undefined;
+    /** The template of the notice that someone tried to register a number that has an account (optional). */
+    readonly noticeTemplateId: string | undefined;
     readonly region: string;
     /** https://sms.tencentcloudapi.com; another URL only for a test double or a proxy. */
     readonly endpoint: string;
@@ -316,7 +324,7 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
     },
     auditRetentionDays: int(merged, 'AUDIT_RETENTION_DAYS', 180, 1, 36_500),
     exportRetentionHours: int(merged, 'EXPORT_RETENTION_HOURS', 24, 1, 24 * 365),
-    sms: smsConfig(merged),
+    sms: smsConfig(merged, region as CountryCode),
     imports: {
       maxBytes: int(merged, 'IMPORT_MAX_BYTES', 10 * 1024 * 1024, 1024, 512 * 1024 * 1024),
       maxRows: int(merged, 'IMPORT_MAX_ROWS', 50_000, 1, 1_000_000),
@@ -365,7 +373,19 @@ function redisTarget(env: Env): RedisTarget | undefined {
   return { sentinels, name: env.REDIS_SENTINEL_NAME?.trim() || 'mymaster', ...(url ? { url } : {}), ...(sentinelPassword ? { sentinelPassword } : {}) };
 }
 
-function smsConfig(env: Env): SmsConfig {
+/** SMS_ALLOWED_REGIONS: region codes separated by commas; the default region alone by default. */
+function smsRegions(env: Env, defaultRegion: CountryCode): CountryCode[] {
+  const list = env.SMS_ALLOWED_REGIONS?.trim();
+  if (!list) return [defaultRegion];
+  const regions = [...new Set(list.split(',').map((r) => r.trim().toUpperCase()).filter(Boolean))];
+  for (const region of regions) {
+    if (!(getCountries() as string[]).includes(region)) throw new ConfigError(`SMS_ALLOWED_REGIONS: "${region}" is not a known region code`);
+  }
+  if (regions.length === 0) throw new ConfigError('SMS_ALLOWED_REGIONS must name at least one region');
+  return regions as CountryCode[];
+}
+
+function smsConfig(env: Env, defaultRegion: CountryCode): SmsConfig {
   const provider = (env.SMS_PROVIDER?.trim() || 'console') as SmsProviderName;
   if (!['console', 'webhook', 'tencent'].includes(provider)) throw new ConfigError(`SMS_PROVIDER must be console, webhook or tencent; got "${provider}"`);
   const text = (name: string) => env[name]?.trim() || undefined;
@@ -375,6 +395,14 @@ function smsConfig(env: Env): SmsConfig {
     maxTries: int(env, 'SMS_CODE_MAX_TRIES', 5, 1, 20),
     resendSeconds: int(env, 'SMS_RESEND_SECONDS', 60, 1, 3600),
     dailyCap: int(env, 'SMS_DAILY_CAP', 10, 1, 1000),
+    allowedRegions: smsRegions(env, defaultRegion),
+    sendsPerPlace: int(env, 'SMS_SENDS_PER_PLACE', 3, 1, 20),
+    caps: {
+      globalHourly: int(env, 'SMS_CAP_HOURLY', 3_000, 1, 10_000_000),
+      globalDaily: int(env, 'SMS_CAP_DAILY', 20_000, 1, 100_000_000),
+      regionHourly: int(env, 'SMS_CAP_REGION_HOURLY', 2_000, 1, 10_000_000),
+      regionDaily: int(env, 'SMS_CAP_REGION_DAILY', 10_000, 1, 100_000_000),
+    },
     timeoutMs: int(env, 'SMS_TIMEOUT_MS', 5_000, 100, 120_000),
     webhook: { url: text('SMS_WEBHOOK_URL'), secret: text('SMS_WEBHOOK_SECRET') },
     tencent: {
@@ -383,6 +411,7 @@ function smsConfig(env: Env): SmsConfig {
       sdkAppId: text('TENCENT_SMS_SDK_APP_ID'),
       signName: text('TENCENT_SMS_SIGN_NAME'),
       templateId: text('TENCENT_SMS_TEMPLATE_ID'),
+      noticeTemplateId: text('TENCENT_SMS_NOTICE_TEMPLATE_ID'),
       region: text('TENCENT_SMS_REGION') ?? 'ap-guangzhou',
       endpoint: text('TENCENT_SMS_ENDPOINT') ?? 'https://sms.tencentcloudapi.com',
     },

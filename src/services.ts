@@ -78,8 +78,8 @@ export function createServices(deps: ServiceDeps): Services {
   const { config, database, secret, metrics } = deps;
   const audit = new AuditLog(database);
   const apiKeys = new ApiKeyService(database, { audit });
-  const tasks = new TaskService(deps.tasks, createTaskRegistry({ config, database, secret, log: deps.log ?? SILENT_LOG }), { metrics, audit });
   const kv = metrics ? instrumentStore(deps.kv, metrics) : deps.kv;
+  const tasks = new TaskService(deps.tasks, createTaskRegistry({ config, database, kv, secret, log: deps.log ?? SILENT_LOG }), { metrics, audit });
   const rateLimits = new RateLimits(kv, config.rateLimits, metrics);
   const knownDevices = new KnownDevices(secret);
   const lockout = new Lockout(kv, config.lockout, knownDevices, metrics);
@@ -105,7 +105,8 @@ export function createServices(deps: ServiceDeps): Services {
   const signIn = new SignIn({ database, captcha, sessions, rateLimits, lockout, hashing, passwords, twoFactor, audit, smsCodes, metrics, defaultRegion });
   const profile = new Profile({ database, accounts, orgs, sessions, rateLimits, lockout, hashing, passwords, audit, smsCodes, defaultRegion, now });
   const twoFactorSettings = new TwoFactorSettings({ twoFactor, passwords, rateLimits, audit });
-  const sms = new SmsService({ kv, secret, config: config.sms, codes: smsCodes, captcha, accounts, tasks, rateLimits, audit });
+  const sms = new SmsService({ kv, secret, config: config.sms, codes: smsCodes, captcha, accounts, invitations: orgs, tasks, rateLimits, audit });
+  metrics?.watchSmsCaps(() => sms.capUse());
   const imports = new ImportService(database, { orgs, tasks, audit, maxRows: config.imports.maxRows });
   const exports = new ExportService(database, { orgs, tasks, audit, retentionHours: config.exportRetentionHours });
   const admin = {

@@ -6,6 +6,8 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import { smsContentFor } from './accounts/service.js';
+import type { KeyValueStore } from './kv/store.js';
 import { smsDeliveryHandler } from './sms/delivery.js';
 import { createSmsProvider } from './sms/providers/index.js';
 import type { SmsProvider } from './sms/providers/types.js';
@@ -17,6 +19,7 @@ import { rosterExportHandler } from './exports/handler.js';
 export interface HandlerDeps {
   config: Config;
   database: Database;
+  kv: KeyValueStore;
   secret: string;
   log: Pick<Logger, 'info'>;
 }
@@ -25,7 +28,13 @@ export function createTaskRegistry(deps: HandlerDeps): TaskRegistry {
   let provider: SmsProvider | undefined;
   return new TaskRegistry([
     echoHandler,
-    smsDeliveryHandler({ secret: deps.secret, provider: () => (provider ??= createSmsProvider(deps.config, deps.database, deps.log)) }),
+    smsDeliveryHandler({
+      secret: deps.secret,
+      kv: deps.kv,
+      config: deps.config.sms,
+      contentFor: (phone, purpose) => smsContentFor(deps.database.db, phone, purpose),
+      provider: () => (provider ??= createSmsProvider(deps.config, deps.database, deps.log)),
+    }),
     rosterImportHandler({ database: deps.database, defaultRegion: deps.config.defaultRegion, maxRows: deps.config.imports.maxRows }),
     rosterExportHandler({ database: deps.database }),
   ]);

@@ -64,6 +64,8 @@ export class Profile {
       const found = ok ? await this.deps.accounts.findByPhone(phone.e164) : undefined;
       if (!found) throw new AppError('INVALID_SMS_CODE');
       await this.deps.passwords.replace(found, input.newPassword, null);
+      // The code proved the phone, and the password is now the phone holder's.
+      await createAccountRepo(this.deps.database.db).markPhoneProven(found.id, this.deps.now());
       return found;
     });
     await this.deps.lockout.reset(phone.e164);

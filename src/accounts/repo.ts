@@ -99,14 +99,34 @@ export function createAccountRepo(db: Db) {
     async upgradePasswordHash(userId: number, verifiedHash: string, upgraded: string): Promise<void> {
       await db.updateTable('users').set({ password_hash: upgraded }).where('id', '=', userId).where('password_hash', '=', verifiedHash).execute();
     },
+    /** A new phone number, proven by a code sent to it. */
     setPhone(userId: number, phone: string, now: number): Promise<UserRow | undefined> {
-      return db.updateTable('users').set({ phone, updated_at: now }).where('id', '=', userId).returningAll().executeTakeFirst();
+      return db.updateTable('users').set({ phone, phone_verified_at: now, updated_at: now }).where('id', '=', userId).returningAll().executeTakeFirst();
+    },
+    /**
+     * Records that an SMS code proved the account's phone; `clearPassword` also removes a password
+     * set before the phone was ever proven. Only while unproven: of two concurrent proofs, one does it.
+     */
+    proveUnprovenPhone(userId: number, now: number, clearPassword: boolean): Promise<UserRow | undefined> {
+      return db
+        .updateTable('users')
+        .set({ phone_verified_at: now, updated_at: now, ...(clearPassword ? { password_hash: null } : {}) })
+        .where('id', '=', userId)
+        .where('phone_verified_at', 'is', null)
+        .returningAll()
+        .executeTakeFirst();
+    },
+    async markPhoneProven(userId: number, now: number): Promise<void> {
+      await db.updateTable('users').set({ phone_verified_at: now }).where('id', '=', userId).execute();
     },
     setStatus(userId: number, status: UserRow['status'], now: number): Promise<UserRow | undefined> {
       return db.updateTable('users').set({ status, updated_at: now }).where('id', '=', userId).returningAll().executeTakeFirst();
     },
+    /** An administrator's correction; a corrected phone number is not proven until its owner uses a code sent to it. */
     correct(userId: number, corrections: AccountCorrections, now: number): Promise<UserRow | undefined> {
-      return db.updateTable('users').set({ ...corrections, updated_at: now }).where('id', '=', userId).returningAll().executeTakeFirst();
+      return db
+        .updateTable('users')
+        .set({ ...corrections, ...(corrections.phone !== undefined ? { phone_verified_at: null } : {}), updated_at: now }).where('id', '=', userId).returningAll().executeTakeFirst();
     },
     delete(userId: number): Promise<UserRow | undefined> {
       return db.deleteFrom('users').where('id', '=', userId).returningAll().executeTakeFirst();

@@ -39,6 +39,19 @@ export function organizationMembers(db: Db, organizationId: number, afterId: num
   return createAccountRepo(db).membersPage(organizationId, afterId, limit);
 }
 
+/**
+ * What an SMS for `purpose` to this phone carries, decided by the delivery task: a login or reset code
+ * only for an active account, a registration or change-of-number code only for a free number, and for
+ * a registration of a taken number a notice to its owner that someone tried (so that registration
+ * answers the same for taken and free numbers, and the owner learns of it).
+ */
+export async function smsContentFor(db: Db, e164: string, purpose: SmsPurpose): Promise<'code' | 'taken_notice' | 'nothing'> {
+  const user = await createAccountRepo(db).findByPhone(e164);
+  if (purpose === 'login' || purpose === 'reset_password') return user?.status === 'active' ? 'code' : 'nothing';
+  if (purpose === 'register') return user ? 'taken_notice' : 'code';
+  return user ? 'nothing' : 'code';
+}
+
 export class AccountService {
   private readonly repo: AccountRepo;
   private readonly now: () => number;
@@ -58,12 +71,6 @@ export class AccountService {
 
   findByPhone(e164: string): Promise<UserRow | undefined> {
     return this.repo.findByPhone(e164);
-  }
-
-  /** Whether an SMS code for `purpose` would be usable by this phone: an active account (login, reset), or none yet (register, change_phone). */
-  async canReceiveCode(e164: string, purpose: SmsPurpose): Promise<boolean> {
-    const user = await this.repo.findByPhone(e164);
-    return purpose === 'register' || purpose === 'change_phone' ? user === undefined : user !== undefined && user.status === 'active';
   }
 
   /** Admin search: users whose phone (3+ digits) or name contains the query, newest first; optionally in one organization. */

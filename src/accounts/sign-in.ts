@@ -4,6 +4,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import type { AuditLog } from '../audit/service.js';
 import type { CaptchaService } from '../captcha/service.js';
 import type { Database } from '../db/database.js';
+import type { UserRow } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ClientContext } from '../security/client-network.js';
@@ -134,10 +135,31 @@ export class SignIn {
     if (user.status !== 'active') throw new AppError('ACCOUNT_DISABLED');
     // An SMS code proves the phone, which is not a second factor beside the authenticator app.
     if (TwoFactor.isEnabled(user)) throw await this.deps.twoFactor.challenge(user, 'sms');
+    const reclaimed = await this.proveOwnership(user);
     await this.deps.lockout.counter(phone.e164, client).succeeded();
-    const { token } = await this.deps.sessions.create(user.id, { ip: client.ip, userAgent: client.userAgent });
-    await this.signedIn(user.id, client, { method: 'sms' });
-    return { user, token };
+    const { token } = await this.deps.sessions.create(reclaimed.user.id, { ip: client.ip, userAgent: client.userAgent });
+    await this.signedIn(user.id, client, { method: 'sms', ...(reclaimed.passwordCleared ? { password_cleared: true } : {}) });
+    return { user: reclaimed.user, token };
+  }
+
+  /**
+   * The first SMS sign-in of an account whose phone no code ever proved. Where an organization does not
+   * check phone numbers at registration, anyone can register someone else's number and set its password
+   * (pre-hijacking): so the phone's holder, proven now, takes the account over — the password set
+   * without proof is removed and every other session ends, and the owner sets a new password (the
+   * account page asks for one). An account without a password (a roster's) has nothing to remove.
+   */
+  private async proveOwnership(user: UserRow): Promise<{ user: UserRow; passwordCleared: boolean }> {
+    if (user.phone_verified_at !== null) return { user, passwordCleared: false };
+    const clearPassword = user.password_hash !== null;
+    const proven = await this.deps.database.write(async (trx) => {
+      const row = await createAccountRepo(trx).proveUnprovenPhone(user.id, Date.now(), clearPassword);
+      if (row && clearPassword) await this.deps.sessions.endAllWith(trx, user.id);
+      return row;
+    });
+    // Another sign-in proved it a moment ago: the account is as that one left it.
+    if (!proven) return { user: (await this.repo.findById(user.id)) ?? user, passwordCleared: false };
+    return { user: proven, passwordCleared: clearPassword };
   }
 
   /**

@@ -12,6 +12,7 @@ export function publicUser(user: UserRow) {
     organization_id: user.organization_id,
     created_at: new Date(user.created_at).toISOString(),
     two_factor_enabled: user.totp_enabled_at !== null,
+    password_set: user.password_hash !== null,
   };
 }
 

@@ -17,6 +17,8 @@ export interface InvitationCodesTable {
   max_uses: number | null;
   uses: Generated<number>;
   revoked_at: number | null;
+  /** Registration codes sent by SMS with this invitation code (at most SMS_SENDS_PER_PLACE × max_uses). */
+  sms_sends: Generated<number>;
 }
 
 export type Role = 'user' | 'admin';
@@ -39,6 +41,8 @@ export interface UsersTable {
   totp_enabled_at: Generated<number | null>;
   /** JSON array of the unused recovery codes' HMACs. */
   totp_recovery_codes: Generated<string | null>;
+  /** When an SMS code last proved that the account's owner holds its phone; null: never. */
+  phone_verified_at: Generated<number | null>;
 }
 
 export interface SessionsTable {

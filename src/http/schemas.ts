@@ -43,6 +43,7 @@ export const UserBody = Type.Object({
   organization_id: Type.Integer(),
   created_at: Type.String({ format: 'date-time' }),
   two_factor_enabled: Type.Boolean({ description: 'Signing in also needs a code from an authenticator app' }),
+  password_set: Type.Boolean({ description: 'False: the account signs in by SMS code until its owner sets a password (a roster account, or one whose password was removed when its phone was first proven)' }),
 });
 
 export const UserEnvelope = Type.Object({ user: UserBody });

@@ -20,7 +20,8 @@ export function createMemoryStore(now: () => number = Date.now): KeyValueStore {
 
   return {
     backend: 'memory',
-    native: undefined,
+    // Its entries: what wrappers of one store (the metrics' instrumented one) have in common.
+    native: entries,
     async put(key, value, ttlMs) {
       entries.set(key, { value, expiresAt: now() + ttlMs });
     },

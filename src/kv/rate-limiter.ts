@@ -30,6 +30,8 @@ export interface Limiter {
   consume(key: string, points?: number): Promise<LimitState & { allowed: boolean }>;
   /** The current state without using a point; null when nothing was used. */
   get(key: string): Promise<LimitState | null>;
+  /** Gives back points used in the current window (a reservation that came to nothing). */
+  reward(key: string, points?: number): Promise<void>;
   /** Spends every point for `seconds` (a lockout). */
   block(key: string, seconds: number): Promise<void>;
   delete(key: string): Promise<void>;
@@ -48,9 +50,18 @@ function backendLimiter(kv: KeyValueStore, name: string, points: number, seconds
     // Fail closed: no insurance limiter in memory, which would let a client past the shared limit.
     return new RateLimiterRedis({ ...common, storeClient: kv.native, rejectIfRedisNotReady: true });
   }
-  // One process only: for tests and single-process debugging.
-  return new RateLimiterMemory(common);
+  // One process only: for tests and single-process debugging. Limiters of one name on one store share
+  // their counters, as they do on the shared backends (an API and a task handler built on one store).
+  const store = (kv.native ?? kv) as object;
+  let named = memoryLimiters.get(store);
+  if (!named) memoryLimiters.set(store, (named = new Map()));
+  const id = `${name}|${points}|${seconds}`;
+  let limiter = named.get(id);
+  if (!limiter) named.set(id, (limiter = new RateLimiterMemory(common)));
+  return limiter;
 }
+
+const memoryLimiters = new WeakMap<object, Map<string, RateLimiterMemory>>();
 
 function toState(res: RateLimiterRes): LimitState {
   return { consumed: res.consumedPoints, remaining: res.remainingPoints, msBeforeNext: Math.max(0, res.msBeforeNext) };
@@ -91,6 +102,9 @@ export function createLimiter(kv: KeyValueStore, name: string, scope: LimitScope
     async get(key) {
       const res = await call(() => limiter.get(key));
       return res ? toState(res) : null;
+    },
+    async reward(key, points = 1) {
+      await call(() => limiter.reward(key, points));
     },
     async block(key, seconds) {
       await call(() => limiter.block(key, seconds));

@@ -5,17 +5,24 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ReplicaStatus } from '../db/replica.js';
 
 export type TaskCountSource = () => Promise<Record<string, number>>;
+/** The SMS caps' use in their current windows (scope: `global` or a region code). */
+export type SmsCapSource = () => Promise<Array<{ scope: string; window: string; used: number; cap: number }>>;
 
 export function createMetrics() {
   const registry = new Registry();
   const registers = [registry];
   let taskCounts: TaskCountSource | undefined;
+  let smsCaps: SmsCapSource | undefined;
   let replica: (() => ReplicaStatus) | undefined;
   const replicaMetrics = createReplicaMetrics(() => replica?.());
   return {
     /** Makes gatehouse_tasks read the queue's counts at each scrape. */
     watchTaskQueue(source: TaskCountSource) {
       taskCounts = source;
+    },
+    /** Makes gatehouse_sms_cap_used_ratio read the SMS caps at each scrape. */
+    watchSmsCaps(source: SmsCapSource) {
+      smsCaps = source;
     },
     /** Adds the data directory's space metrics, read from its file system at each scrape (embedded mode). */
     watchDataDir(directory: string) {
@@ -38,6 +45,22 @@ export function createMetrics() {
         if (!taskCounts) return;
         try {
           for (const [state, n] of Object.entries(await taskCounts())) this.set({ state }, n);
+        } catch {
+          /* the store is down: /readyz says so; the scrape still answers */
+        }
+      },
+    }),
+    smsCapUse: new Gauge({
+      name: 'gatehouse_sms_cap_used_ratio',
+      help: 'Share of each SMS cap used in its current window (1: sends are refused with 429 SMS_CAP_REACHED), by scope (global or a region) and window (hour, day)',
+      labelNames: ['scope', 'window'],
+      registers,
+      // Every worker reads the same shared counters: across workers, the figure is one reading, not a sum.
+      aggregator: 'max',
+      async collect() {
+        if (!smsCaps) return;
+        try {
+          for (const c of await smsCaps()) this.set({ scope: c.scope, window: c.window }, Math.min(1, c.used / c.cap));
         } catch {
           /* the store is down: /readyz says so; the scrape still answers */
         }

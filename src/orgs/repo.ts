@@ -11,7 +11,7 @@ export function createOrgRepo(db: Db) {
     async insertOrganization(name: string, now: number): Promise<OrganizationRow> {
       return db.insertInto('organizations').values({ name, created_at: now }).returningAll().executeTakeFirstOrThrow();
     },
-    async insertInvitationCode(row: Omit<InvitationCodeRow, 'uses'>): Promise<InvitationCodeRow> {
+    async insertInvitationCode(row: Omit<InvitationCodeRow, 'uses' | 'sms_sends'>): Promise<InvitationCodeRow> {
       return db.insertInto('invitation_codes').values(row).returningAll().executeTakeFirstOrThrow();
     },
     async findOrganization(id: number): Promise<OrganizationRow | undefined> {
@@ -54,6 +54,25 @@ export function createOrgRepo(db: Db) {
           eb.selectFrom('organizations').select('register_requires_sms').whereRef('organizations.id', '=', 'invitation_codes.organization_id').as('register_requires_sms'),
         ])
         .executeTakeFirst() as Promise<{ organization_id: number; register_requires_sms: number } | undefined>;
+    },
+    /**
+     * Counts one registration code sent by SMS with a live code of an organization that checks phone
+     * numbers, while the code has places left and has sent fewer than `sendsPerPlace` per place of its
+     * quota; undefined when it may not send one.
+     */
+    async takeSmsSend(code: string, now: number, sendsPerPlace: number): Promise<{ organization_id: number } | undefined> {
+      return db
+        .updateTable('invitation_codes')
+        .set((eb) => ({ sms_sends: eb('sms_sends', '+', 1) }))
+        .where('code', '=', code)
+        .where('revoked_at', 'is', null)
+        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+        .where((eb) => eb.or([eb('max_uses', 'is', null), eb.and([eb('uses', '<', eb.ref('max_uses')), eb('sms_sends', '<', eb(eb.ref('max_uses'), '*', sendsPerPlace))])]))
+        .where((eb) =>
+          eb.exists(eb.selectFrom('organizations').select('organizations.id').whereRef('organizations.id', '=', 'invitation_codes.organization_id').where('organizations.register_requires_sms', '=', 1)),
+        )
+        .returning('organization_id')
+        .executeTakeFirst();
     },
     async revokeInvitation(code: string, now: number): Promise<InvitationCodeRow | undefined> {
       return db.updateTable('invitation_codes').set({ revoked_at: now }).where('code', '=', code).where('revoked_at', 'is', null).returningAll().executeTakeFirst();

@@ -224,6 +224,24 @@ export class OrgService {
     throw new AppError('INVITATION_EXHAUSTED');
   }
 
+  /**
+   * Counts a registration code about to be sent by SMS against the invitation code that asks for it:
+   * only a live code of an organization that checks phone numbers sends one, at most `sendsPerPlace`
+   * per place of its quota (a code without a quota is bounded by the service's SMS caps alone), and
+   * none once its places are taken. Read and counted in one write, on the database: exact across
+   * processes and servers, whatever their caches say.
+   */
+  async takeSmsSend(rawCode: string, sendsPerPlace: number): Promise<void> {
+    const code = normalizeInvitationCode(rawCode);
+    if (!/^[A-Z0-9]{4,32}$/.test(code)) throw new AppError('INVALID_INVITATION_CODE');
+    const now = this.now();
+    if (await this.database.batched((trx) => createOrgRepo(trx).takeSmsSend(code, now, sendsPerPlace))) return;
+    const row = await this.repo.findInvitation(code);
+    this.explainUnusable(row, now);
+    if (Number(row!.register_requires_sms) !== 1) throw new AppError('SMS_NOT_REQUIRED');
+    throw new AppError('SMS_QUOTA_EXHAUSTED');
+  }
+
   /** A registration's write found that a cached code's organization is gone: the next one asks the database. */
   forgetInvitation(rawCode: string): void {
     this.invitations.invalidate(normalizeInvitationCode(rawCode));

@@ -54,7 +54,7 @@ export interface RunningTaskWorker {
 }
 
 export function startTaskWorker(config: Config, runtime: Runtime, options: TaskWorkerOptions): RunningTaskWorker {
-  const registry = options.registry ?? createTaskRegistry({ config, database: runtime.database, secret: runtime.secret, log: options.log });
+  const registry = options.registry ?? createTaskRegistry({ config, database: runtime.database, kv: runtime.kv, secret: runtime.secret, log: options.log });
   const queue = runtime.tasks;
   options.metrics.watchTaskQueue(() => queue.counts());
   const consumer: TaskConsumer = queue.consume(observed(registry.processor(), options.log, options.metrics), {

@@ -1,25 +1,27 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Database } from '../db/database.js';
-import type { ApiKeyGuards } from '../http/auth.js';
+import type { ApiKeyGuards, SessionGuard } from '../http/auth.js';
 import { clientOf } from '../http/client-identity.js';
 import { CaptchaAnswerField, CaptchaIdField, PhoneField, responses } from '../http/schemas.js';
 import { SMS_PURPOSES } from './codes.js';
 import type { SmsService } from './service.js';
 
-export const smsRoutes: FastifyPluginAsyncTypebox<{ sms: SmsService; database: Database; guards: ApiKeyGuards; normalizePhone: (phone: string) => string }> = async (app, deps) => {
+export const smsRoutes: FastifyPluginAsyncTypebox<{ sms: SmsService; database: Database; guards: ApiKeyGuards; requireSession: SessionGuard; normalizePhone: (phone: string) => string }> = async (app, deps) => {
   app.post(
     '/api/auth/sms/send',
     {
       schema: {
         tags: ['auth'],
-        summary: 'Send a 6-digit code by SMS (captcha with purpose sms). 202 whether or not the phone has an account.',
+        summary:
+          'Send a 6-digit code by SMS (captcha with purpose sms) to a mobile number of an allowed region. 202 whether or not the phone has an account. Purpose register needs the invitation_code of an organization that checks phone numbers; change_phone a signed-in session.',
         body: Type.Object(
           {
             phone: PhoneField,
             purpose: Type.Union(SMS_PURPOSES.map((p) => Type.Literal(p))),
             captcha_id: CaptchaIdField,
             captcha: CaptchaAnswerField,
+            invitation_code: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Purpose register: the invitation code being registered with' })),
           },
           { additionalProperties: false },
         ),
@@ -28,8 +30,10 @@ export const smsRoutes: FastifyPluginAsyncTypebox<{ sms: SmsService; database: D
     },
     async (request, reply) => {
       const body = request.body;
+      // A new number's code is for an account already signed in (the session guard answers 401 otherwise).
+      if (body.purpose === 'change_phone') await deps.requireSession(request, reply);
       const sent = await deps.sms.send(
-        { phone: body.phone, purpose: body.purpose, captchaId: body.captcha_id, captcha: body.captcha },
+        { phone: body.phone, purpose: body.purpose, captchaId: body.captcha_id, captcha: body.captcha, invitationCode: body.invitation_code, signedIn: request.auth !== null },
         clientOf(request),
       );
       return reply.code(202).send({ expires_in: sent.expiresInSeconds, resend_after: sent.resendAfterSeconds });

@@ -105,10 +105,16 @@ export async function createApiKey(t: TestApp, adminCookie: string, scopes: stri
  * Requests an SMS code through the API and reads it where the console provider delivers it (the
  * outbox table), as a person reads their phone. Needs a task consumer running on t's database.
  */
-export async function smsCode(t: TestApp, phone: string, purpose: SmsPurpose): Promise<string> {
+/** `invitationCode` for purpose register, the signed-in account's `cookie` for change_phone. */
+export async function smsCode(t: TestApp, phone: string, purpose: SmsPurpose, options: { invitationCode?: string; cookie?: string } = {}): Promise<string> {
   const before = await t.database.db.selectFrom('sms_outbox').select((eb) => eb.fn.max('id').as('last')).executeTakeFirst();
   const captcha_id = await newCaptcha(t.app, 'sms');
-  const sent = await t.app.inject({ method: 'POST', url: '/api/auth/sms/send', payload: { phone, purpose, captcha_id, captcha: TEST_CAPTCHA } });
+  const sent = await t.app.inject({
+    method: 'POST',
+    url: '/api/auth/sms/send',
+    headers: options.cookie ? { cookie: options.cookie } : {},
+    payload: { phone, purpose, captcha_id, captcha: TEST_CAPTCHA, ...(options.invitationCode ? { invitation_code: options.invitationCode } : {}) },
+  });
   if (sent.statusCode !== 202) throw new Error(`sms send: ${sent.statusCode} ${sent.body}`);
   for (let i = 0; i < 500; i++) {
     const row = await t.database.db
@@ -124,6 +130,23 @@ export async function smsCode(t: TestApp, phone: string, purpose: SmsPurpose): P
   throw new Error(`no SMS for ${phone} arrived in the outbox`);
 }
 
+/** The last SMS delivery task to `e164`, once it has finished: its state and what it sent (result.sent: code, taken_notice or nothing). */
+export async function settledDelivery(t: Pick<TestApp, 'database'>, e164: string): Promise<{ state: string; result: { sent?: string } | null }> {
+  for (let i = 0; i < 500; i++) {
+    const task = await t.database.db
+      .selectFrom('tasks')
+      .select(['state', 'result'])
+      .where('type', '=', 'sms.deliver')
+      .where('payload', 'like', `%"phone":"${e164}"%`)
+      .orderBy('created_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (task && (task.state === 'succeeded' || task.state === 'dead')) return { state: task.state, result: task.result === null ? null : JSON.parse(task.result) };
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`no SMS delivery to ${e164} finished`);
+}
+
 /** Another app on the same database and store (another worker, with caches of its own, cold at first). */
 export async function anotherWorker(t: TestApp): Promise<TestApp> {
   const app = await buildApp({ config: t.config, database: t.database, kv: t.kv, secret: TEST_SECRET, logger: false });
@@ -134,7 +157,7 @@ export async function anotherWorker(t: TestApp): Promise<TestApp> {
 export const TEST_SECRET = 'x'.repeat(40);
 
 /** A task consumer on t's database with the service's own handlers, as `gatehouse worker` would run. */
-export function startTaskConsumer(t: Pick<TestApp, 'config' | 'database'>, options: { concurrency?: number; log?: { info: (...args: any[]) => void }; secret?: string } = {}): TaskConsumer {
-  const registry = createTaskRegistry({ config: t.config, database: t.database, secret: options.secret ?? TEST_SECRET, log: options.log ?? { info: () => undefined } });
+export function startTaskConsumer(t: Pick<TestApp, 'config' | 'database' | 'kv'>, options: { concurrency?: number; log?: { info: (...args: any[]) => void }; secret?: string } = {}): TaskConsumer {
+  const registry = createTaskRegistry({ config: t.config, database: t.database, kv: t.kv, secret: options.secret ?? TEST_SECRET, log: options.log ?? { info: () => undefined } });
   return createSqlQueue(t.database, { leaseMs: 5_000, pollMs: 10 }).consume(registry.processor(), { concurrency: options.concurrency ?? 2, backoffMs: () => 10 });
 }

@@ -65,8 +65,9 @@ it('SMS codes, API keys and phone numbers stay out of the logs of the API and th
   const database = openSqlite({ file: config.databaseUrl });
   const { firstOrganization } = await prepareDatabase(database, 's'.repeat(40));
   const secret = 's'.repeat(40);
-  const app = await buildApp({ config, database, kv: createMemoryStore(), secret, logger });
-  const consumer = startTaskConsumer({ config, database }, { concurrency: 1, log: logger, secret });
+  const kv = createMemoryStore();
+  const app = await buildApp({ config, database, kv, secret, logger });
+  const consumer = startTaskConsumer({ config, database, kv }, { concurrency: 1, log: logger, secret });
   try {
     const phone = '13912345678';
     const captcha = async (purpose: string) => (await app.inject({ method: 'GET', url: `/api/auth/captcha/generate?purpose=${purpose}` })).json().captcha_id;

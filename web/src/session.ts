@@ -8,6 +8,8 @@ export interface SignedInUser {
   role: 'user' | 'admin';
   organization_id: number;
   two_factor_enabled: boolean;
+  /** False: the account signs in by SMS code until its owner sets a password. */
+  password_set: boolean;
 }
 
 let asked: Promise<SignedInUser | null> | undefined;

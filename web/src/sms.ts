@@ -5,14 +5,17 @@ import { captchaWidget } from './captcha.js';
 import { t, tn } from './i18n.js';
 import { el, showError, type Field } from './ui.js';
 
-/** `captchaName` tells this captcha's field apart from another captcha on the same page (registration's own). */
-export function smsSender(purpose: 'register' | 'login' | 'reset_password' | 'change_phone', phone: Field, problem: HTMLElement, captchaName = 'captcha') {
+/**
+ * `captchaName` tells this captcha's field apart from another captcha on the same page (registration's
+ * own); `extra` adds fields to the request (registration's invitation code, which a register code needs).
+ */
+export function smsSender(purpose: 'register' | 'login' | 'reset_password' | 'change_phone', phone: Field, problem: HTMLElement, captchaName = 'captcha', extra: () => Record<string, string> = () => ({})) {
   const captcha = captchaWidget('sms', false, captchaName);
   const button = el('button', { type: 'button', class: 'secondary send-code' }, t('sms.send'));
   const status = el('p', { class: 'hint', role: 'status' });
   button.addEventListener('click', async () => {
     problem.textContent = '';
-    const res = await captcha.send<{ resend_after: number }>('/api/auth/sms/send', { phone: phone.input.value.trim(), purpose });
+    const res = await captcha.send<{ resend_after: number }>('/api/auth/sms/send', { phone: phone.input.value.trim(), purpose, ...extra() });
     if (!res.ok) return showError(res.error, { phone, captcha: captcha.field }, problem);
     let left = res.data.resend_after;
     status.textContent = tn('sms.sent', left);

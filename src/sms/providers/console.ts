@@ -9,6 +9,7 @@ import { messageText, type SmsProvider } from './types.js';
 export function consoleProvider(database: Database, log: Pick<Logger, 'info'>): SmsProvider {
   return {
     name: 'console',
+    notices: true,
     async send(message) {
       const row = await database.write(async (trx) => {
         // Idempotent per delivery: a repeated attempt of one task writes one row.

@@ -19,6 +19,7 @@ export function createSmsProvider(config: Config, database: Database, log: Pick<
         sdkAppId: sms.tencent.sdkAppId!,
         signName: sms.tencent.signName!,
         templateId: sms.tencent.templateId!,
+        noticeTemplateId: sms.tencent.noticeTemplateId,
         region: sms.tencent.region,
         endpoint: sms.tencent.endpoint,
         timeoutMs: sms.timeoutMs,

@@ -52,6 +52,8 @@ export interface TencentOptions {
   sdkAppId: string;
   signName: string;
   templateId: string;
+  /** The template of the taken-number notice (no parameters); without it no notice is sent. */
+  noticeTemplateId?: string | undefined;
   region: string;
   endpoint: string;
   timeoutMs: number;
@@ -66,13 +68,15 @@ export function tencentProvider(options: TencentOptions): SmsProvider {
   const host = new URL(options.endpoint).host;
   return {
     name: 'tencent',
+    notices: Boolean(options.noticeTemplateId),
     async send(message, signal) {
+      const notice = message.kind === 'taken_notice';
       const payload = JSON.stringify({
         PhoneNumberSet: [message.phone],
         SmsSdkAppId: options.sdkAppId,
         SignName: options.signName,
-        TemplateId: options.templateId,
-        TemplateParamSet: [message.code, String(message.minutes)],
+        TemplateId: notice ? options.noticeTemplateId : options.templateId,
+        TemplateParamSet: notice ? [] : [message.code, String(message.minutes)],
         SessionContext: message.deliveryId,
       });
       const timestamp = Math.floor(now() / 1000);

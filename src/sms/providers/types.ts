@@ -7,6 +7,8 @@ export interface SmsMessage {
   /** E.164. */
   phone: string;
   purpose: SmsPurpose;
+  /** A code, or the notice to a number's owner that someone tried to register it (no code: `code` is empty). */
+  kind: 'code' | 'taken_notice';
   code: string;
   /** The code's lifetime, in minutes, for the text. */
   minutes: number;
@@ -16,6 +18,8 @@ export interface SmsMessage {
 
 export interface SmsProvider {
   readonly name: string;
+  /** Whether it can send the taken-number notice (a template provider needs a template for it). */
+  readonly notices: boolean;
   send(message: SmsMessage, signal: AbortSignal): Promise<{ providerMessageId: string | null }>;
 }
 
@@ -27,6 +31,7 @@ const PURPOSE_WORDS: Record<SmsPurpose, string> = { register: '注册', login: '
 
 /** The text for providers that send free text (console, webhook); Tencent sends a template instead. */
 export function messageText(message: SmsMessage): string {
+  if (message.kind === 'taken_notice') return '【Gatehouse】有人尝试用您的手机号注册新账号。如果是您本人，请直接登录或找回密码；如果不是，无需理会，您的账号不受影响。';
   const what = PURPOSE_WORDS[message.purpose];
   return `【Gatehouse】您的${what}验证码是 ${message.code}，${message.minutes} 分钟内有效。请勿告诉他人。`;
 }

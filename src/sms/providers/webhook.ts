@@ -14,8 +14,9 @@ export function webhookProvider(options: { url: string; secret: string; timeoutM
   const now = options.now ?? Date.now;
   return {
     name: 'webhook',
+    notices: true,
     async send(message, signal) {
-      const body = JSON.stringify({ id: message.deliveryId, to: message.phone, purpose: message.purpose, code: message.code, text: messageText(message) });
+      const body = JSON.stringify({ id: message.deliveryId, to: message.phone, purpose: message.purpose, kind: message.kind, code: message.code, text: messageText(message) });
       const timestamp = Math.floor(now() / 1000);
       const response = await fetchWithTimeout(
         options.url,

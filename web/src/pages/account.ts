@@ -75,8 +75,15 @@ async function render(): Promise<void> {
     if (!res.ok) return showError(res.error, { current_password: current, password: next, code: current }, problem);
     done.textContent = t('account.password.done');
     form.reset();
+    current.row.hidden = false;
+    form.querySelector('.needs-password')?.remove();
   });
   const password = el('section', { 'aria-labelledby': 'password-h' }, el('h2', { id: 'password-h' }, t('account.password')), form);
+  // No password to prove: the form asks for the new one only, and says why it is needed.
+  if (!user.password_set) {
+    current.row.hidden = true;
+    form.prepend(el('p', { class: 'hint needs-password', role: 'status' }, t('account.password.needed')));
+  }
 
   section.append(profile, devices, password, twoFactor(user.two_factor_enabled), phoneChange((phone) => (phoneShown.textContent = phone)));
   // An administrator's account is deleted by another administrator (the server refuses it too).

@@ -21,7 +21,7 @@ const captcha = captchaWidget('register', false);
 const problem = formError();
 // An organization that checks phone numbers: a code sent to the new number (shown when the code's organization asks for it).
 const smsCode = field('sms_code', 'field.sms_code', { inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: '6' });
-const sms = el('div', { class: 'register-sms', hidden: '' }, el('p', { class: 'hint' }, t('register.needs_sms')), smsSender('register', fields.phone, problem, 'sms-captcha').node, smsCode.row);
+const sms = el('div', { class: 'register-sms', hidden: '' }, el('p', { class: 'hint' }, t('register.needs_sms')), smsSender('register', fields.phone, problem, 'sms-captcha', () => ({ invitation_code: fields.invitation_code.input.value.trim() })).node, smsCode.row);
 const form = el('form', { novalidate: '' }, problem, ...Object.values(fields).map((f) => f.row), sms, captcha.node, submitButton('register.submit'));
 // What the link leads to, said before anyone types: the organization, or why its code admits nobody now.
 const organization = el('p', { class: 'invitation', role: 'status' });

@@ -21,8 +21,9 @@ phone.input.value = new URLSearchParams(location.search).get('phone') ?? '';
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
   clearErrors(form);
-  const res = await api('POST', '/api/auth/login/sms', { phone: phone.input.value.trim(), code: code.input.value.trim() });
-  if (res.ok) return location.assign(destination);
+  const res = await api<{ user: { password_set: boolean } }>('POST', '/api/auth/login/sms', { phone: phone.input.value.trim(), code: code.input.value.trim() });
+  // No password (a roster's account, or one whose unproven password this sign-in removed): set one first.
+  if (res.ok) return location.assign(res.data.user.password_set ? destination : '/account#password-h');
   if (res.error.code === 'TWO_FACTOR_REQUIRED') return askSecondFactor(form, String(res.error.details.challenge), destination);
   showError(res.error, { phone, code }, problem);
 });
