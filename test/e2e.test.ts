@@ -18,6 +18,11 @@ import { Secret, TOTP } from 'otpauth';
 import { loginThrough, registerThrough, ROOT, runCli, startServer, uniquePhone, type ServerProcess } from './helpers/cluster.js';
 import { unmet } from './helpers/requirements.js';
 
+/** The code an authenticator app shows for `secret`, `stepsAhead` periods of 30 s from now. */
+function totpCode(secret: string, stepsAhead = 0): string {
+  return new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 }).generate({ timestamp: Date.now() + stepsAhead * 30_000 });
+}
+
 // jsqr is CommonJS; its function is also its `default` export, which is what TypeScript sees.
 const jsQR = jsQRModule.default;
 
@@ -89,12 +94,28 @@ describe('pages in a real browser', { skip: await unmet('chromium') }, () => {
   }
 
   /** Signs in on /login with phone and password, and waits for the account page. */
-  async function signIn(page: Page, phone: string) {
+  /** Signs in at the login page; with `totpSecret`, through the second step too (with the next period's code: this one's may be used). */
+  async function signIn(page: Page, phone: string, totpSecret?: string) {
     await page.goto(`${base}/login`);
     await page.fill('#f-phone', phone);
     await page.fill('#f-password', PASSWORD);
     await fillCaptcha(page);
-    await Promise.all([page.waitForURL(`${base}/account`), page.click('button[type=submit]')]);
+    if (totpSecret === undefined) return void (await Promise.all([page.waitForURL(`${base}/account`), page.click('button[type=submit]')]));
+    await page.click('button[type=submit]');
+    await page.fill('#f-code', totpCode(totpSecret, 1));
+    await Promise.all([page.waitForURL(`${base}/account`), page.click('form.second-factor button[type=submit]')]);
+  }
+
+  /** Turns on two-factor sign-in on the account page, as an administrator sent there by the console does; the secret. */
+  async function turnOnTwoFactor(page: Page): Promise<string> {
+    await page.fill('#f-2fa-password', PASSWORD);
+    await page.click('section[aria-labelledby=two-factor-h] button[type=submit]');
+    await page.waitForSelector('code.two-factor-key');
+    const secret = (await page.textContent('code.two-factor-key'))!.replace(/\s/g, '');
+    await page.fill('#f-2fa-code', totpCode(secret));
+    await page.click('section[aria-labelledby=two-factor-h] button[type=submit]');
+    await page.waitForSelector('ol.recovery-codes li');
+    return secret;
   }
 
   it('register by link → log out → wrong password shows attempts left → log in → account', async () => {
@@ -352,7 +373,11 @@ describe('pages in a real browser', { skip: await unmet('chromium') }, () => {
     assert.equal(created.code, 0, created.stderr);
     const admin = await newPage('zh-CN');
     await signIn(admin.page, adminPhone);
+    // The first administrator is sent to turn on two-factor sign-in, and comes back to the console.
     await admin.page.goto(`${base}/admin#orgs`);
+    await Promise.all([admin.page.waitForURL(/\/account\?return_to=%2Fadmin%23orgs/), admin.page.click('a.two-factor-setup')]);
+    await turnOnTwoFactor(admin.page);
+    await Promise.all([admin.page.waitForURL(`${base}/admin#orgs`), admin.page.click('button:text-is("我已保存恢复码")')]);
     await admin.page.waitForSelector('section.org');
     const before = await admin.page.locator('code.invitation-code').count();
     await admin.page.fill('section.org >> nth=0 >> input[name^=max]', '50');
@@ -646,10 +671,14 @@ describe('pages in a real browser', { skip: await unmet('chromium') }, () => {
     const CONSOLE_TABS: Record<string, string[]> = { 'zh-CN': ['orgs', 'users', 'import', 'audit'], en: ['keys', 'tasks', 'limits'] };
     const adminPhone = uniquePhone();
     assert.equal((await runCli(['admin', 'create', '--phone', adminPhone, '--name', 'Axe', '--password-stdin'], { DATA_DIR: server.dataDir }, PASSWORD)).code, 0);
+    let totpSecret: string | undefined;
     for (const locale of ['zh-CN', 'en']) {
       const context = await browser.newContext({ locale, bypassCSP: true });
       const page = await context.newPage();
-      await signIn(page, adminPhone);
+      await signIn(page, adminPhone, totpSecret);
+      // The console needs a second factor: turned on once, then asked at sign-in.
+      totpSecret ??= await turnOnTwoFactor(page);
+      await page.goto(`${base}/account`);
       await page.waitForSelector('.sessions li');
       assert.deepEqual((await axeViolations(page)).map((v) => v.id), [], `${locale} /account`);
       for (const tab of CONSOLE_TABS[locale]!) {

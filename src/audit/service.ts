@@ -38,7 +38,9 @@ export type AuditEventName =
   | 'admin.session_revoked'
   | 'admin.two_factor_reset'
   | 'two_factor.enabled'
-  | 'two_factor.disabled';
+  | 'two_factor.disabled'
+  | 'session.reauthenticated'
+  | 'session.reauthentication_failed';
 
 export interface AuditEntry {
   event: AuditEventName;

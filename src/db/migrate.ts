@@ -8,6 +8,7 @@ import { auditBySubject } from './migrations/006_audit_by_subject.js';
 import { twoFactor } from './migrations/007_two_factor.js';
 import { instanceSettings } from './migrations/008_instance_settings.js';
 import { taskRequestId } from './migrations/009_task_request_id.js';
+import { adminSessions } from './migrations/012_admin_sessions.js';
 
 // Migrations live in code (not read from a folder) so that the compiled build and tsx run the same list.
 const MIGRATIONS: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '007_two_factor': twoFactor,
   '008_instance_settings': instanceSettings,
   '009_task_request_id': taskRequestId,
+  '012_admin_sessions': adminSessions,
 };
 
 class InCodeMigrationProvider implements MigrationProvider {
