@@ -12,7 +12,7 @@ import { storageDirectory, type Config } from './config.js';
 import type { Database } from './db/database.js';
 import { AppError } from './errors.js';
 import { healthRoutes } from './health/routes.js';
-import { createSessionGuard, type CredentialResolver } from './http/auth.js';
+import { createRecentAuthenticationGuard, createSessionGuard, type CredentialResolver } from './http/auth.js';
 import { installDraining } from './http/draining.js';
 import { answerClientError, answerFrameworkError, installErrorBoundary } from './http/error-responses.js';
 import { createLazySchemaCompilers } from './http/lazy-schemas.js';
@@ -197,7 +197,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const services = createServices({ ...deps, metrics, hasher, tasks: queue, log: app.log });
   const credentials = credentialResolver(services);
   const requireSession = createSessionGuard({ credentials, cookieName: config.session.cookieName });
-  const guards = createApiKeyGuards({ credentials, rateLimits: services.rateLimits, requireSession, adminRequiresTwoFactor: config.adminRequiresTwoFactor });
+  const requireRecentAuthentication = createRecentAuthenticationGuard({ maxAgeSeconds: config.reauthMaxAgeSeconds });
+  const guards = createApiKeyGuards({ credentials, rateLimits: services.rateLimits, requireSession, adminRequiresTwoFactor: config.adminRequiresTwoFactor, requireRecentAuthentication });
 
   if (deps.housekeeping) {
     const sweep = setInterval(() => {
@@ -224,7 +225,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     twoFactor: services.twoFactor,
     sessions: services.sessions,
     knownDevices: services.knownDevices,
+    reauthentication: services.reauthentication,
     requireSession,
+    requireRecentAuthentication,
     cookie: { name: config.session.cookieName, secure: config.session.secureCookie, maxAgeSeconds: config.session.maxAgeSeconds },
   });
   await app.register(invitationRoutes, { orgs: services.orgs, rateLimits: services.rateLimits });

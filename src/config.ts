@@ -48,8 +48,12 @@ export interface Config {
   readonly rateLimits: RateLimitConfig;
   /** security/lockout.ts: failures per window, the first lock for unknown clients, the first wait of a known device, the longest either grows to. */
   readonly lockout: { readonly maxFailures: number; readonly windowSeconds: number; readonly lockSeconds: number; readonly knownDeviceSeconds: number; readonly maxLockSeconds: number };
-  /** Administrators use the console (and the admin API, by session) only with two-factor sign-in on. API keys are not affected. */
+  /** Administrators use the console (and the admin API, by session) only in a session that passed a second factor. API keys are not affected. */
   readonly adminRequiresTwoFactor: boolean;
+  /** Sensitive actions (an API key, a role, two-factor off or reset) need a session whose holder proved themselves within this many seconds. */
+  readonly reauthMaxAgeSeconds: number;
+  /** A new API key's lifetime unless its creator chooses another. */
+  readonly apiKeyDefaultTtlDays: number;
   /** Requests admitted to password hashing per process; past this, 503 OVERLOADED at once. */
   readonly hashQueueMax: number;
   /** argon2id's cost for new password hashes; older hashes are re-made at their next login. */
@@ -307,7 +311,9 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
       exempt: parseAddressRanges('RATE_LIMIT_EXEMPT', merged.RATE_LIMIT_EXEMPT),
     },
     lockout: lockoutSettings(merged),
-    adminRequiresTwoFactor: bool(merged, 'ADMIN_REQUIRE_TWO_FACTOR', false),
+    adminRequiresTwoFactor: bool(merged, 'ADMIN_REQUIRE_TWO_FACTOR', true),
+    reauthMaxAgeSeconds: int(merged, 'REAUTH_MAX_AGE_SECONDS', 300, 10, 86_400),
+    apiKeyDefaultTtlDays: int(merged, 'API_KEY_DEFAULT_TTL_DAYS', 90, 1, 3650),
     hashQueueMax: int(merged, 'HASH_QUEUE_MAX', 400, 1, 100_000),
     passwordHash: passwordHashParams(merged),
     hashThreads: 0, // set below, from the worker count

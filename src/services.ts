@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import { Passwords } from './accounts/passwords.js';
 import { Profile } from './accounts/profile.js';
+import { Reauthentication } from './accounts/reauthentication.js';
 import { Registration } from './accounts/registration.js';
 import { AccountService } from './accounts/service.js';
 import { SignIn } from './accounts/sign-in.js';
@@ -56,6 +57,7 @@ export interface Services {
   signIn: SignIn;
   profile: Profile;
   twoFactor: TwoFactorSettings;
+  reauthentication: Reauthentication;
   sessions: SessionService;
   rateLimits: RateLimits;
   lockout: Lockout;
@@ -77,7 +79,7 @@ const SILENT_LOG = { info: () => undefined };
 export function createServices(deps: ServiceDeps): Services {
   const { config, database, secret, metrics } = deps;
   const audit = new AuditLog(database);
-  const apiKeys = new ApiKeyService(database, { audit });
+  const apiKeys = new ApiKeyService(database, { audit, defaultTtlDays: config.apiKeyDefaultTtlDays });
   const kv = metrics ? instrumentStore(deps.kv, metrics) : deps.kv;
   const tasks = new TaskService(deps.tasks, createTaskRegistry({ config, database, kv, secret, log: deps.log ?? SILENT_LOG }), { metrics, audit });
   const rateLimits = new RateLimits(kv, config.rateLimits, metrics);
@@ -104,15 +106,16 @@ export function createServices(deps: ServiceDeps): Services {
   const registration = new Registration({ database, captcha, orgs, sessions, rateLimits, hashing, passwords, audit, smsCodes, metrics, defaultRegion, now });
   const signIn = new SignIn({ database, captcha, sessions, rateLimits, lockout, hashing, passwords, twoFactor, audit, smsCodes, metrics, defaultRegion });
   const profile = new Profile({ database, accounts, orgs, sessions, rateLimits, lockout, hashing, passwords, audit, smsCodes, defaultRegion, now });
-  const twoFactorSettings = new TwoFactorSettings({ twoFactor, passwords, rateLimits, audit });
+  const twoFactorSettings = new TwoFactorSettings({ twoFactor, passwords, sessions, rateLimits, audit });
+  const reauthentication = new Reauthentication({ passwords, twoFactor, sessions, lockout, hashing, rateLimits, audit });
   const sms = new SmsService({ kv, secret, config: config.sms, codes: smsCodes, captcha, accounts, invitations: orgs, tasks, rateLimits, audit });
   metrics?.watchSmsCaps(() => sms.capUse());
   const imports = new ImportService(database, { orgs, tasks, audit, maxRows: config.imports.maxRows });
   const exports = new ExportService(database, { orgs, tasks, audit, retentionHours: config.exportRetentionHours });
   const admin = {
     organizations: new OrganizationAdmin({ orgs, audit }),
-    users: new UserAdmin({ accounts, twoFactor: twoFactorSettings, sessions, audit }),
+    users: new UserAdmin({ accounts, twoFactor: twoFactorSettings, sessions, apiKeys, audit }),
     rateLimits: new RateLimitAdmin({ rateLimits, audit }),
   };
-  return { captcha, orgs, accounts, registration, signIn, profile, twoFactor: twoFactorSettings, sessions, rateLimits, lockout, knownDevices, hashing, audit, apiKeys, tasks, smsCodes, sms, imports, exports, admin };
+  return { captcha, orgs, accounts, registration, signIn, profile, twoFactor: twoFactorSettings, reauthentication, sessions, rateLimits, lockout, knownDevices, hashing, audit, apiKeys, tasks, smsCodes, sms, imports, exports, admin };
 }

@@ -18,6 +18,11 @@ import { Secret, TOTP } from 'otpauth';
 import { loginThrough, registerThrough, ROOT, runCli, startServer, uniquePhone, type ServerProcess } from './helpers/cluster.js';
 import { unmet } from './helpers/requirements.js';
 
+/** The code an authenticator app shows for `secret`, `stepsAhead` periods of 30 s from now. */
+function totpCode(secret: string, stepsAhead = 0): string {
+  return new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 }).generate({ timestamp: Date.now() + stepsAhead * 30_000 });
+}
+
 // jsqr is CommonJS; its function is also its `default` export, which is what TypeScript sees.
 const jsQR = jsQRModule.default;
 
@@ -63,6 +68,8 @@ describe('pages in a real browser', { skip: await unmet('chromium') }, () => {
    * session yet — every page's header asks who is signed in).
    */
   const EXPECTED_REFUSALS = /status of (400|401|423|429)/;
+  /** The console's first request, refused with 403 TWO_FACTOR_SETUP_REQUIRED while the administrator has no second factor. */
+  const WITH_TWO_FACTOR_SETUP = /status of (400|401|403|423|429)/;
 
   /** A page in a new browser context; `bypassCSP` lets axe-core inject its script. */
   async function newPage(locale = 'zh-CN', expectedRefusals = EXPECTED_REFUSALS, bypassCSP = false): Promise<{ context: BrowserContext; page: Page }> {
@@ -89,12 +96,28 @@ describe('pages in a real browser', { skip: await unmet('chromium') }, () => {
   }
 
   /** Signs in on /login with phone and password, and waits for the account page. */
-  async function signIn(page: Page, phone: string) {
+  /** Signs in at the login page; with `totpSecret`, through the second step too (with the next period's code: this one's may be used). */
+  async function signIn(page: Page, phone: string, totpSecret?: string) {
     await page.goto(`${base}/login`);
     await page.fill('#f-phone', phone);
     await page.fill('#f-password', PASSWORD);
     await fillCaptcha(page);
-    await Promise.all([page.waitForURL(`${base}/account`), page.click('button[type=submit]')]);
+    if (totpSecret === undefined) return void (await Promise.all([page.waitForURL(`${base}/account`), page.click('button[type=submit]')]));
+    await page.click('button[type=submit]');
+    await page.fill('#f-code', totpCode(totpSecret, 1));
+    await Promise.all([page.waitForURL(`${base}/account`), page.click('form.second-factor button[type=submit]')]);
+  }
+
+  /** Turns on two-factor sign-in on the account page, as an administrator sent there by the console does; the secret. */
+  async function turnOnTwoFactor(page: Page): Promise<string> {
+    await page.fill('#f-2fa-password', PASSWORD);
+    await page.click('section[aria-labelledby=two-factor-h] button[type=submit]');
+    await page.waitForSelector('code.two-factor-key');
+    const secret = (await page.textContent('code.two-factor-key'))!.replace(/\s/g, '');
+    await page.fill('#f-2fa-code', totpCode(secret));
+    await page.click('section[aria-labelledby=two-factor-h] button[type=submit]');
+    await page.waitForSelector('ol.recovery-codes li');
+    return secret;
   }
 
   it('register by link → log out → wrong password shows attempts left → log in → account', async () => {
@@ -358,9 +381,13 @@ describe('pages in a real browser', { skip: await unmet('chromium') }, () => {
     const adminPhone = uniquePhone();
     const created = await runCli(['admin', 'create', '--phone', adminPhone, '--name', 'Admin', '--password-stdin'], { DATA_DIR: server.dataDir }, PASSWORD);
     assert.equal(created.code, 0, created.stderr);
-    const admin = await newPage('zh-CN');
+    const admin = await newPage('zh-CN', WITH_TWO_FACTOR_SETUP);
     await signIn(admin.page, adminPhone);
+    // The first administrator is sent to turn on two-factor sign-in, and comes back to the console.
     await admin.page.goto(`${base}/admin#orgs`);
+    await Promise.all([admin.page.waitForURL(/\/account\?return_to=%2Fadmin%23orgs/), admin.page.click('a.two-factor-setup')]);
+    await turnOnTwoFactor(admin.page);
+    await Promise.all([admin.page.waitForURL(`${base}/admin#orgs`), admin.page.click('button:text-is("我已保存恢复码")')]);
     await admin.page.waitForSelector('section.org');
     const before = await admin.page.locator('code.invitation-code').count();
     await admin.page.fill('section.org >> nth=0 >> input[name^=max]', '50');
@@ -510,6 +537,22 @@ describe('pages in a real browser', { skip: await unmet('chromium') }, () => {
     await admin.page.waitForSelector('.address-limits table');
     assert.equal(await admin.page.inputValue('#f-limits-address'), firstAddress);
     assert.match(await admin.page.textContent('.address-limits p') ?? '', new RegExp(`计数对象：${firstAddress.replace(/[.:]/g, '\\$&')}`));
+
+    // A sensitive action in a session whose sign-in was a while ago: the console asks for the password, then goes on.
+    const database = new Database(path.join(server.dataDir, 'gatehouse.sqlite'));
+    try {
+      database.prepare('UPDATE sessions SET password_at = password_at - 600000, second_factor_at = second_factor_at - 600000 WHERE user_id = (SELECT id FROM users WHERE phone LIKE ?)').run(`%${adminPhone}`);
+    } finally {
+      database.close();
+    }
+    await admin.page.goto(`${base}/admin#keys`);
+    await admin.page.fill('#f-key-name', 'nightly sync');
+    await admin.page.click('.admin-body form button[type=submit]');
+    await admin.page.waitForSelector('dialog.reauth[open]');
+    await admin.page.fill('#f-reauth-password', PASSWORD);
+    await admin.page.click('dialog.reauth button[type=submit]');
+    await admin.page.waitForSelector('code.new-key');
+    assert.equal(await admin.page.locator('dialog.reauth').count(), 0, 'the dialog is gone');
     await admin.context.close();
     await teacher.context.close();
   });
@@ -517,7 +560,7 @@ describe('pages in a real browser', { skip: await unmet('chromium') }, () => {
   it('the header says who is signed in, with their account, the console for an administrator and "Log out"; a sign-in page sends a signed-in visitor on to where they were going', async () => {
     const adminPhone = uniquePhone();
     assert.equal((await runCli(['admin', 'create', '--phone', adminPhone, '--name', 'Header Admin', '--password-stdin'], { DATA_DIR: server.dataDir }, PASSWORD)).code, 0);
-    const { context, page } = await newPage('en');
+    const { context, page } = await newPage('en', WITH_TWO_FACTOR_SETUP);
     // Signed out, the console sends to the login page, which comes back to it (the section too).
     await page.goto(`${base}/admin#users`);
     await page.waitForURL(`${base}/login?return_to=%2Fadmin%23users`);
@@ -654,10 +697,14 @@ describe('pages in a real browser', { skip: await unmet('chromium') }, () => {
     const CONSOLE_TABS: Record<string, string[]> = { 'zh-CN': ['orgs', 'users', 'import', 'audit'], en: ['keys', 'tasks', 'limits'] };
     const adminPhone = uniquePhone();
     assert.equal((await runCli(['admin', 'create', '--phone', adminPhone, '--name', 'Axe', '--password-stdin'], { DATA_DIR: server.dataDir }, PASSWORD)).code, 0);
+    let totpSecret: string | undefined;
     for (const locale of ['zh-CN', 'en']) {
       const context = await browser.newContext({ locale, bypassCSP: true });
       const page = await context.newPage();
-      await signIn(page, adminPhone);
+      await signIn(page, adminPhone, totpSecret);
+      // The console needs a second factor: turned on once, then asked at sign-in.
+      totpSecret ??= await turnOnTwoFactor(page);
+      await page.goto(`${base}/account`);
       await page.waitForSelector('.sessions li');
       assert.deepEqual((await axeViolations(page)).map((v) => v.id), [], `${locale} /account`);
       for (const tab of CONSOLE_TABS[locale]!) {

@@ -95,7 +95,7 @@ describe('PostgreSQL, in process', { skip: await unmet('postgres') }, () => {
     assert.equal(deleted.statusCode, 204, deleted.body);
     assert.equal((await t.app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie } })).statusCode, 401);
     const sessions = new SessionService(t.database, { ttlSeconds: 60, maxAgeSeconds: 600 });
-    await assert.rejects(sessions.create(id, { ip: '127.0.0.1', userAgent: null }), (error: { code?: string }) => error.code === 'INVALID_CREDENTIALS');
+    await assert.rejects(sessions.create(id, { ip: '127.0.0.1', userAgent: null }, { password: Date.now() }), (error: { code?: string }) => error.code === 'INVALID_CREDENTIALS');
     assert.equal((await register(t, { phone })).statusCode, 201, 'the phone number can register again');
   });
 });

@@ -164,7 +164,7 @@ describe('ADMIN_REQUIRE_TWO_FACTOR', () => {
   after(() => t.close());
 
   it('an administrator without two-factor sign-in is kept out of the console until it is on; API keys are not affected', async () => {
-    const admin = await adminSession(t);
+    const admin = await adminSession(t, { twoFactor: false });
     const list = (cookie: string) => t.app.inject({ method: 'GET', url: '/api/admin/organizations', headers: { cookie } });
     const refused = await list(admin.cookie);
     assert.equal(refused.statusCode, 403);
@@ -173,7 +173,7 @@ describe('ADMIN_REQUIRE_TWO_FACTOR', () => {
 
     // An API key made by another route: straight in the database, as `gatehouse apikey create` would.
     const [{ ApiKeyService }, { AuditLog }, { OPERATOR }] = await Promise.all([import('../src/apikeys/service.js'), import('../src/audit/service.js'), import('../src/principal.js')]);
-    const { key } = await new ApiKeyService(t.database, { audit: new AuditLog(t.database) }).create(OPERATOR, { name: 'script', scopes: ['admin'] });
+    const { key } = await new ApiKeyService(t.database, { audit: new AuditLog(t.database), defaultTtlDays: 90 }).create(OPERATOR, { name: 'script', scopes: ['admin'] });
     assert.equal((await t.app.inject({ method: 'GET', url: '/api/admin/organizations', headers: { authorization: `Bearer ${key}` } })).statusCode, 200);
 
     const secret = (await t.app.inject({ method: 'POST', url: '/api/auth/2fa/setup', payload: { current_password: PASSWORD }, headers: { cookie: admin.cookie } })).json().secret;

@@ -95,7 +95,8 @@ export class Registration {
             // The SMS code proved the phone; without one, whoever typed the number set the password.
             phone_verified_at: invitation.requiresSms ? now : null,
           });
-          const { token } = await this.deps.sessions.create(user.id, { ip: client.ip, userAgent: client.userAgent }, trx);
+          const proof = invitation.requiresSms ? { password: now, sms: now } : { password: now };
+          const { token } = await this.deps.sessions.create(user.id, { ip: client.ip, userAgent: client.userAgent }, proof, trx);
           await this.deps.audit.insertWith(trx, { event: 'register', actor: `user:${user.id}`, target: `user:${user.id}`, ip: client.ip, detail: { organization_id: organizationId } });
           // Last: every registration with this code updates its one row, and on PostgreSQL the row stays
           // locked until COMMIT, so it is taken just before the COMMIT. Taken first, each registration

@@ -1,13 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { SessionGuard } from '../http/auth.js';
+import type { RecentAuthenticationGuard, SessionGuard } from '../http/auth.js';
 import { clientOf } from '../http/client-identity.js';
 import { CaptchaAnswerField, CaptchaIdField, PasswordField, PhoneField, responses, SmsCodeField, UserEnvelope } from '../http/schemas.js';
 import { KNOWN_DEVICE_COOKIE, KNOWN_DEVICE_MAX_AGE_SECONDS, type KnownDevices } from '../security/known-devices.js';
 import type { SessionService } from '../sessions/service.js';
 import { qrSvg } from '../text/qr.js';
 import type { Profile } from './profile.js';
+import type { Reauthentication } from './reauthentication.js';
 import type { Registration, SignedIn } from './registration.js';
 import type { SignIn } from './sign-in.js';
 import type { TwoFactorSettings } from './two-factor-settings.js';
@@ -20,7 +21,9 @@ export interface AccountRouteDeps {
   twoFactor: TwoFactorSettings;
   sessions: SessionService;
   knownDevices: KnownDevices;
+  reauthentication: Reauthentication;
   requireSession: SessionGuard;
+  requireRecentAuthentication: RecentAuthenticationGuard;
   cookie: { name: string; secure: boolean; maxAgeSeconds: number };
 }
 
@@ -46,7 +49,7 @@ const PersonalDataBody = Type.Object({
 });
 
 export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async (app, deps) => {
-  const { registration, signIn, profile, twoFactor, sessions, knownDevices, requireSession, cookie } = deps;
+  const { registration, signIn, profile, twoFactor, sessions, knownDevices, reauthentication, requireSession, requireRecentAuthentication, cookie } = deps;
 
   /**
    * A complete sign-in: the session cookie, and the known-device cookie renewed for the account, so
@@ -176,19 +179,42 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
       },
     },
     async (request, reply) => {
-      const recoveryCodes = await twoFactor.enable(request.auth!.user, request.body.code, clientOf(request));
+      const recoveryCodes = await twoFactor.enable(request.auth!.user, request.auth!.session.id, request.body.code, clientOf(request));
       reply.header('cache-control', 'no-store');
       return { recovery_codes: recoveryCodes };
     },
   );
 
   app.post(
-    '/api/auth/2fa/disable',
+    '/api/auth/reauth',
     {
       preHandler: requireSession,
       schema: {
         tags: ['auth'],
-        summary: 'Turn off two-factor sign-in: the current password (when set) and a code from the app or a recovery code',
+        summary:
+          "Confirm it is still you, in this session: the password, or a code from the authenticator app (or a recovery code). Sensitive actions need it within REAUTH_MAX_AGE_SECONDS (401 REAUTHENTICATION_REQUIRED), and a code also gives the session the second factor the console needs (401 SECOND_FACTOR_REQUIRED). Wrong answers count towards the account's lockout",
+        body: Type.Union([
+          Type.Object({ password: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false }),
+          Type.Object({ code: TwoFactorCodeField }, { additionalProperties: false }),
+        ]),
+        response: responses({ 200: Type.Object({ factor: Type.Union([Type.Literal('password'), Type.Literal('second_factor')]), authenticated_at: Iso }) }),
+      },
+    },
+    async (request) => {
+      const { user, session } = request.auth!;
+      const input = 'password' in request.body ? { password: request.body.password } : { code: request.body.code };
+      const factor = await reauthentication.confirm(user, session, input, clientOf(request));
+      return { factor: factor === 'password' ? ('password' as const) : ('second_factor' as const), authenticated_at: new Date().toISOString() };
+    },
+  );
+
+  app.post(
+    '/api/auth/2fa/disable',
+    {
+      preHandler: [requireSession, requireRecentAuthentication],
+      schema: {
+        tags: ['auth'],
+        summary: 'Turn off two-factor sign-in: the current password (when set) and a code from the app or a recovery code, in a session that proved itself within REAUTH_MAX_AGE_SECONDS (401 REAUTHENTICATION_REQUIRED)',
         body: Type.Object({ current_password: Type.Optional(PasswordField), code: TwoFactorCodeField }, { additionalProperties: false }),
         response: responses({ 204: Type.Null() }),
       },

@@ -111,7 +111,7 @@ export class SignIn {
       // The failure count stays until the second factor too is right: a stolen password does not reset it.
       if (TwoFactor.isEnabled(user)) throw await this.deps.twoFactor.challenge(user, 'password');
       await failures.succeeded();
-      const { token } = await this.deps.sessions.create(user.id, { ip: client.ip, userAgent: client.userAgent });
+      const { token } = await this.deps.sessions.create(user.id, { ip: client.ip, userAgent: client.userAgent }, { password: Date.now() });
       return { user, token };
     });
   }
@@ -137,7 +137,7 @@ export class SignIn {
     if (TwoFactor.isEnabled(user)) throw await this.deps.twoFactor.challenge(user, 'sms');
     const reclaimed = await this.proveOwnership(user);
     await this.deps.lockout.counter(phone.e164, client).succeeded();
-    const { token } = await this.deps.sessions.create(reclaimed.user.id, { ip: client.ip, userAgent: client.userAgent });
+    const { token } = await this.deps.sessions.create(reclaimed.user.id, { ip: client.ip, userAgent: client.userAgent }, { sms: Date.now() });
     await this.signedIn(user.id, client, { method: 'sms', ...(reclaimed.passwordCleared ? { password_cleared: true } : {}) });
     return { user: reclaimed.user, token };
   }
@@ -171,7 +171,7 @@ export class SignIn {
    */
   async completeTwoFactorLogin(input: { challenge: string; code: string }, client: ClientContext): Promise<SignedIn> {
     await this.deps.rateLimits.enforceForClient(this.deps.rateLimits.loginPerIp, client);
-    const { userId, method } = await this.deps.twoFactor.challenged(input.challenge);
+    const { userId, method, at: firstFactorAt } = await this.deps.twoFactor.challenged(input.challenge);
     const user = await this.repo.findById(userId);
     if (!user || user.status !== 'active') throw new AppError(user ? 'ACCOUNT_DISABLED' : 'TWO_FACTOR_EXPIRED');
     const lockout = this.deps.lockout;
@@ -185,7 +185,7 @@ export class SignIn {
     }
     if (!(await this.deps.twoFactor.endChallenge(input.challenge))) throw new AppError('TWO_FACTOR_EXPIRED');
     await failures.succeeded();
-    const { token } = await this.deps.sessions.create(user.id, { ip: client.ip, userAgent: client.userAgent });
+    const { token } = await this.deps.sessions.create(user.id, { ip: client.ip, userAgent: client.userAgent }, { [method]: firstFactorAt, second_factor: Date.now() });
     const secondFactor = verified.recoveryCodesLeft === undefined ? { second_factor: 'totp' } : { second_factor: 'recovery_code', recovery_codes_left: verified.recoveryCodesLeft };
     await this.signedIn(user.id, client, { method, ...secondFactor });
     return { user, token };

@@ -6,11 +6,12 @@ import type { UserRow } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { ClientContext } from '../security/client-network.js';
 import type { RateLimits } from '../security/rate-limits.js';
+import type { SessionService } from '../sessions/service.js';
 import type { Passwords } from './passwords.js';
 import { TwoFactor } from './two-factor.js';
 
 export class TwoFactorSettings {
-  constructor(private readonly deps: { twoFactor: TwoFactor; passwords: Passwords; rateLimits: RateLimits; audit: AuditLog }) {}
+  constructor(private readonly deps: { twoFactor: TwoFactor; passwords: Passwords; sessions: SessionService; rateLimits: RateLimits; audit: AuditLog }) {}
 
   /** Starts turning two-factor sign-in on: the current password (when set) first, as for any change a borrowed session must not make. */
   async begin(user: UserRow, currentPassword: string | undefined, client: ClientContext): Promise<{ secret: string; uri: string }> {
@@ -18,9 +19,14 @@ export class TwoFactorSettings {
     return this.deps.twoFactor.begin(user);
   }
 
-  /** Turns two-factor sign-in on with a first code from the app; returns the recovery codes (shown once). */
-  async enable(user: UserRow, code: string, client: ClientContext): Promise<string[]> {
+  /**
+   * Turns two-factor sign-in on with a first code from the app; returns the recovery codes (shown
+   * once). The code is a second factor proved in this session: an administrator walked here from
+   * the console goes back to it without signing in again.
+   */
+  async enable(user: UserRow, sessionId: number, code: string, client: ClientContext): Promise<string[]> {
     const recoveryCodes = await this.deps.twoFactor.confirm(user, code);
+    await this.deps.sessions.recordProof(sessionId, 'second_factor');
     await this.deps.audit.record({ event: 'two_factor.enabled', actor: `user:${user.id}`, target: `user:${user.id}`, ip: client.ip });
     return recoveryCodes;
   }

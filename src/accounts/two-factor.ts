@@ -108,15 +108,17 @@ export class TwoFactor {
   /** The second step of a sign-in whose first factor was right: answered with 401 TWO_FACTOR_REQUIRED and this challenge. */
   async challenge(user: UserRow, method: SignInMethod): Promise<AppError> {
     const token = randomToken();
-    await this.deps.kv.put(`2fa-challenge:${TwoFactor.challengeId(token)}`, JSON.stringify({ userId: user.id, method }), CHALLENGE_TTL_MS);
+    await this.deps.kv.put(`2fa-challenge:${TwoFactor.challengeId(token)}`, JSON.stringify({ userId: user.id, method, at: this.now() }), CHALLENGE_TTL_MS);
     return new AppError('TWO_FACTOR_REQUIRED', { details: { challenge: token } });
   }
 
-  /** Whom a challenge is for, and how they proved the first factor; TWO_FACTOR_EXPIRED when it is unknown or over. */
-  async challenged(token: string): Promise<{ userId: number; method: SignInMethod }> {
+  /** Whom a challenge is for, how and when they proved the first factor; TWO_FACTOR_EXPIRED when it is unknown or over. */
+  async challenged(token: string): Promise<{ userId: number; method: SignInMethod; at: number }> {
     const found = await this.deps.kv.get(`2fa-challenge:${TwoFactor.challengeId(token)}`);
     if (!found) throw new AppError('TWO_FACTOR_EXPIRED');
-    return JSON.parse(found) as { userId: number; method: SignInMethod };
+    const challenge = JSON.parse(found) as { userId: number; method: SignInMethod; at?: number };
+    // A challenge made by a previous version (within its 5 minutes of an upgrade) has no time: now is near enough.
+    return { ...challenge, at: challenge.at ?? this.now() };
   }
 
   /** Ends a challenge once it has made a session: it cannot make a second. False when another request ended it first. */

@@ -256,7 +256,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
     },
   );
 
-  const userAction = (path: string, summary: string, act: 'disable' | 'enable' | 'unlock' | 'forcePasswordReset' | 'resetTwoFactor') =>
+  const userAction = (path: string, summary: string, act: 'disable' | 'enable' | 'unlock' | 'forcePasswordReset') =>
     app.post(
       `/api/admin/users/:id/${path}`,
       { ...admin, schema: { tags: ['admin'], summary, params: Id, response: responses({ 200: Type.Object({ user: UserBody }) }) } },
@@ -266,7 +266,19 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
   userAction('enable', 'Enable a disabled account', 'enable');
   userAction('unlock', 'Lift a lockout', 'unlock');
   userAction('force-password-reset', 'Remove the password and sign out everywhere: the owner sets a new one with an SMS code', 'forcePasswordReset');
-  userAction('reset-two-factor', 'Turn off two-factor sign-in for an owner who lost the phone and the recovery codes (they sign in with the password alone, and may set it up again)', 'resetTwoFactor');
+  app.post(
+    '/api/admin/users/:id/reset-two-factor',
+    {
+      preHandler: [guards.requireAdmin, guards.requireRecentAuthentication],
+      schema: {
+        tags: ['admin'],
+        summary: 'Turn off two-factor sign-in for an owner who lost the phone and the recovery codes (they sign in with the password alone, and may set it up again). Needs a recent re-authentication (401 REAUTHENTICATION_REQUIRED)',
+        params: Id,
+        response: responses({ 200: Type.Object({ user: UserBody }) }),
+      },
+    },
+    async (request) => ({ user: publicUser(await users.resetTwoFactor(principalOf(request), request.params.id)) }),
+  );
 
   app.patch(
     '/api/admin/users/:id',
@@ -274,7 +286,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
       ...admin,
       schema: {
         tags: ['admin'],
-        summary: "Correct a user's name or phone number, move them to another organization, or make them an administrator or a user again (their sessions see it at their next request)",
+        summary:
+          "Correct a user's name or phone number, move them to another organization, or make them an administrator or a user again (their sessions see it at their next request; a demoted administrator's API keys are revoked). A role needs a recent re-authentication (401 REAUTHENTICATION_REQUIRED)",
         params: Id,
         body: Type.Object(
           {
@@ -288,8 +301,9 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
         response: responses({ 200: Type.Object({ user: UserBody }) }),
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { name, phone, organization_id: organizationId, role } = request.body;
+      if (role !== undefined) await guards.requireRecentAuthentication(request, reply);
       return { user: publicUser(await users.change(principalOf(request), request.params.id, { name, phone, organizationId, role })) };
     },
   );

@@ -1,6 +1,7 @@
 // What an administrator does to accounts and their sessions, from the console or the command line:
 // each action once, with its rules and its audit event, whoever asks.
 import type { AccountService } from '../accounts/service.js';
+import type { ApiKeyService } from '../apikeys/service.js';
 import { maskPhone } from '../text/phone.js';
 import type { TwoFactorSettings } from '../accounts/two-factor-settings.js';
 import { deletedDetail } from '../accounts/views.js';
@@ -20,13 +21,17 @@ export interface UserChanges {
 const noSuchUser = () => new AppError('NOT_FOUND', { message: 'No such user.' });
 
 export class UserAdmin {
-  constructor(private readonly deps: { accounts: AccountService; twoFactor: TwoFactorSettings; sessions: SessionService; audit: AuditLog }) {}
+  constructor(private readonly deps: { accounts: AccountService; twoFactor: TwoFactorSettings; sessions: SessionService; apiKeys: ApiKeyService; audit: AuditLog }) {}
 
-  /** Disables an account, which is signed out everywhere. Not one's own: that would end one's own session and leave nobody, perhaps, to undo it. */
+  /**
+   * Disables an account, which is signed out everywhere, and revokes the API keys it made. Not one's
+   * own: that would end one's own session and leave nobody, perhaps, to undo it.
+   */
   disable(by: Principal, userId: number): Promise<UserRow> {
     return this.act(by, userId, 'admin.user_disabled', async (user) => {
       if (isUser(by, user.id)) throw new AppError('FORBIDDEN', { message: 'You cannot disable your own account; ask another administrator.' });
       await this.deps.accounts.setStatus(user.id, 'disabled');
+      await this.deps.apiKeys.revokeCreatedBy(by, user.id, 'creator_disabled');
     });
   }
 
@@ -73,6 +78,7 @@ export class UserAdmin {
     }
     const updated = await this.deps.accounts.updateByAdmin(found.id, changes);
     if (!updated) throw noSuchUser(); // deleted meanwhile
+    if (found.role === 'admin' && updated.role !== 'admin') await this.deps.apiKeys.revokeCreatedBy(by, found.id, 'creator_demoted');
     const detail = {
       ...(changes.name !== undefined ? { name: updated.name } : {}),
       ...(changes.phone !== undefined ? { phone: { from: maskPhone(found.phone), to: maskPhone(updated.phone) } } : {}),
@@ -83,9 +89,11 @@ export class UserAdmin {
     return updated;
   }
 
-  /** Deletes an account for good (see AccountService.deleteAccount). Not one's own: another administrator does that. */
+  /** Deletes an account for good (see AccountService.deleteAccount), and revokes the API keys it made. Not one's own: another administrator does that. */
   async delete(by: Principal, userId: number): Promise<UserRow> {
     if (isUser(by, userId)) throw new AppError('FORBIDDEN', { message: 'You cannot delete your own account; ask another administrator.' });
+    // Before the account goes: its keys then lose their creator (created_by is set null).
+    await this.deps.apiKeys.revokeCreatedBy(by, userId, 'creator_deleted');
     const deleted = await this.deps.accounts.deleteAccount(userId);
     if (!deleted) throw noSuchUser();
     await this.deps.audit.recordBy(by, { event: 'admin.user_deleted', target: `user:${deleted.id}`, detail: deletedDetail(deleted) });

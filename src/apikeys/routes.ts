@@ -15,6 +15,7 @@ const ApiKeyBody = Type.Object({
   created_at: Time,
   last_used_at: Time,
   revoked_at: Time,
+  expires_at: Time,
 });
 const view = apiKeyJson;
 
@@ -28,14 +29,16 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ apiKeys: ApiKeyService; g
   app.post(
     '/api/admin/api-keys',
     {
-      preHandler: guards.requireAdmin,
+      preHandler: [guards.requireAdmin, guards.requireRecentAuthentication],
       schema: {
         tags: ['admin'],
-        summary: 'Create an API key; the key is in this answer and nowhere else, ever',
+        summary:
+          'Create an API key; the key is in this answer and nowhere else, ever. It expires (default API_KEY_DEFAULT_TTL_DAYS) and is revoked when its creator stops being an active administrator. Needs a recent re-authentication (401 REAUTHENTICATION_REQUIRED)',
         body: Type.Object(
           {
             name: Type.String({ minLength: 1, maxLength: 100 }),
             scopes: Type.Array(Type.Union([Type.Literal('tasks:write'), Type.Literal('tasks:read'), Type.Literal('admin')]), { minItems: 1, maxItems: API_KEY_SCOPES.length }),
+            expires_in_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'Default: API_KEY_DEFAULT_TTL_DAYS (90)' })),
           },
           { additionalProperties: false },
         ),
@@ -43,7 +46,7 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ apiKeys: ApiKeyService; g
       },
     },
     async (request, reply) => {
-      const { key, apiKey } = await apiKeys.create(principalOf(request), { name: request.body.name, scopes: request.body.scopes });
+      const { key, apiKey } = await apiKeys.create(principalOf(request), { name: request.body.name, scopes: request.body.scopes, expiresInDays: request.body.expires_in_days });
       return reply.code(201).send({ key, api_key: view(apiKey) });
     },
   );

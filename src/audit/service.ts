@@ -39,7 +39,9 @@ export type AuditEventName =
   | 'admin.two_factor_reset'
   | 'two_factor.enabled'
   | 'two_factor.disabled'
-  | 'two_factor.disable_failed';
+  | 'two_factor.disable_failed'
+  | 'session.reauthenticated'
+  | 'session.reauthentication_failed';
 
 export interface AuditEntry {
   event: AuditEventName;

@@ -9,6 +9,7 @@ import { twoFactor } from './migrations/007_two_factor.js';
 import { instanceSettings } from './migrations/008_instance_settings.js';
 import { taskRequestId } from './migrations/009_task_request_id.js';
 import { smsHardening } from './migrations/010_sms_hardening.js';
+import { adminSessions } from './migrations/012_admin_sessions.js';
 
 // Migrations live in code (not read from a folder) so that the compiled build and tsx run the same list.
 const MIGRATIONS: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '008_instance_settings': instanceSettings,
   '009_task_request_id': taskRequestId,
   '010_sms_hardening': smsHardening,
+  '012_admin_sessions': adminSessions,
 };
 
 class InCodeMigrationProvider implements MigrationProvider {

@@ -55,6 +55,10 @@ export interface SessionsTable {
   absolute_expires_at: number;
   ip: string | null;
   user_agent: string | null;
+  /** When the holder last proved each factor in this session (sign-in or re-authentication); null: never. */
+  password_at: Generated<number | null>;
+  sms_at: Generated<number | null>;
+  second_factor_at: Generated<number | null>;
 }
 
 /** queued: waiting for its first run (or re-queued by an admin); failed: an attempt failed and a retry is scheduled; dead: out of attempts (or failed for good), kept as a dead letter. */
@@ -103,6 +107,8 @@ export interface ApiKeysTable {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+  /** After this the key is refused; null only for keys revoked before keys had an expiry. */
+  expires_at: number | null;
 }
 
 export interface AuditEventsTable {

@@ -59,7 +59,32 @@ function bearer(request: FastifyRequest): string | undefined {
   return match ? match[1] : '';
 }
 
-export function createApiKeyGuards(deps: { credentials: Pick<CredentialResolver, 'apiKey'>; rateLimits: RateLimits; requireSession: SessionGuard; adminRequiresTwoFactor?: boolean }) {
+/** When the session's holder last proved anything (a sign-in or a re-authentication), ms; null for a session made before sessions recorded it. */
+function lastProofAt(session: SessionRow): number | null {
+  const times = [session.password_at, session.sms_at, session.second_factor_at].filter((at): at is number => at !== null);
+  return times.length === 0 ? null : Math.max(...times);
+}
+
+export function createRecentAuthenticationGuard(deps: { maxAgeSeconds: number; now?: () => number }) {
+  const now = deps.now ?? Date.now;
+  /**
+   * preHandler, after a session or admin guard: a sensitive action needs a holder who proved
+   * themselves within the last maxAgeSeconds (401 REAUTHENTICATION_REQUIRED otherwise, and
+   * POST /api/auth/reauth renews it), so that a session left open on a shared computer, or a stolen
+   * cookie, cannot mint API keys, promote accounts or turn off a second factor. An API key is a
+   * program's credential, with nothing to re-enter: it is not asked.
+   */
+  return async function requireRecentAuthentication(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+    if (request.apiKey) return;
+    if (!request.auth) throw new AppError('UNAUTHENTICATED');
+    const at = lastProofAt(request.auth.session);
+    if (at === null || now() - at > deps.maxAgeSeconds * 1000) throw new AppError('REAUTHENTICATION_REQUIRED', { details: { max_age_seconds: deps.maxAgeSeconds } });
+  };
+}
+
+export type RecentAuthenticationGuard = ReturnType<typeof createRecentAuthenticationGuard>;
+
+export function createApiKeyGuards(deps: { credentials: Pick<CredentialResolver, 'apiKey'>; rateLimits: RateLimits; requireSession: SessionGuard; adminRequiresTwoFactor: boolean; requireRecentAuthentication: RecentAuthenticationGuard }) {
   async function authenticateKey(request: FastifyRequest, presented: string): Promise<KeyHolder> {
     const key = presented ? await deps.credentials.apiKey(presented) : null;
     if (!key) throw new AppError('INVALID_API_KEY');
@@ -85,12 +110,15 @@ export function createApiKeyGuards(deps: { credentials: Pick<CredentialResolver,
       return;
     }
     await deps.requireSession(request, reply);
-    const user = request.auth!.user;
+    const { user, session } = request.auth!;
     if (user.role !== 'admin') throw new AppError('FORBIDDEN');
-    if (deps.adminRequiresTwoFactor && user.totp_enabled_at === null) throw new AppError('TWO_FACTOR_SETUP_REQUIRED');
+    if (deps.adminRequiresTwoFactor) {
+      if (user.totp_enabled_at === null) throw new AppError('TWO_FACTOR_SETUP_REQUIRED');
+      if (session.second_factor_at === null) throw new AppError('SECOND_FACTOR_REQUIRED');
+    }
   }
 
-  return { requireScope, requireAdmin };
+  return { requireScope, requireAdmin, requireRecentAuthentication: deps.requireRecentAuthentication };
 }
 
 export type ApiKeyGuards = ReturnType<typeof createApiKeyGuards>;

@@ -12,6 +12,10 @@ export function createSessionRepo(db: Db) {
     async touch(id: number, lastSeenAt: number, expiresAt: number): Promise<void> {
       await db.updateTable('sessions').set({ last_seen_at: lastSeenAt, expires_at: expiresAt }).where('id', '=', id).execute();
     },
+    async setProofTime(id: number, column: 'password_at' | 'sms_at' | 'second_factor_at', at: number): Promise<boolean> {
+      const result = await db.updateTable('sessions').set({ [column]: at }).where('id', '=', id).executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
     listLive(userId: number, now: number): Promise<SessionRow[]> {
       return db
         .selectFrom('sessions')

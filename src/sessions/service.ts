@@ -17,6 +17,14 @@ export interface ClientInfo {
   userAgent: string | null;
 }
 
+/** A factor the holder of a session proved: at sign-in, or again later (re-authentication). */
+export type Factor = 'password' | 'sms' | 'second_factor';
+
+/** Which factors a sign-in proved, and when (ms): a second factor is usually a little after the first. */
+export type Proof = Partial<Record<Factor, number>>;
+
+const COLUMN = { password: 'password_at', sms: 'sms_at', second_factor: 'second_factor_at' } as const satisfies Record<Factor, keyof SessionRow>;
+
 /** Renewal writes at most this often per session, so that a busy client does not write on every request. */
 const RENEW_AFTER_MS = 60_000;
 
@@ -27,8 +35,8 @@ export class SessionService {
     this.repo = createSessionRepo(database.db);
   }
 
-  /** A new session; pass `trx` to create it inside a caller's write transaction. */
-  async create(userId: number, client: ClientInfo, trx?: Db): Promise<{ token: string; session: SessionRow }> {
+  /** A new session, with what its sign-in proved; pass `trx` to create it inside a caller's write transaction. */
+  async create(userId: number, client: ClientInfo, proof: Proof, trx?: Db): Promise<{ token: string; session: SessionRow }> {
     const token = randomToken(32);
     const now = this.now();
     const insert = (db: Db) =>
@@ -41,6 +49,9 @@ export class SessionService {
         absolute_expires_at: now + this.options.maxAgeSeconds * 1000,
         ip: client.ip,
         user_agent: client.userAgent?.slice(0, 256) ?? null,
+        password_at: proof.password ?? null,
+        sms_at: proof.sms ?? null,
+        second_factor_at: proof.second_factor ?? null,
       });
     try {
       const session = trx ? await insert(trx) : await this.database.batched(insert);
@@ -68,6 +79,12 @@ export class SessionService {
       return { ...session, last_seen_at: now, expires_at: expiresAt };
     }
     return session;
+  }
+
+  /** The holder of a live session proved `factor` again just now (re-authentication, or turning two-factor on); false when the session is gone. */
+  recordProof(sessionId: number, factor: Factor): Promise<boolean> {
+    const at = this.now();
+    return this.database.retrying(() => this.repo.setProofTime(sessionId, COLUMN[factor], at));
   }
 
   list(userId: number): Promise<SessionRow[]> {

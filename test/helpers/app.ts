@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { Secret, TOTP } from 'otpauth';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Database } from '../../src/db/database.js';
@@ -16,6 +17,8 @@ import type { TaskConsumer } from '../../src/tasks/types.js';
 import type { SmsPurpose } from '../../src/sms/codes.js';
 
 export const TEST_CAPTCHA = 'TEST';
+/** The password register() gives an account unless told otherwise. */
+export const TEST_PASSWORD = 'correct horse battery';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -74,7 +77,7 @@ export async function register(t: TestApp, fields: Partial<Record<string, unknow
   return t.app.inject({
     method: 'POST',
     url: '/api/auth/register',
-    payload: { phone: uniquePhone(), password: 'correct horse battery', name: '张老师', invitation_code: t.invitationCode, captcha_id, captcha: TEST_CAPTCHA, ...fields },
+    payload: { phone: uniquePhone(), password: TEST_PASSWORD, name: '张老师', invitation_code: t.invitationCode, captcha_id, captcha: TEST_CAPTCHA, ...fields },
   });
 }
 
@@ -83,14 +86,32 @@ export async function login(t: TestApp, phone: string, password: string) {
   return t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { phone, password, captcha_id, captcha: TEST_CAPTCHA } });
 }
 
-/** Registers an account, makes it an administrator (as `gatehouse admin create` would) and returns its session cookie. */
-export async function adminSession(t: TestApp): Promise<{ cookie: string; userId: number; phone: string }> {
+/** The code an authenticator app shows for `secret`, `stepsAhead` periods of 30 s from now. */
+export function authenticatorCode(secret: string, stepsAhead = 0): string {
+  return new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 }).generate({ timestamp: Date.now() + stepsAhead * 30_000 });
+}
+
+/**
+ * Registers an account, makes it an administrator (as `gatehouse admin create` would) and returns its
+ * session cookie. The administrator turns on two-factor sign-in in that session, through the API as
+ * the account page does, so that the session has passed a second factor (ADMIN_REQUIRE_TWO_FACTOR);
+ * `{ twoFactor: false }` leaves it off. `totpSecret` makes further codes (authenticatorCode(secret, 1):
+ * this period's code is used up).
+ */
+export async function adminSession(t: TestApp, options: { twoFactor?: boolean } = {}): Promise<{ cookie: string; userId: number; phone: string; totpSecret: string | null }> {
   const phone = uniquePhone();
   const res = await register(t, { phone });
   if (res.statusCode !== 201) throw new Error(`register: ${res.statusCode} ${res.body}`);
   const userId = res.json().user.id as number;
   await t.database.db.updateTable('users').set({ role: 'admin' }).where('id', '=', userId).execute();
-  return { cookie: sessionCookie(res), userId, phone };
+  const cookie = sessionCookie(res);
+  if (options.twoFactor === false) return { cookie, userId, phone, totpSecret: null };
+  const setup = await t.app.inject({ method: 'POST', url: '/api/auth/2fa/setup', headers: { cookie }, payload: { current_password: TEST_PASSWORD } });
+  if (setup.statusCode !== 200) throw new Error(`2fa setup: ${setup.statusCode} ${setup.body}`);
+  const totpSecret = setup.json().secret as string;
+  const enabled = await t.app.inject({ method: 'POST', url: '/api/auth/2fa/enable', headers: { cookie }, payload: { code: authenticatorCode(totpSecret) } });
+  if (enabled.statusCode !== 200) throw new Error(`2fa enable: ${enabled.statusCode} ${enabled.body}`);
+  return { cookie, userId, phone, totpSecret };
 }
 
 /** Creates an API key through the admin API and returns the key itself. */

@@ -120,6 +120,6 @@ describe('account deletion', () => {
     const { id } = await account();
     await t.database.db.deleteFrom('users').where('id', '=', id).execute();
     const sessions = new SessionService(t.database, { ttlSeconds: 60, maxAgeSeconds: 600 });
-    await assert.rejects(sessions.create(id, { ip: '127.0.0.1', userAgent: null }), (error: { code?: string }) => error.code === 'INVALID_CREDENTIALS');
+    await assert.rejects(sessions.create(id, { ip: '127.0.0.1', userAgent: null }, { password: Date.now() }), (error: { code?: string }) => error.code === 'INVALID_CREDENTIALS');
   });
 });

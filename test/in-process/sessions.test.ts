@@ -26,7 +26,7 @@ describe('session expiry', () => {
   });
 
   it('slides with use, and ends after the idle TTL', async () => {
-    const { token } = await sessions.create(1, { ip: null, userAgent: null });
+    const { token } = await sessions.create(1, { ip: null, userAgent: null }, { password: now });
     now += 50 * 60_000; // 50 minutes: still alive, and renewed
     const renewed = await sessions.authenticate(token);
     assert.ok(renewed);
@@ -38,7 +38,7 @@ describe('session expiry', () => {
   });
 
   it('never outlives the absolute maximum age, however it is used', async () => {
-    const { token } = await sessions.create(1, { ip: null, userAgent: null });
+    const { token } = await sessions.create(1, { ip: null, userAgent: null }, { password: now });
     for (let i = 0; i < 4; i++) {
       now += 40 * 60_000;
       assert.ok(await sessions.authenticate(token), `use ${i}`);
@@ -48,7 +48,7 @@ describe('session expiry', () => {
   });
 
   it('sweeps expired sessions', async () => {
-    await sessions.create(1, { ip: null, userAgent: null });
+    await sessions.create(1, { ip: null, userAgent: null }, { password: now });
     now += 4 * 3600_000;
     assert.ok((await sessions.sweepExpired()) >= 1);
     assert.deepEqual(await sessions.list(1), []);

@@ -1,8 +1,9 @@
 import { api } from '../api.js';
 import { t, timeAgo } from '../i18n.js';
-import { signInPath } from '../return-to.js';
+import { DEFAULT_RETURN_TO, returnToFrom, signInPath } from '../return-to.js';
 import { signedInUser, type SignedInUser } from '../session.js';
 import { smsSender } from '../sms.js';
+import { withReauth } from '../reauth.js';
 import { secondFactorField } from '../two-factor.js';
 import { clearErrors, el, field, formError, frame, showError, submitButton } from '../ui.js';
 
@@ -133,7 +134,9 @@ function twoFactor(enabled: boolean): HTMLElement {
 
   function recovery(codes: string[]): void {
     const saved = el('button', { type: 'button', class: 'primary' }, t('account.two_factor.saved'));
-    saved.addEventListener('click', on);
+    // An administrator sent here by the console goes back to it: this session has passed the second factor.
+    const back = returnToFrom(location.search);
+    saved.addEventListener('click', () => (back === DEFAULT_RETURN_TO ? on() : location.assign(back)));
     show(el('p', { class: 'success', role: 'status' }, t('account.two_factor.recovery')), el('ol', { class: 'recovery-codes' }, ...codes.map((c) => el('li', {}, el('code', {}, c)))), saved);
   }
 
@@ -145,7 +148,7 @@ function twoFactor(enabled: boolean): HTMLElement {
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       clearErrors(form);
-      const res = await api('POST', '/api/auth/2fa/disable', { ...(current.input.value ? { current_password: current.input.value } : {}), code: code.input.value.trim() });
+      const res = await withReauth(() => api('POST', '/api/auth/2fa/disable', { ...(current.input.value ? { current_password: current.input.value } : {}), code: code.input.value.trim() }));
       if (!res.ok) return showError(res.error, { current_password: current, code }, problem);
       off();
     });

@@ -1,11 +1,17 @@
 // The admin console: one page, a section per task of an organization's admin, chosen by the URL hash.
-import { api, upload } from '../api.js';
+import { api as send, upload } from '../api.js';
 import { dateTime as when, duration, t, timeOfDay, tn, type MessageKey } from '../i18n.js';
+import { confirmIdentity, withReauth } from '../reauth.js';
 import { signInPath } from '../return-to.js';
 import { signedInUser } from '../session.js';
 import { el, errorText, field, formError, frame, submitButton } from '../ui.js';
 
 type Row = Array<Node | string>;
+
+/** Every call of the console: a sensitive one may first ask the admin to confirm it is them (REAUTHENTICATION_REQUIRED). */
+function api<T = unknown>(method: string, path: string, body?: unknown) {
+  return withReauth(() => send<T>(method, path, body));
+}
 
 function table(headers: MessageKey[], rows: Row[]): HTMLTableElement {
   const head = el('tr', {}, ...headers.map((h) => el('th', { scope: 'col' }, t(h))));
@@ -97,11 +103,21 @@ async function start(): Promise<void> {
     body.append(el('p', { class: 'form-error', role: 'alert' }, t('admin.forbidden')));
     return;
   }
-  // Where the site requires it (ADMIN_REQUIRE_TWO_FACTOR), the console opens once two-factor sign-in is on.
-  const probe = await api('GET', '/api/admin/tasks/stats');
+  // Where the site requires it (ADMIN_REQUIRE_TWO_FACTOR, the default), the console opens in a session
+  // that passed a second factor: an admin without one is sent to set it up on the account page (which
+  // comes back here), and one whose session did not pass it is asked for a code.
+  let probe = await api('GET', '/api/admin/tasks/stats');
   if (!probe.ok && probe.error.code === 'TWO_FACTOR_SETUP_REQUIRED') {
-    body.append(el('p', { class: 'form-error', role: 'alert' }, t('admin.two_factor_required')), el('p', {}, el('a', { href: '/account' }, t('admin.two_factor_go'))));
+    const setup = `/account?${new URLSearchParams({ return_to: location.pathname + location.hash })}#two-factor-h`;
+    body.append(el('p', { class: 'form-error', role: 'alert' }, t('admin.two_factor_required')), el('p', {}, el('a', { href: setup, class: 'two-factor-setup' }, t('admin.two_factor_go'))));
     return;
+  }
+  while (!probe.ok && probe.error.code === 'SECOND_FACTOR_REQUIRED') {
+    if (!(await confirmIdentity('SECOND_FACTOR_REQUIRED'))) {
+      body.append(el('p', { class: 'form-error', role: 'alert' }, errorText(probe.error)));
+      return;
+    }
+    probe = await api('GET', '/api/admin/tasks/stats');
   }
   window.addEventListener('hashchange', () => void show());
   await show();
@@ -402,23 +418,32 @@ async function showSessions(target: HTMLElement, userId: number): Promise<void> 
 }
 
 async function apiKeys(root: HTMLElement): Promise<void> {
-  const res = await api<{ api_keys: Array<{ id: number; prefix: string; name: string; scopes: string[]; last_used_at: string | null; revoked_at: string | null }> }>('GET', '/api/admin/api-keys');
-  const rows = (res.ok ? res.data.api_keys : []).map((k): Row => [k.prefix, k.name, k.scopes.join(', '), when(k.last_used_at), k.revoked_at ? t('admin.invite.revoked') : button('admin.keys.revoke', async () => (await api('DELETE', `/api/admin/api-keys/${k.id}`), redraw()))]);
+  const res = await api<{ api_keys: Array<{ id: number; prefix: string; name: string; scopes: string[]; last_used_at: string | null; revoked_at: string | null; expires_at: string | null }> }>('GET', '/api/admin/api-keys');
+  const live = (k: { revoked_at: string | null; expires_at: string | null }) => k.revoked_at === null && (k.expires_at === null || Date.parse(k.expires_at) > Date.now());
+  const rows = (res.ok ? res.data.api_keys : []).map((k): Row => [
+    k.prefix,
+    k.name,
+    k.scopes.join(', '),
+    when(k.last_used_at),
+    when(k.expires_at),
+    k.revoked_at ? t('admin.invite.revoked') : !live(k) ? t('admin.keys.expired') : button('admin.keys.revoke', async () => (await api('DELETE', `/api/admin/api-keys/${k.id}`), redraw())),
+  ]);
   const name = field('key-name', 'admin.keys.name', { required: '', maxlength: '100' });
+  const days = field('key-days', 'admin.keys.expires_in_days', { type: 'number', min: '1', max: '3650', placeholder: '90' });
   const scopes = el('fieldset', {}, el('legend', {}, t('admin.keys.scopes')), ...['tasks:write', 'tasks:read', 'admin'].map((s) => el('label', { class: 'check' }, el('input', { type: 'checkbox', name: 'scope', value: s, ...(s.startsWith('tasks') ? { checked: '' } : {}) }), ` ${s}`)));
   const shown = el('p', { class: 'success', role: 'status' });
   const problem = formError();
-  const form = el('form', { class: 'inline' }, problem, name.row, scopes, submitButton('admin.keys.create'));
+  const form = el('form', { class: 'inline' }, problem, name.row, scopes, days.row, submitButton('admin.keys.create'));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const chosen = [...form.querySelectorAll<HTMLInputElement>('input[name=scope]:checked')].map((i) => i.value);
-    const created = await api<{ key: string }>('POST', '/api/admin/api-keys', { name: name.input.value, scopes: chosen });
+    const created = await api<{ key: string }>('POST', '/api/admin/api-keys', { name: name.input.value, scopes: chosen, ...(days.input.value ? { expires_in_days: Number(days.input.value) } : {}) });
     if (!created.ok) return void (problem.textContent = errorText(created.error));
     await redraw(form);
     body.querySelector('.key-shown')?.replaceChildren(t('admin.keys.shown_once'), ' ', el('code', { class: 'new-key' }, created.data.key));
   });
   shown.classList.add('key-shown');
-  root.append(shown, table(['admin.col.prefix', 'admin.keys.name', 'admin.keys.scopes', 'admin.col.last_used', 'admin.col.actions'], rows), form);
+  root.append(shown, table(['admin.col.prefix', 'admin.keys.name', 'admin.keys.scopes', 'admin.col.last_used', 'admin.col.expires', 'admin.col.actions'], rows), form);
 }
 
 async function tasks(root: HTMLElement): Promise<void> {
