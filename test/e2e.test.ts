@@ -631,8 +631,10 @@ describe('pages in a real browser', { skip: await unmet('chromium') }, () => {
     // The console counts its members in each language's plural: "1 user", "N users", "1 名用户".
     const adminPhone = uniquePhone();
     assert.equal((await runCli(['admin', 'create', '--phone', adminPhone, '--name', 'Counter', '--password-stdin'], { DATA_DIR: server.dataDir }, PASSWORD)).code, 0);
-    const admin = await newPage('en');
+    const admin = await newPage('en', WITH_TWO_FACTOR_SETUP);
     await signIn(admin.page, adminPhone);
+    // The console needs a second factor (ADMIN_REQUIRE_TWO_FACTOR): turned on, it counts for this session.
+    await turnOnTwoFactor(admin.page);
     await admin.page.goto(`${base}/admin#orgs`);
     await admin.page.waitForSelector('.admin-body:not([aria-busy]) section.org');
     const headings = await admin.page.locator('section.org h3').allTextContents();
