@@ -100,7 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ? { loggerInstance: deps.logger }
       : { logger: deps.logger ?? loggerOptions(config.logLevel, { role: 'http', ...(deps.workerIndex === undefined ? {} : { worker: deps.workerIndex }) }) }),
     // Fastify accepts a hop count at run time; its types omit the number form.
-    trustProxy: config.trustProxy as boolean | string | string[],
+    trustProxy: config.trustProxy as false | string | string[],
     bodyLimit: config.bodyLimitBytes,
     // An X-Request-Id from nginx (or from the client, through nginx or not) is kept when well formed, so
     // that one id names the request in every log; it only correlates lines and grants nothing, so it
@@ -120,7 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // The router's early refusals run no hook: give them what the hooks give every other answer.
     frameworkErrors: (error, request, reply) => {
       reply.header('x-request-id', request.id);
-      setSecurityHeaders(request, reply);
+      setSecurityHeaders(request, reply, { hsts: config.hsts });
       answerFrameworkError(error, request, reply);
       metrics.httpRequests.inc({ method: request.method, route: 'unmatched', status: reply.statusCode });
     },
@@ -144,7 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   installRequestLog(app);
   installRequestContext(app);
-  installBrowserSecurity(app);
+  installBrowserSecurity(app, { hsts: config.hsts });
   installErrorBoundary(app);
   const draining = installDraining(app);
   // Once closing (after the drain), requests that still arrive on kept-alive connections are told to go elsewhere.

@@ -7,7 +7,8 @@ import type { CountryCode } from 'libphonenumber-js';
 import { getCountries } from 'libphonenumber-js/max';
 import type { RedisTarget } from './kv/redis-connection.js';
 
-export type TrustProxy = boolean | string | string[] | number;
+/** Which proxies' X-Forwarded-For to believe: none, a hop count, or addresses/CIDRs (never "any client"). */
+export type TrustProxy = false | string | string[] | number;
 
 export interface Config {
   readonly nodeEnv: string;
@@ -33,6 +34,12 @@ export interface Config {
   readonly redis: RedisTarget | undefined;
   readonly redisKeyPrefix: string;
   readonly logLevel: string;
+  /**
+   * The public base URL the service is reached at (PUBLIC_URL), as an origin without a trailing
+   * slash, e.g. https://id.school.cn. When it is https, cookies are Secure with the __Host- prefix and
+   * answers carry HSTS.
+   */
+  readonly publicUrl: string | undefined;
   readonly trustProxy: TrustProxy;
   readonly defaultRegion: CountryCode;
   /** Key for HMACs of captcha answers; shared by every worker and server. Unset: a file in DATA_DIR. */
@@ -42,9 +49,12 @@ export interface Config {
   readonly session: {
     readonly ttlSeconds: number;
     readonly maxAgeSeconds: number;
+    /** The name the session cookie is set under: SESSION_COOKIE_NAME, with the __Host- prefix when the cookie is Secure. */
     readonly cookieName: string;
     readonly secureCookie: boolean;
   };
+  /** Send Strict-Transport-Security: the service is served over https (PUBLIC_URL). */
+  readonly hsts: boolean;
   readonly rateLimits: RateLimitConfig;
   /** security/lockout.ts: failures per window, the first lock for unknown clients, the first wait of a known device, the longest either grows to. */
   readonly lockout: { readonly maxFailures: number; readonly windowSeconds: number; readonly lockSeconds: number; readonly knownDeviceSeconds: number; readonly maxLockSeconds: number };
@@ -201,18 +211,57 @@ export function parseAddressRanges(name: string, raw: string | undefined): strin
   });
 }
 
-/** TRUST_PROXY takes the forms Fastify's trustProxy takes: true/false, a hop count, addresses/CIDRs. */
+/**
+ * TRUST_PROXY: a hop count or addresses/CIDRs of the proxies in front of the service. `true` (trust
+ * every hop) is refused: any client could then write its own X-Forwarded-For and pick the address
+ * that per-address limits count.
+ */
 export function parseTrustProxy(raw: string | undefined): TrustProxy {
   const value = raw?.trim() ?? '';
   if (value === '' || value.toLowerCase() === 'false') return false;
-  if (value.toLowerCase() === 'true') return true;
+  if (value.toLowerCase() === 'true') {
+    throw new ConfigError('TRUST_PROXY=true would believe any client\'s X-Forwarded-For (anyone could pick the address that rate limits count): give your proxies\' addresses or CIDRs (e.g. TRUST_PROXY=10.0.0.0/8) or the number of proxies in front of the service (e.g. TRUST_PROXY=1)');
+  }
   if (/^\d+$/.test(value)) return Number(value);
   const parts = value.split(',').map((p) => p.trim()).filter(Boolean);
-  const addressLike = /^[0-9a-fA-F.:]+(\/\d{1,3})?$|^(loopback|linklocal|uniquelocal)$/;
+  const named = /^(loopback|linklocal|uniquelocal)$/;
   for (const part of parts) {
-    if (!addressLike.test(part)) throw new ConfigError(`TRUST_PROXY: "${part}" is not an address, CIDR, hop count or true/false`);
+    if (!named.test(part) && !ipaddr.isValidCIDR(part) && !ipaddr.isValid(part)) throw new ConfigError(`TRUST_PROXY: "${part}" is not an address, CIDR or hop count`);
   }
   return parts.length === 1 ? parts[0]! : parts;
+}
+
+/** PUBLIC_URL: an absolute http(s) URL with no path but '/', no query and no fragment; as an origin. */
+export function parsePublicUrl(raw: string | undefined): string | undefined {
+  const value = raw?.trim();
+  if (!value) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`PUBLIC_URL must be an absolute URL such as https://id.school.cn, got "${value}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`PUBLIC_URL must start with https:// or http://, got "${value}"`);
+  if (url.username || url.password) throw new ConfigError('PUBLIC_URL must not carry a user name or password');
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || /[?#]/.test(value)) {
+    throw new ConfigError(`PUBLIC_URL must be the service's base URL, without a path, query or fragment (e.g. https://id.school.cn), got "${value}"`);
+  }
+  return url.origin;
+}
+
+/**
+ * Secure cookies when the public URL is https (or, without PUBLIC_URL, in production, or as
+ * SECURE_COOKIES says); a Secure session cookie gets the __Host- prefix, so that the browser refuses it
+ * from plain http and from other subdomains.
+ */
+function sessionCookie(env: Env, nodeEnv: string, publicUrl: string | undefined): { cookieName: string; secureCookie: boolean } {
+  const https = publicUrl?.startsWith('https:') ?? false;
+  const secureCookie = bool(env, 'SECURE_COOKIES', publicUrl ? https : nodeEnv === 'production');
+  if (https && !secureCookie) throw new ConfigError('SECURE_COOKIES=false contradicts an https PUBLIC_URL: cookies of an https service are always Secure');
+  const base = env.SESSION_COOKIE_NAME?.trim() || 'gatehouse_session';
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(base)) throw new ConfigError(`SESSION_COOKIE_NAME must be 1-64 letters, digits, '_', '.' or '-', got "${base}"`);
+  if (/^__(host|secure)-/i.test(base)) throw new ConfigError('SESSION_COOKIE_NAME must not start with __Host- or __Secure-: Gatehouse adds __Host- itself when the cookie is Secure');
+  return { cookieName: secureCookie ? `__Host-${base}` : base, secureCookie };
 }
 
 /** Reads KEY=VALUE lines of an optional .env file; real environment variables win. */
@@ -264,6 +313,7 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
     );
   }
 
+  const publicUrl = parsePublicUrl(merged.PUBLIC_URL);
   const sessionTtl = int(merged, 'SESSION_TTL_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600);
   const config: Config = {
     nodeEnv,
@@ -280,6 +330,7 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
     redis,
     redisKeyPrefix: merged.REDIS_KEY_PREFIX?.trim() || 'gatehouse:',
     logLevel: merged.LOG_LEVEL?.trim() || 'info',
+    publicUrl,
     trustProxy: parseTrustProxy(merged.TRUST_PROXY),
     defaultRegion: region as CountryCode,
     secretKey,
@@ -291,9 +342,9 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
     session: {
       ttlSeconds: sessionTtl,
       maxAgeSeconds: int(merged, 'SESSION_MAX_AGE_SECONDS', 30 * 24 * 3600, sessionTtl, 10 * 365 * 24 * 3600),
-      cookieName: merged.SESSION_COOKIE_NAME?.trim() || 'gatehouse_session',
-      secureCookie: bool(merged, 'SECURE_COOKIES', nodeEnv === 'production'),
+      ...sessionCookie(merged, nodeEnv, publicUrl),
     },
+    hsts: publicUrl?.startsWith('https:') ?? false,
     // Defaults let a 500-person workshop behind one NAT address through (a few captchas and one
     // registration each) while a single client hammering one account is stopped quickly.
     rateLimits: {
