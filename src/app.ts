@@ -204,6 +204,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const sweep = setInterval(() => {
       services.sessions.sweepExpired().catch((error: unknown) => app.log.warn({ err: error }, 'session sweep failed'));
       services.exports.sweepExpired().catch((error: unknown) => app.log.warn({ err: error }, 'export sweep failed'));
+      services.smsOutbox.sweepExpired().catch((error: unknown) => app.log.warn({ err: error }, 'SMS outbox sweep failed'));
     }, SESSION_SWEEP_INTERVAL_MS);
     sweep.unref();
     const auditSweep = setInterval(() => {
@@ -240,6 +241,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rateLimitRoutes, { rateLimits: services.rateLimits, admin: services.admin.rateLimits, guards });
   await app.register(importRoutes, { imports: services.imports, guards, maxBytes: config.imports.maxBytes });
   await app.register(exportRoutes, { exports: services.exports, guards });
-  await app.register(smsRoutes, { sms: services.sms, database: deps.database, guards, requireSession, normalizePhone: (phone) => services.accounts.parsePhone(phone).e164 });
+  await app.register(smsRoutes, { sms: services.sms, outbox: services.smsOutbox, guards, requireSession, normalizePhone: (phone) => services.accounts.parsePhone(phone).e164 });
   return app;
 }

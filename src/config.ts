@@ -103,6 +103,8 @@ export interface SmsConfig {
   readonly caps: { readonly globalHourly: number; readonly globalDaily: number; readonly regionHourly: number; readonly regionDaily: number };
   /** A provider call slower than this is a failed attempt (retried). */
   readonly timeoutMs: number;
+  /** The console provider's outbox keeps a message this long. */
+  readonly outboxRetentionHours: number;
   readonly webhook: { readonly url: string | undefined; readonly secret: string | undefined };
   readonly tencent: {
     readonly secretId: string | undefined;
@@ -381,7 +383,7 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
     },
     auditRetentionDays: int(merged, 'AUDIT_RETENTION_DAYS', 180, 1, 36_500),
     exportRetentionHours: int(merged, 'EXPORT_RETENTION_HOURS', 24, 1, 24 * 365),
-    sms: smsConfig(merged, region as CountryCode),
+    sms: smsConfig(merged, region as CountryCode, nodeEnv),
     imports: {
       maxBytes: int(merged, 'IMPORT_MAX_BYTES', 10 * 1024 * 1024, 1024, 512 * 1024 * 1024),
       maxRows: int(merged, 'IMPORT_MAX_ROWS', 50_000, 1, 1_000_000),
@@ -442,9 +444,13 @@ function smsRegions(env: Env, defaultRegion: CountryCode): CountryCode[] {
   return regions as CountryCode[];
 }
 
-function smsConfig(env: Env, defaultRegion: CountryCode): SmsConfig {
+function smsConfig(env: Env, defaultRegion: CountryCode, nodeEnv: string): SmsConfig {
   const provider = (env.SMS_PROVIDER?.trim() || 'console') as SmsProviderName;
   if (!['console', 'webhook', 'tencent'].includes(provider)) throw new ConfigError(`SMS_PROVIDER must be console, webhook or tencent; got "${provider}"`);
+  // The console provider delivers nothing: it keeps the codes readable in the admin console.
+  if (provider === 'console' && nodeEnv === 'production') {
+    throw new ConfigError('SMS_PROVIDER=console (the default) is refused when NODE_ENV=production: it sends no message and keeps the codes readable in the admin console. Set SMS_PROVIDER=tencent or SMS_PROVIDER=webhook');
+  }
   const text = (name: string) => env[name]?.trim() || undefined;
   const sms: SmsConfig = {
     provider,
@@ -461,6 +467,7 @@ function smsConfig(env: Env, defaultRegion: CountryCode): SmsConfig {
       regionDaily: int(env, 'SMS_CAP_REGION_DAILY', 10_000, 1, 100_000_000),
     },
     timeoutMs: int(env, 'SMS_TIMEOUT_MS', 5_000, 100, 120_000),
+    outboxRetentionHours: int(env, 'SMS_OUTBOX_RETENTION_HOURS', 24, 1, 24 * 30),
     webhook: { url: text('SMS_WEBHOOK_URL'), secret: text('SMS_WEBHOOK_SECRET') },
     tencent: {
       secretId: text('TENCENT_SMS_SECRET_ID'),

@@ -31,6 +31,7 @@ import type { PasswordHasher } from './security/password.js';
 import { RateLimits } from './security/rate-limits.js';
 import { SessionService } from './sessions/service.js';
 import { SmsCodes } from './sms/codes.js';
+import { SmsOutbox } from './sms/outbox.js';
 import { SmsService } from './sms/service.js';
 import { createTaskRegistry } from './task-handlers.js';
 import { TaskService } from './tasks/service.js';
@@ -68,6 +69,8 @@ export interface Services {
   tasks: TaskService;
   smsCodes: SmsCodes;
   sms: SmsService;
+  /** The console provider's outbox: reads audited, rows expiring. */
+  smsOutbox: SmsOutbox;
   imports: ImportService;
   exports: ExportService;
   /** What administrators do, from the console or the command line: each action once, audited. */
@@ -110,6 +113,7 @@ export function createServices(deps: ServiceDeps): Services {
   const reauthentication = new Reauthentication({ passwords, twoFactor, sessions, lockout, hashing, rateLimits, audit });
   const sms = new SmsService({ kv, secret, config: config.sms, codes: smsCodes, captcha, accounts, invitations: orgs, tasks, rateLimits, audit });
   metrics?.watchSmsCaps(() => sms.capUse());
+  const smsOutbox = new SmsOutbox(database, { audit, retentionHours: config.sms.outboxRetentionHours });
   const imports = new ImportService(database, { orgs, tasks, audit, maxRows: config.imports.maxRows });
   const exports = new ExportService(database, { orgs, tasks, audit, retentionHours: config.exportRetentionHours });
   const admin = {
@@ -117,5 +121,5 @@ export function createServices(deps: ServiceDeps): Services {
     users: new UserAdmin({ accounts, twoFactor: twoFactorSettings, sessions, apiKeys, audit }),
     rateLimits: new RateLimitAdmin({ rateLimits, audit }),
   };
-  return { captcha, orgs, accounts, registration, signIn, profile, twoFactor: twoFactorSettings, reauthentication, sessions, rateLimits, lockout, knownDevices, hashing, audit, apiKeys, tasks, smsCodes, sms, imports, exports, admin };
+  return { captcha, orgs, accounts, registration, signIn, profile, twoFactor: twoFactorSettings, reauthentication, sessions, rateLimits, lockout, knownDevices, hashing, audit, apiKeys, tasks, smsCodes, sms, smsOutbox, imports, exports, admin };
 }

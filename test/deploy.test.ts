@@ -15,6 +15,12 @@ import { unmet } from './helpers/requirements.js';
 const read = (file: string) => readFileSync(new URL(`../deploy/${file}`, import.meta.url), 'utf8');
 const configSource = readFileSync(new URL('../src/config.ts', import.meta.url), 'utf8');
 
+/** The ENV lines of the Dockerfile: what every container starts with. */
+function dockerfileEnv(): Record<string, string> {
+  const lines = read('Dockerfile').split('\n').filter((l) => l.startsWith('ENV '));
+  return Object.fromEntries(lines.flatMap((l) => l.slice(4).trim().split(/\s+/).map((pair) => pair.split('=') as [string, string])));
+}
+
 function assertConfigVariable(name: string) {
   assert.ok(configSource.includes(`'${name}'`) || configSource.includes(`.${name}`), `config.ts does not read ${name}`);
 }
@@ -26,8 +32,8 @@ it('docker-compose.yml: two servers on PostgreSQL and Redis behind nginx, with h
   assert.match(server.environment.DATABASE_URL, /^postgres:\/\//);
   assert.match(server.environment.REDIS_URL, /^redis:\/\//);
   for (const name of Object.keys(server.environment)) assertConfigVariable(name);
-  // The values pass the service's own validation (the secret comes from the operator).
-  assert.doesNotThrow(() => loadConfig({ ...server.environment, SECRET_KEY: 's'.repeat(40) }, {}));
+  // The values pass the service's own validation, over the image's own environment (the secret comes from the operator).
+  assert.doesNotThrow(() => loadConfig({ ...dockerfileEnv(), ...server.environment, SECRET_KEY: 's'.repeat(40) }, {}));
   assert.match(server.healthcheck.test.join(' '), /\/readyz/);
   const nginx = read('nginx.compose.conf');
   assert.match(nginx, /server gatehouse-1:9527;/);
@@ -44,7 +50,10 @@ it('Kubernetes: Deployment with probes on /healthz and /readyz, Service, PodDisr
   assert.equal(container.readinessProbe.httpGet.path, '/readyz');
   for (const { name } of container.env) assertConfigVariable(name);
   const env = Object.fromEntries(container.env.map((e: { name: string; value: string }) => [e.name, e.value]));
-  assert.doesNotThrow(() => loadConfig({ ...env, DATABASE_URL: 'postgres://u@db/gatehouse', REDIS_URL: 'redis://r:6379', SECRET_KEY: 's'.repeat(40) }, {}));
+  // With what the Secret holds (URLs, key, an SMS provider: production refuses the console one).
+  const secret = { DATABASE_URL: 'postgres://u@db/gatehouse', REDIS_URL: 'redis://r:6379', SECRET_KEY: 's'.repeat(40), SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: 'https://sms.example/send', SMS_WEBHOOK_SECRET: 'w'.repeat(20) };
+  assert.doesNotThrow(() => loadConfig({ ...dockerfileEnv(), ...env, ...secret }, {}));
+  assert.throws(() => loadConfig({ ...dockerfileEnv(), ...env, ...secret, SMS_PROVIDER: 'console' }, {}), /SMS_PROVIDER=console/);
   const labels = deployment.spec.template.metadata.labels;
   for (const doc of docs.filter((d) => d.kind !== 'Deployment' && d.kind !== 'HorizontalPodAutoscaler')) {
     const selector = doc.spec.selector.matchLabels ?? doc.spec.selector;

@@ -30,6 +30,7 @@ export type AuditEventName =
   | 'admin.organization_deleted'
   | 'admin.roster_imported'
   | 'admin.roster_exported'
+  | 'admin.sms_outbox_read'
   | 'admin.user_disabled'
   | 'admin.user_enabled'
   | 'admin.user_changed'

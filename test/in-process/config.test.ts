@@ -7,6 +7,9 @@ import { ConfigError, loadConfig, parseTrustProxy } from '../../src/config.js';
 import { openSqlite } from '../../src/db/database.js';
 import { prepareDatabase } from '../../src/server/bootstrap.js';
 
+/** What a production deployment sets besides NODE_ENV: a provider that really sends SMS. */
+const PRODUCTION = { NODE_ENV: 'production', SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: 'https://sms.example/send', SMS_WEBHOOK_SECRET: 'w'.repeat(20) };
+
 describe('config', () => {
   it('has the documented defaults', () => {
     const config = loadConfig({}, {});
@@ -74,7 +77,7 @@ describe('config', () => {
 
   it('refuses GATEHOUSE_TEST_CAPTCHA in production', () => {
     assert.equal(loadConfig({ GATEHOUSE_TEST_CAPTCHA: 'TEST' }, {}).testCaptcha, 'TEST');
-    assert.throws(() => loadConfig({ GATEHOUSE_TEST_CAPTCHA: 'TEST', NODE_ENV: 'production' }, {}), /production/);
+    assert.throws(() => loadConfig({ GATEHOUSE_TEST_CAPTCHA: 'TEST', ...PRODUCTION }, {}), /GATEHOUSE_TEST_CAPTCHA is refused when NODE_ENV=production/);
   });
 
   it('parses TRUST_PROXY as a hop count or addresses/CIDRs', () => {
@@ -104,10 +107,10 @@ describe('config', () => {
     assert.deepEqual([https.session.cookieName, https.session.secureCookie, https.hsts], ['__Host-gatehouse_session', true, true]);
     // Not only in production: the URL decides.
     assert.equal(loadConfig({ PUBLIC_URL: 'https://id.school.cn:8443', NODE_ENV: 'development' }, {}).session.cookieName, '__Host-gatehouse_session');
-    const http = loadConfig({ PUBLIC_URL: 'http://127.0.0.1:9527', NODE_ENV: 'production' }, {});
+    const http = loadConfig({ PUBLIC_URL: 'http://127.0.0.1:9527', ...PRODUCTION }, {});
     assert.deepEqual([http.session.cookieName, http.session.secureCookie, http.hsts], ['gatehouse_session', false, false]);
     // Without PUBLIC_URL, production keeps Secure cookies (now with the prefix) but sends no HSTS: it cannot know the scheme.
-    const production = loadConfig({ NODE_ENV: 'production' }, {});
+    const production = loadConfig(PRODUCTION, {});
     assert.deepEqual([production.session.cookieName, production.session.secureCookie, production.hsts], ['__Host-gatehouse_session', true, false]);
     assert.equal(loadConfig({ PUBLIC_URL: 'https://id.school.cn', SESSION_COOKIE_NAME: 'sid' }, {}).session.cookieName, '__Host-sid');
     assert.equal(loadConfig({ SESSION_COOKIE_NAME: 'sid' }, {}).session.cookieName, 'sid');
