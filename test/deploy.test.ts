@@ -297,6 +297,10 @@ for (const file of ['nginx.conf', 'nginx.compose.conf']) {
     assert.equal(line.res.statusCode, 502);
     assert.equal(typeof line.time, 'string');
     assert.equal(typeof line.msg, 'string');
+    // The path only, as the servers log it: no variable that holds the query (a phone number looked up).
+    const format = /log_format gatehouse_json[^;]*;/.exec(conf)![0];
+    assert.doesNotMatch(format, /\$(request_uri|request|args|query_string|arg_\w+)\b/);
+    assert.match(format, /"url":"\$uri"/);
     // The level a status gets: 5xx is an error, anything else info.
     const levels = /map \$status \$gatehouse_log_level \{\s*"~\^5" (\d+);\s*default (\d+);\s*\}/.exec(conf);
     assert.deepEqual([Number(levels?.[1]), Number(levels?.[2])], [pino.levels.values.error, pino.levels.values.info]);
