@@ -175,7 +175,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics.httpRequests.inc({ method: request.method, route, status: reply.statusCode });
     metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
-  await app.register(metricsRoutes, { collect: deps.collectMetrics ?? (() => metrics.registry.metrics()), contentType: metrics.registry.contentType });
+  // With METRICS_PORT, /metrics is served on that port alone (src/server/), not here.
+  if (config.metrics.port === undefined) {
+    await app.register(metricsRoutes, { collect: deps.collectMetrics ?? (() => metrics.registry.metrics()), contentType: metrics.registry.contentType, token: config.metrics.token });
+  }
 
   let hasher = deps.hasher;
   if (!hasher) {

@@ -34,6 +34,8 @@ export interface Config {
   readonly redis: RedisTarget | undefined;
   readonly redisKeyPrefix: string;
   readonly logLevel: string;
+  /** Who may read /metrics: a port of its own (served by the primary, or the single process), and/or a bearer token. Neither: the service's port, open. */
+  readonly metrics: { readonly port: number | undefined; readonly token: string | undefined };
   /**
    * The public base URL the service is reached at (PUBLIC_URL), as an origin without a trailing
    * slash, e.g. https://id.school.cn. When it is https, cookies are Secure with the __Host- prefix and
@@ -332,6 +334,7 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
     redis,
     redisKeyPrefix: merged.REDIS_KEY_PREFIX?.trim() || 'gatehouse:',
     logLevel: merged.LOG_LEVEL?.trim() || 'info',
+    metrics: metricsAccess(merged),
     publicUrl,
     trustProxy: parseTrustProxy(merged.TRUST_PROXY),
     defaultRegion: region as CountryCode,
@@ -411,6 +414,14 @@ function passwordHashParams(env: Env): Config['passwordHash'] {
     throw new ConfigError(`PASSWORD_HASH_MEMORY_KIB × PASSWORD_HASH_TIME_COST is ${memoryKib * timeCost}; OWASP's weakest argon2id setting is ${MIN_ARGON2_MEMORY_PASSES} (e.g. 19456 × 2, 47104 × 1, 7168 × 5)`);
   }
   return { memoryKib, timeCost };
+}
+
+function metricsAccess(env: Env): Config['metrics'] {
+  const port = env.METRICS_PORT?.trim() ? int(env, 'METRICS_PORT', 0, 1, 65535) : undefined;
+  if (port !== undefined && port === int(env, 'PORT', 9527, 0, 65535)) throw new ConfigError(`METRICS_PORT must differ from PORT (${port}): it is a port of its own for /metrics`);
+  const token = env.METRICS_TOKEN?.trim() || undefined;
+  if (token !== undefined && !/^[\x21-\x7e]{24,256}$/.test(token)) throw new ConfigError('METRICS_TOKEN must be 24-256 printable characters without spaces, e.g. METRICS_TOKEN=$(openssl rand -hex 24)');
+  return { port, token };
 }
 
 /** Where the embedded store's files live: beside the SQLite database, or DATA_DIR. */

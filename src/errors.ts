@@ -25,6 +25,7 @@ export const ERROR_CATALOGUE = {
   TWO_FACTOR_EXPIRED: { status: 401, message: 'This sign-in has expired; sign in again.' },
   SECOND_FACTOR_REQUIRED: { status: 401, message: 'The console needs a session that passed a second factor: confirm with a code from your authenticator app.' },
   REAUTHENTICATION_REQUIRED: { status: 401, message: 'Confirm it is you (your password or a code from your authenticator app) to do this.' },
+  METRICS_TOKEN_REQUIRED: { status: 401, message: 'Send Authorization: Bearer <METRICS_TOKEN>.' },
   FORBIDDEN: { status: 403, message: 'You are not allowed to do this.' },
   CROSS_SITE_REQUEST: { status: 403, message: 'This request came from another site and was refused.' },
   SMS_NOT_REQUIRED: { status: 403, message: 'This organization does not check phone numbers: register without an SMS code.' },

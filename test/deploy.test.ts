@@ -35,7 +35,11 @@ it('docker-compose.yml: two servers on PostgreSQL and Redis behind nginx, with h
   // The values pass the service's own validation, over the image's own environment (the secret comes from the operator).
   assert.doesNotThrow(() => loadConfig({ ...dockerfileEnv(), ...server.environment, SECRET_KEY: 's'.repeat(40) }, {}));
   assert.match(server.healthcheck.test.join(' '), /\/readyz/);
+  // Prometheus scrapes the servers' metrics port, which nginx does not forward.
+  const targets = parse(read('prometheus/prometheus.yml')).scrape_configs.find((c: { job_name: string }) => c.job_name === 'gatehouse').static_configs[0].targets;
+  assert.deepEqual(targets, ['gatehouse-1', 'gatehouse-2'].map((name) => `${name}:${server.environment.METRICS_PORT}`));
   const nginx = read('nginx.compose.conf');
+  assert.doesNotMatch(nginx, new RegExp(`:${server.environment.METRICS_PORT}\\b`));
   assert.match(nginx, /server gatehouse-1:9527;/);
   assert.match(nginx, /server gatehouse-2:9527;/);
 });
@@ -54,6 +58,13 @@ it('Kubernetes: Deployment with probes on /healthz and /readyz, Service, PodDisr
   const secret = { DATABASE_URL: 'postgres://u@db/gatehouse', REDIS_URL: 'redis://r:6379', SECRET_KEY: 's'.repeat(40), SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: 'https://sms.example/send', SMS_WEBHOOK_SECRET: 'w'.repeat(20) };
   assert.doesNotThrow(() => loadConfig({ ...dockerfileEnv(), ...env, ...secret }, {}));
   assert.throws(() => loadConfig({ ...dockerfileEnv(), ...env, ...secret, SMS_PROVIDER: 'console' }, {}), /SMS_PROVIDER=console/);
+  // The scrape annotations name the metrics port, which the pod declares and the Service does not forward.
+  const annotations = deployment.spec.template.metadata.annotations;
+  assert.equal(annotations['prometheus.io/port'], env.METRICS_PORT);
+  assert.equal(annotations['prometheus.io/path'], '/metrics');
+  assert.ok(container.ports.some((p: { containerPort: number }) => String(p.containerPort) === env.METRICS_PORT));
+  const service = docs.find((d) => d.kind === 'Service');
+  assert.ok(service.spec.ports.every((p: { targetPort: string }) => p.targetPort === 'http'));
   const labels = deployment.spec.template.metadata.labels;
   for (const doc of docs.filter((d) => d.kind !== 'Deployment' && d.kind !== 'HorizontalPodAutoscaler')) {
     const selector = doc.spec.selector.matchLabels ?? doc.spec.selector;
