@@ -227,15 +227,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     signIn: services.signIn,
     profile: services.profile,
     twoFactor: services.twoFactor,
-    sessions: services.sessions,
     knownDevices: services.knownDevices,
     reauthentication: services.reauthentication,
+    ownSessions: services.ownSessions,
     requireSession,
     requireRecentAuthentication,
     cookie: { name: config.session.cookieName, secure: config.session.secureCookie, maxAgeSeconds: config.session.maxAgeSeconds },
   });
   await app.register(invitationRoutes, { orgs: services.orgs, rateLimits: services.rateLimits });
-  await app.register(sessionRoutes, { sessions: services.sessions, requireSession });
+  await app.register(sessionRoutes, { sessions: services.sessions, ownSessions: services.ownSessions, requireSession });
   await app.register(taskRoutes, { tasks: services.tasks, guards });
   await app.register(apiKeyRoutes, { apiKeys: services.apiKeys, guards });
   await app.register(auditRoutes, { audit: services.audit, guards });

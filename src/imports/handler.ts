@@ -6,6 +6,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import { normalizePhone } from '../text/phone.js';
 import { normalizeName } from '../accounts/rules.js';
 import { insertRosterAccounts } from '../accounts/service.js';
+import type { AuditLog } from '../audit/service.js';
 import type { Database } from '../db/database.js';
 import { PermanentTaskError } from '../tasks/types.js';
 import { rowIdPayload, type TaskHandler } from '../tasks/registry.js';
@@ -15,7 +16,7 @@ import { emptyReport, type ImportReport, type RowOutcome } from './report.js';
 export const ROSTER_IMPORT_TASK = 'roster.import';
 const CHUNK_ROWS = 1000;
 
-export function rosterImportHandler(deps: { database: Database; defaultRegion: CountryCode; maxRows: number; now?: () => number }): TaskHandler<{ import_id: number }> {
+export function rosterImportHandler(deps: { database: Database; audit: AuditLog; defaultRegion: CountryCode; maxRows: number; now?: () => number }): TaskHandler<{ import_id: number }> {
   const now = deps.now ?? Date.now;
   const { db } = deps.database;
   return {
@@ -53,6 +54,11 @@ export function rosterImportHandler(deps: { database: Database; defaultRegion: C
         // Built inside the transaction from its own results, so that a retried transaction starts over cleanly.
         const next = await deps.database.write(async (trx): Promise<ImportReport> => {
           const created = await insertRosterAccounts(trx, upload.organization_id, people, now());
+          // A roster can make administrators: each one is in the audit log, in the uploader's name.
+          for (const person of people) {
+            const id = person.role === 'admin' ? created.get(person.phone) : undefined;
+            if (id !== undefined) await deps.audit.insertWith(trx, { event: 'admin.created', actor: upload.created_by, target: `user:${id}`, detail: { organization_id: upload.organization_id, via: 'roster', import_id: upload.id } });
+          }
           const settled = outcomes.map((o): RowOutcome => (o.result === 'created' && !created.has(o.phone!) ? { ...o, result: 'exists' } : o));
           const counts = { ...report.counts };
           for (const o of settled) counts[o.result] += 1;

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { AuditLog } from '../../src/audit/service.js';
 import { rosterImportHandler } from '../../src/imports/handler.js';
 import type { ImportReport } from '../../src/imports/report.js';
 import { decodeRosterBytes, parseRoster } from '../../src/imports/roster-file.js';
@@ -150,7 +151,7 @@ describe('roster import through the admin API', () => {
     await t.database.db.deleteFrom('users').where('phone', 'like', '+86137%').execute();
     await t.database.db.updateTable('roster_imports').set({ report: null }).where('id', '=', importId).execute();
 
-    const handler = rosterImportHandler({ database: t.database, defaultRegion: 'CN', maxRows: 5000 });
+    const handler = rosterImportHandler({ database: t.database, audit: new AuditLog(t.database), defaultRegion: 'CN', maxRows: 5000 });
     let progressCalls = 0;
     const crashing = { taskId: 'tsk_replay', attempt: 1, signal: new AbortController().signal, progress: async () => { if (++progressCalls === 1) throw new Error('worker died'); } };
     await assert.rejects(handler.run({ import_id: importId }, crashing), /worker died/);
