@@ -207,6 +207,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const sweep = setInterval(() => {
       services.sessions.sweepExpired().catch((error: unknown) => app.log.warn({ err: error }, 'session sweep failed'));
       services.exports.sweepExpired().catch((error: unknown) => app.log.warn({ err: error }, 'export sweep failed'));
+      services.imports.sweepExpired().catch((error: unknown) => app.log.warn({ err: error }, 'import sweep failed'));
       services.smsOutbox.sweepExpired().catch((error: unknown) => app.log.warn({ err: error }, 'SMS outbox sweep failed'));
     }, SESSION_SWEEP_INTERVAL_MS);
     sweep.unref();

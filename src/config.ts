@@ -78,8 +78,8 @@ export interface Config {
   readonly shutdownDelayMs: number;
   readonly tasks: TaskConfig;
   readonly sms: SmsConfig;
-  /** Roster imports: the largest file accepted, and the most rows in one file. */
-  readonly imports: { readonly maxBytes: number; readonly maxRows: number };
+  /** Roster imports: the largest file accepted, the most rows in one file, and how long the file and per-row report are kept. */
+  readonly imports: { readonly maxBytes: number; readonly maxRows: number; readonly retentionDays: number };
   /** Audit events older than this are deleted. */
   readonly auditRetentionDays: number;
   /** A finished member export can be downloaded for this long; then its CSV is deleted. */
@@ -390,6 +390,7 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
     imports: {
       maxBytes: int(merged, 'IMPORT_MAX_BYTES', 10 * 1024 * 1024, 1024, 512 * 1024 * 1024),
       maxRows: int(merged, 'IMPORT_MAX_ROWS', 50_000, 1, 1_000_000),
+      retentionDays: int(merged, 'IMPORT_RETENTION_DAYS', 30, 1, 36_500),
     },
   };
   const cores = availableParallelism();

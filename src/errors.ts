@@ -43,6 +43,7 @@ export const ERROR_CATALOGUE = {
   UNKNOWN_TASK_TYPE: { status: 400, message: 'There is no such task type.' },
   INVALID_TASK_PAYLOAD: { status: 400, message: 'The task payload is not valid for its type.' },
   TASK_NOT_DEAD: { status: 409, message: 'Only a dead task can be retried.' },
+  IMPORT_EXPIRED: { status: 410, message: 'The roster file and its per-row report were deleted after the retention period; the import\'s counts remain.' },
   EXPORT_NOT_READY: { status: 409, message: 'The export has not finished yet; follow it at /api/admin/exports/:id.' },
   INVITATION_EXPIRED: { status: 403, message: 'The invitation code has expired.' },
   INVITATION_EXHAUSTED: { status: 409, message: 'The invitation code has been used as many times as it allows.' },

@@ -118,7 +118,7 @@ export function createServices(deps: ServiceDeps): Services {
   metrics?.watchSmsCaps(() => sms.capUse());
   const ownSessions = new OwnSessions({ sessions, audit });
   const smsOutbox = new SmsOutbox(database, { audit, retentionHours: config.sms.outboxRetentionHours });
-  const imports = new ImportService(database, { orgs, tasks, audit, maxRows: config.imports.maxRows });
+  const imports = new ImportService(database, { orgs, tasks, audit, maxRows: config.imports.maxRows, retentionDays: config.imports.retentionDays });
   const exports = new ExportService(database, { orgs, tasks, audit, retentionHours: config.exportRetentionHours });
   const admin = {
     organizations: new OrganizationAdmin({ orgs, audit }),
