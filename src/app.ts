@@ -100,7 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ? { loggerInstance: deps.logger }
       : { logger: deps.logger ?? loggerOptions(config.logLevel, { role: 'http', ...(deps.workerIndex === undefined ? {} : { worker: deps.workerIndex }) }) }),
     // Fastify accepts a hop count at run time; its types omit the number form.
-    trustProxy: config.trustProxy as boolean | string | string[],
+    trustProxy: config.trustProxy as false | string | string[],
     bodyLimit: config.bodyLimitBytes,
     // An X-Request-Id from nginx (or from the client, through nginx or not) is kept when well formed, so
     // that one id names the request in every log; it only correlates lines and grants nothing, so it
@@ -120,7 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // The router's early refusals run no hook: give them what the hooks give every other answer.
     frameworkErrors: (error, request, reply) => {
       reply.header('x-request-id', request.id);
-      setSecurityHeaders(request, reply);
+      setSecurityHeaders(request, reply, { hsts: config.hsts });
       answerFrameworkError(error, request, reply);
       metrics.httpRequests.inc({ method: request.method, route: 'unmatched', status: reply.statusCode });
     },
@@ -144,7 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   installRequestLog(app);
   installRequestContext(app);
-  installBrowserSecurity(app);
+  installBrowserSecurity(app, { hsts: config.hsts });
   installErrorBoundary(app);
   const draining = installDraining(app);
   // Once closing (after the drain), requests that still arrive on kept-alive connections are told to go elsewhere.
@@ -175,7 +175,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics.httpRequests.inc({ method: request.method, route, status: reply.statusCode });
     metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
-  await app.register(metricsRoutes, { collect: deps.collectMetrics ?? (() => metrics.registry.metrics()), contentType: metrics.registry.contentType });
+  // With METRICS_PORT, /metrics is served on that port alone (src/server/), not here.
+  if (config.metrics.port === undefined) {
+    await app.register(metricsRoutes, { collect: deps.collectMetrics ?? (() => metrics.registry.metrics()), contentType: metrics.registry.contentType, token: config.metrics.token });
+  }
 
   let hasher = deps.hasher;
   if (!hasher) {
@@ -204,6 +207,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const sweep = setInterval(() => {
       services.sessions.sweepExpired().catch((error: unknown) => app.log.warn({ err: error }, 'session sweep failed'));
       services.exports.sweepExpired().catch((error: unknown) => app.log.warn({ err: error }, 'export sweep failed'));
+      services.imports.sweepExpired().catch((error: unknown) => app.log.warn({ err: error }, 'import sweep failed'));
+      services.smsOutbox.sweepExpired().catch((error: unknown) => app.log.warn({ err: error }, 'SMS outbox sweep failed'));
     }, SESSION_SWEEP_INTERVAL_MS);
     sweep.unref();
     const auditSweep = setInterval(() => {
@@ -223,15 +228,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     signIn: services.signIn,
     profile: services.profile,
     twoFactor: services.twoFactor,
-    sessions: services.sessions,
     knownDevices: services.knownDevices,
     reauthentication: services.reauthentication,
+    ownSessions: services.ownSessions,
     requireSession,
     requireRecentAuthentication,
     cookie: { name: config.session.cookieName, secure: config.session.secureCookie, maxAgeSeconds: config.session.maxAgeSeconds },
   });
   await app.register(invitationRoutes, { orgs: services.orgs, rateLimits: services.rateLimits });
-  await app.register(sessionRoutes, { sessions: services.sessions, requireSession });
+  await app.register(sessionRoutes, { sessions: services.sessions, ownSessions: services.ownSessions, requireSession });
   await app.register(taskRoutes, { tasks: services.tasks, guards });
   await app.register(apiKeyRoutes, { apiKeys: services.apiKeys, guards });
   await app.register(auditRoutes, { audit: services.audit, guards });
@@ -240,6 +245,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rateLimitRoutes, { rateLimits: services.rateLimits, admin: services.admin.rateLimits, guards });
   await app.register(importRoutes, { imports: services.imports, guards, maxBytes: config.imports.maxBytes });
   await app.register(exportRoutes, { exports: services.exports, guards });
-  await app.register(smsRoutes, { sms: services.sms, database: deps.database, guards, requireSession, normalizePhone: (phone) => services.accounts.parsePhone(phone).e164 });
+  await app.register(smsRoutes, { sms: services.sms, outbox: services.smsOutbox, guards, requireSession, normalizePhone: (phone) => services.accounts.parsePhone(phone).e164 });
   return app;
 }

@@ -7,7 +7,8 @@ import type { CountryCode } from 'libphonenumber-js';
 import { getCountries } from 'libphonenumber-js/max';
 import type { RedisTarget } from './kv/redis-connection.js';
 
-export type TrustProxy = boolean | string | string[] | number;
+/** Which proxies' X-Forwarded-For to believe: none, a hop count, or addresses/CIDRs (never "any client"). */
+export type TrustProxy = false | string | string[] | number;
 
 export interface Config {
   readonly nodeEnv: string;
@@ -33,6 +34,14 @@ export interface Config {
   readonly redis: RedisTarget | undefined;
   readonly redisKeyPrefix: string;
   readonly logLevel: string;
+  /** Who may read /metrics: a port of its own (served by the primary, or the single process), and/or a bearer token. Neither: the service's port, open. */
+  readonly metrics: { readonly port: number | undefined; readonly token: string | undefined };
+  /**
+   * The public base URL the service is reached at (PUBLIC_URL), as an origin without a trailing
+   * slash, e.g. https://id.school.cn. When it is https, cookies are Secure with the __Host- prefix and
+   * answers carry HSTS.
+   */
+  readonly publicUrl: string | undefined;
   readonly trustProxy: TrustProxy;
   readonly defaultRegion: CountryCode;
   /** Key for HMACs of captcha answers; shared by every worker and server. Unset: a file in DATA_DIR. */
@@ -42,9 +51,12 @@ export interface Config {
   readonly session: {
     readonly ttlSeconds: number;
     readonly maxAgeSeconds: number;
+    /** The name the session cookie is set under: SESSION_COOKIE_NAME, with the __Host- prefix when the cookie is Secure. */
     readonly cookieName: string;
     readonly secureCookie: boolean;
   };
+  /** Send Strict-Transport-Security: the service is served over https (PUBLIC_URL). */
+  readonly hsts: boolean;
   readonly rateLimits: RateLimitConfig;
   /** security/lockout.ts: failures per window, the first lock for unknown clients, the first wait of a known device, the longest either grows to. */
   readonly lockout: { readonly maxFailures: number; readonly windowSeconds: number; readonly lockSeconds: number; readonly knownDeviceSeconds: number; readonly maxLockSeconds: number };
@@ -66,8 +78,8 @@ export interface Config {
   readonly shutdownDelayMs: number;
   readonly tasks: TaskConfig;
   readonly sms: SmsConfig;
-  /** Roster imports: the largest file accepted, and the most rows in one file. */
-  readonly imports: { readonly maxBytes: number; readonly maxRows: number };
+  /** Roster imports: the largest file accepted, the most rows in one file, and how long the file and per-row report are kept. */
+  readonly imports: { readonly maxBytes: number; readonly maxRows: number; readonly retentionDays: number };
   /** Audit events older than this are deleted. */
   readonly auditRetentionDays: number;
   /** A finished member export can be downloaded for this long; then its CSV is deleted. */
@@ -93,6 +105,8 @@ export interface SmsConfig {
   readonly caps: { readonly globalHourly: number; readonly globalDaily: number; readonly regionHourly: number; readonly regionDaily: number };
   /** A provider call slower than this is a failed attempt (retried). */
   readonly timeoutMs: number;
+  /** The console provider's outbox keeps a message this long. */
+  readonly outboxRetentionHours: number;
   readonly webhook: { readonly url: string | undefined; readonly secret: string | undefined };
   readonly tencent: {
     readonly secretId: string | undefined;
@@ -201,18 +215,57 @@ export function parseAddressRanges(name: string, raw: string | undefined): strin
   });
 }
 
-/** TRUST_PROXY takes the forms Fastify's trustProxy takes: true/false, a hop count, addresses/CIDRs. */
+/**
+ * TRUST_PROXY: a hop count or addresses/CIDRs of the proxies in front of the service. `true` (trust
+ * every hop) is refused: any client could then write its own X-Forwarded-For and pick the address
+ * that per-address limits count.
+ */
 export function parseTrustProxy(raw: string | undefined): TrustProxy {
   const value = raw?.trim() ?? '';
   if (value === '' || value.toLowerCase() === 'false') return false;
-  if (value.toLowerCase() === 'true') return true;
+  if (value.toLowerCase() === 'true') {
+    throw new ConfigError('TRUST_PROXY=true would believe any client\'s X-Forwarded-For (anyone could pick the address that rate limits count): give your proxies\' addresses or CIDRs (e.g. TRUST_PROXY=10.0.0.0/8) or the number of proxies in front of the service (e.g. TRUST_PROXY=1)');
+  }
   if (/^\d+$/.test(value)) return Number(value);
   const parts = value.split(',').map((p) => p.trim()).filter(Boolean);
-  const addressLike = /^[0-9a-fA-F.:]+(\/\d{1,3})?$|^(loopback|linklocal|uniquelocal)$/;
+  const named = /^(loopback|linklocal|uniquelocal)$/;
   for (const part of parts) {
-    if (!addressLike.test(part)) throw new ConfigError(`TRUST_PROXY: "${part}" is not an address, CIDR, hop count or true/false`);
+    if (!named.test(part) && !ipaddr.isValidCIDR(part) && !ipaddr.isValid(part)) throw new ConfigError(`TRUST_PROXY: "${part}" is not an address, CIDR or hop count`);
   }
   return parts.length === 1 ? parts[0]! : parts;
+}
+
+/** PUBLIC_URL: an absolute http(s) URL with no path but '/', no query and no fragment; as an origin. */
+export function parsePublicUrl(raw: string | undefined): string | undefined {
+  const value = raw?.trim();
+  if (!value) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`PUBLIC_URL must be an absolute URL such as https://id.school.cn, got "${value}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`PUBLIC_URL must start with https:// or http://, got "${value}"`);
+  if (url.username || url.password) throw new ConfigError('PUBLIC_URL must not carry a user name or password');
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || /[?#]/.test(value)) {
+    throw new ConfigError(`PUBLIC_URL must be the service's base URL, without a path, query or fragment (e.g. https://id.school.cn), got "${value}"`);
+  }
+  return url.origin;
+}
+
+/**
+ * Secure cookies when the public URL is https (or, without PUBLIC_URL, in production, or as
+ * SECURE_COOKIES says); a Secure session cookie gets the __Host- prefix, so that the browser refuses it
+ * from plain http and from other subdomains.
+ */
+function sessionCookie(env: Env, nodeEnv: string, publicUrl: string | undefined): { cookieName: string; secureCookie: boolean } {
+  const https = publicUrl?.startsWith('https:') ?? false;
+  const secureCookie = bool(env, 'SECURE_COOKIES', publicUrl ? https : nodeEnv === 'production');
+  if (https && !secureCookie) throw new ConfigError('SECURE_COOKIES=false contradicts an https PUBLIC_URL: cookies of an https service are always Secure');
+  const base = env.SESSION_COOKIE_NAME?.trim() || 'gatehouse_session';
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(base)) throw new ConfigError(`SESSION_COOKIE_NAME must be 1-64 letters, digits, '_', '.' or '-', got "${base}"`);
+  if (/^__(host|secure)-/i.test(base)) throw new ConfigError('SESSION_COOKIE_NAME must not start with __Host- or __Secure-: Gatehouse adds __Host- itself when the cookie is Secure');
+  return { cookieName: secureCookie ? `__Host-${base}` : base, secureCookie };
 }
 
 /** Reads KEY=VALUE lines of an optional .env file; real environment variables win. */
@@ -264,6 +317,7 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
     );
   }
 
+  const publicUrl = parsePublicUrl(merged.PUBLIC_URL);
   const sessionTtl = int(merged, 'SESSION_TTL_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600);
   const config: Config = {
     nodeEnv,
@@ -280,6 +334,8 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
     redis,
     redisKeyPrefix: merged.REDIS_KEY_PREFIX?.trim() || 'gatehouse:',
     logLevel: merged.LOG_LEVEL?.trim() || 'info',
+    metrics: metricsAccess(merged),
+    publicUrl,
     trustProxy: parseTrustProxy(merged.TRUST_PROXY),
     defaultRegion: region as CountryCode,
     secretKey,
@@ -291,9 +347,9 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
     session: {
       ttlSeconds: sessionTtl,
       maxAgeSeconds: int(merged, 'SESSION_MAX_AGE_SECONDS', 30 * 24 * 3600, sessionTtl, 10 * 365 * 24 * 3600),
-      cookieName: merged.SESSION_COOKIE_NAME?.trim() || 'gatehouse_session',
-      secureCookie: bool(merged, 'SECURE_COOKIES', nodeEnv === 'production'),
+      ...sessionCookie(merged, nodeEnv, publicUrl),
     },
+    hsts: publicUrl?.startsWith('https:') ?? false,
     // Defaults let a 500-person workshop behind one NAT address through (a few captchas and one
     // registration each) while a single client hammering one account is stopped quickly.
     rateLimits: {
@@ -330,10 +386,11 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
     },
     auditRetentionDays: int(merged, 'AUDIT_RETENTION_DAYS', 180, 1, 36_500),
     exportRetentionHours: int(merged, 'EXPORT_RETENTION_HOURS', 24, 1, 24 * 365),
-    sms: smsConfig(merged, region as CountryCode),
+    sms: smsConfig(merged, region as CountryCode, nodeEnv),
     imports: {
       maxBytes: int(merged, 'IMPORT_MAX_BYTES', 10 * 1024 * 1024, 1024, 512 * 1024 * 1024),
       maxRows: int(merged, 'IMPORT_MAX_ROWS', 50_000, 1, 1_000_000),
+      retentionDays: int(merged, 'IMPORT_RETENTION_DAYS', 30, 1, 36_500),
     },
   };
   const cores = availableParallelism();
@@ -358,6 +415,14 @@ function passwordHashParams(env: Env): Config['passwordHash'] {
     throw new ConfigError(`PASSWORD_HASH_MEMORY_KIB × PASSWORD_HASH_TIME_COST is ${memoryKib * timeCost}; OWASP's weakest argon2id setting is ${MIN_ARGON2_MEMORY_PASSES} (e.g. 19456 × 2, 47104 × 1, 7168 × 5)`);
   }
   return { memoryKib, timeCost };
+}
+
+function metricsAccess(env: Env): Config['metrics'] {
+  const port = env.METRICS_PORT?.trim() ? int(env, 'METRICS_PORT', 0, 1, 65535) : undefined;
+  if (port !== undefined && port === int(env, 'PORT', 9527, 0, 65535)) throw new ConfigError(`METRICS_PORT must differ from PORT (${port}): it is a port of its own for /metrics`);
+  const token = env.METRICS_TOKEN?.trim() || undefined;
+  if (token !== undefined && !/^[\x21-\x7e]{24,256}$/.test(token)) throw new ConfigError('METRICS_TOKEN must be 24-256 printable characters without spaces, e.g. METRICS_TOKEN=$(openssl rand -hex 24)');
+  return { port, token };
 }
 
 /** Where the embedded store's files live: beside the SQLite database, or DATA_DIR. */
@@ -391,9 +456,13 @@ function smsRegions(env: Env, defaultRegion: CountryCode): CountryCode[] {
   return regions as CountryCode[];
 }
 
-function smsConfig(env: Env, defaultRegion: CountryCode): SmsConfig {
+function smsConfig(env: Env, defaultRegion: CountryCode, nodeEnv: string): SmsConfig {
   const provider = (env.SMS_PROVIDER?.trim() || 'console') as SmsProviderName;
   if (!['console', 'webhook', 'tencent'].includes(provider)) throw new ConfigError(`SMS_PROVIDER must be console, webhook or tencent; got "${provider}"`);
+  // The console provider delivers nothing: it keeps the codes readable in the admin console.
+  if (provider === 'console' && nodeEnv === 'production') {
+    throw new ConfigError('SMS_PROVIDER=console (the default) is refused when NODE_ENV=production: it sends no message and keeps the codes readable in the admin console. Set SMS_PROVIDER=tencent or SMS_PROVIDER=webhook');
+  }
   const text = (name: string) => env[name]?.trim() || undefined;
   const sms: SmsConfig = {
     provider,
@@ -410,6 +479,7 @@ function smsConfig(env: Env, defaultRegion: CountryCode): SmsConfig {
       regionDaily: int(env, 'SMS_CAP_REGION_DAILY', 10_000, 1, 100_000_000),
     },
     timeoutMs: int(env, 'SMS_TIMEOUT_MS', 5_000, 100, 120_000),
+    outboxRetentionHours: int(env, 'SMS_OUTBOX_RETENTION_HOURS', 24, 1, 24 * 30),
     webhook: { url: text('SMS_WEBHOOK_URL'), secret: text('SMS_WEBHOOK_SECRET') },
     tencent: {
       secretId: text('TENCENT_SMS_SECRET_ID'),

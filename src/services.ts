@@ -29,8 +29,10 @@ import { KnownDevices } from './security/known-devices.js';
 import { Lockout } from './security/lockout.js';
 import type { PasswordHasher } from './security/password.js';
 import { RateLimits } from './security/rate-limits.js';
+import { OwnSessions } from './sessions/own-sessions.js';
 import { SessionService } from './sessions/service.js';
 import { SmsCodes } from './sms/codes.js';
+import { SmsOutbox } from './sms/outbox.js';
 import { SmsService } from './sms/service.js';
 import { createTaskRegistry } from './task-handlers.js';
 import { TaskService } from './tasks/service.js';
@@ -59,6 +61,8 @@ export interface Services {
   twoFactor: TwoFactorSettings;
   reauthentication: Reauthentication;
   sessions: SessionService;
+  /** A user's own sessions: sign out, revoke, revoke the others; audited. */
+  ownSessions: OwnSessions;
   rateLimits: RateLimits;
   lockout: Lockout;
   knownDevices: KnownDevices;
@@ -68,6 +72,8 @@ export interface Services {
   tasks: TaskService;
   smsCodes: SmsCodes;
   sms: SmsService;
+  /** The console provider's outbox: reads audited, rows expiring. */
+  smsOutbox: SmsOutbox;
   imports: ImportService;
   exports: ExportService;
   /** What administrators do, from the console or the command line: each action once, audited. */
@@ -110,12 +116,14 @@ export function createServices(deps: ServiceDeps): Services {
   const reauthentication = new Reauthentication({ passwords, twoFactor, sessions, lockout, hashing, rateLimits, audit });
   const sms = new SmsService({ kv, secret, config: config.sms, codes: smsCodes, captcha, accounts, invitations: orgs, tasks, rateLimits, audit });
   metrics?.watchSmsCaps(() => sms.capUse());
-  const imports = new ImportService(database, { orgs, tasks, audit, maxRows: config.imports.maxRows });
+  const ownSessions = new OwnSessions({ sessions, audit });
+  const smsOutbox = new SmsOutbox(database, { audit, retentionHours: config.sms.outboxRetentionHours });
+  const imports = new ImportService(database, { orgs, tasks, audit, maxRows: config.imports.maxRows, retentionDays: config.imports.retentionDays });
   const exports = new ExportService(database, { orgs, tasks, audit, retentionHours: config.exportRetentionHours });
   const admin = {
     organizations: new OrganizationAdmin({ orgs, audit }),
     users: new UserAdmin({ accounts, twoFactor: twoFactorSettings, sessions, apiKeys, audit }),
     rateLimits: new RateLimitAdmin({ rateLimits, audit }),
   };
-  return { captcha, orgs, accounts, registration, signIn, profile, twoFactor: twoFactorSettings, reauthentication, sessions, rateLimits, lockout, knownDevices, hashing, audit, apiKeys, tasks, smsCodes, sms, imports, exports, admin };
+  return { captcha, orgs, accounts, registration, signIn, profile, twoFactor: twoFactorSettings, reauthentication, sessions, ownSessions, rateLimits, lockout, knownDevices, hashing, audit, apiKeys, tasks, smsCodes, sms, smsOutbox, imports, exports, admin };
 }

@@ -4,6 +4,7 @@
 // what they need at construction; the API process only uses parse(), so nothing here connects
 // anywhere until a handler runs.
 import type { Logger } from 'pino';
+import { AuditLog } from './audit/service.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { smsContentFor } from './accounts/service.js';
@@ -35,7 +36,7 @@ export function createTaskRegistry(deps: HandlerDeps): TaskRegistry {
       contentFor: (phone, purpose) => smsContentFor(deps.database.db, phone, purpose),
       provider: () => (provider ??= createSmsProvider(deps.config, deps.database, deps.log)),
     }),
-    rosterImportHandler({ database: deps.database, defaultRegion: deps.config.defaultRegion, maxRows: deps.config.imports.maxRows }),
+    rosterImportHandler({ database: deps.database, audit: new AuditLog(deps.database), defaultRegion: deps.config.defaultRegion, maxRows: deps.config.imports.maxRows }),
     rosterExportHandler({ database: deps.database }),
   ]);
 }

@@ -15,6 +15,12 @@ import { unmet } from './helpers/requirements.js';
 const read = (file: string) => readFileSync(new URL(`../deploy/${file}`, import.meta.url), 'utf8');
 const configSource = readFileSync(new URL('../src/config.ts', import.meta.url), 'utf8');
 
+/** The ENV lines of the Dockerfile: what every container starts with. */
+function dockerfileEnv(): Record<string, string> {
+  const lines = read('Dockerfile').split('\n').filter((l) => l.startsWith('ENV '));
+  return Object.fromEntries(lines.flatMap((l) => l.slice(4).trim().split(/\s+/).map((pair) => pair.split('=') as [string, string])));
+}
+
 function assertConfigVariable(name: string) {
   assert.ok(configSource.includes(`'${name}'`) || configSource.includes(`.${name}`), `config.ts does not read ${name}`);
 }
@@ -26,10 +32,14 @@ it('docker-compose.yml: two servers on PostgreSQL and Redis behind nginx, with h
   assert.match(server.environment.DATABASE_URL, /^postgres:\/\//);
   assert.match(server.environment.REDIS_URL, /^redis:\/\//);
   for (const name of Object.keys(server.environment)) assertConfigVariable(name);
-  // The values pass the service's own validation (the secret comes from the operator).
-  assert.doesNotThrow(() => loadConfig({ ...server.environment, SECRET_KEY: 's'.repeat(40) }, {}));
+  // The values pass the service's own validation, over the image's own environment (the secret comes from the operator).
+  assert.doesNotThrow(() => loadConfig({ ...dockerfileEnv(), ...server.environment, SECRET_KEY: 's'.repeat(40) }, {}));
   assert.match(server.healthcheck.test.join(' '), /\/readyz/);
+  // Prometheus scrapes the servers' metrics port, which nginx does not forward.
+  const targets = parse(read('prometheus/prometheus.yml')).scrape_configs.find((c: { job_name: string }) => c.job_name === 'gatehouse').static_configs[0].targets;
+  assert.deepEqual(targets, ['gatehouse-1', 'gatehouse-2'].map((name) => `${name}:${server.environment.METRICS_PORT}`));
   const nginx = read('nginx.compose.conf');
+  assert.doesNotMatch(nginx, new RegExp(`:${server.environment.METRICS_PORT}\\b`));
   assert.match(nginx, /server gatehouse-1:9527;/);
   assert.match(nginx, /server gatehouse-2:9527;/);
 });
@@ -44,7 +54,17 @@ it('Kubernetes: Deployment with probes on /healthz and /readyz, Service, PodDisr
   assert.equal(container.readinessProbe.httpGet.path, '/readyz');
   for (const { name } of container.env) assertConfigVariable(name);
   const env = Object.fromEntries(container.env.map((e: { name: string; value: string }) => [e.name, e.value]));
-  assert.doesNotThrow(() => loadConfig({ ...env, DATABASE_URL: 'postgres://u@db/gatehouse', REDIS_URL: 'redis://r:6379', SECRET_KEY: 's'.repeat(40) }, {}));
+  // With what the Secret holds (URLs, key, an SMS provider: production refuses the console one).
+  const secret = { DATABASE_URL: 'postgres://u@db/gatehouse', REDIS_URL: 'redis://r:6379', SECRET_KEY: 's'.repeat(40), SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: 'https://sms.example/send', SMS_WEBHOOK_SECRET: 'w'.repeat(20) };
+  assert.doesNotThrow(() => loadConfig({ ...dockerfileEnv(), ...env, ...secret }, {}));
+  assert.throws(() => loadConfig({ ...dockerfileEnv(), ...env, ...secret, SMS_PROVIDER: 'console' }, {}), /SMS_PROVIDER=console/);
+  // The scrape annotations name the metrics port, which the pod declares and the Service does not forward.
+  const annotations = deployment.spec.template.metadata.annotations;
+  assert.equal(annotations['prometheus.io/port'], env.METRICS_PORT);
+  assert.equal(annotations['prometheus.io/path'], '/metrics');
+  assert.ok(container.ports.some((p: { containerPort: number }) => String(p.containerPort) === env.METRICS_PORT));
+  const service = docs.find((d) => d.kind === 'Service');
+  assert.ok(service.spec.ports.every((p: { targetPort: string }) => p.targetPort === 'http'));
   const labels = deployment.spec.template.metadata.labels;
   for (const doc of docs.filter((d) => d.kind !== 'Deployment' && d.kind !== 'HorizontalPodAutoscaler')) {
     const selector = doc.spec.selector.matchLabels ?? doc.spec.selector;
@@ -288,6 +308,10 @@ for (const file of ['nginx.conf', 'nginx.compose.conf']) {
     assert.equal(line.res.statusCode, 502);
     assert.equal(typeof line.time, 'string');
     assert.equal(typeof line.msg, 'string');
+    // The path only, as the servers log it: no variable that holds the query (a phone number looked up).
+    const format = /log_format gatehouse_json[^;]*;/.exec(conf)![0];
+    assert.doesNotMatch(format, /\$(request_uri|request|args|query_string|arg_\w+)\b/);
+    assert.match(format, /"url":"\$uri"/);
     // The level a status gets: 5xx is an error, anything else info.
     const levels = /map \$status \$gatehouse_log_level \{\s*"~\^5" (\d+);\s*default (\d+);\s*\}/.exec(conf);
     assert.deepEqual([Number(levels?.[1]), Number(levels?.[2])], [pino.levels.values.error, pino.levels.values.info]);

@@ -1,7 +1,7 @@
 // /metrics sums every worker: known traffic over four workers is counted exactly once.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { loginThrough, metricValue, registerThrough, request, startServer, type ServerProcess } from './helpers/cluster.js';
+import { freePort, loginThrough, metricValue, registerThrough, request, startServer, type ServerProcess } from './helpers/cluster.js';
 
 describe('metrics over four workers', () => {
   let server: ServerProcess;
@@ -52,5 +52,29 @@ describe('metrics over four workers', () => {
       assert.ok(!text.includes('gatehouse_db_replica'), 'no read replica configured: no replica series');
       assert.ok(metricValue(text, 'gatehouse_data_dir_free_bytes') > 0 && metricValue(text, 'gatehouse_data_dir_size_bytes') >= metricValue(text, 'gatehouse_data_dir_free_bytes'));
     }
+  });
+});
+
+describe('metrics on a port of their own (METRICS_PORT) over two workers', () => {
+  let server: ServerProcess;
+  let metricsPort: number;
+  const token = 'a-metrics-token-of-24-chars-or-more';
+  before(async () => {
+    metricsPort = await freePort();
+    server = await startServer({ workers: 2, env: { METRICS_PORT: String(metricsPort), METRICS_TOKEN: token } });
+  });
+  after(() => server?.stop());
+
+  it('the primary serves the sum of its workers there, with the token; the service port has no /metrics', async () => {
+    const workers = new Set<string>();
+    for (let i = 0; i < 10; i++) workers.add((await request(server.port, 'GET', '/healthz')).worker!);
+    assert.equal(workers.size, 2);
+    assert.equal((await request(server.port, 'GET', '/metrics')).status, 404);
+    assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).status, 401);
+    const scrape = await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(scrape.status, 200);
+    const text = await scrape.text();
+    assert.equal(metricValue(text, 'gatehouse_http_requests_total', { route: '/healthz', status: '200' }), 10);
+    assert.equal(metricValue(text, 'gatehouse_http_requests_total', { route: 'unmatched', status: '404' }), 1, 'the refused /metrics on the service port');
   });
 });

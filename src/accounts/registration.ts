@@ -9,6 +9,7 @@ import type { Role, UserRow } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { OrgService } from '../orgs/service.js';
+import { actorName, addressOf, type Principal } from '../principal.js';
 import type { ClientContext } from '../security/client-network.js';
 import type { HashAdmission } from '../security/hash-admission.js';
 import type { RateLimits } from '../security/rate-limits.js';
@@ -117,14 +118,17 @@ export class Registration {
     });
   }
 
-  /** Creates an account directly (CLI: first admin). Same phone and password rules as registration. */
-  async createUser(input: { phone: string; name: string; password: string; organizationId: number; role: Role }): Promise<UserRow> {
+  /**
+   * Creates an account directly (CLI: `admin create`). Same phone and password rules as registration;
+   * an administrator's creation is in the audit log (`admin.created`), committed with the account.
+   */
+  async createUser(by: Principal, input: { phone: string; name: string; password: string; organizationId: number; role: Role }): Promise<UserRow> {
     const { phone, name } = checkNewAccount(input, this.deps.defaultRegion);
     const passwordHash = await this.deps.passwords.hash(input.password);
     const now = this.deps.now();
     try {
-      return await this.deps.database.retrying(() =>
-        createAccountRepo(this.deps.database.db).insertUser({
+      return await this.deps.database.write(async (trx) => {
+        const user = await createAccountRepo(trx).insertUser({
           organization_id: input.organizationId,
           phone: phone.e164,
           name,
@@ -135,8 +139,12 @@ export class Registration {
           updated_at: now,
           // The operator at the server's console vouches for the number.
           phone_verified_at: now,
-        }),
-      );
+        });
+        if (user.role === 'admin') {
+          await this.deps.audit.insertWith(trx, { event: 'admin.created', actor: actorName(by), target: `user:${user.id}`, ip: addressOf(by), detail: { organization_id: user.organization_id, via: by.kind === 'operator' ? 'cli' : 'api' } });
+        }
+        return user;
+      });
     } catch (error) {
       if (isUniqueViolation(error)) throw new AppError('PHONE_TAKEN');
       throw error;

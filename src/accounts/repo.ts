@@ -38,15 +38,16 @@ export function createAccountRepo(db: Db) {
       return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
     },
     /** Inserts the users whose phone is not taken; returns the phones it inserted. */
-    async insertIfAbsent(users: NewUser[]): Promise<Set<string>> {
-      if (users.length === 0) return new Set();
+    /** Inserts the users whose phone is free; returns the new accounts' ids by phone. */
+    async insertIfAbsent(users: NewUser[]): Promise<Map<string, number>> {
+      if (users.length === 0) return new Map();
       const inserted = await db
         .insertInto('users')
         .values(users)
         .onConflict((oc) => oc.column('phone').doNothing())
-        .returning('phone')
+        .returning(['phone', 'id'])
         .execute();
-      return new Set(inserted.map((r) => r.phone));
+      return new Map(inserted.map((r) => [r.phone, r.id]));
     },
     /** Users whose phone (3+ digits) or name contains the query, newest first; optionally in one organization. */
     search(query: string, limit: number, organizationId?: number): Promise<UserRow[]> {

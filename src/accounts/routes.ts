@@ -5,7 +5,7 @@ import type { RecentAuthenticationGuard, SessionGuard } from '../http/auth.js';
 import { clientOf } from '../http/client-identity.js';
 import { CaptchaAnswerField, CaptchaIdField, PasswordField, PhoneField, responses, SmsCodeField, UserEnvelope } from '../http/schemas.js';
 import { KNOWN_DEVICE_COOKIE, KNOWN_DEVICE_MAX_AGE_SECONDS, type KnownDevices } from '../security/known-devices.js';
-import type { SessionService } from '../sessions/service.js';
+import type { OwnSessions } from '../sessions/own-sessions.js';
 import { qrSvg } from '../text/qr.js';
 import type { Profile } from './profile.js';
 import type { Reauthentication } from './reauthentication.js';
@@ -19,9 +19,9 @@ export interface AccountRouteDeps {
   signIn: SignIn;
   profile: Profile;
   twoFactor: TwoFactorSettings;
-  sessions: SessionService;
   knownDevices: KnownDevices;
   reauthentication: Reauthentication;
+  ownSessions: OwnSessions;
   requireSession: SessionGuard;
   requireRecentAuthentication: RecentAuthenticationGuard;
   cookie: { name: string; secure: boolean; maxAgeSeconds: number };
@@ -49,7 +49,7 @@ const PersonalDataBody = Type.Object({
 });
 
 export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async (app, deps) => {
-  const { registration, signIn, profile, twoFactor, sessions, knownDevices, reauthentication, requireSession, requireRecentAuthentication, cookie } = deps;
+  const { registration, signIn, profile, twoFactor, ownSessions, knownDevices, reauthentication, requireSession, requireRecentAuthentication, cookie } = deps;
 
   /**
    * A complete sign-in: the session cookie, and the known-device cookie renewed for the account, so
@@ -323,7 +323,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
     { preHandler: requireSession, schema: { tags: ['auth'], summary: 'End this session', response: responses({ 204: Type.Null() }) } },
     async (request, reply) => {
       const { user, session } = request.auth!;
-      await sessions.revoke(user.id, session.id);
+      await ownSessions.signOut({ userId: user.id, ip: request.ip }, session.id);
       reply.clearCookie(cookie.name, { path: '/' });
       return reply.code(204).send(null);
     },

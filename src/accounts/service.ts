@@ -26,9 +26,9 @@ export interface AccountDeps {
 
 /**
  * Accounts from a roster, inside the caller's transaction: no password yet (the owner signs in with an
- * SMS code and sets one). Phones already taken are left alone. Returns the phones it created.
+ * SMS code and sets one). Phones already taken are left alone. Returns the created accounts' ids by phone.
  */
-export function insertRosterAccounts(trx: Db, organizationId: number, people: Array<{ phone: string; name: string; role: Role }>, now: number): Promise<Set<string>> {
+export function insertRosterAccounts(trx: Db, organizationId: number, people: Array<{ phone: string; name: string; role: Role }>, now: number): Promise<Map<string, number>> {
   return createAccountRepo(trx).insertIfAbsent(
     people.map((p) => ({ organization_id: organizationId, phone: p.phone, name: p.name, password_hash: null, role: p.role, status: 'active', created_at: now, updated_at: now })),
   );

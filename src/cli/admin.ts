@@ -18,11 +18,12 @@ export const adminCommands: Record<string, Command> = {
       if (typeof values.phone !== 'string') throw new UsageError('--phone is required');
       if (typeof values.name !== 'string') throw new UsageError('--name is required');
       const config = loadConfig();
-      const [{ randomToken }, { createPasswordHasher }, { createServices }, { publicUser }] = await Promise.all([
+      const [{ randomToken }, { createPasswordHasher }, { createServices }, { publicUser }, { OPERATOR }] = await Promise.all([
         import('../security/tokens.js'),
         import('../security/password.js'),
         import('../services.js'),
         import('../accounts/views.js'),
+        import('../principal.js'),
       ]);
       const password = values['password-stdin'] ? await readStdinLine() : randomToken(15);
       await withRuntime(config, async (runtime) => {
@@ -31,7 +32,7 @@ export const adminCommands: Record<string, Command> = {
           const { orgs, registration } = createServices({ config, ...runtime, hasher });
           const orgId = positiveInt(values.org, '--org') ?? (await orgs.listOrganizations())[0]?.id;
           if (orgId === undefined || !(await orgs.findOrganization(orgId))) throw new UsageError('no such organization: create one with `gatehouse org create` or pass --org ID');
-          const user = await registration.createUser({ phone: values.phone as string, name: values.name as string, password, organizationId: orgId, role: 'admin' });
+          const user = await registration.createUser(OPERATOR, { phone: values.phone as string, name: values.name as string, password, organizationId: orgId, role: 'admin' });
           const out = { user: publicUser(user), ...(values['password-stdin'] ? {} : { password }) };
           print(out, values.json === true, () =>
             `admin ${user.id} created for ${user.phone}` + (values['password-stdin'] ? '' : `\npassword (shown once): ${password}`),

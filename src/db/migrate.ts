@@ -10,9 +10,10 @@ import { instanceSettings } from './migrations/008_instance_settings.js';
 import { taskRequestId } from './migrations/009_task_request_id.js';
 import { smsHardening } from './migrations/010_sms_hardening.js';
 import { adminSessions } from './migrations/012_admin_sessions.js';
+import { importProgress } from './migrations/013_import_progress.js';
 
 // Migrations live in code (not read from a folder) so that the compiled build and tsx run the same list.
-const MIGRATIONS: Record<string, Migration> = {
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001_initial': initial,
   '002_tasks_keys_audit': tasksKeysAudit,
   '003_sms_imports': smsImports,
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '009_task_request_id': taskRequestId,
   '010_sms_hardening': smsHardening,
   '012_admin_sessions': adminSessions,
+  '013_import_progress': importProgress,
 };
 
 class InCodeMigrationProvider implements MigrationProvider {

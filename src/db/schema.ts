@@ -139,14 +139,30 @@ export interface RosterImportsTable {
   file_name: string;
   /** How the uploaded bytes were decoded: utf-8 or gb18030. */
   encoding: string;
-  /** The decoded CSV text. */
+  /** The decoded CSV text; '' once the retention sweep has deleted it (purged_at). */
   content: string;
   content_sha256: string;
   created_by: string | null;
   created_at: number;
   task_id: string | null;
-  /** JSON, when finished: per-row results. */
-  report: string | null;
+  /** Data rows in the file; null only for imports uploaded before it was recorded (until their task runs). */
+  rows: number | null;
+  /** Rows processed and committed so far (with their report rows, in the same transaction). */
+  done: Generated<number>;
+  /** JSON: how many rows of each result so far; null before the first chunk. */
+  counts: string | null;
+  /** When the retention sweep deleted the file and the per-row report; null while they are kept. */
+  purged_at: number | null;
+}
+
+/** One row of an import's report, appended with the chunk that settled it. */
+export interface RosterImportRowsTable {
+  import_id: number;
+  row: number;
+  name: string;
+  phone: string | null;
+  result: string;
+  input_phone: string | null;
 }
 
 export interface RosterExportsTable {
@@ -177,6 +193,7 @@ export interface DatabaseSchema {
   audit_events: AuditEventsTable;
   sms_outbox: SmsOutboxTable;
   roster_imports: RosterImportsTable;
+  roster_import_rows: RosterImportRowsTable;
   roster_exports: RosterExportsTable;
   instance_settings: InstanceSettingsTable;
 }

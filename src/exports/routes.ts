@@ -42,7 +42,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox<{ exports: ExportService; g
     '/api/admin/exports/:id/file',
     { preHandler: guards.requireAdmin, schema: { tags: ['admin'], summary: 'The finished export as CSV (UTF-8 with a BOM, for spreadsheets); 409 EXPORT_NOT_READY before, 410 EXPORT_EXPIRED after EXPORT_RETENTION_HOURS', params: Id } },
     async (request, reply) => {
-      const file = await exports.file(request.params.id);
+      const file = await exports.file(principalOf(request), request.params.id);
       return reply
         .header('content-type', 'text/csv; charset=utf-8')
         .header('cache-control', 'no-store')

@@ -63,12 +63,16 @@ export class ExportService {
     return this.view(request, request.task_id ? await this.deps.tasks.queue.get(request.task_id) : null);
   }
 
-  /** The CSV, once the export has finished; EXPORT_NOT_READY before, EXPORT_EXPIRED after its retention. */
-  async file(id: number): Promise<{ organizationId: number; content: string }> {
+  /**
+   * The CSV, once the export has finished; EXPORT_NOT_READY before, EXPORT_EXPIRED after its retention.
+   * Each download is a copy of the member list leaving the service: audited as `admin.export_downloaded`.
+   */
+  async file(by: Principal, id: number): Promise<{ organizationId: number; content: string }> {
     const request = await this.find(id);
     if (request.finished_at === null) throw new AppError('EXPORT_NOT_READY');
     // Refused by the clock even before the sweep has deleted it.
     if (request.content === null || Number(request.finished_at) + this.retentionMs <= this.now()) throw new AppError('EXPORT_EXPIRED');
+    await this.deps.audit.recordBy(by, { event: 'admin.export_downloaded', target: `organization:${request.organization_id}`, detail: { export_id: id, rows: request.rows } });
     return { organizationId: request.organization_id, content: request.content };
   }
 

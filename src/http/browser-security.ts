@@ -3,7 +3,8 @@
 //   site is refused, judged by the headers browsers set and pages cannot forge: Sec-Fetch-Site, or
 //   Origin where a browser sends no Sec-Fetch-Site. Programs (curl, API-key clients) send neither and
 //   are not affected; the session cookie is SameSite=Lax as a second line.
-// - Security headers: a CSP without inline script, no framing, nosniff, a strict referrer policy.
+// - Security headers: a CSP without inline script, no framing, nosniff, a strict referrer policy, and
+//   on an https deployment (PUBLIC_URL) HSTS, so that a browser never tries plain http again.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
 
@@ -36,15 +37,25 @@ export function isSameOriginOrNotBrowser(request: FastifyRequest): boolean {
   }
 }
 
-export function installBrowserSecurity(app: FastifyInstance): void {
+// One year, the value HSTS preload lists ask for; not includeSubDomains: other hosts of the school's
+// domain are not the service's to decide.
+export const STRICT_TRANSPORT_SECURITY = 'max-age=31536000';
+
+export interface SecurityHeaderOptions {
+  /** The service is served over https: send Strict-Transport-Security. */
+  hsts: boolean;
+}
+
+export function installBrowserSecurity(app: FastifyInstance, options: SecurityHeaderOptions): void {
   app.addHook('onRequest', async (request) => {
     if (UNSAFE_METHODS.has(request.method) && !isSameOriginOrNotBrowser(request)) throw new AppError('CROSS_SITE_REQUEST');
   });
-  app.addHook('onSend', async (request, reply) => setSecurityHeaders(request, reply));
+  app.addHook('onSend', async (request, reply) => setSecurityHeaders(request, reply, options));
 }
 
 /** Also called for the answers Fastify's router gives before any hook runs (src/app.ts). */
-export function setSecurityHeaders(request: FastifyRequest, reply: FastifyReply): void {
+export function setSecurityHeaders(request: FastifyRequest, reply: FastifyReply, options: SecurityHeaderOptions): void {
+  if (options.hsts) reply.header('strict-transport-security', STRICT_TRANSPORT_SECURITY);
   reply.header('x-content-type-options', 'nosniff');
   reply.header('referrer-policy', 'strict-origin-when-cross-origin');
   reply.header('x-frame-options', 'DENY');

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isStoreOutage } from '../db/store-errors.js';
 import { AppError, ERROR_CATALOGUE, type ErrorCode } from '../errors.js';
+import { urlForLog } from '../observability/logger.js';
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
@@ -48,7 +49,7 @@ export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
  * No hook runs for them: the caller adds the headers that hooks give every other answer.
  */
 export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  request.log.info({ method: request.method, url: request.url.slice(0, 200), code: error.code }, 'URL refused by the router');
+  request.log.info({ method: request.method, url: urlForLog(request.url).slice(0, 200), code: error.code }, 'URL refused by the router');
   const message =
     error.code === 'FST_ERR_BAD_URL'
       ? 'The URL is not valid: it holds a malformed %-escape.'

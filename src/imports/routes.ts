@@ -16,6 +16,7 @@ const ImportBody = Type.Object({
   created_at: Type.String({ format: 'date-time' }),
   task: TaskSummaryBody,
   counts: Type.Union([Type.Record(Type.String(), Type.Integer()), Type.Null()]),
+  file_deleted_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 });
 const ImportId = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
 
@@ -59,21 +60,20 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ imports: ImportService; g
       preHandler: guards.requireAdmin,
       schema: {
         tags: ['admin'],
-        summary: 'Per-row results (created, exists, invalid_phone, invalid_name, invalid_role, duplicate_in_file) as JSON, or CSV with ?format=csv',
+        summary: 'Per-row results (created, exists, invalid_phone, invalid_name, invalid_role, duplicate_in_file) as JSON, or CSV with ?format=csv; 410 IMPORT_EXPIRED after IMPORT_RETENTION_DAYS',
         params: ImportId,
         querystring: Type.Object({ format: Type.Union([Type.Literal('json'), Type.Literal('csv')], { default: 'json' }) }),
       },
     },
     async (request, reply) => {
       const report = await imports.report(request.params.id);
-      const empty = { total: 0, done: 0, counts: {}, rows: [] };
       if (request.query.format === 'csv') {
         return reply
           .header('content-type', 'text/csv; charset=utf-8')
           .header('content-disposition', `attachment; filename="import-${request.params.id}-report.csv"`)
-          .send(reportCsv(report ?? { ...empty, counts: { created: 0, exists: 0, invalid_phone: 0, invalid_name: 0, invalid_role: 0, duplicate_in_file: 0 } }));
+          .send(reportCsv(report));
       }
-      return reply.send({ report: report ?? empty });
+      return reply.send({ report });
     },
   );
 };

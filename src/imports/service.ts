@@ -9,6 +9,7 @@ import { sha256Hex } from '../security/tokens.js';
 import type { TaskService } from '../tasks/service.js';
 import { taskSummary, type TaskRecord, type TaskSummary } from '../tasks/types.js';
 import { ROSTER_IMPORT_TASK } from './handler.js';
+import { parseCounts, readReport } from './progress.js';
 import type { ImportReport } from './report.js';
 import { decodeRosterBytes, parseRoster, RosterFormatError } from './roster-file.js';
 
@@ -25,12 +26,17 @@ export interface ImportView {
   created_at: string;
   task: TaskSummary | null;
   counts: ImportReport['counts'] | null;
+  /** When the retention sweep deleted the file and the per-row report; null while they are kept. */
+  file_deleted_at: string | null;
 }
+
+/** An import without its file (which only the task reads). */
+type ImportRecord = Omit<RosterImportRow, 'content' | 'content_sha256'>;
 
 export class ImportService {
   constructor(
     private readonly database: Database,
-    private readonly deps: { orgs: OrgService; tasks: TaskService; audit: AuditLog; maxRows: number },
+    private readonly deps: { orgs: OrgService; tasks: TaskService; audit: AuditLog; maxRows: number; retentionDays: number; now?: () => number },
   ) {}
 
   async create(input: { organizationId: number; fileName: string; bytes: Buffer; actor: string | null; ip: string | null }): Promise<ImportView> {
@@ -53,11 +59,11 @@ export class ImportService {
           content: decoded.text,
           content_sha256: sha256Hex(decoded.text),
           created_by: input.actor,
-          created_at: Date.now(),
+          created_at: this.now(),
           task_id: null,
-          report: null,
+          rows,
         })
-        .returningAll()
+        .returning(['id', 'organization_id', 'file_name', 'encoding', 'created_by', 'created_at', 'task_id', 'rows', 'done', 'counts', 'purged_at'])
         .executeTakeFirstOrThrow(),
     );
     const { task } = await this.deps.tasks.submit({ type: ROSTER_IMPORT_TASK, payload: { import_id: upload.id }, priority: IMPORT_PRIORITY, idempotencyKey: `roster-import:${upload.id}` }, input.actor, false);
@@ -66,25 +72,59 @@ export class ImportService {
     return this.view({ ...upload, task_id: task.id }, rows, task);
   }
 
+  /** An import's state for a poll: a few columns and the task, never the file or the per-row report. */
   async get(id: number): Promise<ImportView> {
     const upload = await this.find(id);
     const task = upload.task_id ? await this.deps.tasks.queue.get(upload.task_id) : null;
-    const report = upload.report ? (JSON.parse(upload.report) as ImportReport) : null;
-    return this.view(upload, report?.total ?? parseRoster(upload.content, Number.MAX_SAFE_INTEGER).length, task, report);
+    return this.view(upload, upload.rows ?? (await this.countLegacyRows(upload.id)), task, parseCounts(upload.counts));
   }
 
-  async report(id: number): Promise<ImportReport | null> {
+  /** The per-row report; IMPORT_EXPIRED once the retention sweep has deleted it. */
+  async report(id: number): Promise<ImportReport> {
     const upload = await this.find(id);
-    return upload.report ? (JSON.parse(upload.report) as ImportReport) : null;
+    if (upload.purged_at !== null) throw new AppError('IMPORT_EXPIRED');
+    const counts = parseCounts(upload.counts);
+    const total = upload.rows ?? (await this.countLegacyRows(upload.id));
+    return readReport(this.database.db, upload.id, total, counts ? { done: upload.done, counts } : null);
   }
 
-  private async find(id: number): Promise<RosterImportRow> {
-    const upload = await this.database.db.selectFrom('roster_imports').selectAll().where('id', '=', id).executeTakeFirst();
+  /**
+   * Deletes the uploaded files and per-row reports of imports uploaded more than IMPORT_RETENTION_DAYS
+   * ago (names and phone numbers); the import's record and counts stay, for its history. Returns how many.
+   */
+  async sweepExpired(): Promise<number> {
+    const cutoff = this.now() - this.deps.retentionDays * 86_400_000;
+    return this.database.write(async (trx) => {
+      const expired = await trx.selectFrom('roster_imports').select('id').where('purged_at', 'is', null).where('created_at', '<=', cutoff).execute();
+      if (expired.length === 0) return 0;
+      const ids = expired.map((r) => r.id);
+      await trx.deleteFrom('roster_import_rows').where('import_id', 'in', ids).execute();
+      await trx.updateTable('roster_imports').set({ content: '', purged_at: this.now() }).where('id', 'in', ids).execute();
+      return ids.length;
+    });
+  }
+
+  private now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+
+  /** Imports uploaded before the row count was stored, whose task has not run since: count once, from the file. */
+  private async countLegacyRows(id: number): Promise<number> {
+    const { content } = await this.database.db.selectFrom('roster_imports').select('content').where('id', '=', id).executeTakeFirstOrThrow();
+    return parseRoster(content, Number.MAX_SAFE_INTEGER).length;
+  }
+
+  private async find(id: number): Promise<ImportRecord> {
+    const upload = await this.database.db
+      .selectFrom('roster_imports')
+      .select(['id', 'organization_id', 'file_name', 'encoding', 'created_by', 'created_at', 'task_id', 'rows', 'done', 'counts', 'purged_at'])
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!upload) throw new AppError('IMPORT_NOT_FOUND');
     return upload;
   }
 
-  private view(upload: RosterImportRow, rows: number, task: TaskRecord | null, report: ImportReport | null = null): ImportView {
+  private view(upload: ImportRecord, rows: number, task: TaskRecord | null, counts: ImportReport['counts'] | null = null): ImportView {
     return {
       id: upload.id,
       organization_id: upload.organization_id,
@@ -94,7 +134,8 @@ export class ImportService {
       created_by: upload.created_by,
       created_at: new Date(upload.created_at).toISOString(),
       task: taskSummary(task),
-      counts: report?.counts ?? null,
+      counts,
+      file_deleted_at: upload.purged_at === null ? null : new Date(upload.purged_at).toISOString(),
     };
   }
 }

@@ -15,8 +15,11 @@ interface MetricsMessage {
   error?: string;
 }
 
-/** Primary: answers workers' requests with the workers' metrics summed, followed by the primary's own. */
-export function serveClusterMetrics(own: Registry): void {
+/**
+ * Primary: answers workers' requests with the workers' metrics summed, followed by the primary's own;
+ * returns the same collector, for a METRICS_PORT that the primary serves itself.
+ */
+export function serveClusterMetrics(own: Registry): () => Promise<string> {
   const aggregator = new AggregatorRegistry();
   const collect = async () => `${await aggregator.clusterMetrics()}\n${await own.metrics()}`;
   cluster.on('message', (worker, message: MetricsMessage) => {
@@ -26,6 +29,7 @@ export function serveClusterMetrics(own: Registry): void {
       (error: Error) => worker.isConnected() && worker.send({ type: REPLY, id: message.id, error: error.message }),
     );
   });
+  return collect;
 }
 
 /** Worker: reports `registry` to the primary's aggregation and returns a collector for /metrics. */

@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import type { Config } from '../config.js';
 import { serveClusterMetrics } from '../observability/cluster-metrics.js';
 import { loggerOptions } from '../observability/logger.js';
+import { serveMetrics } from '../observability/metrics-access.js';
 import { createPrimaryMetrics } from '../observability/metrics.js';
 import { createArgon2Pool } from '../security/password.js';
 import { serveClusterHashing } from './cluster-hashing.js';
@@ -62,7 +63,9 @@ export async function runPrimary(config: Config, onAllListening: () => void): Pr
     });
   }
 
-  serveClusterMetrics(metrics.registry);
+  const collectMetrics = serveClusterMetrics(metrics.registry);
+  // METRICS_PORT: the primary serves the sum itself; the workers' port has no /metrics then.
+  const metricsServer = config.metrics.port === undefined ? undefined : serveMetrics({ collect: collectMetrics, contentType: metrics.registry.contentType, port: config.metrics.port, host: config.host, token: config.metrics.token });
   serveClusterHashing(createArgon2Pool(config.hashThreads, config.passwordHash));
   // Listening before the workers exist: connections that arrive meanwhile wait for the first ready one.
   await connections.listen(config.port, config.host, LISTEN_BACKLOG);
@@ -87,6 +90,7 @@ export async function runPrimary(config: Config, onAllListening: () => void): Pr
     stopped = true;
     log.info('shutting down: no new connections; workers finish what is in flight');
     connections.stopAccepting();
+    metricsServer?.close();
     const workers = [...byIndex.values()].map((entry) => entry.worker);
     if (workers.length === 0) process.exit(0);
     let remaining = workers.length;

@@ -1,7 +1,6 @@
 // A task-worker process: takes tasks from the queue and runs their handlers, `concurrency` at a time.
 // It serves no HTTP; `gatehouse serve` forks one (TASK_WORKERS) and `gatehouse worker` runs one on
 // its own (any number of them, on any machine that reaches the stores).
-import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -11,6 +10,7 @@ import type { TaskRegistry } from '../tasks/registry.js';
 import type { Processor, TaskConsumer, TaskContext, TaskQueue, TaskRecord } from '../tasks/types.js';
 import { pino, type DestinationStream } from 'pino';
 import { clusterMetricsCollector } from '../observability/cluster-metrics.js';
+import { serveMetrics } from '../observability/metrics-access.js';
 import { loggerOptions } from '../observability/logger.js';
 import { REQUEST_ID_FIELD, requestIdMixin, withRequestId } from '../observability/request-context.js';
 import { createMetrics } from '../observability/metrics.js';
@@ -71,22 +71,6 @@ export function startTaskWorker(config: Config, runtime: Runtime, options: TaskW
   };
 }
 
-/** A /metrics endpoint for a standalone worker (gatehouse worker --metrics-port). */
-export function serveWorkerMetrics(metrics: Metrics, port: number, host: string): Server {
-  const server = createServer((request, response) => {
-    if (request.url !== '/metrics') {
-      response.writeHead(404).end();
-      return;
-    }
-    metrics.registry.metrics().then(
-      (text) => response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
-      () => response.writeHead(500).end(),
-    );
-  });
-  server.listen(port, host);
-  return server;
-}
-
 /** The task worker's logger: lines written while a task runs carry the id of the request that submitted it. */
 export function taskWorkerLogger(level: string, workerIndex: number | undefined, destination?: DestinationStream): Logger {
   return pino({ ...loggerOptions(level, { role: 'tasks', ...(workerIndex === undefined ? {} : { worker: workerIndex }) }), mixin: requestIdMixin }, destination);
@@ -102,7 +86,10 @@ export async function runTaskWorkerProcess(config: Config, options: { concurrenc
   const runtime = await openRuntime(config);
   const metrics = createMetrics();
   if (options.clustered) clusterMetricsCollector(metrics.registry);
-  const metricsServer = options.metricsPort === undefined ? undefined : serveWorkerMetrics(metrics, options.metricsPort, config.host);
+  const metricsServer =
+    options.metricsPort === undefined
+      ? undefined
+      : serveMetrics({ collect: () => metrics.registry.metrics(), contentType: metrics.registry.contentType, port: options.metricsPort, host: config.host, token: config.metrics.token });
   const worker = startTaskWorker(config, runtime, { concurrency: options.concurrency, log, metrics });
   let stopping = false;
   const stop = () => {

@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.js';
 import type { Config } from '../config.js';
 import { clusterMetricsCollector } from '../observability/cluster-metrics.js';
+import { serveMetrics } from '../observability/metrics-access.js';
 import { createMetrics } from '../observability/metrics.js';
 import { passwordHasher } from '../security/password.js';
 import { clusterHashRunner } from './cluster-hashing.js';
@@ -46,6 +47,11 @@ export async function startServer(config: Config, options: { workerIndex?: numbe
   } else {
     await app.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
   }
+  // A single process serves METRICS_PORT itself (in a cluster, the primary does).
+  const metricsServer =
+    !options.clustered && config.metrics.port !== undefined
+      ? serveMetrics({ collect: () => metrics.registry.metrics(), contentType: metrics.registry.contentType, port: config.metrics.port, host: config.host, token: config.metrics.token })
+      : undefined;
   // Single-process mode: the task consumer runs here too (cluster mode forks task workers instead).
   const tasks = options.runTasks ? startTaskWorker(config, runtime, { concurrency: config.tasks.concurrency, log: app.log as never, metrics }) : undefined;
 
@@ -65,6 +71,7 @@ export async function startServer(config: Config, options: { workerIndex?: numbe
     close() {
       app.lifecycle.beginDraining();
       // app.close() stops accepting, lets in-flight requests finish, then the stores close.
+      metricsServer?.close();
       closing ??= Promise.all([(options.clustered ? finishConnections() : Promise.resolve()).then(() => app.close()), tasks?.stop(config.shutdownTimeoutMs)]).then(() => runtime.close());
       return closing;
     },

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { AppError } from '../errors.js';
 import type { SessionGuard } from '../http/auth.js';
 import { responses } from '../http/schemas.js';
+import type { OwnSessions } from './own-sessions.js';
 import type { SessionService } from './service.js';
 
 const SessionBody = Type.Object({
@@ -15,7 +15,7 @@ const SessionBody = Type.Object({
   user_agent: Type.Union([Type.String(), Type.Null()]),
 });
 
-export const sessionRoutes: FastifyPluginAsyncTypebox<{ sessions: SessionService; requireSession: SessionGuard }> = async (app, deps) => {
+export const sessionRoutes: FastifyPluginAsyncTypebox<{ sessions: SessionService; ownSessions: OwnSessions; requireSession: SessionGuard }> = async (app, deps) => {
   app.get(
     '/api/auth/sessions',
     {
@@ -51,7 +51,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ sessions: SessionService
     },
     async (request) => {
       const { user, session } = request.auth!;
-      return { revoked: await deps.sessions.revokeOthers(user.id, session.id) };
+      return { revoked: await deps.ownSessions.revokeOthers({ userId: user.id, ip: request.ip }, session.id) };
     },
   );
 
@@ -67,8 +67,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ sessions: SessionService
       },
     },
     async (request, reply) => {
-      const revoked = await deps.sessions.revoke(request.auth!.user.id, request.params.id);
-      if (!revoked) throw new AppError('SESSION_NOT_FOUND');
+      await deps.ownSessions.revoke({ userId: request.auth!.user.id, ip: request.ip }, request.params.id);
       return reply.code(204).send(null);
     },
   );

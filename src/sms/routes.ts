@@ -1,13 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Database } from '../db/database.js';
-import type { ApiKeyGuards, SessionGuard } from '../http/auth.js';
+import { principalOf, type ApiKeyGuards, type SessionGuard } from '../http/auth.js';
 import { clientOf } from '../http/client-identity.js';
 import { CaptchaAnswerField, CaptchaIdField, PhoneField, responses } from '../http/schemas.js';
 import { SMS_PURPOSES } from './codes.js';
+import type { SmsOutbox } from './outbox.js';
 import type { SmsService } from './service.js';
 
-export const smsRoutes: FastifyPluginAsyncTypebox<{ sms: SmsService; database: Database; guards: ApiKeyGuards; requireSession: SessionGuard; normalizePhone: (phone: string) => string }> = async (app, deps) => {
+export const smsRoutes: FastifyPluginAsyncTypebox<{ sms: SmsService; outbox: SmsOutbox; guards: ApiKeyGuards; requireSession: SessionGuard; normalizePhone: (phone: string) => string }> = async (app, deps) => {
   app.post(
     '/api/auth/sms/send',
     {
@@ -46,7 +46,7 @@ export const smsRoutes: FastifyPluginAsyncTypebox<{ sms: SmsService; database: D
       preHandler: deps.guards.requireAdmin,
       schema: {
         tags: ['admin'],
-        summary: 'Messages the console SMS provider "sent", newest first (SMS_PROVIDER=console)',
+        summary: 'Messages the console SMS provider "sent", newest first (SMS_PROVIDER=console); each read is audited',
         querystring: Type.Object({ phone: Type.Optional(PhoneField), limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }) }),
         response: responses({
           200: Type.Object({
@@ -56,10 +56,8 @@ export const smsRoutes: FastifyPluginAsyncTypebox<{ sms: SmsService; database: D
       },
     },
     async (request) => {
-      let query = deps.database.db.selectFrom('sms_outbox').select(['id', 'at', 'phone', 'purpose', 'message']).orderBy('id', 'desc').limit(request.query.limit);
-      if (request.query.phone) query = query.where('phone', '=', deps.normalizePhone(request.query.phone));
-      const rows = await query.execute();
-      return { messages: rows.map((r) => ({ ...r, at: new Date(r.at).toISOString() })) };
+      const phone = request.query.phone ? deps.normalizePhone(request.query.phone) : undefined;
+      return { messages: await deps.outbox.read(principalOf(request), { phone, limit: request.query.limit }) };
     },
   );
 };

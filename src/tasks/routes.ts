@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { actorOf, type ApiKeyGuards } from '../http/auth.js';
 import { responses } from '../http/schemas.js';
 import type { TaskService } from './service.js';
-import { PRIORITY_MAX, PRIORITY_MIN, type TaskRecord } from './types.js';
+import { PRIORITY_MIN, PRIORITY_SUBMITTED_MAX, type TaskRecord } from './types.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const StateField = Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('failed'), Type.Literal('succeeded'), Type.Literal('dead')]);
@@ -58,7 +58,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ tasks: TaskService; guards:
           {
             type: Type.String({ minLength: 1, maxLength: 64 }),
             payload: Type.Optional(Type.Unknown()),
-            priority: Type.Optional(Type.Integer({ minimum: PRIORITY_MIN, maximum: PRIORITY_MAX, description: 'Higher runs first; default 5.' })),
+            priority: Type.Optional(Type.Integer({ minimum: PRIORITY_MIN, maximum: PRIORITY_SUBMITTED_MAX, description: `Higher runs first; default 5. At most ${PRIORITY_SUBMITTED_MAX}: higher ones are the system's own (SMS delivery).` })),
             max_attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 25 })),
             idempotency_key: Type.Optional(Type.String(IDEMPOTENCY_KEY)),
           },

@@ -5,7 +5,7 @@ import { AppError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { currentRequestId } from '../observability/request-context.js';
 import { TaskPayloadError, type TaskRegistry } from './registry.js';
-import { PRIORITY_DEFAULT, type TaskFilter, type TaskQueue, type TaskRecord, type TaskState } from './types.js';
+import { PRIORITY_DEFAULT, PRIORITY_SUBMITTED_MAX, type TaskFilter, type TaskQueue, type TaskRecord, type TaskState } from './types.js';
 
 export interface Submission {
   type: string;
@@ -22,12 +22,15 @@ export class TaskService {
     private readonly options: { metrics?: Metrics | undefined; audit?: AuditLog | undefined } = {},
   ) {}
 
-  /** Submits a task; `publicOnly` limits the types to those API clients may submit. */
+  /** Submits a task; `publicOnly` (an API client's submission) limits the types to public ones and the priority to PRIORITY_SUBMITTED_MAX. */
   async submit(submission: Submission, submittedBy: string | null, publicOnly: boolean): Promise<{ task: TaskRecord; created: boolean }> {
     const handler = this.registry.get(submission.type);
     if (!handler || (publicOnly && !handler.public)) {
       const types = this.registry.types().filter((t) => !publicOnly || this.registry.get(t)!.public);
       throw new AppError('UNKNOWN_TASK_TYPE', { details: { types } });
+    }
+    if (publicOnly && submission.priority !== undefined && submission.priority > PRIORITY_SUBMITTED_MAX) {
+      throw new AppError('VALIDATION_FAILED', { message: `priority must be at most ${PRIORITY_SUBMITTED_MAX}; higher ones are the system's own`, details: { field: 'body.priority' } });
     }
     let payload: unknown;
     try {

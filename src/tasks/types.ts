@@ -100,3 +100,9 @@ export class PermanentTaskError extends Error {
 export const PRIORITY_MIN = 0;
 export const PRIORITY_MAX = 9;
 export const PRIORITY_DEFAULT = 5;
+/**
+ * The highest priority an API client may ask for. 8 and 9 are the system's own (SMS delivery runs at
+ * 8), so that no key holder can queue work ahead of the codes people are waiting for. Asking for more
+ * is a 400, not a silent clamp: the client learns at once that its number means something else.
+ */
+export const PRIORITY_SUBMITTED_MAX = 7;

@@ -39,4 +39,41 @@ describe('browser security', () => {
     assert.equal(res.headers['referrer-policy'], 'strict-origin-when-cross-origin');
     assert.equal(res.headers['x-frame-options'], 'DENY');
   });
+
+  it('on plain http (no PUBLIC_URL) sends no HSTS and sets the session cookie without Secure or prefix', async () => {
+    const res = await register(t);
+    assert.equal(res.headers['strict-transport-security'], undefined);
+    const cookie = res.cookies.find((c) => c.name === 'gatehouse_session');
+    assert.ok(cookie && !cookie.secure);
+  });
+});
+
+describe('browser security on an https deployment (PUBLIC_URL=https://…)', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp({ PUBLIC_URL: 'https://id.school.example' });
+  });
+  after(() => t.close());
+
+  it('sets the session cookie as __Host-… with Secure, Path=/ and no Domain, and reads it back', async () => {
+    const res = await register(t);
+    assert.equal(res.statusCode, 201);
+    const cookie = res.cookies.find((c) => c.name === '__Host-gatehouse_session');
+    assert.ok(cookie, `cookies: ${res.cookies.map((c) => c.name).join(', ')}`);
+    assert.equal(cookie.secure, true);
+    assert.equal(cookie.path, '/');
+    assert.equal(cookie.domain, undefined);
+    assert.equal(res.cookies.find((c) => c.name === 'gatehouse_session'), undefined);
+    const me = await t.app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie: sessionCookie(res, '__Host-gatehouse_session') } });
+    assert.equal(me.statusCode, 200);
+    const logout = await t.app.inject({ method: 'POST', url: '/api/auth/logout', headers: { cookie: sessionCookie(res, '__Host-gatehouse_session') } });
+    assert.match(String(logout.headers['set-cookie']), /^__Host-gatehouse_session=;/);
+  });
+
+  it('sends Strict-Transport-Security on every answer, the router\'s early refusals included', async () => {
+    for (const url of ['/healthz', '/api/auth/me', '/no-such-page', '/%zz']) {
+      const res = await t.app.inject({ method: 'GET', url });
+      assert.equal(res.headers['strict-transport-security'], 'max-age=31536000', url);
+    }
+  });
 });

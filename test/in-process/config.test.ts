@@ -7,6 +7,9 @@ import { ConfigError, loadConfig, parseTrustProxy } from '../../src/config.js';
 import { openSqlite } from '../../src/db/database.js';
 import { prepareDatabase } from '../../src/server/bootstrap.js';
 
+/** What a production deployment sets besides NODE_ENV: a provider that really sends SMS. */
+const PRODUCTION = { NODE_ENV: 'production', SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: 'https://sms.example/send', SMS_WEBHOOK_SECRET: 'w'.repeat(20) };
+
 describe('config', () => {
   it('has the documented defaults', () => {
     const config = loadConfig({}, {});
@@ -74,15 +77,53 @@ describe('config', () => {
 
   it('refuses GATEHOUSE_TEST_CAPTCHA in production', () => {
     assert.equal(loadConfig({ GATEHOUSE_TEST_CAPTCHA: 'TEST' }, {}).testCaptcha, 'TEST');
-    assert.throws(() => loadConfig({ GATEHOUSE_TEST_CAPTCHA: 'TEST', NODE_ENV: 'production' }, {}), /production/);
+    assert.throws(() => loadConfig({ GATEHOUSE_TEST_CAPTCHA: 'TEST', ...PRODUCTION }, {}), /GATEHOUSE_TEST_CAPTCHA is refused when NODE_ENV=production/);
   });
 
-  it('parses TRUST_PROXY in the forms Fastify takes', () => {
+  it('parses TRUST_PROXY as a hop count or addresses/CIDRs', () => {
     assert.equal(parseTrustProxy(undefined), false);
-    assert.equal(parseTrustProxy('true'), true);
+    assert.equal(parseTrustProxy('false'), false);
     assert.equal(parseTrustProxy('2'), 2);
     assert.equal(parseTrustProxy('127.0.0.1'), '127.0.0.1');
     assert.deepEqual(parseTrustProxy('10.0.0.0/8, ::1'), ['10.0.0.0/8', '::1']);
+    assert.deepEqual(parseTrustProxy('loopback, 2001:db8::/32'), ['loopback', '2001:db8::/32']);
+  });
+
+  it('refuses TRUST_PROXY=true (any client could forge its address), saying what to write instead', () => {
+    for (const value of ['true', 'TRUE', ' true ']) {
+      assert.throws(() => loadConfig({ TRUST_PROXY: value }, {}), (e: unknown) => e instanceof ConfigError && /TRUST_PROXY=true/.test(e.message) && /CIDR/.test(e.message) && /TRUST_PROXY=1/.test(e.message));
+    }
+    for (const value of ['10.0.0.0/33', '10.0.0.300', 'proxy.internal', '*']) {
+      assert.throws(() => parseTrustProxy(value), (e: unknown) => e instanceof ConfigError && e.message.includes('TRUST_PROXY'), value);
+    }
+  });
+
+  it('PUBLIC_URL: an https URL makes the session cookie Secure and __Host-, and turns on HSTS; http and unset do not', () => {
+    const plain = loadConfig({}, {});
+    assert.equal(plain.publicUrl, undefined);
+    assert.deepEqual([plain.session.cookieName, plain.session.secureCookie, plain.hsts], ['gatehouse_session', false, false]);
+    const https = loadConfig({ PUBLIC_URL: 'https://id.school.cn/' }, {});
+    assert.equal(https.publicUrl, 'https://id.school.cn');
+    assert.deepEqual([https.session.cookieName, https.session.secureCookie, https.hsts], ['__Host-gatehouse_session', true, true]);
+    // Not only in production: the URL decides.
+    assert.equal(loadConfig({ PUBLIC_URL: 'https://id.school.cn:8443', NODE_ENV: 'development' }, {}).session.cookieName, '__Host-gatehouse_session');
+    const http = loadConfig({ PUBLIC_URL: 'http://127.0.0.1:9527', ...PRODUCTION }, {});
+    assert.deepEqual([http.session.cookieName, http.session.secureCookie, http.hsts], ['gatehouse_session', false, false]);
+    // Without PUBLIC_URL, production keeps Secure cookies (now with the prefix) but sends no HSTS: it cannot know the scheme.
+    const production = loadConfig(PRODUCTION, {});
+    assert.deepEqual([production.session.cookieName, production.session.secureCookie, production.hsts], ['__Host-gatehouse_session', true, false]);
+    assert.equal(loadConfig({ PUBLIC_URL: 'https://id.school.cn', SESSION_COOKIE_NAME: 'sid' }, {}).session.cookieName, '__Host-sid');
+    assert.equal(loadConfig({ SESSION_COOKIE_NAME: 'sid' }, {}).session.cookieName, 'sid');
+  });
+
+  it('refuses a PUBLIC_URL that is not a base http(s) URL, and cookie settings that contradict it', () => {
+    for (const value of ['id.school.cn', 'ftp://id.school.cn', 'https://id.school.cn/sso', 'https://id.school.cn/?x=1', 'https://id.school.cn/#top', 'https://user:pw@id.school.cn', 'https://']) {
+      assert.throws(() => loadConfig({ PUBLIC_URL: value }, {}), (e: unknown) => e instanceof ConfigError && e.message.includes('PUBLIC_URL'), value);
+    }
+    assert.throws(() => loadConfig({ PUBLIC_URL: 'https://id.school.cn', SECURE_COOKIES: 'false' }, {}), (e: unknown) => e instanceof ConfigError && e.message.includes('SECURE_COOKIES'));
+    for (const name of ['__Host-sid', '__secure-sid', 'a b', 'a;b']) {
+      assert.throws(() => loadConfig({ SESSION_COOKIE_NAME: name }, {}), (e: unknown) => e instanceof ConfigError && e.message.includes('SESSION_COOKIE_NAME'), name);
+    }
   });
 });
 

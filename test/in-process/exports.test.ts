@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { ExportService } from '../../src/exports/service.js';
+import { OPERATOR } from '../../src/principal.js';
 import { parseRoster } from '../../src/imports/roster-file.js';
 import { csvCellText, csvField } from '../../src/text/csv.js';
 import type { TaskConsumer } from '../../src/tasks/types.js';
@@ -157,7 +158,7 @@ describe('roster export through the admin API', () => {
     assert.equal(Date.parse(done.expires_at) - Date.parse(done.finished_at), 24 * 3_600_000);
     assert.equal((await file(done.id)).statusCode, 200);
     const later = (hours: number) => new ExportService(t.database, { orgs: {} as never, tasks: {} as never, audit: {} as never, retentionHours: 24, now: () => Date.now() + hours * 3_600_000 });
-    await assert.rejects(later(24).file(done.id), { code: 'EXPORT_EXPIRED' }, 'refused by the clock before any sweep');
+    await assert.rejects(later(24).file(OPERATOR, done.id), { code: 'EXPORT_EXPIRED' }, 'refused by the clock before any sweep');
     assert.equal(await later(23).sweepExpired(), 0);
     assert.ok((await later(24).sweepExpired()) >= 1);
     const row = await t.database.db.selectFrom('roster_exports').select(['content', 'rows']).where('id', '=', done.id).executeTakeFirstOrThrow();

@@ -104,6 +104,38 @@ it('SMS codes, API keys and phone numbers stay out of the logs of the API and th
   }
 });
 
+it('query strings are logged without their values: a phone looked up or searched for never appears whole', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-logs-'));
+  const { lines, sink } = captureLines();
+  const config = loadConfig({ DATA_DIR: dir, GATEHOUSE_TEST_CAPTCHA: 'ZQ7X' }, {});
+  const database = openSqlite({ file: config.databaseUrl });
+  const { firstOrganization } = await prepareDatabase(database, 's'.repeat(40));
+  const app = await buildApp({ config, database, kv: createMemoryStore(), secret: 's'.repeat(40), logger: pino(loggerOptions('info'), sink) });
+  try {
+    const phone = '13912340001';
+    const captcha = (await app.inject({ method: 'GET', url: '/api/auth/captcha/generate' })).json().captcha_id;
+    const reg = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { phone, password: 'a long passphrase here', name: 'L', invitation_code: firstOrganization!.invitationCode, captcha_id: captcha, captcha: 'ZQ7X' } });
+    assert.equal(reg.statusCode, 201);
+    await database.db.updateTable('users').set({ role: 'admin' }).execute();
+    const cookie = `gatehouse_session=${reg.cookies[0]!.value}`;
+    const searched = '13912349999';
+    for (const url of [`/api/admin/users?q=${searched}&limit=5`, `/api/admin/sms/outbox?phone=%2B86${searched}`, `/api/admin/users?q=${searched}&q=+86${searched}`, `/api/admin/%zz?phone=${searched}`]) {
+      await app.inject({ method: 'GET', url, headers: { cookie } });
+    }
+    const entries = lines.map((line) => JSON.parse(line));
+    const logged = entries.filter((e) => e.msg === 'request completed' && e.req.url.startsWith('/api/admin/')).map((e) => e.req.url);
+    assert.deepEqual(logged, ['/api/admin/users?q=[redacted]&limit=[redacted]', '/api/admin/sms/outbox?phone=[redacted]', '/api/admin/users?q=[redacted]&q=[redacted]']);
+    // The router's early refusals write a line of their own.
+    assert.ok(entries.some((e) => e.msg === 'URL refused by the router' && e.url === '/api/admin/%zz?phone=[redacted]'));
+    const all = lines.join('');
+    for (const whole of [searched, phone]) assert.ok(!all.includes(whole), `logs contain ${whole}`);
+  } finally {
+    await app.close();
+    await database.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 it('one log line per request, once it is answered: method, path, client address, status, milliseconds, request id', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-logs-'));
   const config = loadConfig({ DATA_DIR: dir }, {});

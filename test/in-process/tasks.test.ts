@@ -3,9 +3,11 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { createTaskRegistry } from '../../src/task-handlers.js';
+import { TaskService } from '../../src/tasks/service.js';
 import { createSqlQueue } from '../../src/tasks/sql-queue.js';
-import type { TaskConsumer } from '../../src/tasks/types.js';
-import { adminSession, createApiKey, createTestApp, login, register, startTaskConsumer, uniquePhone, type TestApp } from '../helpers/app.js';
+import { PRIORITY_SUBMITTED_MAX, type TaskConsumer } from '../../src/tasks/types.js';
+import { adminSession, createApiKey, createTestApp, login, newCaptcha, register, startTaskConsumer, TEST_CAPTCHA, TEST_SECRET, uniquePhone, type TestApp } from '../helpers/app.js';
 
 describe('task API, API keys and audit log', () => {
   let t: TestApp;
@@ -113,6 +115,28 @@ describe('task API, API keys and audit log', () => {
     const priority = await t.app.inject({ method: 'POST', url: '/api/tasks', headers: bearer(writer.key), payload: { type: 'system.echo', priority: 99 } });
     assert.equal(priority.statusCode, 400);
     assert.equal(priority.json().error.code, 'VALIDATION_FAILED');
+  });
+
+  it("an API client's priority stays below the system's own: 8 and 9 are refused with 400, SMS delivery runs above any of them", async () => {
+    const writer = await createApiKey(t, admin.cookie, ['tasks:write']);
+    for (const priority of [PRIORITY_SUBMITTED_MAX + 1, 9]) {
+      const res = await t.app.inject({ method: 'POST', url: '/api/tasks', headers: bearer(writer.key), payload: { type: 'system.echo', priority } });
+      assert.equal(res.statusCode, 400, String(priority));
+      assert.equal(res.json().error.code, 'VALIDATION_FAILED');
+      assert.equal(res.json().error.field, 'body.priority');
+    }
+    const top = await t.app.inject({ method: 'POST', url: '/api/tasks', headers: bearer(writer.key), payload: { type: 'system.echo', priority: PRIORITY_SUBMITTED_MAX } });
+    assert.equal(top.statusCode, 201);
+    // The service refuses it too, whatever route a submission comes by.
+    const service = new TaskService(createSqlQueue(t.database, { leaseMs: 5_000, pollMs: 10 }), createTaskRegistry({ config: t.config, database: t.database, kv: t.kv, secret: TEST_SECRET, log: { info: () => undefined } }));
+    await assert.rejects(service.submit({ type: 'system.echo', payload: null, priority: 8 }, 'apikey:x', true), { code: 'VALIDATION_FAILED' });
+    // SMS delivery, submitted by the system itself, outranks anything an API client may ask for.
+    const phone = uniquePhone();
+    await register(t, { phone });
+    const captcha_id = await newCaptcha(t.app, 'sms');
+    assert.equal((await t.app.inject({ method: 'POST', url: '/api/auth/sms/send', payload: { phone, purpose: 'login', captcha_id, captcha: TEST_CAPTCHA } })).statusCode, 202);
+    const delivery = await t.database.db.selectFrom('tasks').select('priority').where('type', '=', 'sms.deliver').orderBy('created_at', 'desc').executeTakeFirstOrThrow();
+    assert.ok(delivery.priority > PRIORITY_SUBMITTED_MAX, `sms.deliver runs at ${delivery.priority}`);
   });
 
   it('an idempotency key (body or header) gives back the first task with 200', async () => {
