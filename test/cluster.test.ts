@@ -207,8 +207,12 @@ describe('captcha expiry across workers', () => {
 
 type Outcome = number | 'closed' | 'no answer';
 
-/** What became of one request: its status, its connection closed or reset without an answer, or nothing within `timeoutMs`. */
-function outcomeOf(port: number, method: string, urlPath: string, body?: unknown, timeoutMs = 8_000): Promise<Outcome> {
+/**
+ * What became of one request: its status, its connection closed or reset without an answer, or nothing
+ * within `timeoutMs`. `onSent` hears when the whole request has been written to its connection: it
+ * has reached the server's machine.
+ */
+function outcomeOf(port: number, method: string, urlPath: string, body?: unknown, timeoutMs = 8_000, onSent?: () => void): Promise<Outcome> {
   return new Promise((resolve) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, agent: false, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} }, (res) => {
@@ -221,6 +225,7 @@ function outcomeOf(port: number, method: string, urlPath: string, body?: unknown
       req.destroy();
     });
     req.on('error', () => resolve('closed'));
+    if (onSent) req.once('finish', onSent);
     req.end(payload);
   });
 }
@@ -250,9 +255,17 @@ describe('shutdown loses no request', () => {
       try {
         const server = await startServer({ workers: 2, dataDir });
         const captchas = await Promise.all(Array.from({ length: 40 }, () => captcha(server.port, 'register')));
-        const sent = captchas.map((c, i) =>
-          outcomeOf(server.port, 'POST', '/api/auth/register', { phone: `1391${String(afterMs).padStart(3, '0')}${String(i).padStart(4, '0')}`, password: PASSWORD, name: `T${i}`, invitation_code: server.invitationCode, captcha_id: c.id, captcha: 'TEST' }, 30_000),
-        );
+        let sent: Array<Promise<Outcome>> = [];
+        let written = 0;
+        const allWritten = new Promise<void>((resolve) => {
+          const onSent = () => ++written === captchas.length && resolve();
+          sent = captchas.map((c, i) =>
+            outcomeOf(server.port, 'POST', '/api/auth/register', { phone: `1391${String(afterMs).padStart(3, '0')}${String(i).padStart(4, '0')}`, password: PASSWORD, name: `T${i}`, invitation_code: server.invitationCode, captcha_id: c.id, captcha: 'TEST' }, 30_000, onSent),
+          );
+        });
+        // The signal comes afterMs after the last request reached the machine (a loaded client may take
+        // longer than that to write 40 requests; one written after the signal may be refused, rightly).
+        await allWritten;
         await sleep(afterMs);
         const exited = server.stop('SIGTERM');
         const outcomes = await Promise.all(sent);

@@ -3,18 +3,14 @@
 // administrator's reset. Codes are computed here from the secret, as the owner's app would.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Secret, TOTP } from 'otpauth';
 import type { LightMyRequestResponse } from 'fastify';
-import { adminSession, createTestApp, login, register, sessionCookie, smsCode, startTaskConsumer, uniquePhone, type TestApp } from './helpers/app.js';
+import { adminSession, authenticatorCode, createTestApp, login, register, sessionCookie, smsCode, startTaskConsumer, uniquePhone, type TestApp } from './helpers/app.js';
 import { cookieOf, loginThrough, registerThrough, request, runCli, startServer, type ServerProcess } from './helpers/cluster.js';
 import type { TaskConsumer } from '../src/tasks/types.js';
 
 const PASSWORD = 'correct horse battery';
 
 /** The code an authenticator app shows for `secret`, `stepsAhead` periods of 30 s from now. */
-function appCode(secret: string, stepsAhead = 0): string {
-  return new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 }).generate({ timestamp: Date.now() + stepsAhead * 30_000 });
-}
 
 describe('two-factor sign-in', () => {
   let t: TestApp;
@@ -40,7 +36,7 @@ describe('two-factor sign-in', () => {
     assert.equal(setup.statusCode, 200, setup.body);
     const { secret } = setup.json();
     // The previous period's code (a clock 30 s slow): this period's stays unused for the tests' sign-ins.
-    const enabled = await post('/api/auth/2fa/enable', { code: appCode(secret, -1) }, cookie);
+    const enabled = await post('/api/auth/2fa/enable', { code: authenticatorCode(secret, -1) }, cookie);
     assert.equal(enabled.statusCode, 200, enabled.body);
     return { phone, secret, recovery: enabled.json().recovery_codes, cookie, id: registered.json().user.id };
   }
@@ -72,10 +68,10 @@ describe('two-factor sign-in', () => {
     assert.match(qr_svg, /^<svg/);
     assert.equal(setup.headers['cache-control'], 'no-store');
 
-    const wrong = await post('/api/auth/2fa/enable', { code: appCode(secret) === '000000' ? '111111' : '000000' }, cookie);
+    const wrong = await post('/api/auth/2fa/enable', { code: authenticatorCode(secret) === '000000' ? '111111' : '000000' }, cookie);
     assert.equal(wrong.statusCode, 400);
     assert.equal(errorCode(wrong), 'INVALID_TWO_FACTOR_CODE');
-    const enabled = await post('/api/auth/2fa/enable', { code: appCode(secret) }, cookie);
+    const enabled = await post('/api/auth/2fa/enable', { code: authenticatorCode(secret) }, cookie);
     assert.equal(enabled.statusCode, 200);
     const codes: string[] = enabled.json().recovery_codes;
     assert.equal(codes.length, 10);
@@ -93,20 +89,20 @@ describe('two-factor sign-in', () => {
   it('signing in takes the password, then a code: each code works once, and a challenge makes one session', async () => {
     const { phone, secret } = await accountWithTwoFactor();
     const challenge = await challengeFor(phone);
-    const code = appCode(secret);
+    const code = authenticatorCode(secret);
     const done = await secondStep(challenge, code);
     assert.equal(done.statusCode, 200, done.body);
     assert.equal(done.json().user.two_factor_enabled, true);
     const cookie = sessionCookie(done);
     assert.equal((await t.app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie } })).statusCode, 200);
-    assert.equal(errorCode(await secondStep(challenge, appCode(secret, 1))), 'TWO_FACTOR_EXPIRED', 'the challenge made its session');
+    assert.equal(errorCode(await secondStep(challenge, authenticatorCode(secret, 1))), 'TWO_FACTOR_EXPIRED', 'the challenge made its session');
 
     const replay = await secondStep(await challengeFor(phone), code);
     assert.equal(replay.statusCode, 401);
     assert.equal(errorCode(replay), 'INVALID_CREDENTIALS', 'a code seen before is refused');
     assert.equal(replay.json().error.field, 'body.code');
-    assert.equal((await secondStep(await challengeFor(phone), appCode(secret, 1))).statusCode, 200, "the next period's code (a clock 30 s fast) works");
-    assert.equal(errorCode(await secondStep('not-a-challenge', appCode(secret))), 'TWO_FACTOR_EXPIRED');
+    assert.equal((await secondStep(await challengeFor(phone), authenticatorCode(secret, 1))).statusCode, 200, "the next period's code (a clock 30 s fast) works");
+    assert.equal(errorCode(await secondStep('not-a-challenge', authenticatorCode(secret))), 'TWO_FACTOR_EXPIRED');
   });
 
   it('a recovery code signs in once, typed any way', async () => {
@@ -120,13 +116,13 @@ describe('two-factor sign-in', () => {
   it('wrong codes count towards the lockout, like wrong passwords', async () => {
     const { phone, secret } = await accountWithTwoFactor();
     const challenge = await challengeFor(phone);
-    const wrong = appCode(secret) === '000000' ? '999999' : '000000';
+    const wrong = authenticatorCode(secret) === '000000' ? '999999' : '000000';
     const attemptsLeft: number[] = [];
     for (let i = 0; i < 4; i++) attemptsLeft.push((await secondStep(challenge, wrong)).json().error.attempts_left);
     assert.deepEqual(attemptsLeft, [4, 3, 2, 1]);
     const locked = await secondStep(challenge, wrong);
     assert.equal(locked.statusCode, 423);
-    assert.equal(errorCode(await secondStep(challenge, appCode(secret))), 'ACCOUNT_LOCKED', 'not even the right code while locked');
+    assert.equal(errorCode(await secondStep(challenge, authenticatorCode(secret))), 'ACCOUNT_LOCKED', 'not even the right code while locked');
   });
 
   it('an SMS code is a first factor: the app code is still needed', async () => {
@@ -134,7 +130,7 @@ describe('two-factor sign-in', () => {
     const res = await post('/api/auth/login/sms', { phone, code: await smsCode(t, phone, 'login') });
     assert.equal(res.statusCode, 401);
     assert.equal(errorCode(res), 'TWO_FACTOR_REQUIRED');
-    assert.equal((await secondStep(res.json().error.challenge, appCode(secret))).statusCode, 200);
+    assert.equal((await secondStep(res.json().error.challenge, authenticatorCode(secret))).statusCode, 200);
   });
 
   it('the owner turns it off with the password and a code; an administrator resets it for a lost phone', async () => {
@@ -177,7 +173,7 @@ describe('ADMIN_REQUIRE_TWO_FACTOR', () => {
     assert.equal((await t.app.inject({ method: 'GET', url: '/api/admin/organizations', headers: { authorization: `Bearer ${key}` } })).statusCode, 200);
 
     const secret = (await t.app.inject({ method: 'POST', url: '/api/auth/2fa/setup', payload: { current_password: PASSWORD }, headers: { cookie: admin.cookie } })).json().secret;
-    assert.equal((await t.app.inject({ method: 'POST', url: '/api/auth/2fa/enable', payload: { code: appCode(secret) }, headers: { cookie: admin.cookie } })).statusCode, 200);
+    assert.equal((await t.app.inject({ method: 'POST', url: '/api/auth/2fa/enable', payload: { code: authenticatorCode(secret) }, headers: { cookie: admin.cookie } })).statusCode, 200);
     assert.equal((await list(admin.cookie)).statusCode, 200);
   });
 });
@@ -194,12 +190,12 @@ describe('two-factor sign-in across worker processes', () => {
     const cookie = cookieOf(await registerThrough(server.port, server.invitationCode, phone, PASSWORD));
     const setup = await request(server.port, 'POST', '/api/auth/2fa/setup', { cookie, body: { current_password: PASSWORD } });
     const secret = setup.body.secret as string;
-    assert.equal((await request(server.port, 'POST', '/api/auth/2fa/enable', { cookie, body: { code: appCode(secret) } })).status, 200);
+    assert.equal((await request(server.port, 'POST', '/api/auth/2fa/enable', { cookie, body: { code: authenticatorCode(secret) } })).status, 200);
 
     // Five sign-ins, each with its own challenge, racing with the next period's code. (The four
     // refused count towards the lockout, which a fifth would reach.)
     const challenges = await Promise.all(Array.from({ length: 5 }, async () => (await loginThrough(server.port, phone, PASSWORD)).body.error.challenge as string));
-    const code = appCode(secret, 1);
+    const code = authenticatorCode(secret, 1);
     const results = await Promise.all(challenges.map((challenge) => request(server.port, 'POST', '/api/auth/login/2fa', { body: { challenge, code } })));
     assert.equal(results.filter((r) => r.status === 200).length, 1, JSON.stringify(results.map((r) => r.status)));
     assert.ok(new Set(results.map((r) => r.worker)).size === 2, 'the requests reached both workers');
