@@ -27,6 +27,7 @@ export const ERROR_CATALOGUE = {
   REAUTHENTICATION_REQUIRED: { status: 401, message: 'Confirm it is you (your password or a code from your authenticator app) to do this.' },
   METRICS_TOKEN_REQUIRED: { status: 401, message: 'Send Authorization: Bearer <METRICS_TOKEN>.' },
   FORBIDDEN: { status: 403, message: 'You are not allowed to do this.' },
+  OUTSIDE_ORGANIZATION: { status: 403, message: 'An organization administrator manages only their own organization.' },
   CROSS_SITE_REQUEST: { status: 403, message: 'This request came from another site and was refused.' },
   SMS_NOT_REQUIRED: { status: 403, message: 'This organization does not check phone numbers: register without an SMS code.' },
   SMS_QUOTA_EXHAUSTED: { status: 403, message: 'This invitation code has had as many registration codes sent as its places allow; ask the organizer.' },

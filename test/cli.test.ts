@@ -11,7 +11,7 @@ describe('gatehouse CLI', () => {
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('every command has --help; an unknown command exits 2 with the usage', async () => {
-    const commands = [['serve'], ['worker'], ['migrate'], ['org', 'create'], ['org', 'list'], ['org', 'set'], ['org', 'export'], ['org', 'delete'], ['admin', 'create'], ['apikey', 'create'], ['apikey', 'list'], ['apikey', 'revoke'], ['invite', 'create'], ['invite', 'set'], ['invite', 'revoke'], ['invite', 'rotate'], ['limits', 'show'], ['limits', 'reset'], ['user', 'unlock'], ['user', 'reset-2fa'], ['user', 'delete']];
+    const commands = [['serve'], ['worker'], ['migrate'], ['org', 'create'], ['org', 'list'], ['org', 'set'], ['org', 'export'], ['org', 'delete'], ['admin', 'create'], ['apikey', 'create'], ['apikey', 'list'], ['apikey', 'revoke'], ['invite', 'create'], ['invite', 'set'], ['invite', 'revoke'], ['invite', 'rotate'], ['limits', 'show'], ['limits', 'reset'], ['user', 'unlock'], ['user', 'reset-2fa'], ['user', 'set-role'], ['user', 'delete']];
     // A few at a time: each is a process of its own that only prints.
     await mapConcurrent(commands, 4, async (command) => {
       const res = await runCli([...command, '--help'], env);
@@ -103,6 +103,19 @@ describe('gatehouse CLI', () => {
     assert.match(again.stderr, /NOT_FOUND/);
     const recreated = await runCli(['admin', 'create', '--phone', '13811115555', '--name', 'Back', '--json'], env);
     assert.equal(recreated.code, 0, 'the phone number can be used again');
+  });
+
+  it("user set-role makes an account an organization administrator or a user; a role it does not know exits 2", async () => {
+    const created = await runCli(['admin', 'create', '--phone', '13811116666', '--name', 'Head', '--json'], env);
+    assert.equal(created.code, 0, created.stderr);
+    const id = JSON.parse(created.stdout).user.id as number;
+    const orgAdmin = await runCli(['user', 'set-role', '--phone', '13811116666', '--role', 'org_admin', '--json'], env);
+    assert.equal(orgAdmin.code, 0, orgAdmin.stderr);
+    assert.deepEqual(JSON.parse(orgAdmin.stdout), { id, role: 'org_admin' });
+    const user = await runCli(['user', 'set-role', '--phone', '13811116666', '--role', 'user', '--json'], env);
+    assert.deepEqual(JSON.parse(user.stdout), { id, role: 'user' });
+    const unknown = await runCli(['user', 'set-role', '--phone', '13811116666', '--role', 'owner'], env);
+    assert.equal(unknown.code, 2);
   });
 
   it('org delete removes an organization without members, only with --yes; one with members exits 1', async () => {

@@ -1,7 +1,9 @@
 // The admin API behind the console: organizations and their invitation codes, users, sessions, and
 // the workshop's live registration count. Every route needs an admin (session or API key with the
-// admin scope). The routes only read requests and shape answers: each change is an action of
-// OrganizationAdmin or UserAdmin, which apply its rules and record it in the audit log.
+// admin scope); all but creating and deleting organizations admit an organization administrator too,
+// confined to their own organization (src/admin/scope.ts). The routes only read requests and shape
+// answers: each change is an action of OrganizationAdmin or UserAdmin, which apply its rules (the
+// organization administrator's bounds among them) and record it in the audit log.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { publicUser } from '../accounts/views.js';
@@ -14,6 +16,7 @@ import { expiryAfterDays, invitationJson, organizationJson } from '../orgs/views
 import type { SessionService } from '../sessions/service.js';
 import type { OrganizationAdmin } from './organizations.js';
 import type { UserAdmin } from './users.js';
+import { confinedTo, requireOrganization } from '../principal.js';
 
 export interface AdminRouteDeps {
   orgs: OrgService;
@@ -54,11 +57,12 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
   const { orgs, accounts, sessions, guards } = deps;
   const { organizations, users } = deps.admin;
   const admin = { preHandler: guards.requireAdmin };
+  const organizationAdmin = { preHandler: guards.requireOrganizationAdmin };
 
   app.get(
     '/api/admin/organizations',
     {
-      ...admin,
+      ...organizationAdmin,
       schema: {
         tags: ['admin'],
         summary: 'Organizations with their user counts and invitation codes',
@@ -72,7 +76,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
       },
     },
     async (request) => {
-      const rows = await orgs.listOrganizations(request.readFreshness);
+      const rows = organizations.visibleOrganizations(principalOf(request), await orgs.listOrganizations(request.readFreshness));
       return {
         organizations: await Promise.all(
           rows.map(async (o) => ({
@@ -105,7 +109,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
   app.patch(
     '/api/admin/organizations/:id',
     {
-      ...admin,
+      ...organizationAdmin,
       schema: {
         tags: ['admin'],
         summary: "Rename an organization, or change whether registering into it needs an SMS code (applies at once on every worker and server)",
@@ -142,7 +146,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
 
   app.post(
     '/api/admin/organizations/:id/invitations',
-    { ...admin, schema: { tags: ['admin'], summary: 'Another invitation code, with an optional quota and expiry', params: Id, body: InvitationOptions, response: responses({ 201: Type.Object({ invitation: InvitationBody }) }) } },
+    { ...organizationAdmin, schema: { tags: ['admin'], summary: 'Another invitation code, with an optional quota and expiry', params: Id, body: InvitationOptions, response: responses({ 201: Type.Object({ invitation: InvitationBody }) }) } },
     async (request, reply) => {
       const code = await organizations.createInvitation(principalOf(request), request.params.id, { maxUses: request.body.max_uses ?? null, expiresAt: expiryAfterDays(request.body.expires_in_days) });
       return reply.code(201).send({ invitation: invitationJson(code) });
@@ -151,7 +155,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
 
   app.post(
     '/api/admin/invitations/:code/revoke',
-    { ...admin, schema: { tags: ['admin'], summary: 'Revoke an invitation code', params: Code, response: responses({ 200: Type.Object({ invitation: InvitationBody }) }) } },
+    { ...organizationAdmin, schema: { tags: ['admin'], summary: 'Revoke an invitation code', params: Code, response: responses({ 200: Type.Object({ invitation: InvitationBody }) }) } },
     async (request) => {
       return { invitation: invitationJson(await organizations.revokeInvitation(principalOf(request), request.params.code)) };
     },
@@ -160,7 +164,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
   app.patch(
     '/api/admin/invitations/:code',
     {
-      ...admin,
+      ...organizationAdmin,
       schema: {
         tags: ['admin'],
         summary: "Change a live code's quota or expiry; the code, its link and QR code stay the same",
@@ -178,7 +182,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
 
   app.post(
     '/api/admin/invitations/:code/rotate',
-    { ...admin, schema: { tags: ['admin'], summary: 'Replace an invitation code with a new one (same quota and expiry)', params: Code, response: responses({ 200: Type.Object({ invitation: InvitationBody }) }) } },
+    { ...organizationAdmin, schema: { tags: ['admin'], summary: 'Replace an invitation code with a new one (same quota and expiry)', params: Code, response: responses({ 200: Type.Object({ invitation: InvitationBody }) }) } },
     async (request) => {
       return { invitation: invitationJson(await organizations.rotateInvitation(principalOf(request), request.params.code)) };
     },
@@ -187,7 +191,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
   app.get(
     '/api/admin/invitations/:code/qr.svg',
     {
-      ...admin,
+      ...organizationAdmin,
       schema: {
         tags: ['admin'],
         summary: "The code's registration link as a QR code (SVG), for a workshop's projector; the link's origin is this request's",
@@ -196,6 +200,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
       },
     },
     async (request, reply) => {
+      await organizations.requireCodeInScope(principalOf(request), request.params.code);
       const invitation = await orgs.findLiveInvitation(request.params.code);
       const svg = await registrationQrSvg(registrationLink(`${request.protocol}://${request.host}`, invitation.code));
       return reply.type('image/svg+xml').header('cache-control', 'no-store').send(svg);
@@ -205,7 +210,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
   app.get(
     '/api/admin/invitations/:code/registrations',
     {
-      ...admin,
+      ...organizationAdmin,
       schema: {
         tags: ['admin'],
         summary: "The workshop's live view: registrations with this code per minute",
@@ -215,6 +220,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
       },
     },
     async (request) => {
+      await organizations.requireCodeInScope(principalOf(request), request.params.code);
       const rows = await accounts.registrationsPerMinute(request.params.code, Date.now() - request.query.minutes * 60_000, request.readFreshness);
       return { invitation_code: request.params.code.toUpperCase(), per_minute: rows.map((r) => ({ minute: new Date(r.minute).toISOString(), count: r.count })), total: rows.reduce((n, r) => n + r.count, 0) };
     },
@@ -223,10 +229,10 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
   app.get(
     '/api/admin/users',
     {
-      ...admin,
+      ...organizationAdmin,
       schema: {
         tags: ['admin'],
-        summary: 'Search users by phone (digits) or name, in every organization or in one',
+        summary: "Search users by phone (digits) or name, in every organization or in one (an organization administrator's search is confined to their own)",
         querystring: Type.Object({ q: Type.String({ maxLength: 64, default: '' }), limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }), organization_id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })) }),
         response: responses({
           200: Type.Object({
@@ -245,7 +251,10 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
       },
     },
     async (request) => {
-      const found = await accounts.search(request.query.q, request.query.limit, request.query.organization_id, request.readFreshness);
+      const by = principalOf(request);
+      if (request.query.organization_id !== undefined) requireOrganization(by, request.query.organization_id);
+      const organizationId = request.query.organization_id ?? confinedTo(by);
+      const found = await accounts.search(request.query.q, request.query.limit, organizationId, request.readFreshness);
       const lockouts = await accounts.lockoutStates(found);
       return {
         users: found.map((u) => {
@@ -259,7 +268,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
   const userAction = (path: string, summary: string, act: 'disable' | 'enable' | 'unlock' | 'forcePasswordReset') =>
     app.post(
       `/api/admin/users/:id/${path}`,
-      { ...admin, schema: { tags: ['admin'], summary, params: Id, response: responses({ 200: Type.Object({ user: UserBody }) }) } },
+      { ...organizationAdmin, schema: { tags: ['admin'], summary, params: Id, response: responses({ 200: Type.Object({ user: UserBody }) }) } },
       async (request) => ({ user: publicUser(await users[act](principalOf(request), request.params.id)) }),
     );
   userAction('disable', 'Disable an account (it is signed out everywhere)', 'disable');
@@ -269,7 +278,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
   app.post(
     '/api/admin/users/:id/reset-two-factor',
     {
-      preHandler: [guards.requireAdmin, guards.requireRecentAuthentication],
+      preHandler: [guards.requireOrganizationAdmin, guards.requireRecentAuthentication],
       schema: {
         tags: ['admin'],
         summary: 'Turn off two-factor sign-in for an owner who lost the phone and the recovery codes (they sign in with the password alone, and may set it up again). Needs a recent re-authentication (401 REAUTHENTICATION_REQUIRED)',
@@ -283,18 +292,18 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
   app.patch(
     '/api/admin/users/:id',
     {
-      ...admin,
+      ...organizationAdmin,
       schema: {
         tags: ['admin'],
         summary:
-          "Correct a user's name or phone number, move them to another organization, or make them an administrator or a user again (their sessions see it at their next request; a demoted administrator's API keys are revoked). A role needs a recent re-authentication (401 REAUTHENTICATION_REQUIRED)",
+          "Correct a user's name or phone number, move them to another organization, or change their role: admin (platform administrator), org_admin (administers their own organization) or user (their sessions see it at their next request; a demoted platform administrator's API keys are revoked). An organization administrator makes nobody admin (403 FORBIDDEN) and moves nobody out (403 OUTSIDE_ORGANIZATION). A role needs a recent re-authentication (401 REAUTHENTICATION_REQUIRED)",
         params: Id,
         body: Type.Object(
           {
             name: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
             phone: Type.Optional(PhoneField),
             organization_id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
-            role: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('admin')])),
+            role: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('org_admin'), Type.Literal('admin')])),
           },
           { additionalProperties: false, minProperties: 1 },
         ),
@@ -311,7 +320,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
   app.delete(
     '/api/admin/users/:id',
     {
-      ...admin,
+      ...organizationAdmin,
       schema: {
         tags: ['admin'],
         summary: 'Delete an account for good: its sessions end, the phone number can register again; the audit log keeps its events',
@@ -328,7 +337,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
   app.get(
     '/api/admin/users/:id/sessions',
     {
-      ...admin,
+      ...organizationAdmin,
       schema: {
         tags: ['admin'],
         summary: "A user's active sessions",
@@ -337,13 +346,13 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
       },
     },
     async (request) => ({
-      sessions: (await sessions.list(request.params.id)).map((s) => ({ id: s.id, created_at: new Date(s.created_at).toISOString(), last_seen_at: new Date(s.last_seen_at).toISOString(), ip: s.ip, user_agent: s.user_agent })),
+      sessions: (await sessions.list((await users.managed(principalOf(request), request.params.id)).id)).map((s) => ({ id: s.id, created_at: new Date(s.created_at).toISOString(), last_seen_at: new Date(s.last_seen_at).toISOString(), ip: s.ip, user_agent: s.user_agent })),
     }),
   );
 
   app.delete(
     '/api/admin/sessions/:id',
-    { ...admin, schema: { tags: ['admin'], summary: 'Revoke any session (that browser is signed out at its next request)', params: Id, response: responses({ 204: Type.Null() }) } },
+    { ...organizationAdmin, schema: { tags: ['admin'], summary: 'Revoke any session (that browser is signed out at its next request)', params: Id, response: responses({ 204: Type.Null() }) } },
     async (request, reply) => {
       await users.revokeSession(principalOf(request), request.params.id);
       return reply.code(204).send(null);

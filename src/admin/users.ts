@@ -1,5 +1,7 @@
 // What an administrator does to accounts and their sessions, from the console or the command line:
-// each action once, with its rules and its audit event, whoever asks.
+// each action once, with its rules and its audit event, whoever asks. An organization administrator
+// acts only on the members of their own organization, never on a platform administrator, and makes
+// nobody a platform administrator.
 import type { AccountService } from '../accounts/service.js';
 import type { ApiKeyService } from '../apikeys/service.js';
 import { maskPhone } from '../text/phone.js';
@@ -10,6 +12,7 @@ import type { Role, UserRow } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import { isUser, type Principal } from '../principal.js';
 import type { SessionService } from '../sessions/service.js';
+import { confinedTo, requireOrganization, requirePlatform } from '../principal.js';
 
 export interface UserChanges {
   name?: string | undefined;
@@ -41,8 +44,7 @@ export class UserAdmin {
 
   /** Lifts an account's lockout (clears its failed-password count). */
   async unlock(by: Principal, userId: number): Promise<UserRow> {
-    const found = await this.deps.accounts.findById(userId);
-    if (!found) throw noSuchUser();
+    const found = await this.managed(by, userId);
     await this.liftLockout(by, found.phone, found);
     return this.current(found.id);
   }
@@ -52,6 +54,7 @@ export class UserAdmin {
    * without one lock it too, so that lockouts do not tell which numbers are registered.
    */
   async unlockPhone(by: Principal, rawPhone: string): Promise<void> {
+    requirePlatform(by, 'lift the lockout of a phone number'); // which may belong to anyone, or to nobody
     const phone = this.deps.accounts.parsePhone(rawPhone).e164;
     await this.liftLockout(by, phone, await this.deps.accounts.findByPhone(phone));
   }
@@ -71,13 +74,15 @@ export class UserAdmin {
    * Not one's own role: an administrator who demoted themselves by mistake could leave the console with nobody to run it.
    */
   async change(by: Principal, userId: number, changes: UserChanges): Promise<UserRow> {
-    const found = await this.deps.accounts.findById(userId);
-    if (!found) throw noSuchUser();
+    const found = await this.managed(by, userId);
+    if (changes.role === 'admin') requirePlatform(by, 'make someone a platform administrator');
+    if (changes.organizationId !== undefined) requireOrganization(by, changes.organizationId);
     if (changes.role !== undefined && changes.role !== found.role && isUser(by, found.id)) {
       throw new AppError('FORBIDDEN', { message: 'You cannot change your own role; ask another administrator.' });
     }
     const updated = await this.deps.accounts.updateByAdmin(found.id, changes);
     if (!updated) throw noSuchUser(); // deleted meanwhile
+    // Only platform administrators make API keys; an organization administrator's are none.
     if (found.role === 'admin' && updated.role !== 'admin') await this.deps.apiKeys.revokeCreatedBy(by, found.id, 'creator_demoted');
     const detail = {
       ...(changes.name !== undefined ? { name: updated.name } : {}),
@@ -92,6 +97,7 @@ export class UserAdmin {
   /** Deletes an account for good (see AccountService.deleteAccount), and revokes the API keys it made. Not one's own: another administrator does that. */
   async delete(by: Principal, userId: number): Promise<UserRow> {
     if (isUser(by, userId)) throw new AppError('FORBIDDEN', { message: 'You cannot delete your own account; ask another administrator.' });
+    await this.managed(by, userId);
     // Before the account goes: its keys then lose their creator (created_by is set null).
     await this.deps.apiKeys.revokeCreatedBy(by, userId, 'creator_deleted');
     const deleted = await this.deps.accounts.deleteAccount(userId);
@@ -102,13 +108,33 @@ export class UserAdmin {
 
   /** Ends any session (that browser is signed out at its next request); SESSION_NOT_FOUND. */
   async revokeSession(by: Principal, sessionId: number): Promise<void> {
-    if (!(await this.deps.sessions.revokeById(sessionId))) throw new AppError('SESSION_NOT_FOUND');
+    if (confinedTo(by) === undefined) {
+      if (!(await this.deps.sessions.revokeById(sessionId))) throw new AppError('SESSION_NOT_FOUND');
+    } else {
+      const owner = await this.deps.sessions.ownerOf(sessionId);
+      if (owner === undefined) throw new AppError('SESSION_NOT_FOUND');
+      await this.managed(by, owner);
+      if (!(await this.deps.sessions.revoke(owner, sessionId))) throw new AppError('SESSION_NOT_FOUND');
+    }
     await this.deps.audit.recordBy(by, { event: 'admin.session_revoked', target: `session:${sessionId}` });
   }
 
   private async liftLockout(by: Principal, phone: string, user: UserRow | undefined): Promise<void> {
     await this.deps.accounts.unlock(phone);
     await this.deps.audit.recordBy(by, { event: 'admin.user_unlocked', target: user ? `user:${user.id}` : `phone:${maskPhone(phone)}` });
+  }
+
+  /**
+   * An account the principal may administer: NOT_FOUND when there is none; for an organization
+   * administrator, 403 OUTSIDE_ORGANIZATION for another organization's member and FORBIDDEN for a
+   * platform administrator (who answers only to another).
+   */
+  async managed(by: Principal, userId: number): Promise<UserRow> {
+    const found = await this.deps.accounts.findById(userId);
+    if (!found) throw noSuchUser();
+    requireOrganization(by, found.organization_id);
+    if (found.role === 'admin') requirePlatform(by, "act on a platform administrator's account");
+    return found;
   }
 
   /** The account as it is now; NOT_FOUND when it was deleted meanwhile. */
@@ -120,8 +146,7 @@ export class UserAdmin {
 
   /** An action on one existing account: NOT_FOUND, the action, its audit event, and the account as it is now. */
   private async act(by: Principal, userId: number, event: 'admin.user_disabled' | 'admin.user_enabled' | 'admin.password_reset_forced' | 'admin.two_factor_reset', action: (user: UserRow) => Promise<unknown>): Promise<UserRow> {
-    const found = await this.deps.accounts.findById(userId);
-    if (!found) throw noSuchUser();
+    const found = await this.managed(by, userId);
     await action(found);
     await this.deps.audit.recordBy(by, { event, target: `user:${found.id}` });
     return this.current(found.id);

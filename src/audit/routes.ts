@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { ApiKeyGuards } from '../http/auth.js';
+import { principalOf, type ApiKeyGuards } from '../http/auth.js';
+import { confinedTo } from '../principal.js';
 import { responses } from '../http/schemas.js';
 import type { AuditLog } from './service.js';
 
@@ -18,10 +19,10 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditLog; guards: A
   app.get(
     '/api/admin/audit',
     {
-      preHandler: guards.requireAdmin,
+      preHandler: guards.requireOrganizationAdmin,
       schema: {
         tags: ['admin'],
-        summary: 'Security events, newest first; page back with before=<id of the last one seen>',
+        summary: "Security events, newest first; page back with before=<id of the last one seen>. An organization administrator sees only the events whose target is their organization or one of its members",
         querystring: Type.Object({
           event: Type.Optional(Type.String({ maxLength: 64, description: 'An event name, or a family such as login.*' })),
           actor: Type.Optional(Type.String({ maxLength: 100 })),
@@ -43,6 +44,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditLog; guards: A
         since: q.since === undefined ? undefined : Date.parse(q.since),
         until: q.until === undefined ? undefined : Date.parse(q.until),
         beforeId: q.before,
+        organizationId: confinedTo(principalOf(request)),
         limit: q.limit,
       }, request.readFreshness);
       return { events };

@@ -1,5 +1,6 @@
 // The audit log: security events in an append-only table (nothing updates a row; old rows are
 // deleted after the retention period), readable and filterable by admins.
+import { sql } from 'kysely';
 import { readAt, type Database, type Db, type Freshness } from '../db/database.js';
 import type { AuditEventRow } from '../db/schema.js';
 import { actorName, addressOf, type Principal } from '../principal.js';
@@ -63,6 +64,13 @@ export interface AuditFilter {
   until?: number | undefined;
   /** Rows with an id below this (paging backwards). */
   beforeId?: number | undefined;
+  /**
+   * Only events about this organization: its target is the organization or one of its present
+   * members (an organization administrator's view). Joined through the target, so that it covers the
+   * events written before organization administrators existed; an event about someone who has since
+   * left or been deleted drops out of the view, and one about a newcomer's past comes in.
+   */
+  organizationId?: number | undefined;
   limit: number;
 }
 
@@ -124,6 +132,15 @@ export class AuditLog {
     if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
     if (filter.until !== undefined) query = query.where('at', '<', filter.until);
     if (filter.beforeId !== undefined) query = query.where('id', '<', filter.beforeId);
+    if (filter.organizationId !== undefined) {
+      const organizationId = filter.organizationId;
+      query = query.where((eb) =>
+        eb.or([
+          eb('target', '=', `organization:${organizationId}`),
+          eb('target', 'in', eb.selectFrom('users').select(sql<string>`'user:' || cast(id as text)`.as('target')).where('organization_id', '=', organizationId)),
+        ]),
+      );
+    }
     return (await query.execute()).map(toView);
   }
 

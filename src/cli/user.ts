@@ -35,6 +35,23 @@ export const userCommands: Record<string, Command> = {
       });
     },
   },
+  'user set-role': {
+    summary: "Change an account's role: admin (platform administrator), org_admin (administers its own organization) or user",
+    usage: 'gatehouse user set-role --phone PHONE --role admin|org_admin|user [--json]\n\n  A demoted platform administrator\'s API keys are revoked; the change is in the audit log (admin.user_changed).',
+    options: { phone: { type: 'string' }, role: { type: 'string' }, json },
+    async run(values) {
+      if (typeof values.phone !== 'string') throw new UsageError('--phone is required');
+      const role = values.role;
+      if (role !== 'admin' && role !== 'org_admin' && role !== 'user') throw new UsageError('--role must be admin, org_admin or user');
+      await withServices(async ({ accounts, admin }) => {
+        const phone = accounts.parsePhone(values.phone as string);
+        const user = await accounts.findByPhone(phone.e164);
+        if (!user) throw new AppError('NOT_FOUND', { message: `No account has the phone number ${phone.e164}.` });
+        const changed = await admin.users.change(OPERATOR, user.id, { role });
+        print({ id: changed.id, role: changed.role }, values.json === true, () => `account ${changed.id} is now ${changed.role}`);
+      });
+    },
+  },
   'user delete': {
     summary: 'Delete an account for good (its sessions end; the phone number can register again)',
     usage: 'gatehouse user delete --phone PHONE --yes [--json]\n\n  --yes confirms: the account cannot be restored (except from a backup). The audit log keeps its events.',

@@ -21,7 +21,8 @@ export interface InvitationCodesTable {
   sms_sends: Generated<number>;
 }
 
-export type Role = 'user' | 'admin';
+/** `admin` runs the whole platform; `org_admin` administers only the organization the account belongs to. */
+export type Role = 'user' | 'org_admin' | 'admin';
 export type UserStatus = 'active' | 'disabled';
 
 export interface UsersTable {

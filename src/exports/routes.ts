@@ -21,7 +21,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox<{ exports: ExportService; g
   app.post(
     '/api/admin/organizations/:id/exports',
     {
-      preHandler: guards.requireAdmin,
+      preHandler: guards.requireOrganizationAdmin,
       schema: {
         tags: ['admin'],
         summary: "Export the organization's members (name, phone, role, status, registered_at, invitation_code, password_set) as CSV; 202 and a task",
@@ -34,13 +34,13 @@ export const exportRoutes: FastifyPluginAsyncTypebox<{ exports: ExportService; g
 
   app.get(
     '/api/admin/exports/:id',
-    { preHandler: guards.requireAdmin, schema: { tags: ['admin'], summary: 'An export: its task state and, once finished, how many members it lists', params: Id, response: responses({ 200: Type.Object({ export: ExportBody }) }) } },
-    async (request) => ({ export: await exports.get(request.params.id) }),
+    { preHandler: guards.requireOrganizationAdmin, schema: { tags: ['admin'], summary: 'An export: its task state and, once finished, how many members it lists', params: Id, response: responses({ 200: Type.Object({ export: ExportBody }) }) } },
+    async (request) => ({ export: await exports.get(principalOf(request), request.params.id) }),
   );
 
   app.get(
     '/api/admin/exports/:id/file',
-    { preHandler: guards.requireAdmin, schema: { tags: ['admin'], summary: 'The finished export as CSV (UTF-8 with a BOM, for spreadsheets); 409 EXPORT_NOT_READY before, 410 EXPORT_EXPIRED after EXPORT_RETENTION_HOURS', params: Id } },
+    { preHandler: guards.requireOrganizationAdmin, schema: { tags: ['admin'], summary: 'The finished export as CSV (UTF-8 with a BOM, for spreadsheets); 409 EXPORT_NOT_READY before, 410 EXPORT_EXPIRED after EXPORT_RETENTION_HOURS', params: Id } },
     async (request, reply) => {
       const file = await exports.file(principalOf(request), request.params.id);
       return reply

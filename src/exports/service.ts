@@ -4,7 +4,7 @@ import type { AuditLog } from '../audit/service.js';
 import type { Database } from '../db/database.js';
 import type { RosterExportRow } from '../db/schema.js';
 import { AppError } from '../errors.js';
-import { actorName, type Principal } from '../principal.js';
+import { actorName, requireOrganization, type Principal } from '../principal.js';
 import type { OrgService } from '../orgs/service.js';
 import type { TaskService } from '../tasks/service.js';
 import { taskSummary, type TaskRecord, type TaskSummary } from '../tasks/types.js';
@@ -43,6 +43,7 @@ export class ExportService {
 
   /** An administrator asks for an organization's member list; a task writes it. */
   async create(by: Principal, organizationId: number): Promise<ExportView> {
+    requireOrganization(by, organizationId);
     if (!(await this.deps.orgs.findOrganization(organizationId))) throw new AppError('ORGANIZATION_NOT_FOUND');
     const actor = actorName(by);
     const request = await this.database.write((trx) =>
@@ -58,8 +59,8 @@ export class ExportService {
     return this.view({ ...request, task_id: task.id }, task);
   }
 
-  async get(id: number): Promise<ExportView> {
-    const request = await this.find(id);
+  async get(by: Principal, id: number): Promise<ExportView> {
+    const request = await this.find(by, id);
     return this.view(request, request.task_id ? await this.deps.tasks.queue.get(request.task_id) : null);
   }
 
@@ -68,7 +69,7 @@ export class ExportService {
    * Each download is a copy of the member list leaving the service: audited as `admin.export_downloaded`.
    */
   async file(by: Principal, id: number): Promise<{ organizationId: number; content: string }> {
-    const request = await this.find(id);
+    const request = await this.find(by, id);
     if (request.finished_at === null) throw new AppError('EXPORT_NOT_READY');
     // Refused by the clock even before the sweep has deleted it.
     if (request.content === null || Number(request.finished_at) + this.retentionMs <= this.now()) throw new AppError('EXPORT_EXPIRED');
@@ -78,6 +79,7 @@ export class ExportService {
 
   /** The member list as CSV, made at once in this process (the CLI's `org export`), not kept; `file` is where the caller will write it. */
   async csvNow(by: Principal, organizationId: number, file?: string): Promise<{ rows: number; content: string }> {
+    requireOrganization(by, organizationId);
     if (!(await this.deps.orgs.findOrganization(organizationId))) throw new AppError('ORGANIZATION_NOT_FOUND');
     const members = await allMembers(this.database.db, organizationId);
     await this.recordCopyTaken(by, organizationId, { rows: members.length, ...(file ? { file } : {}) });
@@ -96,9 +98,11 @@ export class ExportService {
     return this.deps.audit.recordBy(by, { event: 'admin.roster_exported', target: `organization:${organizationId}`, detail });
   }
 
-  private async find(id: number): Promise<RosterExportRow> {
+  /** An export the principal administers: EXPORT_NOT_FOUND, OUTSIDE_ORGANIZATION. */
+  private async find(by: Principal, id: number): Promise<RosterExportRow> {
     const request = await this.database.db.selectFrom('roster_exports').selectAll().where('id', '=', id).executeTakeFirst();
     if (!request) throw new AppError('EXPORT_NOT_FOUND');
+    requireOrganization(by, request.organization_id);
     return request;
   }
 

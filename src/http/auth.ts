@@ -2,7 +2,7 @@
 // knows no feature: the composition root (app.ts) gives it a CredentialResolver built from the session,
 // account and API-key services.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { SessionRow, UserRow } from '../db/schema.js';
+import type { Role, SessionRow, UserRow } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { Principal } from '../principal.js';
 import type { RateLimits } from '../security/rate-limits.js';
@@ -101,24 +101,34 @@ export function createApiKeyGuards(deps: { credentials: Pick<CredentialResolver,
     };
   }
 
-  /** preHandler: an admin's session, or an API key with the admin scope. */
-  async function requireAdmin(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const presented = bearer(request);
-    if (presented !== undefined) {
-      const key = await authenticateKey(request, presented);
-      if (!key.scopes.includes('admin')) throw new AppError('FORBIDDEN', { message: 'This API key lacks the admin scope.' });
-      return;
-    }
-    await deps.requireSession(request, reply);
-    const { user, session } = request.auth!;
-    if (user.role !== 'admin') throw new AppError('FORBIDDEN');
-    if (deps.adminRequiresTwoFactor) {
-      if (user.totp_enabled_at === null) throw new AppError('TWO_FACTOR_SETUP_REQUIRED');
-      if (session.second_factor_at === null) throw new AppError('SECOND_FACTOR_REQUIRED');
-    }
+  /** A preHandler admitting an API key with the admin scope, or the session of an account with one of `roles` (with a second factor when required). */
+  function adminGuard(roles: readonly Role[]) {
+    return async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+      const presented = bearer(request);
+      if (presented !== undefined) {
+        const key = await authenticateKey(request, presented);
+        if (!key.scopes.includes('admin')) throw new AppError('FORBIDDEN', { message: 'This API key lacks the admin scope.' });
+        return;
+      }
+      await deps.requireSession(request, reply);
+      const { user, session } = request.auth!;
+      if (!roles.includes(user.role)) throw new AppError('FORBIDDEN');
+      if (deps.adminRequiresTwoFactor) {
+        if (user.totp_enabled_at === null) throw new AppError('TWO_FACTOR_SETUP_REQUIRED');
+        if (session.second_factor_at === null) throw new AppError('SECOND_FACTOR_REQUIRED');
+      }
+    };
   }
 
-  return { requireScope, requireAdmin, requireRecentAuthentication: deps.requireRecentAuthentication };
+  /** preHandler: a platform administrator's session, or an API key with the admin scope. */
+  const requireAdmin = adminGuard(['admin']);
+  /**
+   * preHandler for the routes an organization administrator may use too: theirs is admitted, and the
+   * action then confines it to its own organization (src/admin/scope.ts). Routes opt in one by one.
+   */
+  const requireOrganizationAdmin = adminGuard(['admin', 'org_admin']);
+
+  return { requireScope, requireAdmin, requireOrganizationAdmin, requireRecentAuthentication: deps.requireRecentAuthentication };
 }
 
 export type ApiKeyGuards = ReturnType<typeof createApiKeyGuards>;
@@ -126,7 +136,7 @@ export type ApiKeyGuards = ReturnType<typeof createApiKeyGuards>;
 /** Who is asking, once a guard has let the request through (401 UNAUTHENTICATED before). */
 export function principalOf(request: FastifyRequest): Principal {
   if (request.apiKey) return { kind: 'apikey', prefix: request.apiKey.prefix, ip: request.ip };
-  if (request.auth) return { kind: 'user', userId: request.auth.user.id, ip: request.ip };
+  if (request.auth) return { kind: 'user', userId: request.auth.user.id, role: request.auth.user.role, organizationId: request.auth.user.organization_id, ip: request.ip };
   throw new AppError('UNAUTHENTICATED');
 }
 

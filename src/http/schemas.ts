@@ -38,7 +38,7 @@ export const UserBody = Type.Object({
   id: Type.Integer(),
   phone: Type.String(),
   name: Type.String(),
-  role: Type.Union([Type.Literal('user'), Type.Literal('admin')]),
+  role: Type.Union([Type.Literal('user'), Type.Literal('org_admin'), Type.Literal('admin')], { description: 'admin: a platform administrator; org_admin: administers only their own organization' }),
   status: Type.Union([Type.Literal('active'), Type.Literal('disabled')]),
   organization_id: Type.Integer(),
   created_at: Type.String({ format: 'date-time' }),

@@ -9,6 +9,7 @@ import { normalizeName } from '../accounts/rules.js';
 import { insertRosterAccounts } from '../accounts/service.js';
 import type { AuditLog } from '../audit/service.js';
 import type { Database } from '../db/database.js';
+import type { Role } from '../db/schema.js';
 import { PermanentTaskError } from '../tasks/types.js';
 import { rowIdPayload, type TaskHandler } from '../tasks/registry.js';
 import { appendChunk, parseCounts, settledPhones, type ImportProgress } from './progress.js';
@@ -45,7 +46,7 @@ export function rosterImportHandler(deps: { database: Database; audit: AuditLog;
         if (context.signal.aborted) throw context.signal.reason ?? new Error('stopped');
         const chunk = rows.slice(start, start + CHUNK_ROWS);
         const outcomes: RowOutcome[] = [];
-        const people: Array<{ phone: string; name: string; role: 'user' | 'admin' }> = [];
+        const people: Array<{ phone: string; name: string; role: Role }> = [];
         for (const row of chunk) {
           const name = normalizeName(row.name);
           const phone = normalizePhone(row.phone.replace(/\s+/g, ''), deps.defaultRegion);
@@ -67,8 +68,8 @@ export function rosterImportHandler(deps: { database: Database; audit: AuditLog;
           const created = await insertRosterAccounts(trx, upload.organization_id, people, now());
           // A roster can make administrators: each one is in the audit log, in the uploader's name.
           for (const person of people) {
-            const id = person.role === 'admin' ? created.get(person.phone) : undefined;
-            if (id !== undefined) await deps.audit.insertWith(trx, { event: 'admin.created', actor: upload.created_by, target: `user:${id}`, detail: { organization_id: upload.organization_id, via: 'roster', import_id: upload.id } });
+            const id = person.role !== 'user' ? created.get(person.phone) : undefined;
+            if (id !== undefined) await deps.audit.insertWith(trx, { event: 'admin.created', actor: upload.created_by, target: `user:${id}`, detail: { organization_id: upload.organization_id, role: person.role, via: 'roster', import_id: upload.id } });
           }
           const settled = outcomes.map((o): RowOutcome => (o.result === 'created' && !created.has(o.phone!) ? { ...o, result: 'exists' } : o));
           const counts = { ...before.counts };

@@ -4,6 +4,7 @@
 // own member export is such a file.
 import { parse } from 'csv-parse/sync';
 import { csvCellText } from '../text/csv.js';
+import type { Role } from '../db/schema.js';
 
 export interface DecodedFile {
   text: string;
@@ -76,10 +77,11 @@ export function parseRoster(text: string, maxRows: number): RosterRow[] {
   }));
 }
 
-/** The role a roster names: user unless it says admin (or 管理员). */
-export function rosterRole(value: string): 'user' | 'admin' | null {
+/** The role a roster names: user unless it says admin (管理员, a platform administrator) or org_admin (机构管理员, the organization's). */
+export function rosterRole(value: string): Role | null {
   const v = value.trim().toLowerCase();
   if (v === '' || v === 'user' || v === 'teacher' || v === 'student' || v === '用户' || v === '教师' || v === '老师' || v === '学员' || v === '学生') return 'user';
   if (v === 'admin' || v === '管理员') return 'admin';
+  if (v === 'org_admin' || v === '机构管理员') return 'org_admin';
   return null;
 }

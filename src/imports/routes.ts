@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError } from '../errors.js';
-import { actorOf, type ApiKeyGuards } from '../http/auth.js';
+import { principalOf, type ApiKeyGuards } from '../http/auth.js';
 import { responses, TaskSummaryBody } from '../http/schemas.js';
 import { reportCsv } from './report.js';
 import type { ImportService } from './service.js';
@@ -30,11 +30,11 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ imports: ImportService; g
   app.post(
     '/api/admin/organizations/:id/imports',
     {
-      preHandler: guards.requireAdmin,
+      preHandler: guards.requireOrganizationAdmin,
       bodyLimit: maxBytes,
       schema: {
         tags: ['admin'],
-        summary: 'Upload a roster (CSV: name, phone, optional role; UTF-8, UTF-16 or GB18030) to create accounts in the organization; 202 and a task',
+        summary: 'Upload a roster (CSV: name, phone, optional role user, org_admin or admin; UTF-8, UTF-16 or GB18030) to create accounts in the organization; 202 and a task. An organization administrator uploads for their own organization, without role admin (403 FORBIDDEN)',
         params: ImportId,
         querystring: Type.Object({ file_name: Type.String({ minLength: 1, maxLength: 255, default: 'roster.csv' }) }),
         response: responses({ 202: Type.Object({ import: ImportBody }) }),
@@ -43,21 +43,21 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ imports: ImportService; g
     async (request, reply) => {
       const bytes = request.body as unknown;
       if (!Buffer.isBuffer(bytes) || bytes.length === 0) throw new AppError('INVALID_ROSTER', { message: 'Send the roster file as the request body (Content-Type: text/csv).' });
-      const created = await imports.create({ organizationId: request.params.id, fileName: request.query.file_name, bytes, actor: actorOf(request), ip: request.ip });
+      const created = await imports.create(principalOf(request), { organizationId: request.params.id, fileName: request.query.file_name, bytes });
       return reply.code(202).send({ import: created });
     },
   );
 
   app.get(
     '/api/admin/imports/:id',
-    { preHandler: guards.requireAdmin, schema: { tags: ['admin'], summary: 'An import: its task state, progress and counts', params: ImportId, response: responses({ 200: Type.Object({ import: ImportBody }) }) } },
-    async (request) => ({ import: await imports.get(request.params.id) }),
+    { preHandler: guards.requireOrganizationAdmin, schema: { tags: ['admin'], summary: 'An import: its task state, progress and counts', params: ImportId, response: responses({ 200: Type.Object({ import: ImportBody }) }) } },
+    async (request) => ({ import: await imports.get(principalOf(request), request.params.id) }),
   );
 
   app.get(
     '/api/admin/imports/:id/report',
     {
-      preHandler: guards.requireAdmin,
+      preHandler: guards.requireOrganizationAdmin,
       schema: {
         tags: ['admin'],
         summary: 'Per-row results (created, exists, invalid_phone, invalid_name, invalid_role, duplicate_in_file) as JSON, or CSV with ?format=csv; 410 IMPORT_EXPIRED after IMPORT_RETENTION_DAYS',
@@ -66,7 +66,7 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ imports: ImportService; g
       },
     },
     async (request, reply) => {
-      const report = await imports.report(request.params.id);
+      const report = await imports.report(principalOf(request), request.params.id);
       if (request.query.format === 'csv') {
         return reply
           .header('content-type', 'text/csv; charset=utf-8')

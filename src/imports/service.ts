@@ -11,7 +11,9 @@ import { taskSummary, type TaskRecord, type TaskSummary } from '../tasks/types.j
 import { ROSTER_IMPORT_TASK } from './handler.js';
 import { parseCounts, readReport } from './progress.js';
 import type { ImportReport } from './report.js';
-import { decodeRosterBytes, parseRoster, RosterFormatError } from './roster-file.js';
+import { decodeRosterBytes, parseRoster, RosterFormatError, rosterRole } from './roster-file.js';
+import { actorName, type Principal } from '../principal.js';
+import { requireOrganization, requirePlatform } from '../principal.js';
 
 /** Bulk work waits behind interactive work such as SMS delivery. */
 const IMPORT_PRIORITY = 3;
@@ -39,16 +41,25 @@ export class ImportService {
     private readonly deps: { orgs: OrgService; tasks: TaskService; audit: AuditLog; maxRows: number; retentionDays: number; now?: () => number },
   ) {}
 
-  async create(input: { organizationId: number; fileName: string; bytes: Buffer; actor: string | null; ip: string | null }): Promise<ImportView> {
+  /**
+   * An administrator uploads a roster for an organization they administer. A roster can make platform
+   * administrators (role admin): only a platform administrator's may, so an organization
+   * administrator's that names one is refused whole (403 FORBIDDEN), before anything is created.
+   */
+  async create(by: Principal, input: { organizationId: number; fileName: string; bytes: Buffer }): Promise<ImportView> {
+    requireOrganization(by, input.organizationId);
     if (!(await this.deps.orgs.findOrganization(input.organizationId))) throw new AppError('ORGANIZATION_NOT_FOUND');
     const decoded = decodeRosterBytes(input.bytes);
     let rows: number;
     try {
-      rows = parseRoster(decoded.text, this.deps.maxRows).length;
+      const parsed = parseRoster(decoded.text, this.deps.maxRows);
+      if (parsed.some((row) => rosterRole(row.role) === 'admin')) requirePlatform(by, 'import platform administrators (role admin)');
+      rows = parsed.length;
     } catch (error) {
       if (error instanceof RosterFormatError) throw new AppError('INVALID_ROSTER', { message: `The roster cannot be imported: ${error.message}.` });
       throw error;
     }
+    const actor = actorName(by);
     const upload = await this.database.write((trx) =>
       trx
         .insertInto('roster_imports')
@@ -58,7 +69,7 @@ export class ImportService {
           encoding: decoded.encoding,
           content: decoded.text,
           content_sha256: sha256Hex(decoded.text),
-          created_by: input.actor,
+          created_by: actor,
           created_at: this.now(),
           task_id: null,
           rows,
@@ -66,22 +77,22 @@ export class ImportService {
         .returning(['id', 'organization_id', 'file_name', 'encoding', 'created_by', 'created_at', 'task_id', 'rows', 'done', 'counts', 'purged_at'])
         .executeTakeFirstOrThrow(),
     );
-    const { task } = await this.deps.tasks.submit({ type: ROSTER_IMPORT_TASK, payload: { import_id: upload.id }, priority: IMPORT_PRIORITY, idempotencyKey: `roster-import:${upload.id}` }, input.actor, false);
+    const { task } = await this.deps.tasks.submit({ type: ROSTER_IMPORT_TASK, payload: { import_id: upload.id }, priority: IMPORT_PRIORITY, idempotencyKey: `roster-import:${upload.id}` }, actor, false);
     await this.database.write((trx) => trx.updateTable('roster_imports').set({ task_id: task.id }).where('id', '=', upload.id).execute());
-    await this.deps.audit.record({ event: 'admin.roster_imported', actor: input.actor, target: `organization:${input.organizationId}`, ip: input.ip, detail: { import_id: upload.id, rows, file_name: input.fileName } });
+    await this.deps.audit.recordBy(by, { event: 'admin.roster_imported', target: `organization:${input.organizationId}`, detail: { import_id: upload.id, rows, file_name: input.fileName } });
     return this.view({ ...upload, task_id: task.id }, rows, task);
   }
 
   /** An import's state for a poll: a few columns and the task, never the file or the per-row report. */
-  async get(id: number): Promise<ImportView> {
-    const upload = await this.find(id);
+  async get(by: Principal, id: number): Promise<ImportView> {
+    const upload = await this.find(by, id);
     const task = upload.task_id ? await this.deps.tasks.queue.get(upload.task_id) : null;
     return this.view(upload, upload.rows ?? (await this.countLegacyRows(upload.id)), task, parseCounts(upload.counts));
   }
 
   /** The per-row report; IMPORT_EXPIRED once the retention sweep has deleted it. */
-  async report(id: number): Promise<ImportReport> {
-    const upload = await this.find(id);
+  async report(by: Principal, id: number): Promise<ImportReport> {
+    const upload = await this.find(by, id);
     if (upload.purged_at !== null) throw new AppError('IMPORT_EXPIRED');
     const counts = parseCounts(upload.counts);
     const total = upload.rows ?? (await this.countLegacyRows(upload.id));
@@ -114,13 +125,15 @@ export class ImportService {
     return parseRoster(content, Number.MAX_SAFE_INTEGER).length;
   }
 
-  private async find(id: number): Promise<ImportRecord> {
+  /** An import the principal administers: IMPORT_NOT_FOUND, OUTSIDE_ORGANIZATION. */
+  private async find(by: Principal, id: number): Promise<ImportRecord> {
     const upload = await this.database.db
       .selectFrom('roster_imports')
       .select(['id', 'organization_id', 'file_name', 'encoding', 'created_by', 'created_at', 'task_id', 'rows', 'done', 'counts', 'purged_at'])
       .where('id', '=', id)
       .executeTakeFirst();
     if (!upload) throw new AppError('IMPORT_NOT_FOUND');
+    requireOrganization(by, upload.organization_id);
     return upload;
   }
 

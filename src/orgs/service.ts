@@ -247,6 +247,11 @@ export class OrgService {
     this.invitations.invalidate(normalizeInvitationCode(rawCode));
   }
 
+  /** A code in any state (revoked, expired or used up too); undefined when there is none. */
+  findInvitation(rawCode: string): Promise<InvitationCodeRow | undefined> {
+    return this.repo.findInvitation(normalizeInvitationCode(rawCode));
+  }
+
   /** A code that registrations can use now (not revoked; it may still be expired or used up): 404 otherwise. */
   async findLiveInvitation(rawCode: string): Promise<InvitationCodeRow> {
     const row = await this.repo.findInvitation(normalizeInvitationCode(rawCode));

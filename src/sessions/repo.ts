@@ -36,6 +36,9 @@ export function createSessionRepo(db: Db) {
       if (exceptId !== null) query = query.where('id', '!=', exceptId);
       return Number((await query.executeTakeFirst()).numDeletedRows);
     },
+    async ownerOf(id: number): Promise<number | undefined> {
+      return (await db.selectFrom('sessions').select('user_id').where('id', '=', id).executeTakeFirst())?.user_id;
+    },
     /** Whether there was such a session. */
     async deleteById(id: number): Promise<boolean> {
       const result = await db.deleteFrom('sessions').where('id', '=', id).executeTakeFirst();

@@ -96,6 +96,11 @@ export class SessionService {
     return this.database.retrying(() => this.repo.deleteExpired(this.now()));
   }
 
+  /** Whose session this is; undefined when there is none. */
+  ownerOf(sessionId: number): Promise<number | undefined> {
+    return this.repo.ownerOf(sessionId);
+  }
+
   /** An admin's revocation of any session. */
   revokeById(sessionId: number): Promise<boolean> {
     return this.database.retrying(() => this.repo.deleteById(sessionId));

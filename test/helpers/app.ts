@@ -96,14 +96,15 @@ export function authenticatorCode(secret: string, stepsAhead = 0): string {
  * session cookie. The administrator turns on two-factor sign-in in that session, through the API as
  * the account page does, so that the session has passed a second factor (ADMIN_REQUIRE_TWO_FACTOR);
  * `{ twoFactor: false }` leaves it off. `totpSecret` makes further codes (authenticatorCode(secret, 1):
- * this period's code is used up).
+ * this period's code is used up). A platform administrator by default; `role: 'org_admin'` makes an
+ * organization administrator of the organization `invitationCode` admits to (t's own by default).
  */
-export async function adminSession(t: TestApp, options: { twoFactor?: boolean } = {}): Promise<{ cookie: string; userId: number; phone: string; totpSecret: string | null }> {
+export async function adminSession(t: TestApp, options: { twoFactor?: boolean; role?: 'admin' | 'org_admin'; invitationCode?: string } = {}): Promise<{ cookie: string; userId: number; phone: string; totpSecret: string | null }> {
   const phone = uniquePhone();
-  const res = await register(t, { phone });
+  const res = await register(t, { phone, ...(options.invitationCode ? { invitation_code: options.invitationCode } : {}) });
   if (res.statusCode !== 201) throw new Error(`register: ${res.statusCode} ${res.body}`);
   const userId = res.json().user.id as number;
-  await t.database.db.updateTable('users').set({ role: 'admin' }).where('id', '=', userId).execute();
+  await t.database.db.updateTable('users').set({ role: options.role ?? 'admin' }).where('id', '=', userId).execute();
   const cookie = sessionCookie(res);
   if (options.twoFactor === false) return { cookie, userId, phone, totpSecret: null };
   const setup = await t.app.inject({ method: 'POST', url: '/api/auth/2fa/setup', headers: { cookie }, payload: { current_password: TEST_PASSWORD } });

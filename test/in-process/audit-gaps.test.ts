@@ -87,7 +87,7 @@ describe('audit log: events that were missing', () => {
     const created = await events('admin.created', `user:${boss.id}`);
     assert.equal(created.length, 1);
     assert.equal(created[0]!.actor, `user:${uploader.userId}`);
-    assert.deepEqual(created[0]!.detail, { organization_id: 1, via: 'roster', import_id: id });
+    assert.deepEqual(created[0]!.detail, { organization_id: 1, role: 'admin', via: 'roster', import_id: id });
     assert.equal((await events('admin.created', `user:${(await user(teacherPhone)).id}`)).length, 0);
   });
 

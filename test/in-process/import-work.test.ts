@@ -15,6 +15,7 @@ import { MIGRATIONS } from '../../src/db/migrate.js';
 import { rosterImportHandler } from '../../src/imports/handler.js';
 import { ImportService } from '../../src/imports/service.js';
 import { OrgService } from '../../src/orgs/service.js';
+import { OPERATOR } from '../../src/principal.js';
 import { createTaskRegistry } from '../../src/task-handlers.js';
 import { TaskService } from '../../src/tasks/service.js';
 import { createSqlQueue } from '../../src/tasks/sql-queue.js';
@@ -78,7 +79,7 @@ describe('roster import: work per chunk and per poll', () => {
     assert.equal(perChunk.length, 6);
     const [first] = perChunk;
     for (const [i, bytes] of perChunk.entries()) assert.ok(bytes < first! * 1.2, `chunk ${i + 1} wrote ${bytes} bytes, the first ${first}: ${perChunk.join(', ')}`);
-    const report = await services(t.database).report(importId);
+    const report = await services(t.database).report(OPERATOR, importId);
     assert.equal(report.rows.length, 6000);
     assert.equal(report.counts.created, 6000);
   });
@@ -88,7 +89,7 @@ describe('roster import: work per chunk and per poll', () => {
     const large = await upload(roster(6000, '136300'));
     const bytesPerPoll = async (id: number) => {
       const meter = new Meter();
-      const view = await services(metered(t.database, meter)).get(id);
+      const view = await services(metered(t.database, meter)).get(OPERATOR, id);
       return { bytes: meter.read, view };
     };
     const before = [await bytesPerPoll(small), await bytesPerPoll(large)];

@@ -5,7 +5,7 @@ export interface SignedInUser {
   id: number;
   phone: string;
   name: string;
-  role: 'user' | 'admin';
+  role: 'user' | 'org_admin' | 'admin';
   organization_id: number;
   two_factor_enabled: boolean;
   /** False: the account signs in by SMS code until its owner sets a password. */

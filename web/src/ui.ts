@@ -50,7 +50,7 @@ function signedInNav(user: SignedInUser): Node[] {
   return [
     el('span', { class: 'who' }, t('nav.signed_in_as', { name: user.name })),
     navLink('/account', 'nav.account'),
-    ...(user.role === 'admin' ? [navLink('/admin', 'nav.admin')] : []),
+    ...(user.role === 'admin' || user.role === 'org_admin' ? [navLink('/admin', 'nav.admin')] : []),
     logout,
   ];
 }

@@ -1,4 +1,6 @@
 // The admin console: one page, a section per task of an organization's admin, chosen by the URL hash.
+// An organization administrator sees only the sections of their own organization; the server
+// enforces the same bounds (src/principal.ts), the console only leaves out what would be refused.
 import { api as send, upload } from '../api.js';
 import { dateTime as when, duration, t, timeOfDay, tn, type MessageKey } from '../i18n.js';
 import { confirmIdentity, withReauth } from '../reauth.js';
@@ -31,15 +33,20 @@ function button(key: MessageKey, onClick: () => Promise<unknown>, extra: Record<
   return b;
 }
 
-const SECTIONS: Array<[string, MessageKey, (root: HTMLElement) => Promise<void>]> = [
-  ['orgs', 'admin.nav.orgs', organizations],
-  ['users', 'admin.nav.users', users],
-  ['keys', 'admin.nav.keys', apiKeys],
-  ['tasks', 'admin.nav.tasks', tasks],
-  ['import', 'admin.nav.import', rosterImport],
-  ['audit', 'admin.nav.audit', audit],
-  ['limits', 'admin.nav.limits', addressLimits],
+/** Whether the signed-in administrator runs the whole platform (role admin) rather than one organization (org_admin). */
+let platform = true;
+
+/** Each section, and whether only a platform administrator has it. */
+const ALL_SECTIONS: Array<[string, MessageKey, (root: HTMLElement) => Promise<void>, boolean]> = [
+  ['orgs', 'admin.nav.orgs', organizations, false],
+  ['users', 'admin.nav.users', users, false],
+  ['keys', 'admin.nav.keys', apiKeys, true],
+  ['tasks', 'admin.nav.tasks', tasks, true],
+  ['import', 'admin.nav.import', rosterImport, false],
+  ['audit', 'admin.nav.audit', audit, false],
+  ['limits', 'admin.nav.limits', addressLimits, true],
 ];
+let SECTIONS = ALL_SECTIONS;
 
 const section = frame('admin.title');
 const tabs = el('nav', { class: 'tabs', 'aria-label': t('admin.title') });
@@ -99,14 +106,16 @@ async function redraw(saved?: HTMLFormElement): Promise<void> {
 async function start(): Promise<void> {
   const user = await signedInUser();
   if (!user) return location.assign(signInPath(location.pathname + location.search + location.hash));
-  if (user.role !== 'admin') {
+  if (user.role !== 'admin' && user.role !== 'org_admin') {
     body.append(el('p', { class: 'form-error', role: 'alert' }, t('admin.forbidden')));
     return;
   }
+  platform = user.role === 'admin';
+  SECTIONS = ALL_SECTIONS.filter(([, , , platformOnly]) => platform || !platformOnly);
   // Where the site requires it (ADMIN_REQUIRE_TWO_FACTOR, the default), the console opens in a session
   // that passed a second factor: an admin without one is sent to set it up on the account page (which
   // comes back here), and one whose session did not pass it is asked for a code.
-  let probe = await api('GET', '/api/admin/tasks/stats');
+  let probe = await api('GET', '/api/admin/audit?limit=1');
   if (!probe.ok && probe.error.code === 'TWO_FACTOR_SETUP_REQUIRED') {
     const setup = `/account?${new URLSearchParams({ return_to: location.pathname + location.hash })}#two-factor-h`;
     body.append(el('p', { class: 'form-error', role: 'alert' }, t('admin.two_factor_required')), el('p', {}, el('a', { href: setup, class: 'two-factor-setup' }, t('admin.two_factor_go'))));
@@ -117,7 +126,7 @@ async function start(): Promise<void> {
       body.append(el('p', { class: 'form-error', role: 'alert' }, errorText(probe.error)));
       return;
     }
-    probe = await api('GET', '/api/admin/tasks/stats');
+    probe = await api('GET', '/api/admin/audit?limit=1');
   }
   window.addEventListener('hashchange', () => void show());
   await show();
@@ -177,8 +186,8 @@ async function organizations(root: HTMLElement): Promise<void> {
       return [el('code', { class: 'invitation-code' }, c.invitation_code), uses, when(c.expires_at), actions];
     });
     const section = el('section', { class: 'org' }, el('h3', {}, `${org.name} · ${tn('admin.org.users', org.user_count)}`), table(['field.invitation_code', 'admin.col.status', 'admin.col.expires', 'admin.col.actions'], rows), form, settingsForm(org), memberExport(org));
-    // Only an organization without members can go (the server refuses the others too).
-    if (org.user_count === 0) section.append(organizationDeletion(org));
+    // Only an organization without members can go (the server refuses the others too), and only a platform administrator deletes one.
+    if (platform && org.user_count === 0) section.append(organizationDeletion(org));
     root.append(section);
   }
   const name = field('org-name', 'admin.org.name', { required: '', maxlength: '100' });
@@ -190,7 +199,8 @@ async function organizations(root: HTMLElement): Promise<void> {
     if (!created.ok) problem.textContent = errorText(created.error);
     else await redraw(create);
   });
-  root.append(live, el('h3', {}, t('admin.org.create')), create);
+  root.append(live);
+  if (platform) root.append(el('h3', {}, t('admin.org.create')), create);
 }
 
 /** A live code's quota and expiry, changed in place: the link and QR code already handed out keep working. */
@@ -217,15 +227,17 @@ function invitationLimitsForm(code: Invitation): HTMLFormElement {
 /** Said once by the next drawing of the organizations, which a saved change causes. */
 let savedNotice = '';
 
-/** An organization's name and whether registering into it needs an SMS code. */
+/** An organization's name and (a platform administrator's setting) whether registering into it needs an SMS code. */
 function settingsForm(org: Org): HTMLFormElement {
   const name = field(`org-name-${org.id}`, 'admin.org.name', { required: '', maxlength: '100', value: org.name });
   const sms = el('input', { type: 'checkbox', id: `f-org-sms-${org.id}`, ...(org.register_requires_sms ? { checked: '' } : {}) });
   const problem = formError();
-  const form = el('form', { class: 'inline org-settings' }, problem, name.row, el('label', { class: 'check' }, sms, ` ${t('admin.org.requires_sms')}`), submitButton('admin.org.save'));
+  const form = el('form', { class: 'inline org-settings' }, problem, name.row);
+  if (platform) form.append(el('label', { class: 'check' }, sms, ` ${t('admin.org.requires_sms')}`));
+  form.append(submitButton('admin.org.save'));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const saved = await api('PATCH', `/api/admin/organizations/${org.id}`, { name: name.input.value, register_requires_sms: sms.checked });
+    const saved = await api('PATCH', `/api/admin/organizations/${org.id}`, { name: name.input.value, ...(platform ? { register_requires_sms: sms.checked } : {}) });
     if (!saved.ok) return void (problem.textContent = errorText(saved.error));
     savedNotice = t('admin.org.saved');
     await redraw(form);
@@ -313,7 +325,9 @@ async function users(root: HTMLElement): Promise<void> {
   const orgs = await api<{ organizations: Org[] }>('GET', '/api/admin/organizations');
   const allOrgs = orgs.ok ? orgs.data.organizations : [];
   const orgName = (id: number) => allOrgs.find((o) => o.id === id)?.name ?? `#${id}`;
-  const org = el('select', { id: 'user-org' }, el('option', { value: '' }, t('admin.users.all_orgs')), ...(orgs.ok ? orgs.data.organizations : []).map((o) => el('option', { value: String(o.id) }, o.name)));
+  // An organization administrator's one organization is the whole choice.
+  const everyOrgOption = platform ? [el('option', { value: '' }, t('admin.users.all_orgs'))] : [];
+  const org = el('select', { id: 'user-org' }, ...everyOrgOption, ...allOrgs.map((o) => el('option', { value: String(o.id) }, o.name)));
   const results = el('div');
   const form = el('form', { class: 'inline', role: 'search' }, q.row, el('div', { class: 'field' }, el('label', { for: 'user-org' }, t('admin.users.org')), org), submitButton('admin.users.find'));
   org.addEventListener('change', () => void search());
@@ -323,6 +337,11 @@ async function users(root: HTMLElement): Promise<void> {
     const res = await api<{ users: AdminUser[] }>('GET', `/api/admin/users?${params}`);
     const everyOrg = !org.value;
     const rows = (res.ok ? res.data.users : []).map((u): Row => {
+      const role = u.role === 'admin' ? ` · ${t('admin.users.admin')}` : u.role === 'org_admin' ? ` · ${t('admin.users.org_admin')}` : '';
+      const status = t(u.status === 'disabled' ? 'admin.status.disabled' : 'admin.status.active');
+      const state = [status + role, u.has_password ? '' : t('admin.users.no_password'), u.two_factor_enabled ? t('admin.users.two_factor') : '', lockState(u)].filter(Boolean).join(' · ');
+      // A platform administrator answers only to another: an organization administrator gets no actions on one.
+      if (!platform && u.role === 'admin') return everyOrg ? [u.name, u.phone, orgName(u.organization_id), state, ''] : [u.name, u.phone, state, ''];
       const act = (path: string) => async () => (await api('POST', `/api/admin/users/${u.id}/${path}`), search());
       const problem = el('span', { class: 'form-error', role: 'alert' });
       const change = (body: { name?: string; phone?: string; organization_id?: number; role?: string }) => async () => {
@@ -344,10 +363,10 @@ async function users(root: HTMLElement): Promise<void> {
               }),
             ]
           : []),
-        u.role === 'admin' ? button('admin.users.make_user', change({ role: 'user' })) : button('admin.users.make_admin', change({ role: 'admin' })),
+        ...roleButtons(u.role, (role) => change({ role })),
         button('admin.users.rename', async () => void (actions.querySelector('form.rename') ?? actions.append(correctionForm(u, 'name', (name) => change({ name })())))),
         button('admin.users.change_phone', async () => void (actions.querySelector('form.phone') ?? actions.append(correctionForm(u, 'phone', (phone) => change({ phone })())))),
-        button('admin.users.move', async () => void (actions.querySelector('form.move') ?? actions.append(moveForm(u, allOrgs, (id) => change({ organization_id: id })())))),
+        ...(allOrgs.length > 1 ? [button('admin.users.move', async () => void (actions.querySelector('form.move') ?? actions.append(moveForm(u, allOrgs, (id) => change({ organization_id: id })()))))] : []),
         button('admin.users.sessions', async () => showSessions(sessions, u.id)),
         button('admin.users.delete', async () => {
           if (!confirm(t('admin.users.delete_confirm', { name: u.name, phone: u.phone }))) return;
@@ -358,9 +377,6 @@ async function users(root: HTMLElement): Promise<void> {
         problem,
         sessions,
       );
-      const status = t(u.status === 'disabled' ? 'admin.status.disabled' : 'admin.status.active');
-      const role = u.role === 'admin' ? ` · ${t('admin.users.admin')}` : '';
-      const state = [status + role, u.has_password ? '' : t('admin.users.no_password'), u.two_factor_enabled ? t('admin.users.two_factor') : '', lockState(u)].filter(Boolean).join(' · ');
       // Searching every organization, each user's own is worth a column.
       return everyOrg ? [u.name, u.phone, orgName(u.organization_id), state, actions] : [u.name, u.phone, state, actions];
     });
@@ -373,6 +389,15 @@ async function users(root: HTMLElement): Promise<void> {
   });
   root.append(form, results);
   await search();
+}
+
+/** The roles a user can be given from here: a platform administrator gives any; an organization administrator org_admin or user. */
+function roleButtons(current: string, give: (role: string) => () => Promise<void>): HTMLButtonElement[] {
+  const buttons: HTMLButtonElement[] = [];
+  if (current !== 'user') buttons.push(button('admin.users.make_user', give('user')));
+  if (current !== 'org_admin') buttons.push(button('admin.users.make_org_admin', give('org_admin')));
+  if (platform && current !== 'admin') buttons.push(button('admin.users.make_admin', give('admin')));
+  return buttons;
 }
 
 /** A select of the other organizations, to move a user (a teacher changing schools). */
