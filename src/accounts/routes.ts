@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import type { RecentAuthenticationGuard, SessionGuard } from '../http/auth.js';
 import { clientOf } from '../http/client-identity.js';
 import { CaptchaAnswerField, CaptchaIdField, PasswordField, PhoneField, responses, SmsCodeField, UserEnvelope } from '../http/schemas.js';
-import { KNOWN_DEVICE_COOKIE, KNOWN_DEVICE_MAX_AGE_SECONDS, type KnownDevices } from '../security/known-devices.js';
+import { KNOWN_DEVICE_MAX_AGE_SECONDS, knownDeviceCookieName, type KnownDevices } from '../security/known-devices.js';
 import type { OwnSessions } from '../sessions/own-sessions.js';
 import { qrSvg } from '../text/qr.js';
 import type { Profile } from './profile.js';
@@ -58,8 +58,8 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
    */
   function signedInCookies(request: FastifyRequest, reply: FastifyReply, { user, token }: SignedIn) {
     reply.setCookie(cookie.name, token, { httpOnly: true, sameSite: 'lax', secure: cookie.secure, path: '/', maxAge: cookie.maxAgeSeconds });
-    const device = knownDevices.remember(user.phone, request.cookies[KNOWN_DEVICE_COOKIE]);
-    reply.setCookie(KNOWN_DEVICE_COOKIE, device, { httpOnly: true, sameSite: 'lax', secure: cookie.secure, path: '/', maxAge: KNOWN_DEVICE_MAX_AGE_SECONDS });
+    const device = knownDevices.remember(user.phone, clientOf(request).deviceCookie);
+    reply.setCookie(knownDeviceCookieName(cookie.secure), device, { httpOnly: true, sameSite: 'lax', secure: cookie.secure, path: '/', maxAge: KNOWN_DEVICE_MAX_AGE_SECONDS });
   }
 
   app.post(

@@ -2,7 +2,7 @@
 // log), and the network and exemption that the per-address rate limits count (security/client-network.ts).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { clientClassifier, type Addressing, type ClientContext, type LimitedClient } from '../security/client-network.js';
-import { KNOWN_DEVICE_COOKIE } from '../security/known-devices.js';
+import { KNOWN_DEVICE_COOKIE, SECURE_KNOWN_DEVICE_COOKIE } from '../security/known-devices.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -24,5 +24,7 @@ export function installClientIdentity(app: FastifyInstance, addressing: Addressi
 }
 
 export function clientOf(request: FastifyRequest): ClientContext {
-  return { ip: request.ip, ...request.limitedClient, userAgent: request.headers['user-agent'] ?? null, deviceCookie: request.cookies[KNOWN_DEVICE_COOKIE] };
+  // Only one of the two names is ever set by one deployment (prefixed when its cookies are Secure).
+  const deviceCookie = request.cookies[SECURE_KNOWN_DEVICE_COOKIE] ?? request.cookies[KNOWN_DEVICE_COOKIE];
+  return { ip: request.ip, ...request.limitedClient, userAgent: request.headers['user-agent'] ?? null, deviceCookie };
 }

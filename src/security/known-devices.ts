@@ -11,6 +11,13 @@
 import { hmacHex, randomToken, secretsEqual } from './tokens.js';
 
 export const KNOWN_DEVICE_COOKIE = 'gatehouse_device';
+/** Its name when it is Secure (an https PUBLIC_URL): the browser then takes it only from this host, over https. */
+export const SECURE_KNOWN_DEVICE_COOKIE = `__Host-${KNOWN_DEVICE_COOKIE}`;
+
+/** The name the cookie is set under, as the session cookie's (config.ts): prefixed when Secure. */
+export function knownDeviceCookieName(secure: boolean): string {
+  return secure ? SECURE_KNOWN_DEVICE_COOKIE : KNOWN_DEVICE_COOKIE;
+}
 /** How long a device stays known after its last sign-in to an account. */
 export const KNOWN_DEVICE_MAX_AGE_SECONDS = 180 * 86_400;
 /** Accounts one browser is remembered for; the oldest is forgotten first. */

@@ -1,7 +1,7 @@
 // CSRF refusal of cross-site state changes, and the security headers on every response.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createTestApp, register, sessionCookie, type TestApp } from '../helpers/app.js';
+import { createTestApp, newCaptcha, register, sessionCookie, TEST_CAPTCHA, TEST_PASSWORD, type TestApp } from '../helpers/app.js';
 
 describe('browser security', () => {
   let t: TestApp;
@@ -64,6 +64,18 @@ describe('browser security on an https deployment (PUBLIC_URL=https://…)', () 
     assert.equal(cookie.path, '/');
     assert.equal(cookie.domain, undefined);
     assert.equal(res.cookies.find((c) => c.name === 'gatehouse_session'), undefined);
+    // The known-device cookie (security/known-devices.ts) likewise, and a sign-in reads it back.
+    const device = res.cookies.find((c) => c.name === '__Host-gatehouse_device');
+    assert.ok(device?.secure && device.path === '/' && device.domain === undefined, `cookies: ${res.cookies.map((c) => c.name).join(', ')}`);
+    assert.equal(res.cookies.find((c) => c.name === 'gatehouse_device'), undefined);
+    const again = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      headers: { cookie: `__Host-gatehouse_device=${device.value}` },
+      payload: { phone: res.json().user.phone, password: TEST_PASSWORD, captcha_id: await newCaptcha(t.app, 'login'), captcha: TEST_CAPTCHA },
+    });
+    assert.equal(again.statusCode, 200, again.body);
+    assert.equal(again.cookies.find((c) => c.name === '__Host-gatehouse_device')?.value.split('~').length, 1, 'the same entry renewed, not a second device');
     const me = await t.app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie: sessionCookie(res, '__Host-gatehouse_session') } });
     assert.equal(me.statusCode, 200);
     const logout = await t.app.inject({ method: 'POST', url: '/api/auth/logout', headers: { cookie: sessionCookie(res, '__Host-gatehouse_session') } });
