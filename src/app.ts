@@ -241,7 +241,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(apiKeyRoutes, { apiKeys: services.apiKeys, guards });
   await app.register(auditRoutes, { audit: services.audit, guards });
   await app.register(webRoutes);
-  await app.register(adminRoutes, { orgs: services.orgs, accounts: services.accounts, sessions: services.sessions, admin: services.admin, guards });
+  await app.register(adminRoutes, { orgs: services.orgs, accounts: services.accounts, sessions: services.sessions, admin: services.admin, guards, publicOrigin: config.publicUrl });
   await app.register(rateLimitRoutes, { rateLimits: services.rateLimits, admin: services.admin.rateLimits, guards });
   await app.register(importRoutes, { imports: services.imports, guards, maxBytes: config.imports.maxBytes });
   await app.register(exportRoutes, { exports: services.exports, guards });

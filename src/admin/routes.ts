@@ -24,6 +24,8 @@ export interface AdminRouteDeps {
   sessions: SessionService;
   admin: { organizations: OrganizationAdmin; users: UserAdmin };
   guards: ApiKeyGuards;
+  /** PUBLIC_URL's origin: registration links point there; unset, they take the request's. */
+  publicOrigin: string | undefined;
 }
 
 const Id = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
@@ -194,7 +196,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
       ...organizationAdmin,
       schema: {
         tags: ['admin'],
-        summary: "The code's registration link as a QR code (SVG), for a workshop's projector; the link's origin is this request's",
+        summary: "The code's registration link as a QR code (SVG), for a workshop's projector; the link's origin is PUBLIC_URL's, or this request's without it",
         params: Code,
         response: responses({ 200: Type.String({ description: 'An SVG image (image/svg+xml).' }) }),
       },
@@ -202,7 +204,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteDeps> = async (app
     async (request, reply) => {
       await organizations.requireCodeInScope(principalOf(request), request.params.code);
       const invitation = await orgs.findLiveInvitation(request.params.code);
-      const svg = await registrationQrSvg(registrationLink(`${request.protocol}://${request.host}`, invitation.code));
+      const svg = await registrationQrSvg(registrationLink(deps.publicOrigin ?? `${request.protocol}://${request.host}`, invitation.code));
       return reply.type('image/svg+xml').header('cache-control', 'no-store').send(svg);
     },
   );

@@ -78,7 +78,20 @@ describe('admin API', () => {
     );
   });
 
-  it("a live code's registration link as a QR code for the projector (the request's origin); none for revoked, unknown or malformed codes, or for non-admins", async () => {
+  it('with PUBLIC_URL set, the QR code links there, whatever address the console was reached at', async () => {
+    const published = await createTestApp({ PUBLIC_URL: 'http://id.school.example.cn:8080' });
+    try {
+      const admin = { cookie: (await adminSession(published)).cookie };
+      const code = (await published.app.inject({ method: 'POST', url: '/api/admin/organizations', headers: admin, payload: { name: '公开地址中学' } })).json().invitation.invitation_code as string;
+      const qr = await published.app.inject({ method: 'GET', url: `/api/admin/invitations/${code}/qr.svg`, headers: { ...admin, host: '10.1.2.3:9527' } });
+      assert.equal(qr.statusCode, 200, qr.body);
+      assert.equal(qr.body, await QRCode.toString(`http://id.school.example.cn:8080/register?code=${code}`, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }));
+    } finally {
+      await published.close();
+    }
+  });
+
+  it("a live code's registration link as a QR code for the projector (without PUBLIC_URL, the request's origin); none for revoked, unknown or malformed codes, or for non-admins", async () => {
     const created = (await t.app.inject({ method: 'POST', url: '/api/admin/organizations', headers, payload: { name: '投影中学' } })).json();
     const code: string = created.invitation.invitation_code;
     const qr = await t.app.inject({ method: 'GET', url: `/api/admin/invitations/${code}/qr.svg`, headers: { ...headers, host: 'gatehouse.school.example.cn:8443' } });
