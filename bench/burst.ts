@@ -13,14 +13,13 @@
 // organization's code has no quota), one code per phone. Only per-address limits are raised, and only
 // when a burst needs more from the one benchmark client than one address is allowed: that client
 // stands for a whole room of people, each on their own phone.
-import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { freePort, request, runCli, startServer, type ServerProcess } from '../test/helpers/cluster.js';
+import { request, runCli, startServer, type ServerProcess } from '../test/helpers/cluster.js';
 import { startNginx } from '../test/helpers/nginx.js';
 import { createTestDatabase } from '../test/helpers/postgres.js';
 import { TEST_REDIS_URL, uniquePrefix } from '../test/helpers/redis.js';
+import { startFloorServer } from './floor.js';
 import { captchas, fireAll } from './load.js';
 import { deliveredCodes, postgresDatabase, requestRegistrationCodes, sqliteDatabase, verifiedAccounts, type BenchDatabase } from './sms-codes.js';
 import { scaleOutCounters } from './store-counters.js';
@@ -130,28 +129,16 @@ function firstOrganizationId(server: ServerProcess): number {
 
 /** HTTP and the hashing pool only (bench/floor-server.ts): what is left of the budget for the work. */
 async function startFloor(): Promise<Target> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./floor-server.ts', import.meta.url)), String(port), String(workers)], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('floor listening') && resolve());
-    child.once('exit', (code) => reject(new Error(`floor server exited with ${code}`)));
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const floor = await startFloorServer(workers, env);
   return {
-    port,
+    port: floor.port,
     invitationCode: 'FLOOR',
-    pids: [child.pid!],
+    pids: [floor.pid],
     organizationId: 0,
     cliEnv: {},
     openDatabase: () => Promise.reject(new Error('the floor server has no database')),
     storeCounters: async () => null,
-    async stop() {
-      child.kill('SIGKILL');
-      await exited;
-    },
+    stop: () => floor.stop(),
   };
 }
 
