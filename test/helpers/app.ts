@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Secret, TOTP } from 'otpauth';
 import { buildApp } from '../../src/app.js';
@@ -184,4 +185,22 @@ export const TEST_SECRET = 'x'.repeat(40);
 export function startTaskConsumer(t: Pick<TestApp, 'config' | 'database' | 'kv'>, options: { concurrency?: number; log?: { info: (...args: any[]) => void }; secret?: string } = {}): TaskConsumer {
   const registry = createTaskRegistry({ config: t.config, database: t.database, kv: t.kv, secret: options.secret ?? TEST_SECRET, log: options.log ?? { info: () => undefined } });
   return createSqlQueue(t.database, { leaseMs: 5_000, pollMs: 10 }).consume(registry.processor(), { concurrency: options.concurrency ?? 2, backoffMs: () => 10 });
+}
+
+/**
+ * For a describe block: a test app with a task consumer on it (SMS delivery, imports, …), made before
+ * the block's tests and closed after them; `ready` hears the app once it is made.
+ */
+export function testAppWithTasks(env: Record<string, string>, ready: (t: TestApp) => void | Promise<void>): void {
+  let t: TestApp | undefined;
+  let consumer: TaskConsumer | undefined;
+  before(async () => {
+    t = await createTestApp(env);
+    consumer = startTaskConsumer(t);
+    await ready(t);
+  });
+  after(async () => {
+    await consumer?.stop(1_000);
+    await t?.close();
+  });
 }

@@ -3,7 +3,7 @@
 // sensitive actions need a recent proof (POST /api/auth/reauth renews it); API keys expire and die
 // with their creator's administrator role.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { ApiKeyService } from '../../src/apikeys/service.js';
 import { AuditLog } from '../../src/audit/service.js';
@@ -13,31 +13,23 @@ import {
   adminSession,
   authenticatorCode,
   createApiKey,
-  createTestApp,
   login,
   register,
   sessionCookie,
   smsCode,
-  startTaskConsumer,
   TEST_PASSWORD,
+  testAppWithTasks,
   uniquePhone,
   type TestApp,
 } from '../helpers/app.js';
-import type { TaskConsumer } from '../../src/tasks/types.js';
 
 const errorCode = (res: LightMyRequestResponse) => res.json().error?.code as string | undefined;
 const DAY_MS = 86_400_000;
 
 describe('admin sessions', () => {
   let t: TestApp;
-  let tasks: TaskConsumer;
-  before(async () => {
-    t = await createTestApp();
-    tasks = startTaskConsumer(t);
-  });
-  after(async () => {
-    await tasks.stop();
-    await t.close();
+  testAppWithTasks({}, (app) => {
+    t = app;
   });
 
   const post = (url: string, cookie: string, payload: object = {}) => t.app.inject({ method: 'POST', url, headers: { cookie }, payload });

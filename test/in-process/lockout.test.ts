@@ -2,11 +2,10 @@
 // and the owner's SMS code (with the second factor when it is on) always gets them in. And guessing
 // the code that turns two-factor sign-in off is counted and limited.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { Secret, TOTP } from 'otpauth';
-import { createTestApp, newCaptcha, register, sessionCookie, smsCode, startTaskConsumer, TEST_CAPTCHA, uniquePhone, type TestApp } from '../helpers/app.js';
-import type { TaskConsumer } from '../../src/tasks/types.js';
+import { newCaptcha, register, sessionCookie, smsCode, TEST_CAPTCHA, testAppWithTasks, uniquePhone, type TestApp } from '../helpers/app.js';
 
 const PASSWORD = 'correct horse battery';
 const WRONG = 'wrong horse battery';
@@ -26,15 +25,9 @@ function appCode(secret: string, stepsAhead = 0): string {
 
 describe('lockout that hurts the attacker, not the owner', () => {
   let t: TestApp;
-  let tasks: TaskConsumer;
-  before(async () => {
-    // The per account and address limit stays out of the way: these tests are about the lockout.
-    t = await createTestApp({ RATE_LIMIT_LOGIN_PER_ACCOUNT_IP: '100/300' });
-    tasks = startTaskConsumer(t);
-  });
-  after(async () => {
-    await tasks.stop();
-    await t.close();
+  // The per account and address limit stays out of the way: these tests are about the lockout.
+  testAppWithTasks({ RATE_LIMIT_LOGIN_PER_ACCOUNT_IP: '100/300' }, (app) => {
+    t = app;
   });
 
   const post = (url: string, payload: object, cookie?: string) => t.app.inject({ method: 'POST', url, payload, headers: cookie ? { cookie } : {} });

@@ -7,8 +7,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import type { TaskConsumer } from '../../src/tasks/types.js';
-import { login, newCaptcha, register, sessionCookie, settledDelivery, smsCode, startTaskConsumer, TEST_CAPTCHA, uniquePhone, createTestApp, type TestApp } from '../helpers/app.js';
+import { login, newCaptcha, register, sessionCookie, settledDelivery, smsCode, startTaskConsumer, TEST_CAPTCHA, testAppWithTasks, uniquePhone, createTestApp, type TestApp } from '../helpers/app.js';
 import { metricValue } from '../helpers/cluster.js';
 
 let codes = 0;
@@ -70,14 +69,8 @@ describe('where SMS messages may go', () => {
 
 describe('who may have a code sent', () => {
   let t: TestApp;
-  let consumer: TaskConsumer;
-  before(async () => {
-    t = await createTestApp({ SMS_SENDS_PER_PLACE: '2' });
-    consumer = startTaskConsumer(t);
-  });
-  after(async () => {
-    await consumer.stop(1_000);
-    await t.close();
+  testAppWithTasks({ SMS_SENDS_PER_PLACE: '2' }, (app) => {
+    t = app;
   });
 
   it('a registration code needs the invitation code of an organization that checks phone numbers', async () => {
@@ -164,14 +157,8 @@ describe("the service's SMS caps", () => {
 
 describe("a number's daily cap", () => {
   let t: TestApp;
-  let consumer: TaskConsumer;
-  before(async () => {
-    t = await createTestApp({ SMS_DAILY_CAP: '2', SMS_RESEND_SECONDS: '1' });
-    consumer = startTaskConsumer(t);
-  });
-  after(async () => {
-    await consumer.stop(1_000);
-    await t.close();
+  testAppWithTasks({ SMS_DAILY_CAP: '2', SMS_RESEND_SECONDS: '1' }, (app) => {
+    t = app;
   });
 
   it('counts only messages sent: requests that send the number nothing do not use up its owner’s codes', async () => {
@@ -194,16 +181,10 @@ describe("a number's daily cap", () => {
 
 describe('which numbers have accounts', () => {
   let t: TestApp;
-  let consumer: TaskConsumer;
   let invitation: string;
-  before(async () => {
-    t = await createTestApp();
-    consumer = startTaskConsumer(t);
+  testAppWithTasks({}, async (app) => {
+    t = app;
     invitation = await organization(t, { requiresSms: true, maxUses: 50 });
-  });
-  after(async () => {
-    await consumer.stop(1_000);
-    await t.close();
   });
 
   const outbox = (e164: string) => t.database.db.selectFrom('sms_outbox').select(['purpose', 'message']).where('phone', '=', e164).orderBy('id').execute();
@@ -244,14 +225,8 @@ describe('which numbers have accounts', () => {
 
 describe('pre-hijacking: an account registered with someone else’s number', () => {
   let t: TestApp;
-  let consumer: TaskConsumer;
-  before(async () => {
-    t = await createTestApp({ SMS_RESEND_SECONDS: '1' });
-    consumer = startTaskConsumer(t);
-  });
-  after(async () => {
-    await consumer.stop(1_000);
-    await t.close();
+  testAppWithTasks({ SMS_RESEND_SECONDS: '1' }, (app) => {
+    t = app;
   });
 
   const me = (cookie: string) => t.app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie } });
