@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 // Every query of the users table. The rest of accounts/ works through this; other features work
 // through accounts' services, never through this file.
 import { sql } from 'kysely';
@@ -24,12 +25,18 @@ export interface AccountCorrections {
   role?: Role;
 }
 
+/** A new account as its creators describe it: the repository gives it its subject. */
+export type NewAccount = Omit<NewUser, 'subject'>;
+
+/** Every account gets a random opaque subject at birth, so that no other system ever learns its id or phone. */
+const withSubject = (user: NewAccount): NewUser => ({ ...user, subject: randomUUID() });
+
 const changed = (result: { numUpdatedRows: bigint }) => Number(result.numUpdatedRows) > 0;
 
 export function createAccountRepo(db: Db) {
   return {
-    insertUser(user: NewUser): Promise<UserRow> {
-      return db.insertInto('users').values(user).returningAll().executeTakeFirstOrThrow();
+    insertUser(user: NewAccount): Promise<UserRow> {
+      return db.insertInto('users').values(withSubject(user)).returningAll().executeTakeFirstOrThrow();
     },
     findByPhone(phone: string): Promise<UserRow | undefined> {
       return db.selectFrom('users').selectAll().where('phone', '=', phone).executeTakeFirst();
@@ -37,13 +44,12 @@ export function createAccountRepo(db: Db) {
     findById(id: number): Promise<UserRow | undefined> {
       return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
     },
-    /** Inserts the users whose phone is not taken; returns the phones it inserted. */
     /** Inserts the users whose phone is free; returns the new accounts' ids by phone. */
-    async insertIfAbsent(users: NewUser[]): Promise<Map<string, number>> {
+    async insertIfAbsent(users: NewAccount[]): Promise<Map<string, number>> {
       if (users.length === 0) return new Map();
       const inserted = await db
         .insertInto('users')
-        .values(users)
+        .values(users.map(withSubject))
         .onConflict((oc) => oc.column('phone').doNothing())
         .returning(['phone', 'id'])
         .execute();

@@ -11,6 +11,7 @@ import { taskRequestId } from './migrations/009_task_request_id.js';
 import { smsHardening } from './migrations/010_sms_hardening.js';
 import { adminSessions } from './migrations/012_admin_sessions.js';
 import { importProgress } from './migrations/013_import_progress.js';
+import { singleSignOn } from './migrations/014_single_sign_on.js';
 
 // Migrations live in code (not read from a folder) so that the compiled build and tsx run the same list.
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -26,6 +27,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '010_sms_hardening': smsHardening,
   '012_admin_sessions': adminSessions,
   '013_import_progress': importProgress,
+  '014_single_sign_on': singleSignOn,
 };
 
 class InCodeMigrationProvider implements MigrationProvider {

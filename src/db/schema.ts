@@ -44,6 +44,8 @@ export interface UsersTable {
   totp_recovery_codes: Generated<string | null>;
   /** When an SMS code last proved that the account's owner holds its phone; null: never. */
   phone_verified_at: Generated<number | null>;
+  /** The account's stable opaque id for other systems (OpenID Connect `sub`, forward auth's Remote-User); never the phone. */
+  subject: string;
 }
 
 export interface SessionsTable {
@@ -184,6 +186,73 @@ export interface InstanceSettingsTable {
   created_at: number;
 }
 
+/** A relying party of the OpenID Connect provider. JSON columns hold arrays. */
+export interface OidcClientsTable {
+  id: Generated<number>;
+  client_id: string;
+  name: string;
+  /** SHA-256 (hex) of the client secret; null: a public client (PKCE, no secret). */
+  secret_hash: string | null;
+  /** JSON array of exact redirect URIs. */
+  redirect_uris: string;
+  /** JSON array. */
+  post_logout_redirect_uris: string;
+  backchannel_logout_uri: string | null;
+  /** 0/1: a first-party client skips the consent page. */
+  first_party: number;
+  /** JSON array: authorization_code, refresh_token, client_credentials. */
+  grant_types: string;
+  /** JSON array of organization ids whose members may sign in; null: every organization. */
+  allowed_organization_ids: string | null;
+  /** JSON array of roles that may sign in; null: every role. */
+  allowed_roles: string | null;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+  secret_rotated_at: number | null;
+  disabled_at: number | null;
+}
+
+/** The provider's grants (what a user allowed a client): durable, revoked with the account's events. */
+export interface OidcGrantsTable {
+  id: string;
+  user_id: number;
+  client_id: string;
+  /** The provider's JSON payload. */
+  payload: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface OidcRefreshTokensTable {
+  id: string;
+  grant_id: string;
+  payload: string;
+  expires_at: number;
+  /** When it was rotated; within the reuse window a second use still succeeds. */
+  consumed_at: number | null;
+}
+
+export interface OidcSigningKeysTable {
+  kid: string;
+  alg: string;
+  sealed_jwk: string;
+  created_at: number;
+  activates_at: number;
+  superseded_at: number | null;
+  retires_at: number | null;
+}
+
+/** Who may pass forward auth to a protected host (JSON arrays; null: anyone signed in). */
+export interface ForwardAuthRulesTable {
+  host: string;
+  allowed_organization_ids: string | null;
+  allowed_roles: string | null;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface DatabaseSchema {
   organizations: OrganizationsTable;
   invitation_codes: InvitationCodesTable;
@@ -197,6 +266,11 @@ export interface DatabaseSchema {
   roster_import_rows: RosterImportRowsTable;
   roster_exports: RosterExportsTable;
   instance_settings: InstanceSettingsTable;
+  oidc_clients: OidcClientsTable;
+  oidc_grants: OidcGrantsTable;
+  oidc_refresh_tokens: OidcRefreshTokensTable;
+  oidc_signing_keys: OidcSigningKeysTable;
+  forward_auth_rules: ForwardAuthRulesTable;
 }
 
 export type OrganizationRow = Selectable<OrganizationsTable>;
@@ -210,3 +284,6 @@ export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
 export type RosterImportRow = Selectable<RosterImportsTable>;
 export type RosterExportRow = Selectable<RosterExportsTable>;
+export type OidcClientRow = Selectable<OidcClientsTable>;
+export type OidcSigningKeyRow = Selectable<OidcSigningKeysTable>;
+export type ForwardAuthRuleRow = Selectable<ForwardAuthRulesTable>;

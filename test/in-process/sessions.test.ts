@@ -17,7 +17,7 @@ describe('session expiry', () => {
     database = openSqlite({ file: path.join(dir, 'db.sqlite') });
     await prepareDatabase(database, 's'.repeat(40));
     const now0 = Date.now();
-    await database.db.insertInto('users').values({ organization_id: 1, phone: '+8613800000001', name: 'S', password_hash: null, role: 'user', status: 'active', created_at: now0, updated_at: now0 }).execute();
+    await database.db.insertInto('users').values({ organization_id: 1, phone: '+8613800000001', name: 'S', password_hash: null, role: 'user', status: 'active', created_at: now0, updated_at: now0, subject: 'sessions-test-subject' }).execute();
     sessions = new SessionService(database, { ttlSeconds: 3600, maxAgeSeconds: 3 * 3600 }, () => now);
   });
   after(async () => {
