@@ -43,6 +43,7 @@ import { adminRoutes } from './admin/routes.js';
 import { rateLimitRoutes } from './admin/rate-limit-routes.js';
 import { smsRoutes } from './sms/routes.js';
 import { invitationRoutes } from './orgs/routes.js';
+import { oidcClientRoutes } from './oidc/clients/routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -242,6 +243,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(auditRoutes, { audit: services.audit, guards });
   await app.register(webRoutes);
   await app.register(adminRoutes, { orgs: services.orgs, accounts: services.accounts, sessions: services.sessions, admin: services.admin, guards, publicOrigin: config.publicUrl });
+  await app.register(oidcClientRoutes, { clients: services.clients, guards });
   await app.register(rateLimitRoutes, { rateLimits: services.rateLimits, admin: services.admin.rateLimits, guards });
   await app.register(importRoutes, { imports: services.imports, guards, maxBytes: config.imports.maxBytes });
   await app.register(exportRoutes, { exports: services.exports, guards });

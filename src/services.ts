@@ -21,6 +21,7 @@ import type { Database } from './db/database.js';
 import { ExportService } from './exports/service.js';
 import { ImportService } from './imports/service.js';
 import { instrumentStore } from './kv/instrumented.js';
+import { ClientRegistry } from './oidc/clients/service.js';
 import type { KeyValueStore } from './kv/store.js';
 import type { Metrics } from './observability/metrics.js';
 import { OrgService } from './orgs/service.js';
@@ -76,6 +77,8 @@ export interface Services {
   smsOutbox: SmsOutbox;
   imports: ImportService;
   exports: ExportService;
+  /** The apps (OpenID Connect clients) that sign people in through Gatehouse. */
+  clients: ClientRegistry;
   /** What administrators do, from the console or the command line: each action once, audited. */
   admin: { organizations: OrganizationAdmin; users: UserAdmin; rateLimits: RateLimitAdmin };
 }
@@ -120,10 +123,11 @@ export function createServices(deps: ServiceDeps): Services {
   const smsOutbox = new SmsOutbox(database, { audit, retentionHours: config.sms.outboxRetentionHours });
   const imports = new ImportService(database, { orgs, tasks, audit, maxRows: config.imports.maxRows, retentionDays: config.imports.retentionDays });
   const exports = new ExportService(database, { orgs, tasks, audit, retentionHours: config.exportRetentionHours });
+  const clients = new ClientRegistry({ database, audit, orgs });
   const admin = {
     organizations: new OrganizationAdmin({ orgs, audit }),
     users: new UserAdmin({ accounts, twoFactor: twoFactorSettings, sessions, apiKeys, audit }),
     rateLimits: new RateLimitAdmin({ rateLimits, audit }),
   };
-  return { captcha, orgs, accounts, registration, signIn, profile, twoFactor: twoFactorSettings, reauthentication, sessions, ownSessions, rateLimits, lockout, knownDevices, hashing, audit, apiKeys, tasks, smsCodes, sms, smsOutbox, imports, exports, admin };
+  return { captcha, orgs, accounts, registration, signIn, profile, twoFactor: twoFactorSettings, reauthentication, sessions, ownSessions, rateLimits, lockout, knownDevices, hashing, audit, apiKeys, tasks, smsCodes, sms, smsOutbox, imports, exports, clients, admin };
 }

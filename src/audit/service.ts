@@ -46,7 +46,13 @@ export type AuditEventName =
   | 'two_factor.disabled'
   | 'two_factor.disable_failed'
   | 'session.reauthenticated'
-  | 'session.reauthentication_failed';
+  | 'session.reauthentication_failed'
+  | 'oidc_client.created'
+  | 'oidc_client.updated'
+  | 'oidc_client.secret_rotated'
+  | 'oidc_client.disabled'
+  | 'oidc_client.enabled'
+  | 'oidc_client.deleted';
 
 export interface AuditEntry {
   event: AuditEventName;
