@@ -43,6 +43,9 @@ import { adminRoutes } from './admin/routes.js';
 import { rateLimitRoutes } from './admin/rate-limit-routes.js';
 import { smsRoutes } from './sms/routes.js';
 import { invitationRoutes } from './orgs/routes.js';
+import { OIDC_PREFIX } from './oidc/provider.js';
+import { oidcRoutes } from './oidc/routes.js';
+import { startProvider } from './oidc/start.js';
 import { oidcClientRoutes } from './oidc/clients/routes.js';
 
 export interface AppDeps {
@@ -145,7 +148,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   installRequestLog(app);
   installRequestContext(app);
-  installBrowserSecurity(app, { hsts: config.hsts });
+  installBrowserSecurity(app, { hsts: config.hsts, crossSitePaths: [`${OIDC_PREFIX}/`] });
   installErrorBoundary(app);
   const draining = installDraining(app);
   // Once closing (after the drain), requests that still arrive on kept-alive connections are told to go elsewhere.
@@ -210,6 +213,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       services.exports.sweepExpired().catch((error: unknown) => app.log.warn({ err: error }, 'export sweep failed'));
       services.imports.sweepExpired().catch((error: unknown) => app.log.warn({ err: error }, 'import sweep failed'));
       services.smsOutbox.sweepExpired().catch((error: unknown) => app.log.warn({ err: error }, 'SMS outbox sweep failed'));
+      services.oidcGrants.sweepExpired().catch((error: unknown) => app.log.warn({ err: error }, 'OpenID Connect grant sweep failed'));
+      services.signingKeys.sweepRetired().catch((error: unknown) => app.log.warn({ err: error }, 'signing key sweep failed'));
     }, SESSION_SWEEP_INTERVAL_MS);
     sweep.unref();
     const auditSweep = setInterval(() => {
@@ -247,6 +252,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rateLimitRoutes, { rateLimits: services.rateLimits, admin: services.admin.rateLimits, guards });
   await app.register(importRoutes, { imports: services.imports, guards, maxBytes: config.imports.maxBytes });
   await app.register(exportRoutes, { exports: services.exports, guards });
+  if (config.oidc.issuer) {
+    const live = await startProvider({ config, secret: deps.secret, kv: deps.kv, services, credentials, log: app.log });
+    app.addHook('onClose', async () => live.close());
+    await app.register(oidcRoutes, {
+      live,
+      clients: services.clients,
+      grants: services.oidcGrants,
+      audit: services.audit,
+      requireSession,
+      session: credentials.session,
+      cookieName: config.session.cookieName,
+      hsts: config.hsts,
+    });
+  }
   await app.register(smsRoutes, { sms: services.sms, outbox: services.smsOutbox, guards, requireSession, normalizePhone: (phone) => services.accounts.parsePhone(phone).e164 });
   return app;
 }

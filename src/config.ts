@@ -84,6 +84,23 @@ export interface Config {
   readonly auditRetentionDays: number;
   /** A finished member export can be downloaded for this long; then its CSV is deleted. */
   readonly exportRetentionHours: number;
+  readonly oidc: OidcConfig;
+}
+
+/** The OpenID Connect provider (src/oidc/). */
+export interface OidcConfig {
+  /**
+   * The issuer: PUBLIC_URL; without it, outside production, http://localhost:PORT (trying it out on
+   * one machine). Undefined: the provider is off (production without PUBLIC_URL).
+   */
+  readonly issuer: string | undefined;
+  readonly accessTokenTtlSeconds: number;
+  readonly idTokenTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
+  /** A rotated refresh token still works this long, so that two parallel refreshes do not sign the user out; reuse after it revokes the whole grant. */
+  readonly refreshTokenReuseSeconds: number;
+  /** How often each process looks for new or retired signing keys (`gatehouse keys rotate`). */
+  readonly keyRefreshSeconds: number;
 }
 
 export type SmsProviderName = 'console' | 'webhook' | 'tencent';
@@ -253,6 +270,23 @@ export function parsePublicUrl(raw: string | undefined): string | undefined {
   return url.origin;
 }
 
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * The provider's issuer. An issuer is what every relying party pins: it must be the https address
+ * people reach, except on a loopback address where a machine tries it out.
+ */
+function oidcIssuer(nodeEnv: string, publicUrl: string | undefined, port: number): string | undefined {
+  if (publicUrl) {
+    const url = new URL(publicUrl);
+    if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname) && nodeEnv === 'production') {
+      throw new ConfigError(`PUBLIC_URL must be https in production: it is the OpenID Connect issuer that other systems trust (http is allowed only on localhost), got "${publicUrl}"`);
+    }
+    return publicUrl;
+  }
+  return nodeEnv === 'production' ? undefined : `http://localhost:${port}`;
+}
+
 /**
  * Secure cookies when the public URL is https (or, without PUBLIC_URL, in production, or as
  * SECURE_COOKIES says); a Secure session cookie gets the __Host- prefix, so that the browser refuses it
@@ -318,12 +352,13 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
   }
 
   const publicUrl = parsePublicUrl(merged.PUBLIC_URL);
+  const port = int(merged, 'PORT', 9527, 0, 65535);
   const sessionTtl = int(merged, 'SESSION_TTL_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600);
   const config: Config = {
     nodeEnv,
     workerIndex: merged.GATEHOUSE_WORKER_INDEX ? int(merged, 'GATEHOUSE_WORKER_INDEX', 0, 0, 1024) : undefined,
     role: merged.GATEHOUSE_ROLE?.trim() === 'tasks' ? 'tasks' : 'http',
-    port: int(merged, 'PORT', 9527, 0, 65535),
+    port,
     host: merged.HOST?.trim() || '127.0.0.1',
     workers: int(merged, 'WORKERS', availableParallelism(), 0, 256),
     dataDir,
@@ -391,6 +426,14 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
       maxBytes: int(merged, 'IMPORT_MAX_BYTES', 10 * 1024 * 1024, 1024, 512 * 1024 * 1024),
       maxRows: int(merged, 'IMPORT_MAX_ROWS', 50_000, 1, 1_000_000),
       retentionDays: int(merged, 'IMPORT_RETENTION_DAYS', 30, 1, 36_500),
+    },
+    oidc: {
+      issuer: oidcIssuer(nodeEnv, publicUrl, port),
+      accessTokenTtlSeconds: int(merged, 'OIDC_ACCESS_TOKEN_TTL_SECONDS', 600, 30, 86_400),
+      idTokenTtlSeconds: int(merged, 'OIDC_ID_TOKEN_TTL_SECONDS', 3600, 30, 86_400),
+      refreshTokenTtlSeconds: int(merged, 'OIDC_REFRESH_TOKEN_TTL_SECONDS', 30 * 86_400, 60, 365 * 86_400),
+      refreshTokenReuseSeconds: int(merged, 'OIDC_REFRESH_TOKEN_REUSE_SECONDS', 10, 0, 300),
+      keyRefreshSeconds: int(merged, 'OIDC_KEY_REFRESH_SECONDS', 10, 1, 3600),
     },
   };
   const cores = availableParallelism();

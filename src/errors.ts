@@ -36,6 +36,7 @@ export const ERROR_CATALOGUE = {
   ACCOUNT_DISABLED: { status: 403, message: 'This account is disabled.' },
   TWO_FACTOR_SETUP_REQUIRED: { status: 403, message: 'Administrators turn on two-factor sign-in (on the account page) before using the console.' },
   NOT_FOUND: { status: 404, message: 'Not found.' },
+  INTERACTION_NOT_FOUND: { status: 404, message: 'This sign-in request has expired or is unknown: go back to the app and sign in again.' },
   SESSION_NOT_FOUND: { status: 404, message: 'No such session.' },
   IMPORT_NOT_FOUND: { status: 404, message: 'No such import.' },
   EXPORT_NOT_FOUND: { status: 404, message: 'No such export.' },

@@ -22,6 +22,8 @@ import { ExportService } from './exports/service.js';
 import { ImportService } from './imports/service.js';
 import { instrumentStore } from './kv/instrumented.js';
 import { ClientRegistry } from './oidc/clients/service.js';
+import { OidcGrants } from './oidc/grants.js';
+import { SigningKeys } from './oidc/signing-keys.js';
 import type { KeyValueStore } from './kv/store.js';
 import type { Metrics } from './observability/metrics.js';
 import { OrgService } from './orgs/service.js';
@@ -79,6 +81,10 @@ export interface Services {
   exports: ExportService;
   /** The apps (OpenID Connect clients) that sign people in through Gatehouse. */
   clients: ClientRegistry;
+  /** What users allowed the apps: grants and refresh tokens. */
+  oidcGrants: OidcGrants;
+  /** The provider's signing keys, sealed in the database. */
+  signingKeys: SigningKeys;
   /** What administrators do, from the console or the command line: each action once, audited. */
   admin: { organizations: OrganizationAdmin; users: UserAdmin; rateLimits: RateLimitAdmin };
 }
@@ -123,11 +129,18 @@ export function createServices(deps: ServiceDeps): Services {
   const smsOutbox = new SmsOutbox(database, { audit, retentionHours: config.sms.outboxRetentionHours });
   const imports = new ImportService(database, { orgs, tasks, audit, maxRows: config.imports.maxRows, retentionDays: config.imports.retentionDays });
   const exports = new ExportService(database, { orgs, tasks, audit, retentionHours: config.exportRetentionHours });
-  const clients = new ClientRegistry({ database, audit, orgs });
+  const oidcGrants = new OidcGrants(database, {
+    refreshTokenReuseMs: config.oidc.refreshTokenReuseSeconds * 1000,
+    userIdOf: async (subject) => (await accounts.findBySubject(subject))?.id,
+  });
+  // A user's apps lose their grants whenever the user's sessions all end (disabled, password reset, …) or the user leaves the organization.
+  sessions.addDependentSignIns((trx, userId) => oidcGrants.revokeUserWith(trx, userId));
+  const clients = new ClientRegistry({ database, audit, orgs, grants: oidcGrants });
+  const signingKeys = new SigningKeys(database, secret);
   const admin = {
     organizations: new OrganizationAdmin({ orgs, audit }),
     users: new UserAdmin({ accounts, twoFactor: twoFactorSettings, sessions, apiKeys, audit }),
     rateLimits: new RateLimitAdmin({ rateLimits, audit }),
   };
-  return { captcha, orgs, accounts, registration, signIn, profile, twoFactor: twoFactorSettings, reauthentication, sessions, ownSessions, rateLimits, lockout, knownDevices, hashing, audit, apiKeys, tasks, smsCodes, sms, smsOutbox, imports, exports, clients, admin };
+  return { captcha, orgs, accounts, registration, signIn, profile, twoFactor: twoFactorSettings, reauthentication, sessions, ownSessions, rateLimits, lockout, knownDevices, hashing, audit, apiKeys, tasks, smsCodes, sms, smsOutbox, imports, exports, clients, oidcGrants, signingKeys, admin };
 }

@@ -44,6 +44,9 @@ export function createAccountRepo(db: Db) {
     findById(id: number): Promise<UserRow | undefined> {
       return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
     },
+    findBySubject(subject: string): Promise<UserRow | undefined> {
+      return db.selectFrom('users').selectAll().where('subject', '=', subject).executeTakeFirst();
+    },
     /** Inserts the users whose phone is free; returns the new accounts' ids by phone. */
     async insertIfAbsent(users: NewAccount[]): Promise<Map<string, number>> {
       if (users.length === 0) return new Map();

@@ -69,6 +69,11 @@ export class AccountService {
     return this.repo.findById(id);
   }
 
+  /** The account other systems know by this opaque subject (OpenID Connect `sub`). */
+  findBySubject(subject: string): Promise<UserRow | undefined> {
+    return this.repo.findBySubject(subject);
+  }
+
   findByPhone(e164: string): Promise<UserRow | undefined> {
     return this.repo.findByPhone(e164);
   }
@@ -111,7 +116,13 @@ export class AccountService {
     if (changes.organizationId !== undefined) corrections.organization_id = changes.organizationId;
     if (changes.role !== undefined) corrections.role = changes.role;
     try {
-      return await this.deps.database.write((trx) => createAccountRepo(trx).correct(userId, corrections, this.now()));
+      return await this.deps.database.write(async (trx) => {
+        const before = corrections.organization_id === undefined ? undefined : await createAccountRepo(trx).findById(userId);
+        const updated = await createAccountRepo(trx).correct(userId, corrections, this.now());
+        // Leaving an organization ends what its apps were allowed (their grants and refresh tokens); the user's own sessions go on.
+        if (updated && before && before.organization_id !== updated.organization_id) await this.deps.sessions.endDependentsWith(trx, userId);
+        return updated;
+      });
     } catch (error) {
       if (isUniqueViolation(error)) throw new AppError('PHONE_TAKEN');
       // No such organization (or it was deleted meanwhile).
@@ -136,7 +147,10 @@ export class AccountService {
    * Returns the deleted row, or undefined when there was none.
    */
   async deleteAccount(userId: number): Promise<UserRow | undefined> {
-    const deleted = await this.deps.database.write((trx) => createAccountRepo(trx).delete(userId));
+    const deleted = await this.deps.database.write(async (trx) => {
+      await this.deps.sessions.endDependentsWith(trx, userId);
+      return createAccountRepo(trx).delete(userId);
+    });
     if (deleted) await this.deps.lockout.reset(deleted.phone);
     return deleted;
   }

@@ -52,7 +52,10 @@ export type AuditEventName =
   | 'oidc_client.secret_rotated'
   | 'oidc_client.disabled'
   | 'oidc_client.enabled'
-  | 'oidc_client.deleted';
+  | 'oidc_client.deleted'
+  | 'oidc.consent_given'
+  | 'oidc.app_disconnected'
+  | 'oidc.keys_rotated';
 
 export interface AuditEntry {
   event: AuditEventName;

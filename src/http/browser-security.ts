@@ -46,9 +46,21 @@ export interface SecurityHeaderOptions {
   hsts: boolean;
 }
 
-export function installBrowserSecurity(app: FastifyInstance, options: SecurityHeaderOptions): void {
+export interface BrowserSecurityOptions extends SecurityHeaderOptions {
+  /**
+   * Path prefixes other sites' pages may post to: the OpenID Connect endpoints, which are made for
+   * other sites (a browser app's token request, a relying party's logout form) and guard themselves
+   * (client authentication, PKCE, the logout form's own anti-forgery field).
+   */
+  crossSitePaths?: readonly string[];
+}
+
+export function installBrowserSecurity(app: FastifyInstance, options: BrowserSecurityOptions): void {
+  const crossSitePaths = options.crossSitePaths ?? [];
   app.addHook('onRequest', async (request) => {
-    if (UNSAFE_METHODS.has(request.method) && !isSameOriginOrNotBrowser(request)) throw new AppError('CROSS_SITE_REQUEST');
+    if (!UNSAFE_METHODS.has(request.method) || isSameOriginOrNotBrowser(request)) return;
+    if (crossSitePaths.some((prefix) => request.url.startsWith(prefix))) return;
+    throw new AppError('CROSS_SITE_REQUEST');
   });
   app.addHook('onSend', async (request, reply) => setSecurityHeaders(request, reply, options));
 }

@@ -5,10 +5,10 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 
 /** What a sealed value is for; each purpose has its own key, so one cannot be opened as another. */
-export type SealPurpose = 'sms code' | 'totp secret';
+export type SealPurpose = 'sms code' | 'totp secret' | 'oidc signing key';
 
 // The SMS key's label predates the others: kept, so that codes sealed before an upgrade still open.
-const LABELS: Record<SealPurpose, string> = { 'sms code': 'gatehouse sms seal v1', 'totp secret': 'gatehouse totp secret seal v1' };
+const LABELS: Record<SealPurpose, string> = { 'sms code': 'gatehouse sms seal v1', 'totp secret': 'gatehouse totp secret seal v1', 'oidc signing key': 'gatehouse oidc signing key seal v1' };
 
 function keyFrom(secret: string, purpose: SealPurpose): Buffer {
   return createHmac('sha256', secret).update(LABELS[purpose]).digest();

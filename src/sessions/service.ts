@@ -111,11 +111,35 @@ export class SessionService {
   }
 
   /**
-   * Ends every session of a user, or every one but `exceptId`, inside a caller's write transaction (a
-   * new password or phone number, a disabled account: the change and the sign-out commit together); returns how many.
+   * Sign-ins that rest on the user's account and must end with its sessions: the apps' grants and
+   * refresh tokens (src/oidc). The composition root adds them, so that this feature knows no other.
    */
-  endAllWith(trx: Db, userId: number, exceptId: number | null = null): Promise<number> {
-    return createSessionRepo(trx).deleteForUser(userId, exceptId);
+  private readonly dependentSignIns: Array<(trx: Db, userId: number) => Promise<unknown>> = [];
+
+  addDependentSignIns(end: (trx: Db, userId: number) => Promise<unknown>): void {
+    this.dependentSignIns.push(end);
+  }
+
+  /** Inside a caller's write transaction: ends the dependent sign-ins only (a move to another organization keeps the user's own sessions). */
+  async endDependentsWith(trx: Db, userId: number): Promise<void> {
+    for (const end of this.dependentSignIns) await end(trx, userId);
+  }
+
+  /**
+   * Ends every session of a user, or every one but `exceptId`, and every dependent sign-in, inside a
+   * caller's write transaction (a new password or phone number, a disabled account: the change and
+   * the sign-out commit together); returns how many sessions.
+   */
+  async endAllWith(trx: Db, userId: number, exceptId: number | null = null): Promise<number> {
+    const ended = await createSessionRepo(trx).deleteForUser(userId, exceptId);
+    await this.endDependentsWith(trx, userId);
+    return ended;
+  }
+
+  /** The live session a token names, ended (RP-initiated logout of the single sign-on session); whether there was one. */
+  async endByToken(token: string): Promise<boolean> {
+    const session = await this.authenticate(token);
+    return session ? this.revokeById(session.id) : false;
   }
 
   /** Ends every session of the user but `keepSessionId` ("sign out everywhere else"); returns how many. */

@@ -1,0 +1,163 @@
+// The provider's only seam to storage (oidc-provider's adapter interface). Durable records (grants,
+// refresh tokens) go to the database; short-lived ones (sessions, interactions, authorization codes,
+// access tokens) to the shared key-value store, so that every worker and server sees the same and a
+// code is single-use everywhere. Clients come from the registry.
+import { errors } from 'oidc-provider';
+import type { KeyValueStore } from '../kv/store.js';
+import type { ClientLookup } from './clients/types.js';
+import { clientMetadata } from './client-metadata.js';
+import type { OidcGrants, ProviderPayload } from './grants.js';
+
+/** What the provider asks of each model's store. */
+export interface ProviderAdapter {
+  upsert(id: string, payload: ProviderPayload, expiresIn: number): Promise<void>;
+  find(id: string): Promise<ProviderPayload | undefined>;
+  findByUid(uid: string): Promise<ProviderPayload | undefined>;
+  findByUserCode(userCode: string): Promise<ProviderPayload | undefined>;
+  consume(id: string): Promise<void>;
+  destroy(id: string): Promise<void>;
+  revokeByGrantId(grantId: string): Promise<void>;
+}
+
+export interface AdapterDeps {
+  kv: KeyValueStore;
+  grants: OidcGrants;
+  clients: ClientLookup;
+}
+
+/** How long a record without its own expiry is kept (the provider gives every model one today). */
+const DEFAULT_TTL_SECONDS = 3600;
+/** A consumed mark outlives the code it marks (codes live 60 s). */
+const CONSUMED_MARK_TTL_MS = 15 * 60_000;
+
+class ShortLivedAdapter implements ProviderAdapter {
+  constructor(private readonly name: string, private readonly kv: KeyValueStore) {}
+
+  private key(id: string): string {
+    return `oidc:${this.name}:${id}`;
+  }
+
+  async upsert(id: string, payload: ProviderPayload, expiresIn: number): Promise<void> {
+    const ttlMs = (expiresIn || DEFAULT_TTL_SECONDS) * 1000;
+    await this.kv.put(this.key(id), JSON.stringify(payload), ttlMs);
+    // Sessions are also found by their uid (the provider's cookie names the uid, not the id).
+    if (typeof payload.uid === 'string' && this.name === 'Session') await this.kv.put(`oidc:Session-uid:${payload.uid}`, id, ttlMs);
+  }
+
+  async find(id: string): Promise<ProviderPayload | undefined> {
+    const [stored, consumed] = await Promise.all([this.kv.get(this.key(id)), this.name === 'AuthorizationCode' ? this.kv.get(`oidc:consumed:${id}`) : null]);
+    if (stored === null) return undefined;
+    const payload = JSON.parse(stored) as ProviderPayload;
+    if (consumed !== null) payload.consumed = Number(consumed);
+    return payload;
+  }
+
+  async findByUid(uid: string): Promise<ProviderPayload | undefined> {
+    const id = await this.kv.get(`oidc:Session-uid:${uid}`);
+    return id === null ? undefined : this.find(id);
+  }
+
+  async findByUserCode(): Promise<ProviderPayload | undefined> {
+    // The device flow is not enabled: nothing is ever stored by user code.
+    return undefined;
+  }
+
+  /**
+   * Single use across every worker and server: the counter's increment is atomic in every store, so
+   * of two token requests racing with one code exactly one sees 1. The provider checks `consumed`
+   * only after its own read, which both racers may pass; refusing here closes that window.
+   */
+  async consume(id: string): Promise<void> {
+    const mark = await this.kv.increment(`oidc:consumed:${id}`, CONSUMED_MARK_TTL_MS);
+    if (mark.value > 1) throw new errors.InvalidGrant('authorization code already consumed');
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.kv.delete(this.key(id));
+  }
+
+  async revokeByGrantId(): Promise<void> {
+    // Nothing to find here by grant: every short-lived record is checked against its grant when used
+    // (codes at the token endpoint, access tokens at userinfo and introspection), and revoking
+    // deletes the grant from the database, so they are all dead at once.
+  }
+}
+
+class GrantAdapter implements ProviderAdapter {
+  constructor(private readonly grants: OidcGrants) {}
+  upsert(id: string, payload: ProviderPayload, expiresIn: number) {
+    return this.grants.saveGrant(id, payload, expiresIn || DEFAULT_TTL_SECONDS);
+  }
+  find(id: string) {
+    return this.grants.findGrant(id);
+  }
+  async findByUid() {
+    return undefined;
+  }
+  async findByUserCode() {
+    return undefined;
+  }
+  async consume() {}
+  destroy(id: string) {
+    return this.grants.destroyGrant(id);
+  }
+  revokeByGrantId(grantId: string) {
+    return this.grants.destroyGrant(grantId);
+  }
+}
+
+class RefreshTokenAdapter implements ProviderAdapter {
+  constructor(private readonly grants: OidcGrants) {}
+  upsert(id: string, payload: ProviderPayload, expiresIn: number) {
+    return this.grants.saveRefreshToken(id, payload, expiresIn || DEFAULT_TTL_SECONDS);
+  }
+  find(id: string) {
+    return this.grants.findRefreshToken(id);
+  }
+  async findByUid() {
+    return undefined;
+  }
+  async findByUserCode() {
+    return undefined;
+  }
+  consume(id: string) {
+    return this.grants.consumeRefreshToken(id);
+  }
+  destroy(id: string) {
+    return this.grants.destroyRefreshToken(id);
+  }
+  revokeByGrantId(grantId: string) {
+    // Deleting the grant deletes its refresh tokens with it.
+    return this.grants.destroyGrant(grantId);
+  }
+}
+
+class ClientAdapter implements ProviderAdapter {
+  constructor(private readonly clients: ClientLookup) {}
+  async find(id: string) {
+    const client = await this.clients.find(id);
+    return client && !client.disabled ? clientMetadata(client) : undefined;
+  }
+  async upsert() {
+    throw new Error('clients are registered with the registry, not by the provider');
+  }
+  async findByUid() {
+    return undefined;
+  }
+  async findByUserCode() {
+    return undefined;
+  }
+  async consume() {}
+  async destroy() {}
+  async revokeByGrantId() {}
+}
+
+/** The adapter factory the provider is configured with: one adapter per model name. */
+export function createAdapterFactory(deps: AdapterDeps): (name: string) => ProviderAdapter {
+  return (name) => {
+    if (name === 'Grant') return new GrantAdapter(deps.grants);
+    if (name === 'RefreshToken') return new RefreshTokenAdapter(deps.grants);
+    if (name === 'Client') return new ClientAdapter(deps.clients);
+    return new ShortLivedAdapter(name, deps.kv);
+  };
+}

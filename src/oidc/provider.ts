@@ -1,0 +1,192 @@
+// oidc-provider configured as Gatehouse's OpenID Connect provider: its storage (adapter.ts), its keys
+// (signing-keys.ts), its accounts and claims (claims.ts), and the single sign-on session, which is
+// Gatehouse's own session cookie: the provider's session never outlives it or names another account.
+import { hkdfSync } from 'node:crypto';
+import { Provider, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Config } from '../config.js';
+import type { AuthContext } from '../http/auth.js';
+import { secretsEqual, sha256Hex } from '../security/tokens.js';
+import type { ProviderAdapter } from './adapter.js';
+import { ACR, SCOPES, SCOPE_CLAIMS, accountClaims, clientAdmits, type AccountFacts } from './claims.js';
+import type { ClientLookup } from './clients/types.js';
+import type { OidcGrants } from './grants.js';
+import { errorPage, logoutConfirmationPage, signedOutPage } from './pages.js';
+import type { SigningJwk } from './signing-keys.js';
+
+/** Where the provider's endpoints live (discovery is at /.well-known/openid-configuration). */
+export const OIDC_PREFIX = '/oidc';
+export const ROUTES = {
+  authorization: `${OIDC_PREFIX}/auth`,
+  token: `${OIDC_PREFIX}/token`,
+  userinfo: `${OIDC_PREFIX}/me`,
+  jwks: `${OIDC_PREFIX}/jwks`,
+  introspection: `${OIDC_PREFIX}/token/introspection`,
+  revocation: `${OIDC_PREFIX}/token/revocation`,
+  end_session: `${OIDC_PREFIX}/session/end`,
+} as const;
+
+export const interactionPath = (uid: string) => `/interaction/${uid}`;
+
+export interface ProviderDeps {
+  config: Config;
+  secret: string;
+  adapter: (name: string) => ProviderAdapter;
+  grants: OidcGrants;
+  clients: ClientLookup;
+  accounts: {
+    bySubject(subject: string): Promise<AccountFacts | undefined>;
+    userIdOf(subject: string): Promise<number | undefined>;
+  };
+  /** The Gatehouse session a session cookie names (the single sign-on session). */
+  session(token: string): Promise<AuthContext | null>;
+  /** Ends the Gatehouse session a token names (RP-initiated logout). */
+  endSession(token: string): Promise<void>;
+  cookieName: string;
+}
+
+type Ctx = KoaContextWithOIDC;
+
+/**
+ * The login prompt also asks for Gatehouse's session: a provider session left behind by a Gatehouse
+ * sign-out, or naming another account than the browser's Gatehouse session, sends the request back
+ * through the interaction (which signs in the current account, or sends the visitor to the login page).
+ */
+function singleSignOnPolicy(deps: ProviderDeps) {
+  const policy = interactionPolicy.base();
+  const login = policy.get('login')!;
+  login.checks.add(
+    new interactionPolicy.Check('gatehouse_session', 'the Gatehouse session is gone or names another account', async (ctx: Ctx) => {
+      const token = ctx.cookies.get(deps.cookieName);
+      const auth = token ? await deps.session(token) : null;
+      if (!auth || auth.user.status !== 'active') return interactionPolicy.Check.REQUEST_PROMPT;
+      return auth.user.subject === ctx.oidc.session?.accountId ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
+    }),
+    0,
+  );
+  return policy;
+}
+
+/** Cookie keys derived from SECRET_KEY: identical on every worker and server, never stored. */
+function cookieKeys(secret: string): string[] {
+  return [Buffer.from(hkdfSync('sha256', secret, 'gatehouse', 'oidc cookie keys v1', 32)).toString('base64url')];
+}
+
+export function createProvider(deps: ProviderDeps, signingKeys: readonly SigningJwk[]): Provider {
+  const { config } = deps;
+  const issuer = config.oidc.issuer!;
+  const secure = config.session.secureCookie;
+  const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, secure, signed: true, overwrite: true };
+
+  const configuration: Configuration = {
+    adapter: deps.adapter as unknown as Configuration['adapter'],
+    jwks: { keys: signingKeys.map((key) => ({ ...key })) as unknown as NonNullable<Configuration['jwks']>['keys'] },
+    cookies: {
+      keys: cookieKeys(deps.secret),
+      long: cookieOptions,
+      short: cookieOptions,
+      names: { session: 'gatehouse_oidc_session', interaction: 'gatehouse_oidc_interaction', resume: 'gatehouse_oidc_resume' },
+    },
+    scopes: [...SCOPES],
+    // acr, amr, auth_time and sid are standalone claims (null): they go in ID tokens whatever the scope.
+    claims: { acr: null, amr: null, auth_time: null, sid: null, iss: null, ...Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])) },
+    acrValues: [ACR.oneFactor, ACR.twoFactors],
+    routes: { ...ROUTES },
+    features: {
+      devInteractions: { enabled: false },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      clientCredentials: { enabled: true },
+      userinfo: { enabled: true },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx: Ctx, form: string) {
+          ctx.type = 'html';
+          ctx.body = logoutConfirmationPage(form, ctx.oidc.client?.clientName);
+        },
+        async postLogoutSuccessSource(ctx: Ctx) {
+          ctx.type = 'html';
+          ctx.body = signedOutPage(ctx.oidc.client?.clientName);
+        },
+      },
+    },
+    ttl: {
+      AccessToken: config.oidc.accessTokenTtlSeconds,
+      ClientCredentials: config.oidc.accessTokenTtlSeconds,
+      AuthorizationCode: 60,
+      IdToken: config.oidc.idTokenTtlSeconds,
+      RefreshToken: config.oidc.refreshTokenTtlSeconds,
+      Interaction: 30 * 60,
+      Session: config.session.maxAgeSeconds,
+      // What a user allowed an app lasts as long as a refresh token could, renewed with each sign-in.
+      Grant: Math.max(config.oidc.refreshTokenTtlSeconds, 365 * 86_400),
+    },
+    rotateRefreshToken: true,
+    interactions: {
+      url: (_ctx: Ctx, interaction: { uid: string }) => interactionPath(interaction.uid),
+      policy: singleSignOnPolicy(deps),
+    },
+    async findAccount(ctx: Ctx, sub: string) {
+      const facts = await deps.accounts.bySubject(sub);
+      if (!facts || facts.user.status !== 'active') return undefined;
+      // A client limited to some organizations or roles stops working for an account that left them.
+      const clientId = ctx.oidc?.client?.clientId;
+      if (clientId) {
+        const client = await deps.clients.find(clientId);
+        if (!client || !clientAdmits(client, facts.user)) return undefined;
+      }
+      return { accountId: sub, claims: async () => accountClaims(facts) };
+    },
+    async loadExistingGrant(ctx: Ctx) {
+      const clientId = ctx.oidc.client!.clientId;
+      const accountId = ctx.oidc.session!.accountId!;
+      let grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session!.grantIdFor(clientId);
+      if (!grantId) {
+        // Consent given in an earlier session is not asked again.
+        const userId = await deps.accounts.userIdOf(accountId);
+        if (userId !== undefined) grantId = await deps.grants.grantIdFor(userId, clientId);
+      }
+      const grant = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
+      if (grant && grant.accountId === accountId) return grant;
+      // The school's own systems (first-party clients) are allowed what they ask without a consent page.
+      const registered = await deps.clients.find(clientId);
+      if (!registered?.firstParty) return undefined;
+      const granted = new ctx.oidc.provider.Grant({ clientId, accountId });
+      granted.addOIDCScope([...ctx.oidc.requestParamOIDCScopes].join(' '));
+      await granted.save();
+      return granted;
+    },
+    clientBasedCORS(_ctx: Ctx, origin: string, client: { redirectUris?: readonly string[] | undefined }) {
+      // A browser app (a public client) calls the token endpoint from the origin it is redirected to.
+      return (client.redirectUris ?? []).some((uri) => new URL(uri).origin === origin);
+    },
+    async renderError(ctx: Ctx, out: { error?: string; error_description?: string }) {
+      ctx.type = 'html';
+      ctx.body = errorPage(out);
+    },
+  };
+
+  const provider = new Provider(issuer, configuration);
+  // Behind the proxies TRUST_PROXY names, the request's scheme and host come from X-Forwarded-*.
+  provider.proxy = config.trustProxy !== false;
+
+  // The registry keeps only the SHA-256 of each client secret (a 256-bit random value needs no slow
+  // hash): the presented secret is hashed and compared in constant time. No HS* algorithm is enabled
+  // for clients, which would need the secret itself.
+  provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: { clientSecret?: string }, actual: string): Promise<boolean> {
+    return typeof this.clientSecret === 'string' && secretsEqual(this.clientSecret, sha256Hex(actual));
+  };
+
+  // RP-initiated logout also ends the Gatehouse session (it is the single sign-on session).
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.method !== 'POST' || ctx.path !== `${ROUTES.end_session}/confirm`) return;
+    const confirmed = (ctx as Ctx).oidc?.body?.logout !== undefined;
+    const token = ctx.cookies.get(deps.cookieName);
+    if (!confirmed || !token) return;
+    await deps.endSession(token);
+    ctx.cookies.set(deps.cookieName, null, { path: '/', httpOnly: true, sameSite: 'lax', secure, signed: false, overwrite: true });
+  });
+
+  return provider;
+}

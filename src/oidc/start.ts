@@ -1,0 +1,62 @@
+// The provider of one process, wired from the product's services: started by the composition root.
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from '../config.js';
+import type { CredentialResolver } from '../http/auth.js';
+import type { KeyValueStore } from '../kv/store.js';
+import type { AccountService } from '../accounts/service.js';
+import type { OrgService } from '../orgs/service.js';
+import type { SessionService } from '../sessions/service.js';
+import { createAdapterFactory } from './adapter.js';
+import type { ClientRegistry } from './clients/service.js';
+import type { OidcGrants } from './grants.js';
+import { LiveProvider } from './live-provider.js';
+import { createProvider } from './provider.js';
+import type { SigningKeys } from './signing-keys.js';
+
+export interface ProviderServices {
+  accounts: AccountService;
+  orgs: OrgService;
+  sessions: SessionService;
+  clients: ClientRegistry;
+  oidcGrants: OidcGrants;
+  signingKeys: SigningKeys;
+}
+
+export function startProvider(deps: { config: Config; secret: string; kv: KeyValueStore; services: ProviderServices; credentials: CredentialResolver; log: FastifyBaseLogger }): Promise<LiveProvider> {
+  const { config, services, log } = deps;
+  const accounts = {
+    async bySubject(subject: string) {
+      const user = await services.accounts.findBySubject(subject);
+      if (!user) return undefined;
+      const organization = await services.orgs.findOrganization(user.organization_id);
+      return { user, organizationName: organization?.name ?? '' };
+    },
+    userIdOf: async (subject: string) => (await services.accounts.findBySubject(subject))?.id,
+  };
+  const adapter = createAdapterFactory({ kv: deps.kv, grants: services.oidcGrants, clients: services.clients });
+  return LiveProvider.start({
+    keys: services.signingKeys,
+    refreshMs: config.oidc.keyRefreshSeconds * 1000,
+    onError: (error) => log.warn({ err: error }, 'reading the OpenID Connect signing keys failed'),
+    build: (signingKeys) => {
+      const provider = createProvider(
+        {
+          config,
+          secret: deps.secret,
+          adapter,
+          grants: services.oidcGrants,
+          clients: services.clients,
+          accounts,
+          session: deps.credentials.session,
+          endSession: async (token) => {
+            await services.sessions.endByToken(token);
+          },
+          cookieName: config.session.cookieName,
+        },
+        signingKeys,
+      );
+      provider.on('server_error', (_ctx: unknown, error: unknown) => log.error({ err: error }, 'OpenID Connect provider error'));
+      return provider;
+    },
+  });
+}
