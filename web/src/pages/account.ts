@@ -1,11 +1,12 @@
 import { api } from '../api.js';
-import { t, timeAgo } from '../i18n.js';
+import { dateTime, lang, t, timeAgo } from '../i18n.js';
 import { DEFAULT_RETURN_TO, returnToFrom, signInPath } from '../return-to.js';
+import { scopeLines } from '../scopes.js';
 import { signedInUser, type SignedInUser } from '../session.js';
 import { smsSender } from '../sms.js';
 import { withReauth } from '../reauth.js';
 import { secondFactorField } from '../two-factor.js';
-import { clearErrors, el, field, formError, frame, showError, submitButton } from '../ui.js';
+import { clearErrors, el, errorText, field, formError, frame, showError, submitButton } from '../ui.js';
 
 interface Session {
   id: number;
@@ -13,6 +14,15 @@ interface Session {
   last_seen_at: string;
   ip: string | null;
   user_agent: string | null;
+}
+
+/** An app the user allowed to use their account (single sign-on): what it may access, and since when. */
+interface ConnectedApp {
+  client_id: string;
+  name: string;
+  scopes: string[];
+  /** Milliseconds since the epoch. */
+  granted_at: number;
 }
 
 const section = frame('account.title');
@@ -37,6 +47,7 @@ async function render(): Promise<void> {
     el('p', {}, el('a', { href: '/api/auth/account/data', class: 'data-download', download: '' }, t('account.data'))),
   );
 
+  const apps = connectedApps();
   const list = el('ul', { class: 'sessions' });
   const sessions = await api<{ sessions: Session[] }>('GET', '/api/auth/sessions');
   for (const s of sessions.ok ? sessions.data.sessions : []) {
@@ -86,9 +97,63 @@ async function render(): Promise<void> {
     form.prepend(el('p', { class: 'hint needs-password', role: 'status' }, t('account.password.needed')));
   }
 
-  section.append(profile, devices, password, twoFactor(user.two_factor_enabled), phoneChange((phone) => (phoneShown.textContent = phone)));
+  section.append(profile, devices, apps, password, twoFactor(user.two_factor_enabled), phoneChange((phone) => (phoneShown.textContent = phone)));
   // An administrator's account is deleted by another administrator (the server refuses it too).
   if (user.role !== 'admin') section.append(deletion());
+}
+
+/**
+ * The apps connected through single sign-on, each with a button that withdraws its access (the
+ * consent and every token it holds): asked once more, then the list is drawn again from the server.
+ */
+function connectedApps(): HTMLElement {
+  const heading = el('h2', { id: 'apps-h', tabindex: '-1' }, t('account.apps'));
+  const problem = formError();
+  const done = el('p', { class: 'success', role: 'status' });
+  const list = el('div', { class: 'apps' });
+  const block = el('section', { 'aria-labelledby': 'apps-h' }, heading, el('p', { class: 'hint' }, t('account.apps.explain')), problem, done, list);
+
+  async function draw(): Promise<void> {
+    const res = await api<{ apps: ConnectedApp[] }>('GET', '/api/account/connected-apps');
+    if (!res.ok) {
+      problem.textContent = errorText(res.error);
+      return list.replaceChildren();
+    }
+    if (res.data.apps.length === 0) return list.replaceChildren(el('p', { class: 'hint apps-none' }, t('account.apps.none')));
+    list.replaceChildren(el('ul', {}, ...res.data.apps.map(item)));
+  }
+
+  function item(app: ConnectedApp, index: number): HTMLElement {
+    const id = `app-${index}`;
+    const disconnect = el('button', { type: 'button', class: 'secondary', 'aria-describedby': `${id}-h` }, t('account.apps.disconnect'));
+    disconnect.addEventListener('click', async () => {
+      problem.textContent = done.textContent = '';
+      if (!confirm(t('account.apps.confirm', { app: app.name }))) return;
+      disconnect.disabled = true;
+      const res = await api('DELETE', `/api/account/connected-apps/${encodeURIComponent(app.client_id)}`);
+      if (!res.ok) {
+        disconnect.disabled = false;
+        problem.textContent = errorText(res.error);
+        return disconnect.focus();
+      }
+      done.textContent = t('account.apps.disconnected', { app: app.name });
+      await draw();
+      // The button is gone with its app: the keyboard starts again from the section's heading.
+      heading.focus();
+    });
+    const lines = scopeLines(app.scopes, lang);
+    return el(
+      'li',
+      {},
+      el('h3', { id: `${id}-h` }, app.name),
+      ...(lines.length ? [el('p', { class: 'hint' }, t('account.apps.access')), el('ul', { class: 'scopes' }, ...lines.map((line) => el('li', {}, line)))] : []),
+      el('p', { class: 'hint' }, t('account.apps.granted', { date: dateTime(new Date(app.granted_at).toISOString()) })),
+      disconnect,
+    );
+  }
+
+  void draw();
+  return block;
 }
 
 /**
