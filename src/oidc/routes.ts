@@ -77,6 +77,16 @@ function freshEnough(interaction: Interaction, auth: AuthContext, now: number): 
   return true;
 }
 
+/** Adds what the interaction asks to the user's grant for the client (a new one when there is none); its id. */
+async function saveConsent(provider: Provider, interaction: Interaction, subject: string, clientId: string): Promise<string> {
+  const existing = interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined;
+  const grant = existing ?? new provider.Grant({ accountId: subject, clientId });
+  const scopes = interaction.prompt.details.missingOIDCScope ?? [];
+  if (scopes.length) grant.addOIDCScope(scopes.join(' '));
+  if (interaction.prompt.details.missingOIDCClaims?.length) grant.addOIDCClaims(interaction.prompt.details.missingOIDCClaims);
+  return grant.save();
+}
+
 const UidParams = Type.Object({ uid: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
 
 export const oidcRoutes: FastifyPluginAsyncTypebox<OidcRouteDeps> = async (app, deps) => {
@@ -129,6 +139,13 @@ export const oidcRoutes: FastifyPluginAsyncTypebox<OidcRouteDeps> = async (app, 
       return reply.redirect(await provider.interactionResult(request.raw, reply.raw, { login }, { mergeWithLastSubmission: false }), 303);
     }
     if (!auth || auth.user.subject !== interaction.session?.accountId) return reply.redirect(`/login?${new URLSearchParams({ return_to: here })}`, 303);
+    // The school's own systems are allowed what they ask without a page, even when the request asks
+    // for consent (prompt=consent, which offline_access needs: OpenID Connect Core §11).
+    const client = await deps.clients.find(String(interaction.params.client_id));
+    if (client?.firstParty && !client.disabled) {
+      const grantId = await saveConsent(provider, interaction, auth.user.subject, client.clientId);
+      return reply.redirect(await provider.interactionResult(request.raw, reply.raw, { consent: { grantId } }, { mergeWithLastSubmission: true }), 303);
+    }
     return sendPage(reply, 'consent.html');
   });
 
@@ -181,11 +198,8 @@ export const oidcRoutes: FastifyPluginAsyncTypebox<OidcRouteDeps> = async (app, 
         const to = await provider.interactionResult(request.raw, reply.raw, { error: 'access_denied', error_description: 'The user denied the request.' }, { mergeWithLastSubmission: true });
         return { redirect_to: to };
       }
-      const grant = (interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined) ?? new provider.Grant({ accountId: auth.user.subject, clientId: client.clientId });
+      const grantId = await saveConsent(provider, interaction, auth.user.subject, client.clientId);
       const scopes = interaction.prompt.details.missingOIDCScope ?? [];
-      if (scopes.length) grant.addOIDCScope(scopes.join(' '));
-      if (interaction.prompt.details.missingOIDCClaims?.length) grant.addOIDCClaims(interaction.prompt.details.missingOIDCClaims);
-      const grantId = await grant.save();
       await deps.audit.record({ event: 'oidc.consent_given', actor: `user:${auth.user.id}`, target: `user:${auth.user.id}`, ip: request.ip, detail: { client_id: client.clientId, scopes } });
       const to = await provider.interactionResult(request.raw, reply.raw, { consent: { grantId } }, { mergeWithLastSubmission: true });
       return { redirect_to: to };

@@ -82,8 +82,9 @@ export async function authorizationRequest(rp: RelyingParty, scope: string, extr
 }
 
 /** Signs in a browser already signed in to Gatehouse (its jar) to the app, through the provider's redirects; the token response. */
-export async function signInSilently(rp: RelyingParty, jar: CookieJar, origin: string, scope = 'openid profile') {
-  const request = await authorizationRequest(rp, scope);
+export async function signInSilently(rp: RelyingParty, jar: CookieJar, origin: string, scope = 'openid profile', extra: Record<string, string> = {}) {
+  // offline_access counts only with prompt=consent (OpenID Connect Core §11); a first-party app gets it without a page.
+  const request = await authorizationRequest(rp, scope, { ...(scope.split(' ').includes('offline_access') ? { prompt: 'consent' } : {}), ...extra });
   const { url } = await follow(request.url, jar, origin);
   if (!url.startsWith(rp.redirectUri)) throw new Error(`the sign-in did not come back to the app: ${url}`);
   const tokens = await client.authorizationCodeGrant(rp.config, new URL(url), { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce });

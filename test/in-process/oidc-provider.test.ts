@@ -74,4 +74,179 @@ describe('OpenID Connect provider', () => {
     assert.equal(info.phone_number_verified, false);
     assert.deepEqual(Object.keys(info.organization as object).sort(), ['id', 'name', 'role']);
   });
+
+  it("asks a third-party app's consent on the consent page once, lists it under connected apps, and disconnecting revokes its tokens", async () => {
+    const app = await newClient({ name: 'Quiz site', first_party: false });
+    const user = await signedInUser();
+    const rp = await relyingParty(issuer, app.client_id, app.client_secret, APP_CALLBACK);
+    const request = await authorizationRequest(rp, 'openid profile offline_access', { prompt: 'consent' });
+    const atConsent = await follow(request.url, user.jar, issuer);
+    assert.match(new URL(atConsent.url).pathname, /^\/interaction\/[\w-]+$/);
+    assert.equal(atConsent.response!.status, 200);
+    const details = await fetch(`${atConsent.url}/details`, { headers: { cookie: user.jar.header() } });
+    assert.equal(details.status, 200);
+    const asked = (await details.json()) as { client: { name: string }; scopes: string[] };
+    assert.equal(asked.client.name, 'Quiz site');
+    assert.deepEqual(asked.scopes.sort(), ['offline_access', 'openid', 'profile']);
+    const allowed = await fetch(`${atConsent.url}/consent`, { method: 'POST', headers: { cookie: user.jar.header(), 'content-type': 'application/json' }, body: JSON.stringify({ allow: true }) });
+    assert.equal(allowed.status, 200);
+    const back = await follow(((await allowed.json()) as { redirect_to: string }).redirect_to, user.jar, issuer);
+    const tokens = await client.authorizationCodeGrant(rp.config, new URL(back.url), { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce });
+    assert.ok(tokens.refresh_token, 'offline_access gives a refresh token');
+
+    // Consent is remembered: the next sign-in needs no page.
+    await signInSilently(rp, user.jar, issuer, 'openid profile');
+
+    const listed = await fetch(`${issuer}/api/account/connected-apps`, { headers: { cookie: user.jar.header() } });
+    const apps = ((await listed.json()) as { apps: Array<{ client_id: string; name: string; scopes: string[] }> }).apps;
+    assert.deepEqual(apps.map((a) => [a.client_id, a.name]), [[app.client_id, 'Quiz site']]);
+    assert.ok(apps[0]!.scopes.includes('offline_access'));
+
+    const gone = await fetch(`${issuer}/api/account/connected-apps/${app.client_id}`, { method: 'DELETE', headers: { cookie: user.jar.header() } });
+    assert.equal(gone.status, 204);
+    await assert.rejects(client.refreshTokenGrant(rp.config, tokens.refresh_token!), (error: any) => error.error === 'invalid_grant');
+    await assert.rejects(client.fetchUserInfo(rp.config, tokens.access_token, user.subject));
+  });
+
+  it('a denied consent returns access_denied to the app', async () => {
+    const app = await newClient({ name: 'Ads', first_party: false });
+    const user = await signedInUser();
+    const rp = await relyingParty(issuer, app.client_id, app.client_secret, APP_CALLBACK);
+    const request = await authorizationRequest(rp, 'openid');
+    const atConsent = await follow(request.url, user.jar, issuer);
+    const denied = await fetch(`${atConsent.url}/consent`, { method: 'POST', headers: { cookie: user.jar.header(), 'content-type': 'application/json' }, body: JSON.stringify({ allow: false }) });
+    const back = await follow(((await denied.json()) as { redirect_to: string }).redirect_to, user.jar, issuer);
+    const params = new URL(back.url).searchParams;
+    assert.equal(params.get('error'), 'access_denied');
+    assert.equal(params.get('state'), request.state);
+  });
+
+  it('sends a visitor without a Gatehouse session to the login page, which returns to the request', async () => {
+    const app = await newClient({ first_party: true });
+    const rp = await relyingParty(issuer, app.client_id, app.client_secret, APP_CALLBACK);
+    const request = await authorizationRequest(rp, 'openid');
+    const jar = new CookieJar();
+    const landed = await follow(request.url, jar, issuer);
+    const url = new URL(landed.url);
+    assert.equal(url.pathname, '/login');
+    assert.match(url.searchParams.get('return_to')!, /^\/interaction\/[\w-]+$/);
+  });
+
+  it('refuses bad requests with the right OAuth error, never a 5xx', async () => {
+    const confidential = await newClient({ first_party: true });
+    const publicApp = await newClient({ first_party: true, public: true });
+    const user = await signedInUser();
+    const authorize = (params: Record<string, string>) => fetch(`${issuer}/oidc/auth?${new URLSearchParams(params)}`, { redirect: 'manual', headers: { cookie: user.jar.header() } });
+
+    // A redirect URI that is not registered exactly: an error page, never a redirect there.
+    const wrongUri = await authorize({ client_id: confidential.client_id, response_type: 'code', scope: 'openid', redirect_uri: `${APP_CALLBACK}/x` });
+    assert.equal(wrongUri.status, 400);
+    assert.equal(wrongUri.headers.get('location'), null);
+    assert.match(await wrongUri.text(), /redirect_uri/);
+    // Unknown client: the same.
+    const unknown = await authorize({ client_id: 'nobody', response_type: 'code', scope: 'openid', redirect_uri: APP_CALLBACK });
+    assert.equal(unknown.status, 400);
+    assert.match(await unknown.text(), /invalid_client/);
+    // A public client without PKCE, or with plain PKCE: invalid_request back at the app.
+    for (const pkce of [{}, { code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' }] as Array<Record<string, string>>) {
+      const res = await authorize({ client_id: publicApp.client_id, response_type: 'code', scope: 'openid', redirect_uri: APP_CALLBACK, state: 's1', ...pkce });
+      assert.equal(res.status, 303);
+      const location = new URL(res.headers.get('location')!);
+      assert.equal(location.origin + location.pathname, APP_CALLBACK);
+      assert.equal(location.searchParams.get('error'), 'invalid_request');
+    }
+
+    // A code is used once; a replay is invalid_grant (and revokes what the first use issued).
+    const rp = await relyingParty(issuer, confidential.client_id, confidential.client_secret, APP_CALLBACK);
+    const request = await authorizationRequest(rp, 'openid offline_access', { prompt: 'consent' });
+    const { url } = await follow(request.url, user.jar, issuer);
+    const checks = { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce };
+    const first = await client.authorizationCodeGrant(rp.config, new URL(url), checks);
+    await assert.rejects(client.authorizationCodeGrant(rp.config, new URL(url), checks), (error: any) => error.error === 'invalid_grant');
+    await assert.rejects(client.fetchUserInfo(rp.config, first.access_token, user.subject));
+
+    // A wrong client secret: invalid_client (401).
+    const token = await fetch(`${issuer}/oidc/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${confidential.client_id}:wrong`).toString('base64')}` },
+      body: new URLSearchParams({ grant_type: 'client_credentials' }),
+    });
+    assert.equal(token.status, 401);
+    assert.equal(((await token.json()) as { error: string }).error, 'invalid_client');
+  });
+
+  it('an expired code is invalid_grant', async () => {
+    const app = await newClient({ first_party: true });
+    const user = await signedInUser();
+    const rp = await relyingParty(issuer, app.client_id, app.client_secret, APP_CALLBACK);
+    const request = await authorizationRequest(rp, 'openid');
+    const { url } = await follow(request.url, user.jar, issuer);
+    const code = new URL(url).searchParams.get('code')!;
+    // The shared store forgets the code when its 60 seconds are over; here it is forgotten now.
+    const keys = await t.kv.get(`oidc:AuthorizationCode:${code}`);
+    assert.ok(keys, 'the code is kept in the shared store');
+    await t.kv.delete(`oidc:AuthorizationCode:${code}`);
+    await assert.rejects(client.authorizationCodeGrant(rp.config, new URL(url), { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce }), (error: any) => error.error === 'invalid_grant');
+  });
+
+  it('rotates refresh tokens: two parallel refreshes both succeed; reuse after the window revokes the family', async () => {
+    const app = await newClient({ first_party: true });
+    const user = await signedInUser();
+    const rp = await relyingParty(issuer, app.client_id, app.client_secret, APP_CALLBACK);
+    const { tokens } = await signInSilently(rp, user.jar, issuer, 'openid offline_access');
+    const original = tokens.refresh_token!;
+    const [a, b] = await Promise.all([client.refreshTokenGrant(rp.config, original), client.refreshTokenGrant(rp.config, original)]);
+    assert.ok(a.refresh_token && b.refresh_token);
+    assert.notEqual(a.refresh_token, original);
+    // Past the reuse window (1 s here), the rotated token's reuse is theft: the whole grant goes.
+    await new Promise((resolve) => setTimeout(resolve, 1300));
+    await assert.rejects(client.refreshTokenGrant(rp.config, original), (error: any) => error.error === 'invalid_grant');
+    await assert.rejects(client.refreshTokenGrant(rp.config, a.refresh_token!), (error: any) => error.error === 'invalid_grant');
+    await assert.rejects(client.refreshTokenGrant(rp.config, b.refresh_token!), (error: any) => error.error === 'invalid_grant');
+  });
+
+  it("a disabled user's tokens stop working at once", async () => {
+    const app = await newClient({ first_party: true });
+    const user = await signedInUser();
+    const rp = await relyingParty(issuer, app.client_id, app.client_secret, APP_CALLBACK);
+    const { tokens } = await signInSilently(rp, user.jar, issuer, 'openid offline_access');
+    await client.fetchUserInfo(rp.config, tokens.access_token, user.subject);
+    const disabled = await t.app.inject({ method: 'POST', url: `/api/admin/users/${user.userId}/disable`, headers: { cookie: admin.cookie } });
+    assert.equal(disabled.statusCode, 200, disabled.body);
+    await assert.rejects(client.fetchUserInfo(rp.config, tokens.access_token, user.subject));
+    await assert.rejects(client.refreshTokenGrant(rp.config, tokens.refresh_token!), (error: any) => error.error === 'invalid_grant');
+    const introspected = await client.tokenIntrospection(rp.config, tokens.access_token);
+    assert.equal(introspected.active, false);
+  });
+
+  it('gives machine clients tokens by client credentials, which introspection and revocation know', async () => {
+    const app = await newClient({ first_party: true });
+    const rp = await relyingParty(issuer, app.client_id, app.client_secret, APP_CALLBACK);
+    const tokens = await client.clientCredentialsGrant(rp.config, {});
+    const active = await client.tokenIntrospection(rp.config, tokens.access_token);
+    assert.equal(active.active, true);
+    assert.equal(active.client_id, app.client_id);
+    await client.tokenRevocation(rp.config, tokens.access_token);
+    assert.equal((await client.tokenIntrospection(rp.config, tokens.access_token)).active, false);
+  });
+
+  it('RP-initiated logout ends the Gatehouse session and returns to a registered post-logout URI', async () => {
+    const postLogout = 'http://127.0.0.1:7/signed-out';
+    const app = await newClient({ first_party: true, post_logout_redirect_uris: [postLogout] });
+    const user = await signedInUser();
+    const rp = await relyingParty(issuer, app.client_id, app.client_secret, APP_CALLBACK);
+    const { tokens } = await signInSilently(rp, user.jar, issuer);
+    const logoutUrl = client.buildEndSessionUrl(rp.config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: postLogout, state: 'bye' });
+    const page = await fetch(logoutUrl, { headers: { cookie: user.jar.header() } });
+    user.jar.take(page);
+    const html = await page.text();
+    const action = /action="([^"]+)"/.exec(html)![1]!;
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)![1]!;
+    const confirmed = await fetch(new URL(action, issuer), { method: 'POST', redirect: 'manual', headers: { cookie: user.jar.header(), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ xsrf, logout: 'yes' }) });
+    assert.equal(confirmed.status, 303);
+    assert.equal(confirmed.headers.get('location'), `${postLogout}?state=bye`);
+    user.jar.take(confirmed);
+    const me = await fetch(`${issuer}/api/auth/me`, { headers: { cookie: user.jar.header() } });
+    assert.equal(me.status, 401, 'the Gatehouse session ended too');
+  });
 });
