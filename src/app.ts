@@ -45,6 +45,7 @@ import { smsRoutes } from './sms/routes.js';
 import { invitationRoutes } from './orgs/routes.js';
 import { OIDC_PREFIX } from './oidc/provider.js';
 import { oidcRoutes } from './oidc/routes.js';
+import { signingKeyRoutes } from './oidc/keys-routes.js';
 import { startProvider } from './oidc/start.js';
 import { oidcClientRoutes } from './oidc/clients/routes.js';
 
@@ -265,6 +266,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       cookieName: config.session.cookieName,
       hsts: config.hsts,
     });
+    await app.register(signingKeyRoutes, { keys: services.signingKeys, guards });
   }
   await app.register(smsRoutes, { sms: services.sms, outbox: services.smsOutbox, guards, requireSession, normalizePhone: (phone) => services.accounts.parsePhone(phone).e164 });
   return app;

@@ -136,7 +136,7 @@ export function createServices(deps: ServiceDeps): Services {
   // A user's apps lose their grants whenever the user's sessions all end (disabled, password reset, …) or the user leaves the organization.
   sessions.addDependentSignIns((trx, userId) => oidcGrants.revokeUserWith(trx, userId));
   const clients = new ClientRegistry({ database, audit, orgs, grants: oidcGrants });
-  const signingKeys = new SigningKeys(database, secret);
+  const signingKeys = new SigningKeys(database, secret, audit);
   const admin = {
     organizations: new OrganizationAdmin({ orgs, audit }),
     users: new UserAdmin({ accounts, twoFactor: twoFactorSettings, sessions, apiKeys, audit }),

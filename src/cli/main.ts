@@ -8,6 +8,7 @@ import { apiKeyCommands } from './apikey.js';
 import { UsageError, type Command } from './command.js';
 import { backupCommands, migrateCommands } from './database.js';
 import { inviteCommands } from './invite.js';
+import { keyCommands } from './keys.js';
 import { limitsCommands } from './limits.js';
 import { orgCommands } from './org.js';
 import { serveCommands } from './serve.js';
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, Command> = {
   ...userCommands,
   ...backupCommands,
   ...adminCommands,
+  ...keyCommands,
 };
 
 function usage(): string {

@@ -6,6 +6,8 @@
 import { generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
 import type { Database } from '../db/database.js';
 import type { OidcSigningKeyRow } from '../db/schema.js';
+import type { AuditLog } from '../audit/service.js';
+import type { Principal } from '../principal.js';
 import { seal, unseal } from '../security/seal.js';
 
 export interface SigningJwk extends JsonWebKey {
@@ -42,6 +44,9 @@ export interface RotateOptions {
 
 const ALG = 'RS256';
 
+/** Defaults of a rotation: every process re-reads the keys every OIDC_KEY_REFRESH_SECONDS (10), and apps re-fetch a JWKS when they meet an unknown key; an ID token lives an hour. */
+export const DEFAULT_ROTATION: RotateOptions = { activateInSeconds: 60, retireAfterSeconds: 86_400 };
+
 function newKeyRow(secret: string, now: number, activatesAt: number): OidcSigningKeyRow {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = randomBytes(12).toString('base64url');
@@ -64,7 +69,12 @@ function stateAt(row: OidcSigningKeyRow, signing: OidcSigningKeyRow | undefined,
 export class SigningKeys {
   private readonly opened = new Map<string, SigningJwk>();
 
-  constructor(private readonly database: Database, private readonly secret: string, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly database: Database,
+    private readonly secret: string,
+    private readonly audit: AuditLog,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   private async rows(): Promise<OidcSigningKeyRow[]> {
     return this.database.db.selectFrom('oidc_signing_keys').selectAll().execute();
@@ -110,8 +120,8 @@ export class SigningKeys {
       .map((row) => ({ kid: row.kid, alg: row.alg, createdAt: row.created_at, activatesAt: row.activates_at, supersededAt: row.superseded_at, retiresAt: row.retires_at, state: stateAt(row, signing, now) }));
   }
 
-  /** Adds a key that signs from `activateInSeconds` on; the keys signing until then retire `retireAfterSeconds` after it. Returns the new key's summary. */
-  async rotate(options: RotateOptions): Promise<KeySummary> {
+  /** Adds a key that signs from `activateInSeconds` on; the keys signing until then retire `retireAfterSeconds` after it. Audited; returns the new key's summary. */
+  async rotate(by: Principal, options: RotateOptions): Promise<KeySummary> {
     const now = this.now();
     const activatesAt = now + options.activateInSeconds * 1000;
     const row = newKeyRow(this.secret, now, activatesAt);
@@ -124,6 +134,7 @@ export class SigningKeys {
         .execute();
       await trx.insertInto('oidc_signing_keys').values(row).execute();
     });
+    await this.audit.recordBy(by, { event: 'oidc.keys_rotated', target: `key:${row.kid}`, detail: { activates_at: new Date(activatesAt).toISOString(), retire_after_seconds: options.retireAfterSeconds } });
     return { kid: row.kid, alg: row.alg, createdAt: now, activatesAt, supersededAt: null, retiresAt: null, state: activatesAt <= now ? 'signing' : 'published' };
   }
 

@@ -24,7 +24,7 @@ describe('OpenID Connect provider', () => {
   before(async () => {
     const port = await freePort();
     issuer = `http://127.0.0.1:${port}`;
-    t = await createTestApp({ PUBLIC_URL: issuer, OIDC_REFRESH_TOKEN_REUSE_SECONDS: '1' });
+    t = await createTestApp({ PUBLIC_URL: issuer, OIDC_REFRESH_TOKEN_REUSE_SECONDS: '1', OIDC_KEY_REFRESH_SECONDS: '1' });
     await t.app.listen({ port, host: '127.0.0.1' });
     admin = await adminSession(t);
   });
@@ -248,5 +248,29 @@ describe('OpenID Connect provider', () => {
     user.jar.take(confirmed);
     const me = await fetch(`${issuer}/api/auth/me`, { headers: { cookie: user.jar.header() } });
     assert.equal(me.status, 401, 'the Gatehouse session ended too');
+  });
+
+  it('a key rotation is published before it signs, and the old key stays published for its grace period', async () => {
+    const app = await newClient({ first_party: true });
+    const user = await signedInUser();
+    const rp = await relyingParty(issuer, app.client_id, app.client_secret, APP_CALLBACK);
+    const kidOf = (jwt: string) => (JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
+    const published = async () => ((await (await fetch(`${issuer}/oidc/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid);
+    const before = kidOf((await signInSilently(rp, user.jar, issuer)).tokens.id_token!);
+
+    const rotated = await t.app.inject({ method: 'POST', url: '/api/admin/oidc/keys/rotate', headers: { cookie: admin.cookie }, payload: { activate_in_seconds: 2, retire_after_seconds: 3600 } });
+    assert.equal(rotated.statusCode, 201, rotated.body);
+    const next = rotated.json().key.kid as string;
+    // Every process re-reads the keys each second here: published, not yet signing.
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    assert.deepEqual((await published()).sort(), [before, next].sort());
+    assert.equal(kidOf((await signInSilently(rp, user.jar, issuer)).tokens.id_token!), before);
+    // Past its activation: it signs, and the old key is still published for tokens it signed.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const signedNow = kidOf((await signInSilently(rp, user.jar, issuer)).tokens.id_token!);
+    assert.equal(signedNow, next);
+    assert.ok((await published()).includes(before));
+    const audit = await t.database.db.selectFrom('audit_events').select(['event', 'target']).where('event', '=', 'oidc.keys_rotated').execute();
+    assert.deepEqual(audit.map((a) => a.target), [`key:${next}`]);
   });
 });
