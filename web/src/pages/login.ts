@@ -6,9 +6,12 @@ import { askSecondFactor } from '../two-factor.js';
 import { clearErrors, el, field, formError, frame, showError, submitButton } from '../ui.js';
 
 const section = frame('login.title');
-// Where the visitor was going: already signed in, they go on at once; otherwise once signed in.
+// Where the visitor was going: already signed in, they go on at once; otherwise once signed in. An app
+// that asked for a fresh sign-in (OpenID Connect prompt=login or max_age) sends prompt=login: then the
+// form is shown even to a signed-in visitor, and signing in again proves it is still them.
 const destination = returnToFrom(location.search);
-void signedInUser().then((user) => user && location.replace(destination));
+const freshSignIn = new URLSearchParams(location.search).get('prompt') === 'login';
+if (!freshSignIn) void signedInUser().then((user) => user && location.replace(destination));
 const fields = {
   phone: field('phone', 'field.phone', { required: '', type: 'tel', autocomplete: 'username', inputmode: 'tel' }),
   password: field('password', 'field.password', { required: '', type: 'password', autocomplete: 'current-password' }),
@@ -20,6 +23,7 @@ const form = el('form', { novalidate: '' }, problem, fields.phone.row, fields.pa
 // (an SMS code to the account's phone, which also lifts the lock).
 const smsWayIn = el('a', { href: '/login/sms' }, t('login.locked_sms'));
 const escape = el('p', { class: 'hint locked-escape', hidden: '' }, smsWayIn);
+if (freshSignIn) section.append(el('p', { class: 'hint' }, t('login.again')));
 section.append(form, escape, el('p', { class: 'hint' }, el('a', { href: '/reset-password' }, t('nav.reset'))));
 
 form.addEventListener('submit', async (event) => {
