@@ -260,7 +260,13 @@ export class ClientRegistry implements ClientLookup {
     const current = await this.show(clientId);
     if (this.deps.grants) {
       await this.markDisabled(current);
-      await this.deps.grants.revokeClient(clientId);
+      try {
+        await this.deps.grants.revokeClient(clientId);
+      } catch (error) {
+        // The deletion stops half-way with the client disabled: that change is the administrator's too.
+        if (!current.disabled) await this.record(by, 'oidc_client.disabled', clientId, { reason: 'deletion_incomplete' });
+        throw error;
+      }
     }
     const row = await this.deps.database.write((trx) => createClientRepo(trx).delete(clientId));
     if (!row) throw notFound(clientId);
