@@ -9,8 +9,8 @@
 // public client (a single-page or native app, which cannot keep a secret) has none and must use PKCE.
 import type { AuditEntry, AuditLog } from '../../audit/service.js';
 import type { Database } from '../../db/database.js';
-import type { OrganizationRow } from '../../db/schema.js';
 import { AppError } from '../../errors.js';
+import type { OrgService } from '../../orgs/service.js';
 import { actorName, requirePlatform, type Principal } from '../../principal.js';
 import { randomString, randomToken, secretsEqual, sha256Hex } from '../../security/tokens.js';
 import { createClientRepo, type OidcClientChanges } from './repo.js';
@@ -63,7 +63,7 @@ export interface ClientRegistryDeps {
   database: Database;
   audit: AuditLog;
   /** Allowed organizations must exist. */
-  orgs: { findOrganization(id: number): Promise<OrganizationRow | undefined> };
+  orgs: Pick<OrgService, 'findOrganization'>;
   /** The provider's: a deleted or disabled client's grants and refresh tokens stop at once. */
   grants?: ClientGrantRevoker | undefined;
   now?: () => number;
