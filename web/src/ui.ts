@@ -123,8 +123,8 @@ export function errorText(error: ApiError): string {
   return DETAILED_BY_SERVER.has(error.code) ? `${t(key)}${lang === 'en' ? ': ' : '：'}${error.message}` : t(key);
 }
 
-/** Codes whose server message names the particular problem (a roster's missing column, a payload's field, an app's refused URI). */
-const DETAILED_BY_SERVER = new Set(['INVALID_ROSTER', 'INVALID_TASK_PAYLOAD', 'INVALID_REDIRECT_URI', 'INVALID_CLIENT_METADATA']);
+/** Codes whose server message names the particular problem (a roster's missing column, a payload's field). */
+const DETAILED_BY_SERVER = new Set(['INVALID_ROSTER', 'INVALID_TASK_PAYLOAD']);
 
 /** Shows an API error next to its field (by code, or by the `field` the server named), else above the form. */
 export function showError(error: ApiError, fields: Record<string, Field>, formError: HTMLElement): void {

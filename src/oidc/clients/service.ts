@@ -12,7 +12,7 @@ import type { Database } from '../../db/database.js';
 import { AppError } from '../../errors.js';
 import type { OrgService } from '../../orgs/service.js';
 import { actorName, requirePlatform, type Principal } from '../../principal.js';
-import { randomString, randomToken, secretsEqual, sha256Hex } from '../../security/tokens.js';
+import { randomString, randomToken, sha256Hex } from '../../security/tokens.js';
 import { createClientRepo, type OidcClientChanges } from './repo.js';
 import { allowedRoleList, backchannelLogoutUri, clientName, grantTypesFor, organizationIdList, redirectUriList, requireRedirectWhereNeeded } from './rules.js';
 import type { ClientGrantRevoker, ClientLookup, RegisteredClient } from './types.js';
@@ -67,11 +67,6 @@ export interface ClientRegistryDeps {
   /** The provider's: a deleted or disabled client's grants and refresh tokens stop at once. */
   grants?: ClientGrantRevoker | undefined;
   now?: () => number;
-}
-
-/** Whether `presented` is the client's secret, compared in constant time; false for a public client. */
-export function clientSecretMatches(client: Pick<RegisteredClient, 'secretHash'>, presented: string): boolean {
-  return client.secretHash !== null && secretsEqual(client.secretHash, sha256Hex(presented));
 }
 
 const notFound = (clientId: string) => new AppError('CLIENT_NOT_FOUND', { message: `No app with client id ${JSON.stringify(clientId.slice(0, 64))}.` });

@@ -25,9 +25,13 @@ interface Organization {
 const ROLE_NAMES: Record<string, MessageKey> = { user: 'admin.clients.role.user', org_admin: 'admin.clients.role.org_admin', admin: 'admin.clients.role.admin' };
 const roleName = (role: string) => (ROLE_NAMES[role] ? t(ROLE_NAMES[role]) : role);
 
-/** An app's name is limited like an organization's, not like a person's (which INVALID_NAME's usual words describe). */
+/** Codes whose server message names the URI or setting at fault (in English), said after the console's own words. */
+const NAMED_BY_SERVER = new Set(['INVALID_REDIRECT_URI', 'INVALID_CLIENT_METADATA']);
+
 function problemText(error: ApiError): string {
-  return error.code === 'INVALID_NAME' ? t('admin.clients.name_invalid') : errorText(error);
+  // An app's name is limited like an organization's, not like a person's (which INVALID_NAME's usual words describe).
+  if (error.code === 'INVALID_NAME') return t('admin.clients.name_invalid');
+  return NAMED_BY_SERVER.has(error.code) ? `${errorText(error)} ${error.message}` : errorText(error);
 }
 
 /** A labelled text area of one URI per line, with a hint read along with it. */
