@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { mapConcurrent, runCli } from './helpers/cluster.js';
 
 describe('gatehouse CLI', () => {
@@ -11,7 +13,7 @@ describe('gatehouse CLI', () => {
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('every command has --help; an unknown command exits 2 with the usage', async () => {
-    const commands = [['serve'], ['worker'], ['migrate'], ['org', 'create'], ['org', 'list'], ['org', 'set'], ['org', 'export'], ['org', 'delete'], ['admin', 'create'], ['apikey', 'create'], ['apikey', 'list'], ['apikey', 'revoke'], ['invite', 'create'], ['invite', 'set'], ['invite', 'revoke'], ['invite', 'rotate'], ['limits', 'show'], ['limits', 'reset'], ['user', 'unlock'], ['user', 'reset-2fa'], ['user', 'set-role'], ['user', 'delete']];
+    const commands = [['serve'], ['worker'], ['migrate'], ['org', 'create'], ['org', 'list'], ['org', 'set'], ['org', 'export'], ['org', 'delete'], ['admin', 'create'], ['apikey', 'create'], ['apikey', 'list'], ['apikey', 'revoke'], ['invite', 'create'], ['invite', 'set'], ['invite', 'revoke'], ['invite', 'rotate'], ['limits', 'show'], ['limits', 'reset'], ['user', 'unlock'], ['user', 'reset-2fa'], ['user', 'set-role'], ['user', 'delete'], ['clients', 'create'], ['clients', 'list'], ['clients', 'show'], ['clients', 'set'], ['clients', 'rotate-secret'], ['clients', 'disable'], ['clients', 'enable'], ['clients', 'delete']];
     // A few at a time: each is a process of its own that only prints.
     await mapConcurrent(commands, 4, async (command) => {
       const res = await runCli([...command, '--help'], env);
@@ -166,6 +168,109 @@ describe('gatehouse CLI', () => {
     assert.ok(JSON.parse(revoked.stdout).api_key.revoked_at);
     const again = await runCli(['apikey', 'revoke', '--prefix', api_key.prefix], env);
     assert.equal(again.code, 2);
+  });
+
+  it('clients create registers an app and prints its secret once; list and show never print it; the stored hash is its SHA-256', async () => {
+    const created = await runCli(['clients', 'create', '--name', 'Grafana', '--redirect-uri', 'https://grafana.school.example/login/generic_oauth', '--redirect-uri', 'http://localhost:3000/login/generic_oauth', '--post-logout-redirect-uri', 'https://grafana.school.example/', '--first-party', '--organization', '1', '--role', 'admin', '--role', 'org_admin', '--json'], env);
+    assert.equal(created.code, 0, created.stderr);
+    const app = JSON.parse(created.stdout);
+    assert.match(app.client_id, /^gtc_[a-z2-7]{24}$/);
+    assert.match(app.client_secret, /^[A-Za-z0-9_-]{43}$/);
+    assert.deepEqual([app.type, app.first_party, app.status], ['confidential', true, 'active']);
+    assert.deepEqual(app.redirect_uris, ['https://grafana.school.example/login/generic_oauth', 'http://localhost:3000/login/generic_oauth']);
+    assert.deepEqual(app.post_logout_redirect_uris, ['https://grafana.school.example/']);
+    assert.deepEqual([app.allowed_organization_ids, app.allowed_roles], [[1], ['org_admin', 'admin']]);
+    assert.equal(app.created_by, 'cli');
+    const database = new Database(path.join(dataDir, 'gatehouse.sqlite'), { readonly: true });
+    try {
+      const row = database.prepare('SELECT secret_hash FROM oidc_clients WHERE client_id = ?').get(app.client_id) as { secret_hash: string };
+      assert.equal(row.secret_hash, createHash('sha256').update(app.client_secret).digest('hex'));
+      const audited = database.prepare('SELECT event, actor, detail FROM audit_events WHERE target = ?').all(`oidc_client:${app.client_id}`) as Array<{ event: string; actor: string; detail: string }>;
+      assert.deepEqual(audited.map((e) => [e.event, e.actor]), [['oidc_client.created', 'cli']]);
+      assert.ok(!audited[0]!.detail.includes(app.client_secret));
+    } finally {
+      database.close();
+    }
+
+    const listed = await runCli(['clients', 'list', '--json'], env);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.ok(JSON.parse(listed.stdout).clients.some((c: { client_id: string }) => c.client_id === app.client_id));
+    const shown = await runCli(['clients', 'show', app.client_id, '--json'], env);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.equal(JSON.parse(shown.stdout).name, 'Grafana');
+    const text = await runCli(['clients', 'show', app.client_id], env);
+    assert.match(text.stdout, /^client_id: gtc_/);
+    for (const out of [listed.stdout, shown.stdout, text.stdout, (await runCli(['clients', 'list'], env)).stdout]) assert.ok(!out.includes(app.client_secret), 'the secret is never shown again');
+
+    const publicApp = JSON.parse((await runCli(['clients', 'create', '--name', 'Timetable', '--redirect-uri', 'http://127.0.0.1:5173/cb', '--public', '--json'], env)).stdout);
+    assert.equal(publicApp.client_secret, undefined, 'a public client has no secret');
+    assert.deepEqual(publicApp.grant_types, ['authorization_code', 'refresh_token']);
+  });
+
+  it('clients create refuses bad redirect URIs, roles and organizations with their codes (exit 1) and bad flags with its usage (exit 2)', async () => {
+    const refusals: Array<[string[], RegExp]> = [
+      [['--redirect-uri', 'http://grafana.school.example/cb'], /INVALID_REDIRECT_URI: The redirect URI "http:\/\/grafana\.school\.example\/cb" uses http/],
+      [['--redirect-uri', 'https://grafana.school.example/cb#x'], /INVALID_REDIRECT_URI: .*fragment/],
+      [['--redirect-uri', 'https://grafana.school.example/cb', '--post-logout-redirect-uri', 'ftp://x.example/'], /INVALID_REDIRECT_URI: The post-logout redirect URI/],
+      [[], /INVALID_REDIRECT_URI: At least one redirect URI/],
+      [['--redirect-uri', 'https://grafana.school.example/cb', '--role', 'teacher'], /VALIDATION_FAILED: allowed roles must be/],
+      [['--redirect-uri', 'https://grafana.school.example/cb', '--organization', '999'], /ORGANIZATION_NOT_FOUND: No organization 999/],
+      [['--redirect-uri', 'https://grafana.school.example/cb', '--public', '--grant-type', 'client_credentials'], /INVALID_CLIENT_METADATA/],
+    ];
+    for (const [flags, message] of refusals) {
+      const res = await runCli(['clients', 'create', '--name', 'Refused', ...flags], env);
+      assert.equal(res.code, 1, `${flags.join(' ')}: ${res.stderr}`);
+      assert.match(res.stderr, message);
+    }
+    const machine = await runCli(['clients', 'create', '--name', 'Nightly sync', '--grant-type', 'client_credentials', '--json'], env);
+    assert.equal(machine.code, 0, machine.stderr);
+    assert.deepEqual(JSON.parse(machine.stdout).redirect_uris, []);
+    assert.equal((await runCli(['clients', 'create', '--redirect-uri', 'https://a.example/cb'], env)).code, 2, 'no --name');
+    assert.equal((await runCli(['clients', 'create', '--name', 'x', '--organization', 'one'], env)).code, 2, 'not an id');
+    assert.equal((await runCli(['clients', 'show'], env)).code, 2, 'no CLIENT_ID');
+    assert.equal((await runCli(['clients', 'show', 'a', 'b'], env)).code, 2, 'two of them');
+    const listed = JSON.parse((await runCli(['clients', 'list', '--json'], env)).stdout);
+    assert.equal(listed.clients.some((c: { name: string }) => c.name === 'Refused'), false, 'nothing refused was stored');
+  });
+
+  it('clients set, rotate-secret, disable, enable and delete act on one app by its id; an unknown id exits 1 with CLIENT_NOT_FOUND', async () => {
+    const app = JSON.parse((await runCli(['clients', 'create', '--name', 'Moodle', '--redirect-uri', 'https://moodle.school.example/admin/oauth2callback.php', '--role', 'user', '--json'], env)).stdout);
+    const set = await runCli(['clients', 'set', app.client_id, '--name', 'Moodle 4', '--backchannel-logout-uri', 'https://moodle.school.example/logout', '--role', 'all', '--first-party', 'yes', '--json'], env);
+    assert.equal(set.code, 0, set.stderr);
+    const changed = JSON.parse(set.stdout);
+    assert.deepEqual([changed.name, changed.backchannel_logout_uri, changed.allowed_roles, changed.first_party], ['Moodle 4', 'https://moodle.school.example/logout', null, true]);
+    assert.equal((await runCli(['clients', 'set', app.client_id], env)).code, 2, 'nothing to change');
+    assert.equal((await runCli(['clients', 'set', app.client_id, '--first-party', 'maybe'], env)).code, 2);
+
+    const rotated = await runCli(['clients', 'rotate-secret', app.client_id, '--json'], env);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    const secret = JSON.parse(rotated.stdout).client_secret as string;
+    assert.match(secret, /^[A-Za-z0-9_-]{43}$/);
+    assert.notEqual(secret, app.client_secret);
+
+    const disabled = await runCli(['clients', 'disable', app.client_id, '--json'], env);
+    assert.equal(disabled.code, 0, disabled.stderr);
+    assert.equal(JSON.parse(disabled.stdout).status, 'disabled');
+    assert.match((await runCli(['clients', 'enable', app.client_id], env)).stdout, /enabled/);
+    assert.equal(JSON.parse((await runCli(['clients', 'show', app.client_id, '--json'], env)).stdout).status, 'active');
+
+    assert.equal((await runCli(['clients', 'delete', app.client_id], env)).code, 2, '--yes is needed');
+    const deleted = await runCli(['clients', 'delete', app.client_id, '--yes', '--json'], env);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.deepEqual(JSON.parse(deleted.stdout), { deleted: true, client_id: app.client_id });
+    for (const command of [['show'], ['rotate-secret'], ['disable'], ['enable'], ['delete', '--yes'], ['set', '--name', 'x']]) {
+      const [verb, ...flags] = command;
+      const res = await runCli(['clients', verb!, app.client_id, ...flags], env);
+      assert.equal(res.code, 1, `${command.join(' ')}: ${res.stderr}`);
+      assert.match(res.stderr, /CLIENT_NOT_FOUND/);
+    }
+    const database = new Database(path.join(dataDir, 'gatehouse.sqlite'), { readonly: true });
+    try {
+      const events = database.prepare('SELECT event FROM audit_events WHERE target = ? ORDER BY id').all(`oidc_client:${app.client_id}`) as Array<{ event: string }>;
+      assert.deepEqual(events.map((e) => e.event), ['oidc_client.created', 'oidc_client.updated', 'oidc_client.secret_rotated', 'oidc_client.disabled', 'oidc_client.enabled', 'oidc_client.deleted']);
+    } finally {
+      database.close();
+    }
   });
 
   it('a bad configuration stops with a clear message and exit code 2', async () => {

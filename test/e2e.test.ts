@@ -6,6 +6,7 @@
 // languages, the login form by keyboard alone; axe-core on every page; screenshots of each page into
 // docs/screenshots/.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -696,7 +697,7 @@ describe('pages in a real browser', { skip: await unmet('chromium') }, () => {
     // The signed-in pages: the account page in both languages, and every section of the console in
     // one of them, in turn (a section's structure — labels, roles, names, colours — is the same in
     // both; the words and the lang attribute are what differ, and the pages above check those).
-    const CONSOLE_TABS: Record<string, string[]> = { 'zh-CN': ['orgs', 'users', 'import', 'audit'], en: ['keys', 'tasks', 'limits'] };
+    const CONSOLE_TABS: Record<string, string[]> = { 'zh-CN': ['orgs', 'users', 'import', 'audit'], en: ['keys', 'apps', 'tasks', 'limits'] };
     const adminPhone = uniquePhone();
     assert.equal((await runCli(['admin', 'create', '--phone', adminPhone, '--name', 'Axe', '--password-stdin'], { DATA_DIR: server.dataDir }, PASSWORD)).code, 0);
     let totpSecret: string | undefined;
@@ -731,9 +732,40 @@ describe('pages in a real browser', { skip: await unmet('chromium') }, () => {
           await page.waitForFunction(() => (document.querySelector('.address-limits [role=status]')?.textContent ?? '') !== '');
           assert.match((await page.textContent('.address-limits tbody tr:first-child td:nth-child(2)'))!, /^0 \//);
         }
+        if (tab === 'apps') {
+          // An app registered in the console: its secret is shown once, and the server keeps its SHA-256.
+          await page.fill('#f-client-name', 'Grafana');
+          await page.fill('#f-client-redirect-uris', 'https://grafana.school.example/login/generic_oauth\nhttp://localhost:3000/login/generic_oauth');
+          await page.check('input[name=client-role][value=admin]');
+          await page.click('form.client-create button[type=submit]');
+          const secret = (await (await page.waitForSelector('.client-secret code.new-secret')).textContent())!;
+          const clientId = (await page.textContent('.client-secret code.client-id'))!;
+          const database = new Database(path.join(server.dataDir, 'gatehouse.sqlite'), { readonly: true });
+          try {
+            const row = database.prepare('SELECT secret_hash FROM oidc_clients WHERE client_id = ?').get(clientId) as { secret_hash: string };
+            assert.equal(row.secret_hash, createHash('sha256').update(secret).digest('hex'));
+          } finally {
+            database.close();
+          }
+          const row = `.clients tbody tr:has(code:text-is("${clientId}"))`;
+          assert.match((await page.textContent(row))!, /Confidential.*grafana\.school\.example.*roles: platform administrators.*active/);
+          // A redirect URI the server refuses: the reason, next to the form.
+          await page.fill('#f-client-name', 'Intranet');
+          await page.fill('#f-client-redirect-uris', 'http://intranet.school.example/cb');
+          await page.click('form.client-create button[type=submit]');
+          await page.waitForFunction(() => /uses http/.test(document.querySelector('form.client-create .form-error')?.textContent ?? ''));
+          // Disabled after a confirmation, then enabled again.
+          const rowSays = (word: string) =>
+            page.waitForFunction(([id, text]) => Array.from(document.querySelectorAll('.clients tbody tr')).find((tr) => tr.textContent?.includes(id!))?.textContent?.includes(text!), [clientId, word]);
+          page.once('dialog', (dialog) => void dialog.accept());
+          await page.click(`${row} >> button:text-is("Disable")`);
+          await rowSays('disabled');
+          await page.click(`${row} >> button:text-is("Enable")`);
+          await rowSays('active');
+        }
         const violations = await axeViolations(page);
         assert.deepEqual(violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), [], `${locale} /admin#${tab}`);
-        if (locale === 'en' && (tab === 'keys' || tab === 'tasks' || tab === 'limits')) await page.screenshot({ path: path.join(SCREENSHOTS, `admin-${tab}.png`), fullPage: true });
+        if (locale === 'en' && (tab === 'keys' || tab === 'apps' || tab === 'tasks' || tab === 'limits')) await page.screenshot({ path: path.join(SCREENSHOTS, `admin-${tab}.png`), fullPage: true });
       }
       await context.close();
     }

@@ -9,11 +9,16 @@ import type { Services } from '../services.js';
 // Each command imports what it uses when it runs: a task worker or the cluster primary never loads
 // the HTTP stack, and `gatehouse --help` starts at once.
 
+/** What parseArgs read for a flag: its value, true for a boolean flag, every value of a repeatable one. */
+export type FlagValue = string | boolean | string[] | undefined;
+
 export interface Command {
   summary: string;
   usage: string;
   options: NonNullable<ParseArgsConfig['options']>;
-  run(values: Record<string, string | boolean | undefined>): Promise<void>;
+  /** The positional arguments it takes, by name and in order (e.g. CLIENT_ID); none unless named. */
+  positionals?: readonly string[];
+  run(values: Record<string, FlagValue>, positionals: string[]): Promise<void>;
 }
 
 /** A mistake in the command line itself: the command's usage follows the message, exit code 2. */
@@ -33,16 +38,16 @@ export function print(value: unknown, asJson: boolean, text: () => string): void
   process.stdout.write(asJson ? JSON.stringify(value) + '\n' : text() + '\n');
 }
 
-const isPositiveWhole = (value: string | boolean): boolean => typeof value === 'string' && /^\d+$/.test(value) && Number(value) >= 1;
+const isPositiveWhole = (value: FlagValue): boolean => typeof value === 'string' && /^\d+$/.test(value) && Number(value) >= 1;
 
-export function positiveInt(value: string | boolean | undefined, flag: string): number | undefined {
+export function positiveInt(value: FlagValue, flag: string): number | undefined {
   if (value === undefined) return undefined;
   if (!isPositiveWhole(value)) throw new UsageError(`${flag} takes a whole number of at least 1`);
   return Number(value);
 }
 
 /** A whole number of at least 1, or null for `none` (the word the flag takes for "no limit"). */
-export function positiveIntOrNone(value: string | boolean | undefined, flag: string, none: string): number | null | undefined {
+export function positiveIntOrNone(value: FlagValue, flag: string, none: string): number | null | undefined {
   if (value === undefined) return undefined;
   if (value === none) return null;
   if (!isPositiveWhole(value)) throw new UsageError(`${flag} takes a whole number of at least 1, or ${none}`);

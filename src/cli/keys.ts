@@ -1,9 +1,9 @@
 // `gatehouse keys …`: the OpenID Connect provider's signing keys.
 import { OPERATOR } from '../principal.js';
-import { json, print, UsageError, withServices, type Command } from './command.js';
+import { json, print, UsageError, withServices, type Command, type FlagValue } from './command.js';
 
 /** A whole number of seconds from 0 up to `max`, or the default. */
-function seconds(value: string | boolean | undefined, flag: string, fallback: number, max: number): number {
+function seconds(value: FlagValue, flag: string, fallback: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || !/^\d{1,9}$/.test(value) || Number(value) > max) throw new UsageError(`${flag} takes a whole number of seconds from 0 to ${max}`);
   return Number(value);

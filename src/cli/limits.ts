@@ -2,9 +2,9 @@
 import { isIP } from 'node:net';
 import { OPERATOR } from '../principal.js';
 import type { AddressLimits } from '../security/rate-limits.js';
-import { json, print, UsageError, withServices, type Command } from './command.js';
+import { json, print, UsageError, withServices, type Command, type FlagValue } from './command.js';
 
-function ipAddress(value: string | boolean | undefined): string {
+function ipAddress(value: FlagValue): string {
   if (typeof value !== 'string' || !isIP(value)) throw new UsageError('--address takes an IPv4 or IPv6 address');
   return value;
 }

@@ -5,7 +5,8 @@ import { ConfigError } from '../config.js';
 import { isAppError } from '../errors.js';
 import { adminCommands } from './admin.js';
 import { apiKeyCommands } from './apikey.js';
-import { UsageError, type Command } from './command.js';
+import { UsageError, type Command, type FlagValue } from './command.js';
+import { clientCommands } from './clients.js';
 import { backupCommands, migrateCommands } from './database.js';
 import { inviteCommands } from './invite.js';
 import { keyCommands } from './keys.js';
@@ -27,11 +28,13 @@ const COMMANDS: Record<string, Command> = {
   ...userCommands,
   ...backupCommands,
   ...adminCommands,
+  ...clientCommands,
   ...keyCommands,
 };
 
 function usage(): string {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(14)} ${c.summary}`);
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)} ${c.summary}`);
   return `Usage: gatehouse <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nEach command takes --help. Configuration comes from environment variables (see README).`;
 }
 
@@ -50,12 +53,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   const rest = argv.slice(name.split(' ').length);
   try {
-    const { values } = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
+    const named = command.positionals ?? [];
+    const { values, positionals } = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: named.length > 0 });
     if (values.help) {
       process.stdout.write(`${command.summary}\n\nUsage: ${command.usage}\n`);
       return 0;
     }
-    await command.run(values as Record<string, string | boolean | undefined>);
+    if (positionals.length !== named.length) throw new UsageError(`give ${named.join(' ')}${positionals.length > named.length ? ', and nothing more' : ''}`);
+    await command.run(values as Record<string, FlagValue>, positionals);
     return 0;
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -1,9 +1,9 @@
 // `gatehouse serve`: the HTTP service — a cluster primary and its workers, or a single process.
 import cluster from 'node:cluster';
 import { loadConfig, type Config } from '../config.js';
-import type { Command } from './command.js';
+import type { Command, FlagValue } from './command.js';
 
-function configFrom(values: Record<string, string | boolean | undefined>): Config {
+function configFrom(values: Record<string, FlagValue>): Config {
   const overrides: Record<string, string> = {};
   if (typeof values.workers === 'string') overrides.WORKERS = values.workers;
   if (typeof values.port === 'string') overrides.PORT = values.port;

@@ -9,10 +9,10 @@
 // public client (a single-page or native app, which cannot keep a secret) has none and must use PKCE.
 import type { AuditEntry, AuditLog } from '../../audit/service.js';
 import type { Database } from '../../db/database.js';
-import type { OrganizationRow } from '../../db/schema.js';
 import { AppError } from '../../errors.js';
+import type { OrgService } from '../../orgs/service.js';
 import { actorName, requirePlatform, type Principal } from '../../principal.js';
-import { randomString, randomToken, secretsEqual, sha256Hex } from '../../security/tokens.js';
+import { randomString, randomToken, sha256Hex } from '../../security/tokens.js';
 import { createClientRepo, type OidcClientChanges } from './repo.js';
 import { allowedRoleList, backchannelLogoutUri, clientName, grantTypesFor, organizationIdList, redirectUriList, requireRedirectWhereNeeded } from './rules.js';
 import type { ClientGrantRevoker, ClientLookup, RegisteredClient } from './types.js';
@@ -63,15 +63,10 @@ export interface ClientRegistryDeps {
   database: Database;
   audit: AuditLog;
   /** Allowed organizations must exist. */
-  orgs: { findOrganization(id: number): Promise<OrganizationRow | undefined> };
+  orgs: Pick<OrgService, 'findOrganization'>;
   /** The provider's: a deleted or disabled client's grants and refresh tokens stop at once. */
   grants?: ClientGrantRevoker | undefined;
   now?: () => number;
-}
-
-/** Whether `presented` is the client's secret, compared in constant time; false for a public client. */
-export function clientSecretMatches(client: Pick<RegisteredClient, 'secretHash'>, presented: string): boolean {
-  return client.secretHash !== null && secretsEqual(client.secretHash, sha256Hex(presented));
 }
 
 const notFound = (clientId: string) => new AppError('CLIENT_NOT_FOUND', { message: `No app with client id ${JSON.stringify(clientId.slice(0, 64))}.` });
@@ -260,7 +255,13 @@ export class ClientRegistry implements ClientLookup {
     const current = await this.show(clientId);
     if (this.deps.grants) {
       await this.markDisabled(current);
-      await this.deps.grants.revokeClient(clientId);
+      try {
+        await this.deps.grants.revokeClient(clientId);
+      } catch (error) {
+        // The deletion stops half-way with the client disabled: that change is the administrator's too.
+        if (!current.disabled) await this.record(by, 'oidc_client.disabled', clientId, { reason: 'deletion_incomplete' });
+        throw error;
+      }
     }
     const row = await this.deps.database.write((trx) => createClientRepo(trx).delete(clientId));
     if (!row) throw notFound(clientId);

@@ -1,37 +1,14 @@
 // The admin console: one page, a section per task of an organization's admin, chosen by the URL hash.
 // An organization administrator sees only the sections of their own organization; the server
 // enforces the same bounds (src/principal.ts), the console only leaves out what would be refused.
-import { api as send, upload } from '../api.js';
+import { upload } from '../api.js';
 import { dateTime as when, duration, t, timeOfDay, tn, type MessageKey } from '../i18n.js';
-import { confirmIdentity, withReauth } from '../reauth.js';
+import { confirmIdentity } from '../reauth.js';
 import { signInPath } from '../return-to.js';
 import { signedInUser } from '../session.js';
 import { el, errorText, field, formError, frame, submitButton } from '../ui.js';
-
-type Row = Array<Node | string>;
-
-/** Every call of the console: a sensitive one may first ask the admin to confirm it is them (REAUTHENTICATION_REQUIRED). */
-function api<T = unknown>(method: string, path: string, body?: unknown) {
-  return withReauth(() => send<T>(method, path, body));
-}
-
-function table(headers: MessageKey[], rows: Row[]): HTMLTableElement {
-  const head = el('tr', {}, ...headers.map((h) => el('th', { scope: 'col' }, t(h))));
-  return el('table', {}, el('thead', {}, head), el('tbody', {}, ...rows.map((cells) => el('tr', {}, ...cells.map((c) => el('td', {}, c))))));
-}
-
-function button(key: MessageKey, onClick: () => Promise<unknown>, extra: Record<string, string> = {}): HTMLButtonElement {
-  const b = el('button', { type: 'button', class: 'secondary small', ...extra }, t(key));
-  b.addEventListener('click', async () => {
-    b.disabled = true;
-    try {
-      await onClick();
-    } finally {
-      b.disabled = false;
-    }
-  });
-  return b;
-}
+import { appsSection } from './admin-clients.js';
+import { api, button, table, type Row } from './admin-parts.js';
 
 /** Whether the signed-in administrator runs the whole platform (role admin) rather than one organization (org_admin). */
 let platform = true;
@@ -41,6 +18,7 @@ const ALL_SECTIONS: Array<[string, MessageKey, (root: HTMLElement) => Promise<vo
   ['orgs', 'admin.nav.orgs', organizations, false],
   ['users', 'admin.nav.users', users, false],
   ['keys', 'admin.nav.keys', apiKeys, true],
+  ['apps', 'admin.nav.apps', appsSection, true],
   ['tasks', 'admin.nav.tasks', tasks, true],
   ['import', 'admin.nav.import', rosterImport, false],
   ['audit', 'admin.nav.audit', audit, false],
