@@ -1,4 +1,4 @@
-// npm run bench:oidc -- [--seconds 10] [--concurrency 64] [--runs 3] [--workers N] [--profile DIR]
+// npm run bench:oidc -- [--seconds 10] [--concurrency 64] [--runs 3] [--workers N] [--only sign-ins|refreshes|forward-auth] [--profile DIR]
 // Single sign-on under load, on the embedded default (what `npm start` runs) with workers = cores:
 // - authorization-code sign-ins per second for users already signed in to Gatehouse (no password
 //   hashing): the authorization request (answered with a code at once) and the code's exchange at the
@@ -18,6 +18,8 @@ const seconds = arg('seconds', 10);
 const concurrency = arg('concurrency', 64);
 const runs = arg('runs', 3);
 const workers = arg('workers', availableParallelism());
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const measures = (name: string) => only === undefined || only === name;
 const profileDir = process.argv.includes('--profile') ? process.argv[process.argv.indexOf('--profile') + 1] : undefined;
 const REDIRECT_URI = 'http://127.0.0.1:7/callback';
 
@@ -74,7 +76,7 @@ async function oneRun() {
       jars.push(jar);
     }
 
-    const signIns = await closedLoop(concurrency, seconds * 1000, async (loop) => {
+    const signIns = !measures('sign-ins') ? undefined : await closedLoop(concurrency, seconds * 1000, async (loop) => {
       const auth = await client.send('GET', authorizePath(), { cookie: jars[loop]!.header() });
       const code = auth.status === 303 ? new URL(String(auth.headers.location)).searchParams.get('code') : null;
       if (!code) return `authorize ${auth.status}`;
@@ -82,7 +84,7 @@ async function oneRun() {
       return token.status === 200 && token.body.includes('"id_token"') ? null : `token ${token.status}`;
     });
 
-    const refreshes = await closedLoop(concurrency, seconds * 1000, async (loop) => {
+    const refreshes = !measures('refreshes') ? undefined : await closedLoop(concurrency, seconds * 1000, async (loop) => {
       const res = await client.send('POST', '/oidc/token', form, new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshTokens[loop]! }).toString());
       if (res.status !== 200) return `refresh ${res.status} ${res.body.slice(0, 80)}`;
       refreshTokens[loop] = (JSON.parse(res.body) as { refresh_token: string }).refresh_token;
@@ -108,7 +110,7 @@ const results = [];
 for (let run = 0; run < runs; run++) {
   const r = await oneRun();
   results.push(r);
-  console.log(`run ${run + 1}: sign-ins ${r.signIns.perSecond.toFixed(0)}/s, refreshes ${r.refreshes.perSecond.toFixed(0)}/s${r.forwardAuth ? `, forward-auth ${r.forwardAuth.perSecond.toFixed(0)}/s` : ''}`);
+  console.log(`run ${run + 1}: ${[['sign-ins', r.signIns], ['refreshes', r.refreshes], ['forward-auth', r.forwardAuth]].flatMap(([name, m]) => (m ? [`${name as string} ${(m as LoopResult).perSecond.toFixed(0)}/s`] : [])).join(', ')}`);
 }
 const forward = results.flatMap((r) => (r.forwardAuth ? [r.forwardAuth] : []));
 console.log(
@@ -116,8 +118,8 @@ console.log(
     `# bench:oidc — ${new Date().toISOString().slice(0, 10)}`,
     `machine: ${machine()}`,
     `embedded SQLite, ${workers} workers, ${concurrency} clients on kept-alive connections, ${seconds} s per measure, median of ${runs}`,
-    line('authorization-code sign-ins (signed-in user: authorize + token exchange)', results.map((r) => r.signIns)),
-    line('refresh grants (rotating)', results.map((r) => r.refreshes)) + ' (goal ≥ 1,000/s)',
-    forward.length ? line('forward-auth checks', forward) + ' (goal ≥ 5,000/s, p99 ≤ 10 ms)' : 'forward-auth: bench/forward-auth.ts not present',
-  ].join('\n'),
+    measures('sign-ins') ? line('authorization-code sign-ins (signed-in user: authorize + token exchange)', results.map((r) => r.signIns!)) : '',
+    measures('refreshes') ? line('refresh grants (rotating)', results.map((r) => r.refreshes!)) + ' (goal ≥ 1,000/s)' : '',
+    forward.length ? line('forward-auth checks', forward) + ' (goal ≥ 5,000/s, p99 ≤ 10 ms)' : '',
+  ].filter(Boolean).join('\n'),
 );

@@ -2,7 +2,7 @@
 // refresh tokens) go to the database; short-lived ones (sessions, interactions, authorization codes,
 // access tokens) to the shared key-value store, so that every worker and server sees the same and a
 // code is single-use everywhere. Clients come from the registry.
-import { errors } from 'oidc-provider';
+import { errors, Provider } from 'oidc-provider';
 import type { KeyValueStore } from '../kv/store.js';
 import type { ClientLookup } from './clients/types.js';
 import { clientMetadata } from './client-metadata.js';
@@ -106,9 +106,29 @@ class GrantAdapter implements ProviderAdapter {
   }
 }
 
+/** The refresh token a refresh grant is rotating, while its request runs (oidc-provider keeps the request's context in AsyncLocalStorage). */
+function rotatingRefreshToken(): string | undefined {
+  const ctx = Provider.ctx as { oidc?: { route?: string; params?: { grant_type?: string }; entities?: { RotatedRefreshToken?: { jti?: string } } } } | undefined;
+  if (ctx?.oidc?.route !== 'token' || ctx.oidc.params?.grant_type !== 'refresh_token') return undefined;
+  return ctx.oidc.entities?.RotatedRefreshToken?.jti;
+}
+
+function isRefreshGrant(): boolean {
+  const ctx = Provider.ctx as { oidc?: { route?: string; params?: { grant_type?: string } } } | undefined;
+  return ctx?.oidc?.route === 'token' && ctx.oidc.params?.grant_type === 'refresh_token';
+}
+
+/**
+ * Refresh tokens. A rotation is two calls from the provider, the used token's consume() then its
+ * successor's upsert(); inside a refresh grant the first is folded into the second, so that a
+ * rotation costs one commit (the provider issues nothing between them, and nothing at all when the
+ * combined write refuses a replay).
+ */
 class RefreshTokenAdapter implements ProviderAdapter {
   constructor(private readonly grants: OidcGrants) {}
   upsert(id: string, payload: ProviderPayload, expiresIn: number) {
+    const used = rotatingRefreshToken();
+    if (used !== undefined && used !== id) return this.grants.rotateRefreshToken(used, id, payload, expiresIn || DEFAULT_TTL_SECONDS);
     return this.grants.saveRefreshToken(id, payload, expiresIn || DEFAULT_TTL_SECONDS);
   }
   find(id: string) {
@@ -120,8 +140,10 @@ class RefreshTokenAdapter implements ProviderAdapter {
   async findByUserCode() {
     return undefined;
   }
-  consume(id: string) {
-    return this.grants.consumeRefreshToken(id);
+  async consume(id: string) {
+    // Inside a refresh grant the mark is written with the successor (upsert above).
+    if (isRefreshGrant()) return;
+    await this.grants.consumeRefreshToken(id);
   }
   destroy(id: string) {
     return this.grants.destroyRefreshToken(id);

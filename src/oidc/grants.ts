@@ -73,10 +73,26 @@ export class OidcGrants implements ClientGrantRevoker {
 
   /** Marks the token used; a second use is admitted only inside the reuse window. */
   async consumeRefreshToken(id: string): Promise<void> {
+    await this.database.batched((trx) => this.consumeWith(trx, id, this.now()));
+  }
+
+  /**
+   * A rotation in one write: the used token marked and its successor stored together, one commit
+   * instead of two. The successor is stored only when the mark is admitted, so a token replayed
+   * after its window never gets a successor.
+   */
+  async rotateRefreshToken(usedId: string, id: string, payload: ProviderPayload, expiresInSeconds: number): Promise<void> {
     const now = this.now();
-    const marked = await this.database.batched((trx) => createGrantRepo(trx).consumeRefreshToken(id, now));
-    if (marked) return;
-    const row = await this.repo.findRefreshToken(id);
+    await this.database.batched(async (trx) => {
+      await this.consumeWith(trx, usedId, now);
+      await createGrantRepo(trx).insertRefreshToken({ id, grantId: String(payload.grantId ?? ''), payload: JSON.stringify(payload), expiresAt: now + expiresInSeconds * 1000, consumedAt: null });
+    });
+  }
+
+  private async consumeWith(trx: Db, id: string, now: number): Promise<void> {
+    const repo = createGrantRepo(trx);
+    if (await repo.consumeRefreshToken(id, now)) return;
+    const row = await repo.findRefreshToken(id);
     if (row?.consumedAt !== null && row?.consumedAt !== undefined && now - row.consumedAt <= this.options.refreshTokenReuseMs) return;
     throw new errors.InvalidGrant('refresh token already used');
   }
