@@ -141,4 +141,15 @@ describe('one secret key per installation', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('the OpenID Connect issuer is PUBLIC_URL; http only on loopback in production; without PUBLIC_URL, localhost outside production and off in production', () => {
+    assert.equal(loadConfig({ PUBLIC_URL: 'https://id.school.cn' }, {}).oidc.issuer, 'https://id.school.cn');
+    assert.equal(loadConfig({ PUBLIC_URL: 'http://127.0.0.1:9527', ...PRODUCTION }, {}).oidc.issuer, 'http://127.0.0.1:9527');
+    assert.equal(loadConfig({ PUBLIC_URL: 'http://localhost:9527', ...PRODUCTION }, {}).oidc.issuer, 'http://localhost:9527');
+    assert.throws(() => loadConfig({ PUBLIC_URL: 'http://id.school.cn', ...PRODUCTION }, {}), /PUBLIC_URL must be https in production/);
+    assert.equal(loadConfig({ PUBLIC_URL: 'http://id.school.cn' }, {}).oidc.issuer, 'http://id.school.cn');
+    assert.equal(loadConfig({ PORT: '8080' }, {}).oidc.issuer, 'http://localhost:8080');
+    assert.equal(loadConfig({ ...PRODUCTION }, {}).oidc.issuer, undefined);
+    assert.throws(() => loadConfig({ OIDC_REFRESH_TOKEN_REUSE_SECONDS: '301' }, {}), /OIDC_REFRESH_TOKEN_REUSE_SECONDS/);
+  });
 });

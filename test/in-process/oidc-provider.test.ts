@@ -273,4 +273,29 @@ describe('OpenID Connect provider', () => {
     const audit = await t.database.db.selectFrom('audit_events').select(['event', 'target']).where('event', '=', 'oidc.keys_rotated').execute();
     assert.deepEqual(audit.map((a) => a.target), [`key:${next}`]);
   });
+
+  it('leaving the organization or a forced password reset revokes the apps; a client limited to a role refuses others', async () => {
+    const app = await newClient({ first_party: true });
+    const rp = await relyingParty(issuer, app.client_id, app.client_secret, APP_CALLBACK);
+    const org = await t.app.inject({ method: 'POST', url: '/api/admin/organizations', headers: { cookie: admin.cookie }, payload: { name: 'Other school' } });
+    assert.equal(org.statusCode, 201, org.body);
+    const mover = await signedInUser();
+    const moved = (await signInSilently(rp, mover.jar, issuer, 'openid offline_access')).tokens;
+    const move = await t.app.inject({ method: 'PATCH', url: `/api/admin/users/${mover.userId}`, headers: { cookie: admin.cookie }, payload: { organization_id: org.json().organization.id } });
+    assert.equal(move.statusCode, 200, move.body);
+    await assert.rejects(client.refreshTokenGrant(rp.config, moved.refresh_token!), (error: any) => error.error === 'invalid_grant');
+
+    const forgetful = await signedInUser();
+    const reset = (await signInSilently(rp, forgetful.jar, issuer, 'openid offline_access')).tokens;
+    const forced = await t.app.inject({ method: 'POST', url: `/api/admin/users/${forgetful.userId}/force-password-reset`, headers: { cookie: admin.cookie } });
+    assert.equal(forced.statusCode, 200, forced.body);
+    await assert.rejects(client.refreshTokenGrant(rp.config, reset.refresh_token!), (error: any) => error.error === 'invalid_grant');
+
+    const staffOnly = await newClient({ name: 'Staff room', first_party: true, allowed_roles: ['admin'] });
+    const staffRp = await relyingParty(issuer, staffOnly.client_id, staffOnly.client_secret, APP_CALLBACK);
+    const pupil = await signedInUser();
+    const request = await authorizationRequest(staffRp, 'openid');
+    const { url } = await follow(request.url, pupil.jar, issuer);
+    assert.equal(new URL(url).searchParams.get('error'), 'access_denied');
+  });
 });
