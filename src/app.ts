@@ -48,6 +48,7 @@ import { oidcRoutes } from './oidc/routes.js';
 import { signingKeyRoutes } from './oidc/keys-routes.js';
 import { startProvider } from './oidc/start.js';
 import { oidcClientRoutes } from './oidc/clients/routes.js';
+import { authzRoutes } from './authz/routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -240,7 +241,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ownSessions: services.ownSessions,
     requireSession,
     requireRecentAuthentication,
-    cookie: { name: config.session.cookieName, secure: config.session.secureCookie, maxAgeSeconds: config.session.maxAgeSeconds },
+    cookie: { name: config.session.cookieName, secure: config.session.secureCookie, domain: config.session.cookieDomain, maxAgeSeconds: config.session.maxAgeSeconds },
   });
   await app.register(invitationRoutes, { orgs: services.orgs, rateLimits: services.rateLimits });
   await app.register(sessionRoutes, { sessions: services.sessions, ownSessions: services.ownSessions, requireSession });
@@ -268,6 +269,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
     await app.register(signingKeyRoutes, { keys: services.signingKeys, guards });
   }
+  await app.register(authzRoutes, { rules: services.forwardAuthRules, credentials, cookieName: config.session.cookieName, publicUrl: config.publicUrl, trustProxy: config.trustProxy, guards, metrics });
   await app.register(smsRoutes, { sms: services.sms, outbox: services.smsOutbox, guards, requireSession, normalizePhone: (phone) => services.accounts.parsePhone(phone).e164 });
   return app;
 }

@@ -51,9 +51,14 @@ export interface Config {
   readonly session: {
     readonly ttlSeconds: number;
     readonly maxAgeSeconds: number;
-    /** The name the session cookie is set under: SESSION_COOKIE_NAME, with the __Host- prefix when the cookie is Secure. */
+    /**
+     * The name the session cookie is set under: SESSION_COOKIE_NAME, with the __Host- prefix when the
+     * cookie is Secure — or __Secure- when it carries COOKIE_DOMAIN, which a __Host- cookie cannot.
+     */
     readonly cookieName: string;
     readonly secureCookie: boolean;
+    /** COOKIE_DOMAIN: the parent domain the session cookie is scoped to, so that its sub-domains (forward auth) share it; unset: this host only. */
+    readonly cookieDomain: string | undefined;
   };
   /** Send Strict-Transport-Security: the service is served over https (PUBLIC_URL). */
   readonly hsts: boolean;
@@ -289,17 +294,41 @@ function oidcIssuer(nodeEnv: string, publicUrl: string | undefined, port: number
 
 /**
  * Secure cookies when the public URL is https (or, without PUBLIC_URL, in production, or as
- * SECURE_COOKIES says); a Secure session cookie gets the __Host- prefix, so that the browser refuses it
- * from plain http and from other subdomains.
+ * SECURE_COOKIES says). A Secure session cookie gets the __Host- prefix, so that the browser refuses it
+ * from plain http and from other subdomains — unless it is scoped to COOKIE_DOMAIN: a __Host- cookie
+ * cannot carry a Domain, so it is __Secure- then (still refused from plain http).
  */
-function sessionCookie(env: Env, nodeEnv: string, publicUrl: string | undefined): { cookieName: string; secureCookie: boolean } {
+function sessionCookie(env: Env, nodeEnv: string, publicUrl: string | undefined): { cookieName: string; secureCookie: boolean; cookieDomain: string | undefined } {
   const https = publicUrl?.startsWith('https:') ?? false;
   const secureCookie = bool(env, 'SECURE_COOKIES', publicUrl ? https : nodeEnv === 'production');
   if (https && !secureCookie) throw new ConfigError('SECURE_COOKIES=false contradicts an https PUBLIC_URL: cookies of an https service are always Secure');
   const base = env.SESSION_COOKIE_NAME?.trim() || 'gatehouse_session';
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(base)) throw new ConfigError(`SESSION_COOKIE_NAME must be 1-64 letters, digits, '_', '.' or '-', got "${base}"`);
-  if (/^__(host|secure)-/i.test(base)) throw new ConfigError('SESSION_COOKIE_NAME must not start with __Host- or __Secure-: Gatehouse adds __Host- itself when the cookie is Secure');
-  return { cookieName: secureCookie ? `__Host-${base}` : base, secureCookie };
+  if (/^__(host|secure)-/i.test(base)) throw new ConfigError('SESSION_COOKIE_NAME must not start with __Host- or __Secure-: Gatehouse adds the prefix itself when the cookie is Secure');
+  const cookieDomain = parseCookieDomain(env.COOKIE_DOMAIN, publicUrl);
+  const prefix = !secureCookie ? '' : cookieDomain ? '__Secure-' : '__Host-';
+  return { cookieName: `${prefix}${base}`, secureCookie, cookieDomain };
+}
+
+const DOMAIN_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
+
+/**
+ * COOKIE_DOMAIN: a parent domain of PUBLIC_URL's host (a leading dot is dropped), e.g. school.cn for
+ * https://id.school.cn. A browser refuses a cookie whose Domain does not contain the host that sets it,
+ * so a PUBLIC_URL outside it (or none) is refused here rather than by every browser in silence.
+ */
+export function parseCookieDomain(raw: string | undefined, publicUrl: string | undefined): string | undefined {
+  const value = raw?.trim().toLowerCase().replace(/^\./, '');
+  if (!value) return undefined;
+  if (!DOMAIN_NAME.test(value) || /^[\d.]+$/.test(value)) {
+    throw new ConfigError(`COOKIE_DOMAIN must be a domain name with at least two labels, such as school.cn (no scheme, port, path or address), got "${raw}"`);
+  }
+  if (!publicUrl) throw new ConfigError(`COOKIE_DOMAIN needs PUBLIC_URL: the service's own address must lie within ${value} (e.g. PUBLIC_URL=https://id.${value})`);
+  const host = new URL(publicUrl).hostname;
+  if (host !== value && !host.endsWith(`.${value}`)) {
+    throw new ConfigError(`PUBLIC_URL's host ${host} is not within COOKIE_DOMAIN ${value}: browsers refuse a cookie for a domain that does not contain the host setting it (e.g. PUBLIC_URL=https://id.${value} with COOKIE_DOMAIN=${value})`);
+  }
+  return value;
 }
 
 /** Reads KEY=VALUE lines of an optional .env file; real environment variables win. */

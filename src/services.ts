@@ -15,6 +15,7 @@ import { UserAdmin } from './admin/users.js';
 import { TwoFactor } from './accounts/two-factor.js';
 import { ApiKeyService } from './apikeys/service.js';
 import { AuditLog } from './audit/service.js';
+import { ForwardAuthRules } from './authz/rules.js';
 import { CaptchaService } from './captcha/service.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
@@ -87,6 +88,8 @@ export interface Services {
   signingKeys: SigningKeys;
   /** What administrators do, from the console or the command line: each action once, audited. */
   admin: { organizations: OrganizationAdmin; users: UserAdmin; rateLimits: RateLimitAdmin };
+  /** Which organizations and roles may pass forward auth into each protected host. */
+  forwardAuthRules: ForwardAuthRules;
 }
 
 const SILENT_LOG = { info: () => undefined };
@@ -142,5 +145,6 @@ export function createServices(deps: ServiceDeps): Services {
     users: new UserAdmin({ accounts, twoFactor: twoFactorSettings, sessions, apiKeys, audit }),
     rateLimits: new RateLimitAdmin({ rateLimits, audit }),
   };
-  return { captcha, orgs, accounts, registration, signIn, profile, twoFactor: twoFactorSettings, reauthentication, sessions, ownSessions, rateLimits, lockout, knownDevices, hashing, audit, apiKeys, tasks, smsCodes, sms, smsOutbox, imports, exports, clients, oidcGrants, signingKeys, admin };
+  const forwardAuthRules = new ForwardAuthRules(database, { orgs, audit, metrics });
+  return { captcha, orgs, accounts, registration, signIn, profile, twoFactor: twoFactorSettings, reauthentication, sessions, ownSessions, rateLimits, lockout, knownDevices, hashing, audit, apiKeys, tasks, smsCodes, sms, smsOutbox, imports, exports, clients, oidcGrants, signingKeys, admin, forwardAuthRules };
 }

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { RecentAuthenticationGuard, SessionGuard } from '../http/auth.js';
 import { clientOf } from '../http/client-identity.js';
+import { clearSessionCookie, setSessionCookie, type SessionCookieSettings } from '../http/session-cookie.js';
 import { CaptchaAnswerField, CaptchaIdField, PasswordField, PhoneField, responses, SmsCodeField, UserEnvelope } from '../http/schemas.js';
 import { KNOWN_DEVICE_MAX_AGE_SECONDS, knownDeviceCookieName, type KnownDevices } from '../security/known-devices.js';
 import type { OwnSessions } from '../sessions/own-sessions.js';
@@ -24,7 +25,7 @@ export interface AccountRouteDeps {
   ownSessions: OwnSessions;
   requireSession: SessionGuard;
   requireRecentAuthentication: RecentAuthenticationGuard;
-  cookie: { name: string; secure: boolean; maxAgeSeconds: number };
+  cookie: SessionCookieSettings;
 }
 
 const Iso = Type.String({ format: 'date-time' });
@@ -57,7 +58,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
    * Signing out keeps the second: the browser stays one where the account has signed in.
    */
   function signedInCookies(request: FastifyRequest, reply: FastifyReply, { user, token }: SignedIn) {
-    reply.setCookie(cookie.name, token, { httpOnly: true, sameSite: 'lax', secure: cookie.secure, path: '/', maxAge: cookie.maxAgeSeconds });
+    setSessionCookie(reply, cookie, token);
     const device = knownDevices.remember(user.phone, clientOf(request).deviceCookie);
     reply.setCookie(knownDeviceCookieName(cookie.secure), device, { httpOnly: true, sameSite: 'lax', secure: cookie.secure, path: '/', maxAge: KNOWN_DEVICE_MAX_AGE_SECONDS });
   }
@@ -307,7 +308,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
     },
     async (request, reply) => {
       await profile.deleteOwnAccount(request.auth!.user, request.body.current_password, clientOf(request));
-      reply.clearCookie(cookie.name, { path: '/' });
+      clearSessionCookie(reply, cookie);
       return reply.code(204).send(null);
     },
   );
@@ -324,7 +325,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
     async (request, reply) => {
       const { user, session } = request.auth!;
       await ownSessions.signOut({ userId: user.id, ip: request.ip }, session.id);
-      reply.clearCookie(cookie.name, { path: '/' });
+      clearSessionCookie(reply, cookie);
       return reply.code(204).send(null);
     },
   );

@@ -42,6 +42,8 @@ export type AuditEventName =
   | 'admin.password_reset_forced'
   | 'admin.session_revoked'
   | 'admin.two_factor_reset'
+  | 'admin.forward_auth_rule_set'
+  | 'admin.forward_auth_rule_removed'
   | 'two_factor.enabled'
   | 'two_factor.disabled'
   | 'two_factor.disable_failed'

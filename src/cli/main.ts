@@ -8,6 +8,7 @@ import { apiKeyCommands } from './apikey.js';
 import { UsageError, type Command, type FlagValue } from './command.js';
 import { clientCommands } from './clients.js';
 import { backupCommands, migrateCommands } from './database.js';
+import { forwardAuthCommands } from './forward-auth.js';
 import { inviteCommands } from './invite.js';
 import { keyCommands } from './keys.js';
 import { limitsCommands } from './limits.js';
@@ -30,6 +31,7 @@ const COMMANDS: Record<string, Command> = {
   ...adminCommands,
   ...clientCommands,
   ...keyCommands,
+  ...forwardAuthCommands,
 };
 
 function usage(): string {

@@ -116,6 +116,20 @@ describe('config', () => {
     assert.equal(loadConfig({ SESSION_COOKIE_NAME: 'sid' }, {}).session.cookieName, 'sid');
   });
 
+  it('COOKIE_DOMAIN: scopes the session cookie to a parent domain of PUBLIC_URL\'s host, named __Secure- when Secure; refuses anything else', () => {
+    const secure = loadConfig({ PUBLIC_URL: 'https://id.school.cn', COOKIE_DOMAIN: '.School.CN' }, {});
+    assert.deepEqual([secure.session.cookieName, secure.session.secureCookie, secure.session.cookieDomain], ['__Secure-gatehouse_session', true, 'school.cn']);
+    assert.equal(loadConfig({ PUBLIC_URL: 'https://school.cn', COOKIE_DOMAIN: 'school.cn' }, {}).session.cookieDomain, 'school.cn', 'the host itself');
+    const plain = loadConfig({ PUBLIC_URL: 'http://id.school.test', COOKIE_DOMAIN: 'school.test' }, {});
+    assert.deepEqual([plain.session.cookieName, plain.session.cookieDomain], ['gatehouse_session', 'school.test']);
+    assert.equal(loadConfig({ PUBLIC_URL: 'https://id.school.cn' }, {}).session.cookieDomain, undefined);
+    const refused = (env: Record<string, string>, pattern: RegExp) =>
+      assert.throws(() => loadConfig(env, {}), (e: unknown) => e instanceof ConfigError && pattern.test(e.message), JSON.stringify(env));
+    refused({ COOKIE_DOMAIN: 'school.cn' }, /COOKIE_DOMAIN needs PUBLIC_URL/);
+    for (const outside of ['https://id.other.cn', 'https://badschool.cn', 'https://127.0.0.1']) refused({ PUBLIC_URL: outside, COOKIE_DOMAIN: 'school.cn' }, /is not within COOKIE_DOMAIN school\.cn/);
+    for (const bad of ['cn', 'https://school.cn', 'school.cn:443', 'school.cn/x', '10.0.0.1', '*.school.cn', 'school..cn', '学校.cn']) refused({ PUBLIC_URL: 'https://id.school.cn', COOKIE_DOMAIN: bad }, /COOKIE_DOMAIN must be a domain name/);
+  });
+
   it('refuses a PUBLIC_URL that is not a base http(s) URL, and cookie settings that contradict it', () => {
     for (const value of ['id.school.cn', 'ftp://id.school.cn', 'https://id.school.cn/sso', 'https://id.school.cn/?x=1', 'https://id.school.cn/#top', 'https://user:pw@id.school.cn', 'https://']) {
       assert.throws(() => loadConfig({ PUBLIC_URL: value }, {}), (e: unknown) => e instanceof ConfigError && e.message.includes('PUBLIC_URL'), value);

@@ -8,6 +8,7 @@ import { signInPath } from '../return-to.js';
 import { signedInUser } from '../session.js';
 import { el, errorText, field, formError, frame, submitButton } from '../ui.js';
 import { appsSection } from './admin-clients.js';
+import { forwardAuthSection } from './admin-forward-auth.js';
 import { api, button, table, type Row } from './admin-parts.js';
 
 /** Whether the signed-in administrator runs the whole platform (role admin) rather than one organization (org_admin). */
@@ -23,6 +24,7 @@ const ALL_SECTIONS: Array<[string, MessageKey, (root: HTMLElement) => Promise<vo
   ['import', 'admin.nav.import', rosterImport, false],
   ['audit', 'admin.nav.audit', audit, false],
   ['limits', 'admin.nav.limits', addressLimits, true],
+  ['forward-auth', 'admin.nav.forward_auth', forwardAuthSection, true],
 ];
 let SECTIONS = ALL_SECTIONS;
 
