@@ -43,6 +43,14 @@ http {
     }
   }
 }`;
+  return runNginx(prefix, port, conf, async () => (await request(port, 'GET', '/healthz')).status === 200);
+}
+
+/**
+ * Runs nginx with `conf` (a whole nginx.conf) from `prefix` until stopped; ready once `ready()` says
+ * so. For tests whose nginx is more than a load balancer (forward auth's auth_request).
+ */
+export async function runNginx(prefix: string, port: number, conf: string, ready: () => Promise<boolean>): Promise<Nginx> {
   const confFile = path.join(prefix, 'nginx.conf');
   writeFileSync(confFile, conf);
   const child: ChildProcess = spawn('nginx', ['-p', prefix, '-c', confFile, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -51,7 +59,7 @@ http {
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`nginx exited: ${stderr}`);
     try {
-      if ((await request(port, 'GET', '/healthz')).status === 200) break;
+      if (await ready()) break;
     } catch {
       /* not listening yet */
     }

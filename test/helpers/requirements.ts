@@ -9,7 +9,7 @@ import { CHROMIUM } from './browser-path.js';
 import { POSTGRES_ADMIN_URL } from './postgres.js';
 import { TEST_REDIS_URL as REDIS_TEST_URL } from './redis.js';
 
-export type Need = 'postgres' | 'postgres-binaries' | 'redis' | 'redis-binaries' | 'nginx' | 'chromium' | 'docker-compose' | 'promtool' | 'root';
+export type Need = 'postgres' | 'postgres-binaries' | 'redis' | 'redis-binaries' | 'nginx' | 'openssl' | 'chromium' | 'docker-compose' | 'promtool' | 'root';
 
 interface NeedSpec {
   /** What it is, for the skip message. */
@@ -86,6 +86,7 @@ export const NEEDS: Record<Need, NeedSpec> = {
     present: () => onPath('redis-server') && onPath('redis-cli'),
   },
   nginx: { what: 'nginx, as the load balancer in front of the servers', packages: ['nginx'], present: () => onPath('nginx') },
+  openssl: { what: "openssl, to make a test's TLS certificate", packages: ['openssl'], present: () => onPath('openssl') },
   chromium: {
     what: `Chromium at ${CHROMIUM} (or GATEHOUSE_TEST_CHROMIUM), for the browser tests`,
     packages: ['chromium', 'fonts-wqy-microhei'],
