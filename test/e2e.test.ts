@@ -697,7 +697,7 @@ describe('pages in a real browser', { skip: await unmet('chromium') }, () => {
     // The signed-in pages: the account page in both languages, and every section of the console in
     // one of them, in turn (a section's structure — labels, roles, names, colours — is the same in
     // both; the words and the lang attribute are what differ, and the pages above check those).
-    const CONSOLE_TABS: Record<string, string[]> = { 'zh-CN': ['orgs', 'users', 'import', 'audit'], en: ['keys', 'apps', 'tasks', 'limits'] };
+    const CONSOLE_TABS: Record<string, string[]> = { 'zh-CN': ['orgs', 'users', 'import', 'audit', 'forward-auth'], en: ['keys', 'apps', 'tasks', 'limits'] };
     const adminPhone = uniquePhone();
     assert.equal((await runCli(['admin', 'create', '--phone', adminPhone, '--name', 'Axe', '--password-stdin'], { DATA_DIR: server.dataDir }, PASSWORD)).code, 0);
     let totpSecret: string | undefined;
@@ -762,6 +762,14 @@ describe('pages in a real browser', { skip: await unmet('chromium') }, () => {
           await rowSays('disabled');
           await page.click(`${row} >> button:text-is("Enable")`);
           await rowSays('active');
+        }
+        if (tab === 'forward-auth') {
+          // A rule made with the form shows in the table (checked by axe with it).
+          await page.fill('#f-fa-host', 'App.School.Test');
+          await page.check('#f-fa-role-admin');
+          await page.click('.forward-auth-rule button[type=submit]');
+          await page.waitForSelector('.admin-body:not([aria-busy]) code.fa-host');
+          assert.equal(await page.textContent('code.fa-host'), 'app.school.test');
         }
         const violations = await axeViolations(page);
         assert.deepEqual(violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), [], `${locale} /admin#${tab}`);
