@@ -7,6 +7,7 @@ import type { InjectOptions } from 'fastify';
 import { encodeHeaderText } from '../../src/authz/identity-headers.js';
 import { SessionFactsCache, type ResolvedSession } from '../../src/authz/session-cache.js';
 import { allowedReturnUrl, loginUrl, normalizeRuleHost, originalFromForwardedHeaders } from '../../src/authz/urls.js';
+import { returnToFrom } from '../../web/src/return-to.js';
 import { adminSession, createTestApp, register, sessionCookie, TEST_PASSWORD, type TestApp } from '../helpers/app.js';
 
 const PROXY = '127.0.0.1';
@@ -291,6 +292,11 @@ describe('return URLs: the usual open-redirect tricks', () => {
     assert.equal(back('https://app.school.test/a?b=1'), 'https://app.school.test/a?b=1');
     assert.equal(back(`https://app.school.test/${'a'.repeat(3000)}`), 'https://app.school.test/');
     assert.equal(loginUrl('https://id.school.test', null), 'https://id.school.test/login');
+    // The login page (web/src/return-to.ts, which takes local paths only) keeps the hop as it is, even at its longest.
+    for (const url of ['https://app.school.test/a?b=1&c=%2F#d', `https://app.school.test/${'a'.repeat(1900)}`, `https://app.school.test/${'a'.repeat(3000)}`]) {
+      const login = new URL(loginUrl('https://id.school.test', url));
+      assert.equal(returnToFrom(login.search), login.searchParams.get('return_to'));
+    }
   });
 
   it('rule hosts and forwarded headers are read strictly', () => {
