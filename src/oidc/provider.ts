@@ -185,7 +185,8 @@ export function createProvider(deps: ProviderDeps, signingKeys: readonly Signing
     const token = ctx.cookies.get(deps.cookieName);
     if (!confirmed || !token) return;
     await deps.endSession(token);
-    ctx.cookies.set(deps.cookieName, null, { path: '/', httpOnly: true, sameSite: 'lax', secure, signed: false, overwrite: true });
+    // The session cookie's own attributes (http/session-cookie.ts): a browser deletes it only on the same Domain.
+    ctx.cookies.set(deps.cookieName, null, { path: '/', httpOnly: true, sameSite: 'lax', secure, signed: false, overwrite: true, ...(config.session.cookieDomain ? { domain: config.session.cookieDomain } : {}) });
   });
 
   return provider;
