@@ -7,7 +7,7 @@ import type { Config } from '../config.js';
 import type { AuthContext } from '../http/auth.js';
 import { secretsEqual, sha256Hex } from '../security/tokens.js';
 import type { ProviderAdapter } from './adapter.js';
-import { ACR, SCOPES, SCOPE_CLAIMS, accountClaims, clientAdmits, type AccountFacts } from './claims.js';
+import { ACR, SCOPES, SCOPE_CLAIMS, accountClaims, authenticationOf, clientAdmits, type AccountFacts } from './claims.js';
 import type { ClientLookup } from './clients/types.js';
 import type { OidcGrants } from './grants.js';
 import { errorPage, logoutConfirmationPage, signedOutPage } from './pages.js';
@@ -47,23 +47,61 @@ export interface ProviderDeps {
 type Ctx = KoaContextWithOIDC;
 
 /**
- * The login prompt also asks for Gatehouse's session: a provider session left behind by a Gatehouse
- * sign-out, or naming another account than the browser's Gatehouse session, sends the request back
- * through the interaction (which signs in the current account, or sends the visitor to the login page).
+ * The login prompt asks for an account the app may have: the provider session mirrors the Gatehouse
+ * session (sessionMirror below), and an account is loaded only when it is active and the client
+ * admits it (findAccount). Without one, the request goes to the interaction, which sends the visitor
+ * to the login page or answers access_denied; with prompt=none, the app gets login_required.
  */
-function singleSignOnPolicy(deps: ProviderDeps) {
+function singleSignOnPolicy() {
   const policy = interactionPolicy.base();
-  const login = policy.get('login')!;
-  login.checks.add(
-    new interactionPolicy.Check('gatehouse_session', 'the Gatehouse session is gone or names another account', async (ctx: Ctx) => {
-      const token = ctx.cookies.get(deps.cookieName);
-      const auth = token ? await deps.session(token) : null;
-      if (!auth || auth.user.status !== 'active') return interactionPolicy.Check.REQUEST_PROMPT;
-      return auth.user.subject === ctx.oidc.session?.accountId ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
-    }),
+  policy.get('login')!.checks.add(
+    new interactionPolicy.Check('gatehouse_account', 'no Gatehouse session, or an account this app may not have', 'login_required', (ctx: Ctx) =>
+      ctx.oidc.account ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT,
+    ),
     0,
   );
   return policy;
+}
+
+interface ProviderSession {
+  accountId?: string;
+  loginTs?: number;
+  amr?: string[];
+  acr?: string;
+  authorizations?: Record<string, unknown>;
+  loginAccount(details: { accountId: string; loginTs?: number; amr?: string[]; acr?: string }): void;
+}
+
+/**
+ * The single sign-on session is Gatehouse's own: each time the provider loads its session, it is made
+ * to say what the browser's Gatehouse session says — signed in as that account, authenticated then
+ * and so (amr/acr), or signed out. So an app signs a Gatehouse user in without a page (prompt=none
+ * too, from the first app on), a Gatehouse sign-out ends single sign-on, and a browser that signs in
+ * as someone else never carries the previous account's consents.
+ */
+function sessionMirror(deps: ProviderDeps) {
+  return async function mirror(ctx: { cookies: { get(name: string, options?: { signed?: boolean }): string | undefined } }, session: ProviderSession): Promise<void> {
+    const token = ctx.cookies.get(deps.cookieName, { signed: false });
+    const auth = token ? await deps.session(token) : null;
+    const active = auth && auth.user.status === 'active' ? auth : null;
+    let changed = false;
+    if (!active) {
+      if (session.accountId !== undefined) {
+        delete session.accountId;
+        session.authorizations = {};
+        changed = true;
+      }
+    } else {
+      const { amr, acr, authTime } = authenticationOf(active.session);
+      if (session.accountId !== active.user.subject) session.authorizations = {};
+      if (session.accountId !== active.user.subject || session.loginTs !== authTime || session.acr !== acr) {
+        session.loginAccount({ accountId: active.user.subject, amr, acr, ...(authTime === undefined ? {} : { loginTs: authTime }) });
+        changed = true;
+      }
+    }
+    // A changed session is saved (and its cookie set) even when it was new.
+    if (changed) Reflect.defineProperty(session, 'touched', { writable: true, configurable: true, value: true });
+  };
 }
 
 /** Cookie keys derived from SECRET_KEY: identical on every worker and server, never stored. */
@@ -91,9 +129,24 @@ export function createProvider(deps: ProviderDeps, signingKeys: readonly Signing
     claims: { acr: null, amr: null, auth_time: null, sid: null, iss: null, ...Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])) },
     acrValues: [ACR.oneFactor, ACR.twoFactors],
     routes: { ...ROUTES },
+    // Only what Gatehouse supports and tests is advertised: the code flow, and a client secret (basic
+    // or post) or none with PKCE.
+    responseTypes: ['code'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
     features: {
       devInteractions: { enabled: false },
-      introspection: { enabled: true },
+      pushedAuthorizationRequests: { enabled: false },
+      introspection: {
+        enabled: true,
+        // RFC 7662 leaves who may introspect to the server: an app may introspect the tokens issued to
+        // it, and the school's own systems (first-party confidential clients, acting as resource
+        // servers for its other apps) any token. Public clients never.
+        async allowedPolicy(_ctx: Ctx, client: { clientId: string; clientAuthMethod?: string | undefined }, token: { clientId?: string | undefined }) {
+          if (client.clientAuthMethod === 'none') return false;
+          if (token.clientId === client.clientId) return true;
+          return (await deps.clients.find(client.clientId))?.firstParty === true;
+        },
+      },
       revocation: { enabled: true },
       clientCredentials: { enabled: true },
       userinfo: { enabled: true },
@@ -124,7 +177,7 @@ export function createProvider(deps: ProviderDeps, signingKeys: readonly Signing
     rotateRefreshToken: true,
     interactions: {
       url: (_ctx: Ctx, interaction: { uid: string }) => interactionPath(interaction.uid),
-      policy: singleSignOnPolicy(deps),
+      policy: singleSignOnPolicy(),
     },
     async findAccount(ctx: Ctx, sub: string) {
       const facts = await deps.accounts.bySubject(sub);
@@ -160,6 +213,13 @@ export function createProvider(deps: ProviderDeps, signingKeys: readonly Signing
       // A browser app (a public client) calls the token endpoint from the origin it is redirected to.
       return (client.redirectUris ?? []).some((uri) => new URL(uri).origin === origin);
     },
+    // Outgoing requests go only to what a platform administrator registered (back-channel logout
+    // URIs; clients cannot register themselves), and a school's apps live on its private network:
+    // oidc-provider's guard against special-use addresses would silence every one of them.
+    fetch: (url: string | URL | Request, options?: RequestInit) => {
+      const { dispatcher: _guard, ...rest } = (options ?? {}) as RequestInit & { dispatcher?: unknown };
+      return globalThis.fetch(url, rest);
+    },
     async renderError(ctx: Ctx, out: { error?: string; error_description?: string }) {
       ctx.type = 'html';
       ctx.body = errorPage(out);
@@ -167,6 +227,13 @@ export function createProvider(deps: ProviderDeps, signingKeys: readonly Signing
   };
 
   const provider = new Provider(issuer, configuration);
+  const loadSession = provider.Session.get.bind(provider.Session);
+  const mirror = sessionMirror(deps);
+  provider.Session.get = async function getMirroredSession(ctx: Parameters<typeof loadSession>[0]) {
+    const session = await loadSession(ctx);
+    await mirror(ctx as never, session as unknown as ProviderSession);
+    return session;
+  };
   // Behind the proxies TRUST_PROXY names, the request's scheme and host come from X-Forwarded-*.
   provider.proxy = config.trustProxy !== false;
 

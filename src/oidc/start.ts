@@ -56,6 +56,8 @@ export function startProvider(deps: { config: Config; secret: string; kv: KeyVal
         signingKeys,
       );
       provider.on('server_error', (_ctx: unknown, error: unknown) => log.error({ err: error }, 'OpenID Connect provider error'));
+      // An app that was not told of a sign-out keeps its session: say so where operators look.
+      provider.on('backchannel.error', (_ctx: unknown, error: unknown, client: { clientId?: string }) => log.warn({ err: error, client_id: client?.clientId }, 'back-channel logout failed'));
       return provider;
     },
   });

@@ -52,6 +52,10 @@ describe('OpenID Connect provider', () => {
     assert.deepEqual(meta.code_challenge_methods_supported, ['S256']);
     for (const scope of ['openid', 'profile', 'phone', 'organization', 'offline_access']) assert.ok(meta.scopes_supported.includes(scope), scope);
     assert.ok(meta.end_session_endpoint && meta.introspection_endpoint && meta.revocation_endpoint && meta.userinfo_endpoint);
+    // Only what works is advertised: the code flow, secrets or PKCE, no pushed requests.
+    assert.deepEqual(meta.response_types_supported, ['code']);
+    assert.deepEqual([...meta.token_endpoint_auth_methods_supported].sort(), ['client_secret_basic', 'client_secret_post', 'none']);
+    assert.equal(meta.pushed_authorization_request_endpoint, undefined);
     const jwks = (await (await fetch(meta.jwks_uri)).json()) as { keys: Array<Record<string, unknown>> };
     assert.ok(jwks.keys.length >= 1);
     for (const key of jwks.keys) assert.equal(key.d, undefined, 'no private part is published');
@@ -297,5 +301,40 @@ describe('OpenID Connect provider', () => {
     const request = await authorizationRequest(staffRp, 'openid');
     const { url } = await follow(request.url, pupil.jar, issuer);
     assert.equal(new URL(url).searchParams.get('error'), 'access_denied');
+  });
+
+  it('prompt=none signs a Gatehouse user in from the first app on, and answers login_required once they signed out', async () => {
+    const app = await newClient({ first_party: true });
+    const rp = await relyingParty(issuer, app.client_id, app.client_secret, APP_CALLBACK);
+    const user = await signedInUser();
+    const silent = await signInSilently(rp, user.jar, issuer, 'openid', { prompt: 'none' });
+    assert.equal(silent.tokens.claims()!.sub, user.subject);
+    const out = await fetch(`${issuer}/api/auth/logout`, { method: 'POST', headers: { cookie: user.jar.header() } });
+    assert.ok(out.status < 300, String(out.status));
+    user.jar.take(out);
+    const request = await authorizationRequest(rp, 'openid', { prompt: 'none' });
+    const { url } = await follow(request.url, user.jar, issuer);
+    assert.equal(new URL(url).searchParams.get('error'), 'login_required');
+
+    // Another person signs in on the same browser: the app gets them, not the one before.
+    const other = await register(t);
+    const next = new CookieJar(`${user.jar.header()}; ${sessionCookie(other)}`);
+    const theirs = await signInSilently(rp, next, issuer, 'openid', { prompt: 'none' });
+    const otherSubject = (await t.database.db.selectFrom('users').select('subject').where('id', '=', other.json().user.id).executeTakeFirstOrThrow()).subject;
+    assert.equal(theirs.tokens.claims()!.sub, otherSubject);
+  });
+
+  it('introspection: an app sees its own tokens; only a first-party confidential app sees other apps\u2019 tokens', async () => {
+    const issuedTo = await newClient({ first_party: false, name: 'Issued to' });
+    const stranger = await newClient({ first_party: false, name: 'Stranger' });
+    const school = await newClient({ first_party: true, name: 'School API' });
+    const rp = await relyingParty(issuer, issuedTo.client_id, issuedTo.client_secret, APP_CALLBACK);
+    const { access_token } = await client.clientCredentialsGrant(rp.config, {});
+    const introspect = async (c: { client_id: string; client_secret: string | null }) =>
+      client.tokenIntrospection(await relyingParty(issuer, c.client_id, c.client_secret, APP_CALLBACK).then((r) => r.config), access_token);
+    assert.equal((await introspect(issuedTo)).active, true);
+    assert.equal((await introspect(school)).active, true);
+    // Not allowed: told no more than that the token is inactive (RFC 7662 §2.2).
+    assert.deepEqual(await introspect(stranger), { active: false });
   });
 });
