@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { freePort, ROOT, runCli, startServer, type ServerProcess } from './helpers/cluster.js';
-import { runNginx, type Nginx } from './helpers/nginx.js';
+import { nginxPreamble, runNginx, type Nginx } from './helpers/nginx.js';
 import { unmet } from './helpers/requirements.js';
 
 const PASSWORD = 'a good long passphrase';
@@ -153,18 +153,7 @@ describe('forward auth behind nginx (auth_request)', { skip: await unmet('nginx'
         .replaceAll('127.0.0.1:8080', `127.0.0.1:${appPort}`)
         .replaceAll('include snippets/', `include ${prefix}/snippets/`);
     for (const snippet of ['gatehouse-auth-location.conf', 'gatehouse-auth.conf']) writeFileSync(path.join(prefix, 'snippets', snippet), local(recipe(`snippets/${snippet}`)));
-    const conf = `
-worker_processes 1;
-error_log ${prefix}/logs/error.log warn;
-pid ${prefix}/nginx.pid;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}/body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
+    const conf = `${nginxPreamble(prefix)}
 ${local(recipe('conf.d/school.conf'))}
   # A second protected host (its rule admits platform administrators only), as the document's application.
   server {

@@ -11,22 +11,30 @@ export interface Nginx {
   stop(): Promise<void>;
 }
 
-export async function startNginx(upstreamPorts: number[]): Promise<Nginx> {
-  const prefix = mkdtempSync(path.join(tmpdir(), 'gatehouse-nginx-'));
-  mkdirSync(path.join(prefix, 'logs'));
-  const port = await freePort();
-  const conf = `
+/**
+ * The start of a test nginx's configuration, up to inside its http block: everything it writes (its
+ * pid, logs, temporary files) under `prefix`, so that it runs as any user beside the machine's own.
+ */
+export function nginxPreamble(prefix: string, workerConnections = 1024): string {
+  return `
 worker_processes 1;
 error_log ${prefix}/logs/error.log warn;
 pid ${prefix}/nginx.pid;
-events { worker_connections 8192; }
+events { worker_connections ${workerConnections}; }
 http {
   access_log off;
   client_body_temp_path ${prefix}/body;
   proxy_temp_path ${prefix}/proxy;
   fastcgi_temp_path ${prefix}/fastcgi;
   uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
+  scgi_temp_path ${prefix}/scgi;`;
+}
+
+export async function startNginx(upstreamPorts: number[]): Promise<Nginx> {
+  const prefix = mkdtempSync(path.join(tmpdir(), 'gatehouse-nginx-'));
+  mkdirSync(path.join(prefix, 'logs'));
+  const port = await freePort();
+  const conf = `${nginxPreamble(prefix, 8192)}
   upstream gatehouse {
     ${upstreamPorts.map((p) => `server 127.0.0.1:${p};`).join('\n    ')}
     keepalive 64;
