@@ -29,5 +29,26 @@ export function clientMetadata(client: RegisteredClient): Record<string, unknown
     post_logout_redirect_uris: [...client.postLogoutRedirectUris],
     ...(client.backchannelLogoutUri ? { backchannel_logout_uri: client.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
     id_token_signed_response_alg: 'RS256',
+    // Gatehouse's own facts ride along (extraClientMetadata), so that the provider's hot paths read
+    // them from the client it already loaded instead of asking the registry again.
+    [GATEHOUSE_METADATA.firstParty]: client.firstParty,
+    [GATEHOUSE_METADATA.allowedOrganizationIds]: client.allowedOrganizationIds === null ? null : [...client.allowedOrganizationIds],
+    [GATEHOUSE_METADATA.allowedRoles]: client.allowedRoles === null ? null : [...client.allowedRoles],
+  };
+}
+
+export const GATEHOUSE_METADATA = {
+  firstParty: 'gatehouse_first_party',
+  allowedOrganizationIds: 'gatehouse_allowed_organization_ids',
+  allowedRoles: 'gatehouse_allowed_roles',
+} as const;
+
+/** A loaded provider client's Gatehouse facts (extra metadata keeps its snake_case name on the instance). */
+export function gatehouseFacts(client: object): { firstParty: boolean; allowedOrganizationIds: readonly number[] | null; allowedRoles: readonly string[] | null } {
+  const facts = client as Record<string, unknown>;
+  return {
+    firstParty: facts[GATEHOUSE_METADATA.firstParty] === true,
+    allowedOrganizationIds: (facts[GATEHOUSE_METADATA.allowedOrganizationIds] as number[] | null | undefined) ?? null,
+    allowedRoles: (facts[GATEHOUSE_METADATA.allowedRoles] as string[] | null | undefined) ?? null,
   };
 }

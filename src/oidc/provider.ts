@@ -9,6 +9,7 @@ import { secretsEqual, sha256Hex } from '../security/tokens.js';
 import type { ProviderAdapter } from './adapter.js';
 import { ACR, SCOPES, SCOPE_CLAIMS, accountClaims, authenticationOf, clientAdmits, type AccountFacts } from './claims.js';
 import type { ClientLookup } from './clients/types.js';
+import { GATEHOUSE_METADATA, gatehouseFacts } from './client-metadata.js';
 import type { OidcGrants } from './grants.js';
 import { errorPage, logoutConfirmationPage, signedOutPage } from './pages.js';
 import type { SigningJwk } from './signing-keys.js';
@@ -144,7 +145,7 @@ export function createProvider(deps: ProviderDeps, signingKeys: readonly Signing
         async allowedPolicy(_ctx: Ctx, client: { clientId: string; clientAuthMethod?: string | undefined }, token: { clientId?: string | undefined }) {
           if (client.clientAuthMethod === 'none') return false;
           if (token.clientId === client.clientId) return true;
-          return (await deps.clients.find(client.clientId))?.firstParty === true;
+          return gatehouseFacts(client).firstParty;
         },
       },
       revocation: { enabled: true },
@@ -175,6 +176,7 @@ export function createProvider(deps: ProviderDeps, signingKeys: readonly Signing
       Grant: Math.max(config.oidc.refreshTokenTtlSeconds, 365 * 86_400),
     },
     rotateRefreshToken: true,
+    extraClientMetadata: { properties: Object.values(GATEHOUSE_METADATA) },
     interactions: {
       url: (_ctx: Ctx, interaction: { uid: string }) => interactionPath(interaction.uid),
       policy: singleSignOnPolicy(),
@@ -183,11 +185,8 @@ export function createProvider(deps: ProviderDeps, signingKeys: readonly Signing
       const facts = await deps.accounts.bySubject(sub);
       if (!facts || facts.user.status !== 'active') return undefined;
       // A client limited to some organizations or roles stops working for an account that left them.
-      const clientId = ctx.oidc?.client?.clientId;
-      if (clientId) {
-        const client = await deps.clients.find(clientId);
-        if (!client || !clientAdmits(client, facts.user)) return undefined;
-      }
+      const client = ctx.oidc?.client;
+      if (client && !clientAdmits(gatehouseFacts(client), facts.user)) return undefined;
       return { accountId: sub, claims: async () => accountClaims(facts) };
     },
     async loadExistingGrant(ctx: Ctx) {
@@ -202,8 +201,7 @@ export function createProvider(deps: ProviderDeps, signingKeys: readonly Signing
       const grant = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
       if (grant && grant.accountId === accountId) return grant;
       // The school's own systems (first-party clients) are allowed what they ask without a consent page.
-      const registered = await deps.clients.find(clientId);
-      if (!registered?.firstParty) return undefined;
+      if (!gatehouseFacts(ctx.oidc.client!).firstParty) return undefined;
       const granted = new ctx.oidc.provider.Grant({ clientId, accountId });
       granted.addOIDCScope([...ctx.oidc.requestParamOIDCScopes].join(' '));
       await granted.save();

@@ -1,5 +1,6 @@
 // The provider of one process, wired from the product's services: started by the composition root.
 import type { FastifyBaseLogger } from 'fastify';
+import { ReadThroughCache } from '../cache/read-through.js';
 import type { Config } from '../config.js';
 import type { CredentialResolver } from '../http/auth.js';
 import type { KeyValueStore } from '../kv/store.js';
@@ -24,12 +25,13 @@ export interface ProviderServices {
 
 export function startProvider(deps: { config: Config; secret: string; kv: KeyValueStore; services: ProviderServices; credentials: CredentialResolver; log: FastifyBaseLogger }): Promise<LiveProvider> {
   const { config, services, log } = deps;
+  // Organization names change rarely and go only into the organization claim: a rename reaches tokens within 5 s.
+  const organizationNames = new ReadThroughCache<string>({ name: 'oidc_organization_names', ttlMs: 5_000, maxEntries: 10_000, load: async (id) => (await services.orgs.findOrganization(Number(id)))?.name ?? '' });
   const accounts = {
     async bySubject(subject: string) {
       const user = await services.accounts.findBySubject(subject);
       if (!user) return undefined;
-      const organization = await services.orgs.findOrganization(user.organization_id);
-      return { user, organizationName: organization?.name ?? '' };
+      return { user, organizationName: await organizationNames.get(String(user.organization_id)) };
     },
     userIdOf: async (subject: string) => (await services.accounts.findBySubject(subject))?.id,
   };
