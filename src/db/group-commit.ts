@@ -27,12 +27,16 @@ export class GroupCommitter {
   submit<T>(fn: (trx: Db) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.flushing) void this.flush();
+      if (this.flushing) return;
+      this.flushing = true;
+      // SQLite commits synchronously: flushed at once, a write would always commit alone while the
+      // requests read in the same turn of the event loop wait behind it. Flushed after the turn's I/O
+      // callbacks, it shares its commit (and its fsync) with theirs.
+      setImmediate(() => void this.flush());
     });
   }
 
   private async flush(): Promise<void> {
-    this.flushing = true;
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.maxBatch);

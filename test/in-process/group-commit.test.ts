@@ -35,7 +35,7 @@ describe('group commit', () => {
 
   const texts = async () => (await sql<{ text: string }>`select text from notes order by id`.execute(database.db)).rows.map((r) => r.text);
 
-  test('writes that arrive during a commit share the next transaction; a failing one rolls back alone', async () => {
+  test('writes submitted in one turn of the event loop share one transaction; a failing one rolls back alone', async () => {
     const c = counted();
     const results = await Promise.allSettled(['a1', 'a2', 'a3', 'a2', 'a4'].map(c.insert));
     assert.deepEqual(
@@ -43,7 +43,17 @@ describe('group commit', () => {
       ['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled'],
     );
     assert.match(String((results[3] as PromiseRejectedResult).reason), /UNIQUE/);
-    assert.equal(c.transactions(), 2, 'the first alone, the other four together');
+    assert.equal(c.transactions(), 1, 'all five in one commit');
     assert.deepEqual(await texts(), ['a1', 'a2', 'a3', 'a4']);
+  });
+
+  test('writes that arrive while a batch commits go in the next one', async () => {
+    const c = counted();
+    const first = c.insert('b1');
+    // Submitted in a later turn of the event loop, after the first batch's flush began.
+    const during = new Promise<string>((resolve, reject) => setImmediate(() => c.insert('b2').then(resolve, reject)));
+    assert.deepEqual(await Promise.all([first, during]), ['b1', 'b2']);
+    assert.equal(c.transactions(), 2);
+    assert.deepEqual((await texts()).slice(-2), ['b1', 'b2']);
   });
 });
