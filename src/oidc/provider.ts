@@ -232,8 +232,9 @@ export function createProvider(deps: ProviderDeps, signingKeys: readonly Signing
     await mirror(ctx as never, session as unknown as ProviderSession);
     return session;
   };
-  // Behind the proxies TRUST_PROXY names, the request's scheme and host come from X-Forwarded-*.
-  provider.proxy = config.trustProxy !== false;
+  // Every request reaches the provider addressed to the issuer (routes.ts, addressedToIssuer): its
+  // scheme, host and client address are read from the X-Forwarded-* headers written there.
+  provider.proxy = true;
 
   // The registry keeps only the SHA-256 of each client secret (a 256-bit random value needs no slow
   // hash): the presented secret is hashed and compared in constant time. No HS* algorithm is enabled
