@@ -177,6 +177,11 @@ export function createProvider(deps: ProviderDeps, signingKeys: readonly Signing
     },
     rotateRefreshToken: true,
     extraClientMetadata: { properties: Object.values(GATEHOUSE_METADATA) },
+    // Signing out ends the tokens bound to the session (every one without offline_access: the
+    // provider refuses them once their session is gone), not what the person allowed each app: the
+    // app stays under Connected apps and asks no consent at the next sign-in. Everything else that
+    // revokes (a replayed code, a reused refresh token, the app revoking a token) revokes the grant.
+    revokeGrantPolicy: (ctx: Ctx) => ctx.oidc.route !== 'end_session_confirm',
     interactions: {
       url: (_ctx: Ctx, interaction: { uid: string }) => interactionPath(interaction.uid),
       policy: singleSignOnPolicy(),
