@@ -16,7 +16,7 @@ import { axeViolations, launchBrowser } from './helpers/browser.js';
 import { cookieOf, freePort, loginThrough, request, runCli, startServer, type HttpResult, type ServerProcess } from './helpers/cluster.js';
 import { authorizationRequest, client, CookieJar, follow, relyingParty, signInSilently } from './helpers/oidc.js';
 import { unmet } from './helpers/requirements.js';
-import { decodeJwt, newAccount, registerApp, signedInAdministrator, SSO_PASSWORD, startExampleApp, tokenRequest, type ExampleApp } from './helpers/sso.js';
+import { decodeJwt, newAccount, registerApp, registerAppWithCli, signedInAdministrator, SSO_PASSWORD, startExampleApp, tokenRequest, type ExampleApp } from './helpers/sso.js';
 
 /** Browserless apps' redirect URI: the code is read from the redirect; nothing listens there. */
 const CALLBACK = 'http://127.0.0.1:7/callback';
@@ -52,8 +52,10 @@ describe('single sign-on across two workers', () => {
       const [quizPort, libraryPort] = [await freePort(), await freePort()];
       const quizUrl = `http://localhost:${quizPort}`;
       const libraryUrl = `http://127.0.0.1:${libraryPort}`;
-      const quiz = await registerApp(server.port, admin, { name: 'Quiz site', redirect_uris: [`${quizUrl}/callback`], post_logout_redirect_uris: [`${quizUrl}/`] });
-      const library = await registerApp(server.port, admin, { name: 'Library', first_party: true, redirect_uris: [`${libraryUrl}/callback`], post_logout_redirect_uris: [`${libraryUrl}/`] });
+      // Registered as the example's README says: a third-party app, and a first-party one.
+      const cli = { DATA_DIR: server.dataDir };
+      const quiz = await registerAppWithCli(cli, ['--name', 'Quiz site', '--redirect-uri', `${quizUrl}/callback`, '--post-logout-redirect-uri', `${quizUrl}/`]);
+      const library = await registerAppWithCli(cli, ['--name', 'Library', '--first-party', '--redirect-uri', `${libraryUrl}/callback`, '--post-logout-redirect-uri', `${libraryUrl}/`]);
       const apps: ExampleApp[] = [];
       apps.push(await startExampleApp({ issuer, app: quiz, redirectUri: `${quizUrl}/callback`, port: quizPort }));
       apps.push(await startExampleApp({ issuer, app: library, redirectUri: `${libraryUrl}/callback`, port: libraryPort }));

@@ -1,6 +1,7 @@
 // Single sign-on across real processes: a platform administrator signed in to a running Gatehouse,
-// apps registered by that administrator, accounts, raw token-endpoint requests (which worker or server
-// answered), and the example relying party (examples/oidc-node-app) run as its own process.
+// apps registered with the command line or the admin API, accounts, raw token-endpoint requests
+// (which worker or server answered), and the example relying party (examples/oidc-node-app) run as its
+// own process.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -21,6 +22,14 @@ export async function signedInAdministrator(port: number, cliEnv: Record<string,
 export interface RegisteredApp {
   client_id: string;
   client_secret: string | null;
+}
+
+/** Registers an app with `gatehouse clients create … --json`, as examples/oidc-node-app/README.md says (cliEnv names the server's data). */
+export async function registerAppWithCli(cliEnv: Record<string, string>, args: string[]): Promise<RegisteredApp> {
+  const created = await runCli(['clients', 'create', ...args, '--json'], cliEnv);
+  assert.equal(created.code, 0, created.stderr);
+  const out = JSON.parse(created.stdout) as { client_id: string; client_secret?: string };
+  return { client_id: out.client_id, client_secret: out.client_secret ?? null };
 }
 
 /** Registers an app through the admin API (POST /api/admin/oidc/clients), as the console does. */
