@@ -146,8 +146,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installClientIdentity(app, config.rateLimits);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    if (deps.workerIndex !== undefined) reply.header('x-worker', String(deps.workerIndex));
   });
+  // Set as the request arrives, so that replies a route writes itself (the OpenID Connect provider's) carry it too.
+  if (deps.workerIndex !== undefined) {
+    const worker = String(deps.workerIndex);
+    app.addHook('onRequest', async (_request, reply) => {
+      reply.header('x-worker', worker);
+    });
+  }
   installRequestLog(app);
   installRequestContext(app);
   installBrowserSecurity(app, { hsts: config.hsts, crossSitePaths: [`${OIDC_PREFIX}/`] });

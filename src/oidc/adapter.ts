@@ -149,8 +149,8 @@ class RefreshTokenAdapter implements ProviderAdapter {
     return this.grants.destroyRefreshToken(id);
   }
   revokeByGrantId(grantId: string) {
-    // Deleting the grant deletes its refresh tokens with it.
-    return this.grants.destroyGrant(grantId);
+    // The grant's tokens only: whether the grant itself goes is the provider's call (revokeGrantPolicy).
+    return this.grants.destroyRefreshTokensOf(grantId);
   }
 }
 

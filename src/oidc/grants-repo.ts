@@ -84,6 +84,9 @@ export function createGrantRepo(db: Db) {
     async deleteRefreshToken(id: string): Promise<void> {
       await db.deleteFrom('oidc_refresh_tokens').where('id', '=', id).execute();
     },
+    async deleteRefreshTokensOf(grantId: string): Promise<void> {
+      await db.deleteFrom('oidc_refresh_tokens').where('grant_id', '=', grantId).execute();
+    },
     async deleteExpired(now: number): Promise<number> {
       const tokens = await db.deleteFrom('oidc_refresh_tokens').where('expires_at', '<=', now).executeTakeFirst();
       const expiredGrants = (await db.selectFrom('oidc_grants').select('id').where('expires_at', '<=', now).execute()).map((row) => row.id);

@@ -101,6 +101,11 @@ export class OidcGrants implements ClientGrantRevoker {
     await this.database.batched((trx) => createGrantRepo(trx).deleteRefreshToken(id));
   }
 
+  /** Every refresh token of the grant; the grant stays. */
+  async destroyRefreshTokensOf(grantId: string): Promise<void> {
+    await this.database.batched((trx) => createGrantRepo(trx).deleteRefreshTokensOf(grantId));
+  }
+
   /** The user's grant for the client, so that consent given once is not asked again in a new session. */
   grantIdFor(userId: number, clientId: string): Promise<string | undefined> {
     return this.repo.latestGrantFor(userId, clientId, this.now());

@@ -9,6 +9,7 @@ function page(title: string, body: string): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title>
+<link rel="icon" href="data:,">
 <style>body{font-family:system-ui,"Microsoft YaHei","WenQuanYi Micro Hei",sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;line-height:1.5;color:#1f2328}h1{font-size:1.4rem}button{font:inherit;padding:.5rem 1rem;margin:.25rem .5rem .25rem 0;cursor:pointer}.primary{background:#0b57d0;color:#fff;border:0;border-radius:4px}.secondary{background:#fff;border:1px solid #888;border-radius:4px}code{word-break:break-all}</style>
 </head>
 <body><main>${body}</main></body>

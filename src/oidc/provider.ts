@@ -177,6 +177,11 @@ export function createProvider(deps: ProviderDeps, signingKeys: readonly Signing
     },
     rotateRefreshToken: true,
     extraClientMetadata: { properties: Object.values(GATEHOUSE_METADATA) },
+    // Signing out ends the tokens bound to the session (every one without offline_access: the
+    // provider refuses them once their session is gone), not what the person allowed each app: the
+    // app stays under Connected apps and asks no consent at the next sign-in. Everything else that
+    // revokes (a replayed code, a reused refresh token, the app revoking a token) revokes the grant.
+    revokeGrantPolicy: (ctx: Ctx) => ctx.oidc.route !== 'end_session_confirm',
     interactions: {
       url: (_ctx: Ctx, interaction: { uid: string }) => interactionPath(interaction.uid),
       policy: singleSignOnPolicy(),
@@ -232,8 +237,9 @@ export function createProvider(deps: ProviderDeps, signingKeys: readonly Signing
     await mirror(ctx as never, session as unknown as ProviderSession);
     return session;
   };
-  // Behind the proxies TRUST_PROXY names, the request's scheme and host come from X-Forwarded-*.
-  provider.proxy = config.trustProxy !== false;
+  // Every request reaches the provider addressed to the issuer (routes.ts, addressedToIssuer): its
+  // scheme, host and client address are read from the X-Forwarded-* headers written there.
+  provider.proxy = true;
 
   // The registry keeps only the SHA-256 of each client secret (a 256-bit random value needs no slow
   // hash): the presented secret is hashed and compared in constant time. No HS* algorithm is enabled

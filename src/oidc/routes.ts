@@ -2,6 +2,7 @@
 // introspection, revocation, logout) handed to oidc-provider as they arrive; the interaction that
 // joins a sign-in request to Gatehouse's own login page and consent page; and the account's
 // connected apps.
+import type { IncomingMessage } from 'node:http';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Provider } from 'oidc-provider';
@@ -36,6 +37,24 @@ export interface OidcRouteDeps {
  */
 const PROVIDER_CSP = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
 
+/**
+ * The request as the provider must see it: addressed to the issuer (PUBLIC_URL), from the client
+ * address Gatehouse found (TRUST_PROXY applied). The provider builds the URLs it publishes and
+ * redirects to (discovery, the resume URL a sign-in comes back to, the sign-out form) and decides
+ * whether its cookies may be Secure from the request's host and scheme; those are the issuer's, not
+ * whatever Host a proxy passes (nginx sends its upstream's name unless told otherwise) or a client
+ * writes in X-Forwarded-Host, and not plain http where TLS ends at a proxy in front.
+ */
+function addressedToIssuer(provider: Provider, request: FastifyRequest): IncomingMessage {
+  const issuer = new URL(provider.issuer);
+  const headers = request.raw.headers;
+  headers.host = issuer.host;
+  headers['x-forwarded-host'] = issuer.host;
+  headers['x-forwarded-proto'] = issuer.protocol.slice(0, -1);
+  headers['x-forwarded-for'] = request.ip;
+  return request.raw;
+}
+
 const handlers = new WeakMap<Provider, ReturnType<Provider['callback']>>();
 function handlerOf(provider: Provider): ReturnType<Provider['callback']> {
   let handler = handlers.get(provider);
@@ -54,7 +73,7 @@ interface Interaction {
 
 async function interactionOf(provider: Provider, request: FastifyRequest, reply: FastifyReply): Promise<Interaction> {
   try {
-    const details = (await provider.interactionDetails(request.raw, reply.raw)) as unknown as Interaction;
+    const details = (await provider.interactionDetails(addressedToIssuer(provider, request), reply.raw)) as unknown as Interaction;
     if (details.uid !== (request.params as { uid: string }).uid) throw new AppError('INTERACTION_NOT_FOUND');
     return details;
   } catch (error) {
@@ -106,7 +125,8 @@ export const oidcRoutes: FastifyPluginAsyncTypebox<OidcRouteDeps> = async (app, 
       reply.header('x-request-id', request.id);
       for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value);
       reply.hijack();
-      await handlerOf(deps.live.current)(request.raw, reply.raw);
+      const provider = deps.live.current;
+      await handlerOf(provider)(addressedToIssuer(provider, request), reply.raw);
     };
     const methods = ['GET', 'POST', 'OPTIONS'] as const;
     mounted.route({ method: [...methods], url: '/.well-known/openid-configuration', schema: { hide: true }, handler: handle });
@@ -131,12 +151,12 @@ export const oidcRoutes: FastifyPluginAsyncTypebox<OidcRouteDeps> = async (app, 
       if (!freshEnough(interaction, auth, Date.now())) return reply.redirect(`/login?${new URLSearchParams({ prompt: 'login', return_to: here })}`, 303);
       const client = interaction.params.client_id ? await deps.clients.find(interaction.params.client_id) : undefined;
       if (!client || client.disabled || !clientAdmits(client, auth.user)) {
-        const to = await provider.interactionResult(request.raw, reply.raw, { error: 'access_denied', error_description: 'This account may not use this app.' }, { mergeWithLastSubmission: false });
+        const to = await provider.interactionResult(addressedToIssuer(provider, request), reply.raw, { error: 'access_denied', error_description: 'This account may not use this app.' }, { mergeWithLastSubmission: false });
         return reply.redirect(to, 303);
       }
       const { amr, acr, authTime } = authenticationOf(auth.session);
       const login = { accountId: auth.user.subject, amr, acr, ...(authTime === undefined ? {} : { ts: authTime }) };
-      return reply.redirect(await provider.interactionResult(request.raw, reply.raw, { login }, { mergeWithLastSubmission: false }), 303);
+      return reply.redirect(await provider.interactionResult(addressedToIssuer(provider, request), reply.raw, { login }, { mergeWithLastSubmission: false }), 303);
     }
     if (!auth || auth.user.subject !== interaction.session?.accountId) return reply.redirect(`/login?${new URLSearchParams({ return_to: here })}`, 303);
     // The school's own systems are allowed what they ask without a page, even when the request asks
@@ -144,7 +164,7 @@ export const oidcRoutes: FastifyPluginAsyncTypebox<OidcRouteDeps> = async (app, 
     const client = await deps.clients.find(String(interaction.params.client_id));
     if (client?.firstParty && !client.disabled) {
       const grantId = await saveConsent(provider, interaction, auth.user.subject, client.clientId);
-      return reply.redirect(await provider.interactionResult(request.raw, reply.raw, { consent: { grantId } }, { mergeWithLastSubmission: true }), 303);
+      return reply.redirect(await provider.interactionResult(addressedToIssuer(provider, request), reply.raw, { consent: { grantId } }, { mergeWithLastSubmission: true }), 303);
     }
     return sendPage(reply, 'consent.html');
   });
@@ -195,13 +215,13 @@ export const oidcRoutes: FastifyPluginAsyncTypebox<OidcRouteDeps> = async (app, 
       const provider = deps.live.current;
       const { interaction, auth, client } = await consentOf(request, reply);
       if (!request.body.allow) {
-        const to = await provider.interactionResult(request.raw, reply.raw, { error: 'access_denied', error_description: 'The user denied the request.' }, { mergeWithLastSubmission: true });
+        const to = await provider.interactionResult(addressedToIssuer(provider, request), reply.raw, { error: 'access_denied', error_description: 'The user denied the request.' }, { mergeWithLastSubmission: true });
         return { redirect_to: to };
       }
       const grantId = await saveConsent(provider, interaction, auth.user.subject, client.clientId);
       const scopes = interaction.prompt.details.missingOIDCScope ?? [];
       await deps.audit.record({ event: 'oidc.consent_given', actor: `user:${auth.user.id}`, target: `user:${auth.user.id}`, ip: request.ip, detail: { client_id: client.clientId, scopes } });
-      const to = await provider.interactionResult(request.raw, reply.raw, { consent: { grantId } }, { mergeWithLastSubmission: true });
+      const to = await provider.interactionResult(addressedToIssuer(provider, request), reply.raw, { consent: { grantId } }, { mergeWithLastSubmission: true });
       return { redirect_to: to };
     },
   );

@@ -100,9 +100,11 @@ export async function startServer(options: {
   nodeArgs?: string[];
   /** The test kills worker processes itself; otherwise a worker that died fails the test at stop(). */
   killsWorkers?: boolean;
+  /** The port to listen on (a test that must name it in PUBLIC_URL picks it first); default: a free one. */
+  port?: number;
 }): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'gatehouse-cluster-'));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...cliArgs(['serve', '--workers', String(options.workers), '--port', String(port)])], {
     cwd: ROOT,
     // No task-worker process unless a test runs background tasks (it passes TASK_WORKERS): one

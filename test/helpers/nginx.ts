@@ -30,10 +30,11 @@ http {
   scgi_temp_path ${prefix}/scgi;`;
 }
 
-export async function startNginx(upstreamPorts: number[]): Promise<Nginx> {
+/** `port`: where nginx listens (a test that names it in the servers' PUBLIC_URL picks it first); default: a free one. */
+export async function startNginx(upstreamPorts: number[], options: { port?: number } = {}): Promise<Nginx> {
   const prefix = mkdtempSync(path.join(tmpdir(), 'gatehouse-nginx-'));
   mkdirSync(path.join(prefix, 'logs'));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const conf = `${nginxPreamble(prefix, 8192)}
   upstream gatehouse {
     ${upstreamPorts.map((p) => `server 127.0.0.1:${p};`).join('\n    ')}
