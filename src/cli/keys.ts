@@ -26,7 +26,7 @@ export const keyCommands: Record<string, Command> = {
   },
   'keys rotate': {
     summary: 'Add a signing key: published at once, signing after --activate-in; the old one stays published for --retire-after',
-    usage: 'gatehouse keys rotate [--activate-in SECONDS (default 60)] [--retire-after SECONDS (default 86400)] [--json]',
+    usage: 'gatehouse keys rotate [--activate-in SECONDS (default 120)] [--retire-after SECONDS (default 86400)] [--json]',
     options: { 'activate-in': { type: 'string' }, 'retire-after': { type: 'string' }, json },
     async run(values) {
       const { DEFAULT_ROTATION } = await import('../oidc/signing-keys.js');

@@ -44,8 +44,13 @@ export interface RotateOptions {
 
 const ALG = 'RS256';
 
-/** Defaults of a rotation: every process re-reads the keys every OIDC_KEY_REFRESH_SECONDS (10), and apps re-fetch a JWKS when they meet an unknown key; an ID token lives an hour. */
-export const DEFAULT_ROTATION: RotateOptions = { activateInSeconds: 60, retireAfterSeconds: 86_400 };
+/**
+ * Defaults of a rotation. Activation waits for every process to read the new key (within
+ * OIDC_KEY_REFRESH_SECONDS, 10) and for apps that fetched the old key set just before to fetch again
+ * (libraries such as openid-client do so for an unknown key only once their copy is 60 s old): 120 s
+ * covers both. The old key outlives every token it signed (an ID token lives an hour).
+ */
+export const DEFAULT_ROTATION: RotateOptions = { activateInSeconds: 120, retireAfterSeconds: 86_400 };
 
 function newKeyRow(secret: string, now: number, activatesAt: number): OidcSigningKeyRow {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
