@@ -64,7 +64,8 @@ async function oneRun() {
       jar.take({ status: 201, headers: registered.headers, body: '' });
       // prompt=consent and offline_access: the first sign-in makes the provider's session and a refresh token.
       let location = `${origin}${authorizePath({ scope: 'openid offline_access', prompt: 'consent' })}`;
-      for (let hop = 0; hop < 8 && location.startsWith(origin); hop++) {
+      // The provider's URLs are its issuer's (http://localhost:PORT without PUBLIC_URL): followed while they name this server.
+      for (let hop = 0; hop < 8 && new URL(location).port === String(server.port); hop++) {
         const url = new URL(location);
         const res = await client.send('GET', url.pathname + url.search, { cookie: jar.header() });
         jar.take(res);
