@@ -6,7 +6,7 @@ import { errors, Provider } from 'oidc-provider';
 import type { KeyValueStore } from '../kv/store.js';
 import type { ClientLookup } from './clients/types.js';
 import { clientMetadata } from './client-metadata.js';
-import type { OidcGrants, ProviderPayload } from './grants.js';
+import { GrantRefused, type OidcGrants, type ProviderPayload } from './grants.js';
 
 /** What the provider asks of each model's store. */
 export interface ProviderAdapter {
@@ -83,10 +83,20 @@ class ShortLivedAdapter implements ProviderAdapter {
   }
 }
 
+/** The grants service's refusals, as the provider's OAuth errors (a 4xx to the app, never a 500). */
+async function asProviderErrors<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (!(error instanceof GrantRefused)) throw error;
+    throw error.reason === 'account_gone' ? new errors.AccessDenied(error.message) : new errors.InvalidGrant(error.message);
+  }
+}
+
 class GrantAdapter implements ProviderAdapter {
   constructor(private readonly grants: OidcGrants) {}
   upsert(id: string, payload: ProviderPayload, expiresIn: number) {
-    return this.grants.saveGrant(id, payload, expiresIn || DEFAULT_TTL_SECONDS);
+    return asProviderErrors(this.grants.saveGrant(id, payload, expiresIn || DEFAULT_TTL_SECONDS));
   }
   find(id: string) {
     return this.grants.findGrant(id);
@@ -128,7 +138,7 @@ class RefreshTokenAdapter implements ProviderAdapter {
   constructor(private readonly grants: OidcGrants) {}
   upsert(id: string, payload: ProviderPayload, expiresIn: number) {
     const used = rotatingRefreshToken();
-    if (used !== undefined && used !== id) return this.grants.rotateRefreshToken(used, id, payload, expiresIn || DEFAULT_TTL_SECONDS);
+    if (used !== undefined && used !== id) return asProviderErrors(this.grants.rotateRefreshToken(used, id, payload, expiresIn || DEFAULT_TTL_SECONDS));
     return this.grants.saveRefreshToken(id, payload, expiresIn || DEFAULT_TTL_SECONDS);
   }
   find(id: string) {
@@ -143,7 +153,7 @@ class RefreshTokenAdapter implements ProviderAdapter {
   async consume(id: string) {
     // Inside a refresh grant the mark is written with the successor (upsert above).
     if (isRefreshGrant()) return;
-    await this.grants.consumeRefreshToken(id);
+    await asProviderErrors(this.grants.consumeRefreshToken(id));
   }
   destroy(id: string) {
     return this.grants.destroyRefreshToken(id);

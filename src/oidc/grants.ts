@@ -1,9 +1,16 @@
 // Grants and refresh tokens: what a user allowed each app, durable in the database (SQLite or
-// PostgreSQL, the same code), revoked as one when the account's access changes.
-import { errors } from 'oidc-provider';
+// PostgreSQL, the same code), revoked as one when the account's access changes. It does not load the
+// provider library: the command line uses it too.
 import type { Database, Db } from '../db/database.js';
 import type { ClientGrantRevoker } from './clients/types.js';
 import { createGrantRepo } from './grants-repo.js';
+
+/** A refresh token used again after its reuse window, or an account gone while it signed in: the adapter answers the provider's way. */
+export class GrantRefused extends Error {
+  constructor(readonly reason: 'refresh_token_reused' | 'account_gone') {
+    super(reason === 'refresh_token_reused' ? 'refresh token already used' : 'the account no longer exists');
+  }
+}
 
 /** A provider record as oidc-provider hands it to an adapter. */
 export type ProviderPayload = Record<string, unknown> & { grantId?: string; accountId?: string; clientId?: string; consumed?: unknown };
@@ -36,7 +43,7 @@ export class OidcGrants implements ClientGrantRevoker {
     const subject = String(payload.accountId ?? '');
     const userId = await this.options.userIdOf(subject);
     // The account went away while it was signing in: nothing to keep, and nothing will find it.
-    if (userId === undefined) throw new errors.AccessDenied('the account no longer exists');
+    if (userId === undefined) throw new GrantRefused('account_gone');
     const now = this.now();
     await this.database.batched((trx) =>
       createGrantRepo(trx).upsertGrant({ id, userId, clientId: String(payload.clientId ?? ''), payload: JSON.stringify(payload), createdAt: now, expiresAt: now + expiresInSeconds * 1000 }),
@@ -94,7 +101,7 @@ export class OidcGrants implements ClientGrantRevoker {
     if (await repo.consumeRefreshToken(id, now)) return;
     const row = await repo.findRefreshToken(id);
     if (row?.consumedAt !== null && row?.consumedAt !== undefined && now - row.consumedAt <= this.options.refreshTokenReuseMs) return;
-    throw new errors.InvalidGrant('refresh token already used');
+    throw new GrantRefused('refresh_token_reused');
   }
 
   async destroyRefreshToken(id: string): Promise<void> {
