@@ -2,6 +2,17 @@
 // protocol, and a small cookie-keeping browser stand-in that follows the provider's redirects the way
 // a browser does, for flows that need no page (the user is already signed in to Gatehouse).
 import * as client from 'openid-client';
+import { createTestApp, type TestApp } from './app.js';
+import { freePort } from './cluster.js';
+
+/** An in-process app listening on a free loopback port that is its issuer (PUBLIC_URL), for relying parties to reach over real HTTP. */
+export async function listeningTestApp(env: Record<string, string> = {}): Promise<{ t: TestApp; issuer: string }> {
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${port}`;
+  const t = await createTestApp({ PUBLIC_URL: issuer, ...env });
+  await t.app.listen({ port, host: '127.0.0.1' });
+  return { t, issuer };
+}
 
 /** Cookies by name, as a browser keeps them for one site (path and expiry are not needed here). */
 export class CookieJar {

@@ -1,18 +1,9 @@
 // The OpenID Connect provider as relying parties use it: openid-client against a real listening
 // server, a browser stand-in keeping cookies. One server for the file.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { adminSession, createTestApp, register, sessionCookie, TEST_PASSWORD, type TestApp } from '../helpers/app.js';
-import { authorizationRequest, client, CookieJar, follow, relyingParty, signInSilently } from '../helpers/oidc.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { adminSession, register, sessionCookie, type TestApp } from '../helpers/app.js';
+import { authorizationRequest, client, CookieJar, follow, listeningTestApp, relyingParty, signInSilently } from '../helpers/oidc.js';
 
 const APP_CALLBACK = 'http://127.0.0.1:7/callback';
 
@@ -22,10 +13,7 @@ describe('OpenID Connect provider', () => {
   let admin: { cookie: string };
 
   before(async () => {
-    const port = await freePort();
-    issuer = `http://127.0.0.1:${port}`;
-    t = await createTestApp({ PUBLIC_URL: issuer, OIDC_REFRESH_TOKEN_REUSE_SECONDS: '1', OIDC_KEY_REFRESH_SECONDS: '1' });
-    await t.app.listen({ port, host: '127.0.0.1' });
+    ({ t, issuer } = await listeningTestApp({ OIDC_REFRESH_TOKEN_REUSE_SECONDS: '1', OIDC_KEY_REFRESH_SECONDS: '1' }));
     admin = await adminSession(t);
   });
   after(() => t.close());

@@ -2,9 +2,8 @@
 // under Connected apps and the next sign-in asks nothing, until the user disconnects them.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { adminSession, createTestApp, login, register, sessionCookie, TEST_PASSWORD, type TestApp } from '../helpers/app.js';
-import { freePort } from '../helpers/cluster.js';
-import { authorizationRequest, client, CookieJar, follow, relyingParty, type RelyingParty } from '../helpers/oidc.js';
+import { adminSession, login, register, sessionCookie, TEST_PASSWORD, type TestApp } from '../helpers/app.js';
+import { authorizationRequest, client, CookieJar, follow, listeningTestApp, relyingParty, type RelyingParty } from '../helpers/oidc.js';
 
 const CALLBACK = 'http://127.0.0.1:7/callback';
 const SIGNED_OUT = 'http://127.0.0.1:7/signed-out';
@@ -15,10 +14,7 @@ describe('what a user allowed an app outlives their sign-out', () => {
   let admin: { cookie: string };
 
   before(async () => {
-    const port = await freePort();
-    issuer = `http://127.0.0.1:${port}`;
-    t = await createTestApp({ PUBLIC_URL: issuer });
-    await t.app.listen({ port, host: '127.0.0.1' });
+    ({ t, issuer } = await listeningTestApp());
     admin = await adminSession(t);
   });
   after(() => t.close());
