@@ -70,7 +70,20 @@ it('a primary set read-only for maintenance: writes get 503 STORE_UNAVAILABLE, n
     await primary.query('alter system reset default_transaction_read_only');
     await primary.query('select pg_reload_conf()');
   }
-  await writeRow('after maintenance');
+  // The reset, too, reaches each server process a moment later: writes are accepted again once it has.
+  let accepted = false;
+  let last: unknown;
+  for (let i = 0; i < 100 && !accepted; i++) {
+    await writeRow(`after maintenance ${i}`).then(
+      () => (accepted = true),
+      async (error: unknown) => {
+        last = error;
+        assert.ok(unavailable(error), String(error));
+        await sleep(20);
+      },
+    );
+  }
+  assert.ok(accepted, `writes were still refused after the maintenance ended: ${String(last)}`);
 });
 
 it('a primary that freezes while its address moves to the promoted standby: at most one 503 per pooled connection, then writes reach the new primary', { skip }, async () => {
