@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, it } from 'node:test';
-import { cookieOf, loginThrough, registerThrough, request, startServer, type ServerProcess } from './helpers/cluster.js';
+import { cookieOf, loginThrough, registerThrough, request, runCli, startServer, type ServerProcess } from './helpers/cluster.js';
+import { client, CookieJar, relyingParty, signInSilently } from './helpers/oidc.js';
 import { startOwnPostgres, type OwnPostgres } from './helpers/own-postgres.js';
 import { unmet } from './helpers/requirements.js';
 
@@ -44,9 +45,26 @@ it('PostgreSQL down: 503 STORE_UNAVAILABLE at once, not ready, captchas still se
   for (const phone of phones) assert.equal((await registerThrough(server.port, server.invitationCode, phone)).status, 201);
   const cookie = cookieOf(await loginThrough(server.port, phones[0]!, 'a good long passphrase'));
 
+  // An app signed in through the provider before the crash, holding a refresh token.
+  const created = await runCli(['clients', 'create', '--name', 'Timetable', '--redirect-uri', 'http://127.0.0.1:7/callback', '--first-party', '--json'], { DATABASE_URL: postgres.url });
+  assert.equal(created.code, 0, created.stderr);
+  const app = JSON.parse(created.stdout) as { client_id: string; client_secret: string };
+  const issuer = `http://localhost:${server.port}`;
+  const rp = await relyingParty(issuer, app.client_id, app.client_secret, 'http://127.0.0.1:7/callback');
+  let { refresh_token: refreshToken } = (await signInSilently(rp, new CookieJar(cookie), issuer, 'openid offline_access')).tokens;
+
   const stopBusy = keepBusy(cookie, 8);
   await sleep(300);
   postgres.crash();
+  // The provider answers as the rest of Gatehouse does: 503 and Retry-After, in OAuth's words.
+  const refreshDown = await fetch(`${issuer}/oidc/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${app.client_id}:${app.client_secret}`).toString('base64')}` },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken! }),
+  });
+  assert.equal(refreshDown.status, 503);
+  assert.equal(((await refreshDown.json()) as { error: string }).error, 'temporarily_unavailable');
+  assert.ok(Number(refreshDown.headers.get('retry-after')) >= 1);
   for (const send of [
     () => registerThrough(server.port, server.invitationCode, '13901111111'),
     () => loginThrough(server.port, phones[1]!, 'a good long passphrase'),
@@ -76,4 +94,7 @@ it('PostgreSQL down: 503 STORE_UNAVAILABLE at once, not ready, captchas still se
   assert.equal((await request(server.port, 'GET', '/api/auth/me', { cookie })).status, 200, 'the session written before the crash is there');
   for (const phone of phones) assert.equal((await loginThrough(server.port, phone, 'a good long passphrase')).status, 200, `account ${phone} kept`);
   assert.equal((await registerThrough(server.port, server.invitationCode, '13901111111')).status, 201);
+  // The refresh token refused during the outage was not used up by it.
+  ({ refresh_token: refreshToken } = await client.refreshTokenGrant(rp.config, refreshToken!));
+  assert.ok(refreshToken);
 });

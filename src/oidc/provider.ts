@@ -4,6 +4,8 @@
 import { hkdfSync } from 'node:crypto';
 import { Provider, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config.js';
+import { isStoreOutage } from '../db/store-errors.js';
+import { isAppError } from '../errors.js';
 import type { AuthContext } from '../http/auth.js';
 import { secretsEqual, sha256Hex } from '../security/tokens.js';
 import type { ProviderAdapter } from './adapter.js';
@@ -247,6 +249,22 @@ export function createProvider(deps: ProviderDeps, signingKeys: readonly Signing
   provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: { clientSecret?: string }, actual: string): Promise<boolean> {
     return typeof this.clientSecret === 'string' && secretsEqual(this.clientSecret, sha256Hex(actual));
   };
+
+  // A store that is down (the database, Redis) reaches the provider as an error it does not know, which
+  // it answers 500 server_error; apps and people get what the rest of Gatehouse answers instead: 503,
+  // Retry-After, and OAuth's temporarily_unavailable. Redirects to an app keep the provider's answer.
+  provider.on('server_error', (ctx: Ctx, error: unknown) => {
+    if (isStoreOutage(error) || (isAppError(error) && error.status === 503)) (ctx.state as { storeOutage?: boolean }).storeOutage = true;
+  });
+  provider.use(async (ctx, next) => {
+    await next();
+    if (!(ctx.state as { storeOutage?: boolean }).storeOutage || (ctx.status >= 300 && ctx.status < 400)) return;
+    const out = { error: 'temporarily_unavailable', error_description: 'A backing store is unavailable; try again shortly.' };
+    ctx.status = 503;
+    ctx.set('retry-after', '1');
+    if (ctx.response.is('html')) ctx.body = errorPage(out);
+    else ctx.body = out;
+  });
 
   // RP-initiated logout also ends the Gatehouse session (it is the single sign-on session).
   provider.use(async (ctx, next) => {
