@@ -43,6 +43,8 @@ export const serveCommands: Record<string, Command> = {
         const message = firstRunMessage(prepared, url);
         if (message) process.stdout.write(message + '\n');
         process.stdout.write(`Gatehouse listening on ${url} (${Math.max(1, config.workers)} worker${config.workers > 1 ? 's' : ''}); API docs at ${url}/docs\n`);
+        // Apps are configured with the issuer, which is PUBLIC_URL's and not necessarily this address.
+        if (config.oidc.issuer) process.stdout.write(`Single sign-on: OpenID Connect issuer ${config.oidc.issuer} (register an app: npx gatehouse clients create --help)\n`);
       };
       if (config.workers > 1) {
         const { runPrimary } = await import('../server/primary.js');
