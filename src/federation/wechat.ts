@@ -54,6 +54,8 @@ async function finish(name: WeChatName, settings: ProviderSettings, callback: UR
     return identity(name, openid, optionalString(token, 'unionid'), null, null);
   }
 
+  // Unlike WeCom's name lookup, a failing userinfo fails the sign-in: the unionid may come only from here,
+  // and falling back to the openid would file the same person under a second subject.
   const user = await getWeixinJson(fetch, joinUrl(api, '/sns/userinfo', { access_token: accessToken, openid, lang: 'zh_CN' }), `${name} userinfo`);
   // The user info must describe the user the code was issued for; anything else is a broken or hostile answer.
   if (requiredString(user, 'openid', `${name} userinfo`) !== openid) {

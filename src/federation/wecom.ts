@@ -85,8 +85,9 @@ export function createWeComProvider(options: WeComOptions = {}): UpstreamProvide
     try {
       return await withToken(settings, api, fetch, '/cgi-bin/user/get', { userid }, 'wecom user/get');
     } catch (error) {
-      // The name is a courtesy: an app without contact-reading permission (60011) still signs its members in.
-      if (error instanceof UpstreamError && error.code === 'UPSTREAM_DENIED') return null;
+      // The name is a courtesy: the member is already proven by getuserinfo, whose code is now spent, so an
+      // app without contact-reading permission (60011) or a failing user/get still signs the member in.
+      if (error instanceof UpstreamError) return null;
       throw error;
     }
   }

@@ -302,6 +302,15 @@ describe('WeCom', () => {
     }
   });
 
+  it('user/get not answering after getuserinfo proved the member: the sign-in still succeeds, without a name', async () => {
+    const provider = createWeComProvider({ now });
+    const noUserGet: typeof fetch = (input, init) => (String(input).includes('/cgi-bin/user/get?') ? Promise.reject(new TypeError('fetch failed')) : boundedFetch(input, init));
+    const { flow, callback } = await throughAuthorizePage(provider, config, 'u');
+    const identity = await provider.finish(config, callback, flow, noUserGet);
+    assert.equal(identity.subject, `${wc.corpId}:zhangsan`);
+    assert.equal(identity.displayName, null);
+  });
+
   it('a reused or unknown code is UPSTREAM_CODE_INVALID (40029); a declined login UPSTREAM_DENIED', async () => {
     const provider = createWeComProvider({ now });
     const { flow, callback } = await throughAuthorizePage(provider, config, 'r');
