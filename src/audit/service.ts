@@ -57,7 +57,12 @@ export type AuditEventName =
   | 'oidc_client.deleted'
   | 'oidc.consent_given'
   | 'oidc.app_disconnected'
-  | 'oidc.keys_rotated';
+  | 'oidc.keys_rotated'
+  | 'sign_in_provider.set'
+  | 'sign_in_provider.enabled'
+  | 'sign_in_provider.disabled'
+  | 'identity.linked'
+  | 'identity.unlinked';
 
 export interface AuditEntry {
   event: AuditEventName;

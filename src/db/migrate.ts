@@ -12,6 +12,7 @@ import { smsHardening } from './migrations/010_sms_hardening.js';
 import { adminSessions } from './migrations/012_admin_sessions.js';
 import { importProgress } from './migrations/013_import_progress.js';
 import { singleSignOn } from './migrations/014_single_sign_on.js';
+import { signInProviders } from './migrations/015_sign_in_providers.js';
 
 // Migrations live in code (not read from a folder) so that the compiled build and tsx run the same list.
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -28,6 +29,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '012_admin_sessions': adminSessions,
   '013_import_progress': importProgress,
   '014_single_sign_on': singleSignOn,
+  '015_sign_in_providers': signInProviders,
 };
 
 class InCodeMigrationProvider implements MigrationProvider {

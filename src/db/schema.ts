@@ -253,6 +253,37 @@ export interface ForwardAuthRulesTable {
   updated_at: number;
 }
 
+/** An upstream sign-in provider as an administrator set it up (name: a ProviderName). */
+export interface SignInProvidersTable {
+  name: string;
+  app_id: string;
+  /** Sealed with SECRET_KEY ('sign-in provider secret'). */
+  app_secret: string;
+  authorize_url: string | null;
+  api_url: string | null;
+  /** JSON object of strings. */
+  extra: string;
+  bound_organization_id: number | null;
+  /** 0/1. */
+  enabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** An external identity (provider + subject) linked to an account. */
+export interface IdentitiesTable {
+  id: Generated<number>;
+  provider: string;
+  subject: string;
+  user_id: number;
+  display_name: string | null;
+  avatar_url: string | null;
+  /** JSON object of strings. */
+  details: string;
+  created_at: number;
+  last_sign_in_at: number | null;
+}
+
 export interface DatabaseSchema {
   organizations: OrganizationsTable;
   invitation_codes: InvitationCodesTable;
@@ -271,6 +302,8 @@ export interface DatabaseSchema {
   oidc_refresh_tokens: OidcRefreshTokensTable;
   oidc_signing_keys: OidcSigningKeysTable;
   forward_auth_rules: ForwardAuthRulesTable;
+  sign_in_providers: SignInProvidersTable;
+  identities: IdentitiesTable;
 }
 
 export type OrganizationRow = Selectable<OrganizationsTable>;
@@ -287,3 +320,5 @@ export type RosterExportRow = Selectable<RosterExportsTable>;
 export type OidcClientRow = Selectable<OidcClientsTable>;
 export type OidcSigningKeyRow = Selectable<OidcSigningKeysTable>;
 export type ForwardAuthRuleRow = Selectable<ForwardAuthRulesTable>;
+export type SignInProviderRow = Selectable<SignInProvidersTable>;
+export type IdentityRow = Selectable<IdentitiesTable>;

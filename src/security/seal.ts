@@ -1,14 +1,15 @@
 // Secrets that must be stored but never readable from storage alone are sealed (AES-256-GCM, a key
 // derived from the service secret, one key per purpose): SMS codes on their way to the delivery task
 // through the durable queue, so that the tasks table never holds a usable code; authenticator-app
-// secrets in the users table, so that a copy of the database cannot produce sign-in codes.
+// secrets in the users table, so that a copy of the database cannot produce sign-in codes; upstream
+// sign-in providers' app secrets, so that it cannot call WeChat or DingTalk as the school either.
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 
 /** What a sealed value is for; each purpose has its own key, so one cannot be opened as another. */
-export type SealPurpose = 'sms code' | 'totp secret' | 'oidc signing key';
+export type SealPurpose = 'sms code' | 'totp secret' | 'oidc signing key' | 'sign-in provider secret';
 
 // The SMS key's label predates the others: kept, so that codes sealed before an upgrade still open.
-const LABELS: Record<SealPurpose, string> = { 'sms code': 'gatehouse sms seal v1', 'totp secret': 'gatehouse totp secret seal v1', 'oidc signing key': 'gatehouse oidc signing key seal v1' };
+const LABELS: Record<SealPurpose, string> = { 'sms code': 'gatehouse sms seal v1', 'totp secret': 'gatehouse totp secret seal v1', 'oidc signing key': 'gatehouse oidc signing key seal v1', 'sign-in provider secret': 'gatehouse sign-in provider secret seal v1' };
 
 function keyFrom(secret: string, purpose: SealPurpose): Buffer {
   return createHmac('sha256', secret).update(LABELS[purpose]).digest();

@@ -1,0 +1,148 @@
+// External identities linked to accounts: one row per provider and subject (a WeChat unionid, a
+// WeCom corp + user id…), never merged into an account by name or nickname. The sign-in flow finds
+// and links them; their owners list and unlink them from the account page, but never the last way
+// to sign in; administrators see them. Every link and unlink is audited.
+import type { AccountService } from '../accounts/service.js';
+import type { AuditLog } from '../audit/service.js';
+import type { Database, Db } from '../db/database.js';
+import type { IdentityRow } from '../db/schema.js';
+import { isUniqueViolation } from '../db/store-errors.js';
+import { AppError } from '../errors.js';
+import { actorName, addressOf, type Principal } from '../principal.js';
+import { createIdentityRepo } from './identities-repo.js';
+import type { ExternalIdentity, ProviderName } from './types.js';
+
+export interface LinkedIdentity {
+  id: number;
+  provider: ProviderName;
+  subject: string;
+  userId: number;
+  displayName: string | null;
+  avatarUrl: string | null;
+  details: Readonly<Record<string, string>>;
+  createdAt: number;
+  lastSignInAt: number | null;
+}
+
+export interface IdentitiesDeps {
+  database: Database;
+  audit: AuditLog;
+  /** Whether the account still has a password (the other way to sign in). */
+  accounts: Pick<AccountService, 'findById'>;
+  now?: () => number;
+}
+
+function toLinked(row: IdentityRow): LinkedIdentity {
+  return {
+    id: row.id,
+    provider: row.provider as ProviderName,
+    subject: row.subject,
+    userId: row.user_id,
+    displayName: row.display_name,
+    avatarUrl: row.avatar_url,
+    details: JSON.parse(row.details) as Record<string, string>,
+    createdAt: Number(row.created_at),
+    lastSignInAt: row.last_sign_in_at === null ? null : Number(row.last_sign_in_at),
+  };
+}
+
+const taken = () => new AppError('IDENTITY_TAKEN');
+
+export class Identities {
+  private readonly repo;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: IdentitiesDeps) {
+    this.repo = createIdentityRepo(deps.database.db);
+    this.now = deps.now ?? Date.now;
+  }
+
+  async find(provider: ProviderName, subject: string): Promise<LinkedIdentity | undefined> {
+    const row = await this.repo.find(provider, subject);
+    return row ? toLinked(row) : undefined;
+  }
+
+  /**
+   * Links the identity to the account, inside the caller's transaction when given one (so that a
+   * registration and its first identity commit together), else in its own; audited as the account's
+   * own act. Linking it again to the same account answers with the existing link; IDENTITY_TAKEN
+   * when another account has it (also when two links race: the unique key decides).
+   */
+  async link(trx: Db | undefined, userId: number, identity: ExternalIdentity): Promise<LinkedIdentity> {
+    if (trx) return this.linkWith(trx, userId, identity);
+    try {
+      return await this.deps.database.write((own) => this.linkWith(own, userId, identity));
+    } catch (error) {
+      throw isUniqueViolation(error) ? taken() : error;
+    }
+  }
+
+  private async linkWith(trx: Db, userId: number, identity: ExternalIdentity): Promise<LinkedIdentity> {
+    const repo = createIdentityRepo(trx);
+    // Looked up first: on PostgreSQL a failed insert would abort the caller's whole transaction.
+    const existing = await repo.find(identity.provider, identity.subject);
+    if (existing) {
+      if (existing.user_id !== userId) throw taken();
+      return toLinked(existing);
+    }
+    let row: IdentityRow;
+    try {
+      row = await repo.insert({
+        provider: identity.provider,
+        subject: identity.subject,
+        user_id: userId,
+        display_name: identity.displayName,
+        avatar_url: identity.avatarUrl,
+        details: JSON.stringify(identity.details),
+        created_at: this.now(),
+        last_sign_in_at: null,
+      });
+    } catch (error) {
+      throw isUniqueViolation(error) ? taken() : error;
+    }
+    await this.deps.audit.insertWith(trx, {
+      event: 'identity.linked',
+      actor: `user:${userId}`,
+      target: `user:${userId}`,
+      detail: { identity_id: row.id, provider: row.provider, subject: row.subject },
+    });
+    return toLinked(row);
+  }
+
+  /**
+   * Unlinks one of the account's identities; IDENTITY_NOT_FOUND when it is not the account's,
+   * LAST_SIGN_IN_METHOD when the account has no password and no other identity (it could never
+   * sign in again).
+   */
+  async unlink(by: Principal, userId: number, identityId: number): Promise<LinkedIdentity> {
+    const user = await this.deps.accounts.findById(userId);
+    if (!user) throw new AppError('NOT_FOUND', { message: 'No such account.' });
+    const removed = await this.deps.database.write(async (trx) => {
+      const repo = createIdentityRepo(trx);
+      const row = await repo.findById(identityId);
+      if (!row || row.user_id !== userId) throw new AppError('IDENTITY_NOT_FOUND');
+      // Counted in the same transaction as the delete, so that two unlinks at once cannot remove both of the last two.
+      if (user.password_hash === null && (await repo.countFor(userId)) <= 1) throw new AppError('LAST_SIGN_IN_METHOD');
+      const deleted = await repo.delete(identityId, userId);
+      if (!deleted) throw new AppError('IDENTITY_NOT_FOUND');
+      await this.deps.audit.insertWith(trx, {
+        event: 'identity.unlinked',
+        actor: actorName(by),
+        ip: addressOf(by),
+        target: `user:${userId}`,
+        detail: { identity_id: deleted.id, provider: deleted.provider, subject: deleted.subject },
+      });
+      return deleted;
+    });
+    return toLinked(removed);
+  }
+
+  async listFor(userId: number): Promise<LinkedIdentity[]> {
+    return (await this.repo.listFor(userId)).map(toLinked);
+  }
+
+  /** Notes a sign-in with the identity (shown to its owner and administrators). */
+  async touch(identityId: number): Promise<void> {
+    await this.deps.database.batched((trx) => createIdentityRepo(trx).touch(identityId, this.now()));
+  }
+}
