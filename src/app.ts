@@ -49,6 +49,7 @@ import { signingKeyRoutes } from './oidc/keys-routes.js';
 import { startProvider } from './oidc/start.js';
 import { oidcClientRoutes } from './oidc/clients/routes.js';
 import { authzRoutes } from './authz/routes.js';
+import { federationRoutes } from './federation/routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -257,6 +258,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(webRoutes);
   await app.register(adminRoutes, { orgs: services.orgs, accounts: services.accounts, sessions: services.sessions, admin: services.admin, guards, publicOrigin: config.publicUrl });
   await app.register(oidcClientRoutes, { clients: services.clients, guards });
+  await app.register(federationRoutes, { providers: services.signInProviders, identities: services.identities, users: services.admin.users, guards, requireSession });
   await app.register(rateLimitRoutes, { rateLimits: services.rateLimits, admin: services.admin.rateLimits, guards });
   await app.register(importRoutes, { imports: services.imports, guards, maxBytes: config.imports.maxBytes });
   await app.register(exportRoutes, { exports: services.exports, guards });

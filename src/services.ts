@@ -20,6 +20,8 @@ import { CaptchaService } from './captcha/service.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { ExportService } from './exports/service.js';
+import { Identities } from './federation/identities.js';
+import { SignInProviders } from './federation/registry.js';
 import { ImportService } from './imports/service.js';
 import { instrumentStore } from './kv/instrumented.js';
 import { ClientRegistry } from './oidc/clients/service.js';
@@ -90,6 +92,10 @@ export interface Services {
   admin: { organizations: OrganizationAdmin; users: UserAdmin; rateLimits: RateLimitAdmin };
   /** Which organizations and roles may pass forward auth into each protected host. */
   forwardAuthRules: ForwardAuthRules;
+  /** The upstream sign-in providers (WeChat, WeCom, DingTalk, Feishu, OpenID Connect) as administrators set them up. */
+  signInProviders: SignInProviders;
+  /** External identities linked to accounts. */
+  identities: Identities;
 }
 
 const SILENT_LOG = { info: () => undefined };
@@ -146,5 +152,7 @@ export function createServices(deps: ServiceDeps): Services {
     rateLimits: new RateLimitAdmin({ rateLimits, audit }),
   };
   const forwardAuthRules = new ForwardAuthRules(database, { orgs, audit, metrics });
-  return { captcha, orgs, accounts, registration, signIn, profile, twoFactor: twoFactorSettings, reauthentication, sessions, ownSessions, rateLimits, lockout, knownDevices, hashing, audit, apiKeys, tasks, smsCodes, sms, smsOutbox, imports, exports, clients, oidcGrants, signingKeys, admin, forwardAuthRules };
+  const signInProviders = new SignInProviders({ database, audit, secret, orgs });
+  const identities = new Identities({ database, audit, accounts });
+  return { captcha, orgs, accounts, registration, signIn, profile, twoFactor: twoFactorSettings, reauthentication, sessions, ownSessions, rateLimits, lockout, knownDevices, hashing, audit, apiKeys, tasks, smsCodes, sms, smsOutbox, imports, exports, clients, oidcGrants, signingKeys, admin, forwardAuthRules, signInProviders, identities };
 }

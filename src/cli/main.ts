@@ -13,6 +13,7 @@ import { inviteCommands } from './invite.js';
 import { keyCommands } from './keys.js';
 import { limitsCommands } from './limits.js';
 import { orgCommands } from './org.js';
+import { providerCommands } from './providers.js';
 import { serveCommands } from './serve.js';
 import { userCommands } from './user.js';
 import { workerCommands } from './worker.js';
@@ -32,6 +33,7 @@ const COMMANDS: Record<string, Command> = {
   ...clientCommands,
   ...keyCommands,
   ...forwardAuthCommands,
+  ...providerCommands,
 };
 
 function usage(): string {
