@@ -13,7 +13,7 @@ describe('gatehouse CLI', () => {
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('every command has --help; an unknown command exits 2 with the usage', async () => {
-    const commands = [['serve'], ['worker'], ['migrate'], ['org', 'create'], ['org', 'list'], ['org', 'set'], ['org', 'export'], ['org', 'delete'], ['admin', 'create'], ['apikey', 'create'], ['apikey', 'list'], ['apikey', 'revoke'], ['invite', 'create'], ['invite', 'set'], ['invite', 'revoke'], ['invite', 'rotate'], ['limits', 'show'], ['limits', 'reset'], ['user', 'unlock'], ['user', 'reset-2fa'], ['user', 'set-role'], ['user', 'delete'], ['clients', 'create'], ['clients', 'list'], ['clients', 'show'], ['clients', 'set'], ['clients', 'rotate-secret'], ['clients', 'disable'], ['clients', 'enable'], ['clients', 'delete'], ['forward-auth', 'set'], ['forward-auth', 'list'], ['forward-auth', 'remove']];
+    const commands = [['serve'], ['worker'], ['migrate'], ['org', 'create'], ['org', 'list'], ['org', 'set'], ['org', 'export'], ['org', 'delete'], ['admin', 'create'], ['apikey', 'create'], ['apikey', 'list'], ['apikey', 'revoke'], ['invite', 'create'], ['invite', 'set'], ['invite', 'revoke'], ['invite', 'rotate'], ['limits', 'show'], ['limits', 'reset'], ['user', 'unlock'], ['user', 'reset-2fa'], ['user', 'set-role'], ['user', 'delete'], ['clients', 'create'], ['clients', 'list'], ['clients', 'show'], ['clients', 'set'], ['clients', 'rotate-secret'], ['clients', 'disable'], ['clients', 'enable'], ['clients', 'delete'], ['forward-auth', 'set'], ['forward-auth', 'list'], ['forward-auth', 'remove'], ['providers', 'set'], ['providers', 'list'], ['providers', 'disable'], ['providers', 'enable']];
     // A few at a time: each is a process of its own that only prints.
     await mapConcurrent(commands, 4, async (command) => {
       const res = await runCli([...command, '--help'], env);
@@ -271,6 +271,58 @@ describe('gatehouse CLI', () => {
     } finally {
       database.close();
     }
+  });
+
+  it('providers set seals the app secret (never printed or audited), list shows every provider without it, disable and enable toggle one; bad settings exit 1 with their code', async () => {
+    const secret = 'wecom-secret-0123456789';
+    const set = await runCli(['providers', 'set', 'wecom', '--app-id', 'ww-corp-1', '--app-secret', secret, '--api-url', 'http://127.0.0.1:8088', '--extra', 'agent_id=1000002', '--organization', '1', '--json'], env);
+    assert.equal(set.code, 0, set.stderr);
+    assert.equal(set.stderr, '', 'nothing on stderr: the command loads neither Fastify nor the OpenID Connect provider');
+    const provider = JSON.parse(set.stdout).provider;
+    assert.deepEqual([provider.name, provider.enabled, provider.app_id, provider.app_secret_set, provider.api_url, provider.extra, provider.bound_organization_id], ['wecom', true, 'ww-corp-1', true, 'http://127.0.0.1:8088', { agent_id: '1000002' }, 1]);
+    assert.ok(!set.stdout.includes(secret));
+
+    const fromStdin = await runCli(['providers', 'set', 'dingtalk', '--app-id', 'dingabc', '--app-secret-stdin', '--json'], env, 'ding-secret-from-stdin\n');
+    assert.equal(fromStdin.code, 0, fromStdin.stderr);
+
+    const listed = await runCli(['providers', 'list', '--json'], env);
+    assert.equal(listed.code, 0, listed.stderr);
+    const providers = JSON.parse(listed.stdout).providers as Array<{ name: string; configured: boolean; enabled: boolean }>;
+    assert.deepEqual(providers.map((p) => [p.name, p.configured, p.enabled]), [['wechat', false, false], ['wechat_mp', false, false], ['wecom', true, true], ['dingtalk', true, true], ['feishu', false, false], ['oidc', false, false]]);
+    const text = await runCli(['providers', 'list'], env);
+    assert.match(text.stdout, /^wecom\tenabled\tapp id ww-corp-1/m);
+    for (const out of [listed.stdout, text.stdout]) assert.ok(!out.includes(secret) && !out.includes('ding-secret-from-stdin'), 'secrets are never printed');
+
+    const disabled = await runCli(['providers', 'disable', 'wecom', '--json'], env);
+    assert.equal(disabled.code, 0, disabled.stderr);
+    assert.equal(JSON.parse(disabled.stdout).provider.enabled, false);
+    assert.equal(JSON.parse((await runCli(['providers', 'enable', 'wecom', '--json'], env)).stdout).provider.enabled, true);
+
+    const database = new Database(path.join(dataDir, 'gatehouse.sqlite'), { readonly: true });
+    try {
+      const stored = JSON.stringify(database.prepare("SELECT * FROM sign_in_providers").all());
+      assert.ok(!stored.includes(secret) && !stored.includes('ding-secret-from-stdin'), 'the secrets are stored sealed');
+      const audited = database.prepare("SELECT event, actor, detail FROM audit_events WHERE target = 'sign_in_provider:wecom' ORDER BY id").all() as Array<{ event: string; actor: string; detail: string | null }>;
+      assert.deepEqual(audited.map((e) => [e.event, e.actor]), [['sign_in_provider.set', 'cli'], ['sign_in_provider.disabled', 'cli'], ['sign_in_provider.enabled', 'cli']]);
+      assert.ok(!JSON.stringify(audited).includes(secret));
+    } finally {
+      database.close();
+    }
+
+    const unknown = await runCli(['providers', 'set', 'qq', '--app-id', 'x', '--app-secret', 'y'], env);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /SIGN_IN_PROVIDER_NOT_FOUND/);
+    const badUrl = await runCli(['providers', 'set', 'feishu', '--app-id', 'cli_a', '--app-secret', 'y', '--authorize-url', 'http://open.feishu.cn'], env);
+    assert.equal(badUrl.code, 1);
+    assert.match(badUrl.stderr, /INVALID_SIGN_IN_PROVIDER_SETTINGS/);
+    const notSetUp = await runCli(['providers', 'disable', 'feishu'], env);
+    assert.equal(notSetUp.code, 1);
+    assert.match(notSetUp.stderr, /SIGN_IN_PROVIDER_NOT_FOUND/);
+    const noAppId = await runCli(['providers', 'set', 'feishu', '--app-secret', 'y'], env);
+    assert.equal(noAppId.code, 2);
+    assert.match(noAppId.stderr, /--app-id is required/);
+    const badExtra = await runCli(['providers', 'set', 'wecom', '--app-id', 'x', '--extra', 'agent_id'], env);
+    assert.equal(badExtra.code, 2);
   });
 
   it('a bad configuration stops with a clear message and exit code 2', async () => {

@@ -1,6 +1,5 @@
 // `gatehouse providers …`: the upstream sign-in providers (WeChat, WeCom, DingTalk, Feishu, any
 // OpenID Connect provider). Running servers offer a newly enabled or disabled one within 5 seconds.
-import { readFileSync } from 'node:fs';
 import { providerJson, type ProviderJson } from '../federation/views.js';
 import { OPERATOR } from '../principal.js';
 import { json, positiveInt, print, UsageError, withServices, type Command, type FlagValue } from './command.js';
@@ -20,11 +19,14 @@ function extras(value: FlagValue): Record<string, string> | undefined {
   return extra;
 }
 
-/** The secret as given, or read from standard input for `-` (so that it stays out of the shell history and the process list). */
-function secret(value: FlagValue): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new UsageError('--app-secret takes the secret, or - to read it from standard input');
-  return value === '-' ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : value;
+/** The secret from --app-secret, or from standard input with --app-secret-stdin (out of the shell history and the process list). */
+async function secret(values: Record<string, FlagValue>): Promise<string | undefined> {
+  const given = values['app-secret'];
+  if (values['app-secret-stdin'] !== true) return typeof given === 'string' ? given : undefined;
+  if (given !== undefined) throw new UsageError('give --app-secret or --app-secret-stdin, not both');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
 function describe(p: ProviderJson): string {
@@ -61,8 +63,8 @@ export const providerCommands: Record<string, Command> = {
   'providers set': {
     summary: 'Set up a sign-in provider (wechat, wechat_mp, wecom, dingtalk, feishu, oidc), or replace its settings',
     usage:
-      'gatehouse providers set NAME --app-id ID [--app-secret SECRET|-] [--authorize-url BASE] [--api-url BASE] [--extra key=value …] [--organization ID] [--json]\n\n' +
-      '  --app-secret     sealed at rest, never shown again; - reads it from standard input; leave it out to keep the stored one\n' +
+      'gatehouse providers set NAME --app-id ID [--app-secret SECRET | --app-secret-stdin] [--authorize-url BASE] [--api-url BASE] [--extra key=value …] [--organization ID] [--json]\n\n' +
+      '  --app-secret     sealed at rest, never shown again; --app-secret-stdin reads it from standard input; leave both out to keep the stored one\n' +
       "  --authorize-url  where browsers are sent to authorize; --api-url where the server calls the provider (default: the provider's own;\n" +
       '                   https, or http on localhost, 127.0.0.1 or [::1])\n' +
       '  --extra          wecom: agent_id=…; oidc: issuer=… (required), scopes=…\n' +
@@ -71,6 +73,7 @@ export const providerCommands: Record<string, Command> = {
     options: {
       'app-id': { type: 'string' },
       'app-secret': { type: 'string' },
+      'app-secret-stdin': { type: 'boolean', default: false },
       'authorize-url': { type: 'string' },
       'api-url': { type: 'string' },
       extra: { type: 'string', multiple: true },
@@ -82,7 +85,7 @@ export const providerCommands: Record<string, Command> = {
       if (typeof values['app-id'] !== 'string') throw new UsageError('--app-id is required');
       const input = {
         appId: values['app-id'],
-        appSecret: secret(values['app-secret']),
+        appSecret: await secret(values),
         authorizeUrl: typeof values['authorize-url'] === 'string' ? values['authorize-url'] : null,
         apiUrl: typeof values['api-url'] === 'string' ? values['api-url'] : null,
         extra: extras(values.extra),

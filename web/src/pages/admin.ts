@@ -9,6 +9,7 @@ import { signedInUser } from '../session.js';
 import { el, errorText, field, formError, frame, submitButton } from '../ui.js';
 import { appsSection } from './admin-clients.js';
 import { forwardAuthSection } from './admin-forward-auth.js';
+import { providersSection } from './admin-providers.js';
 import { api, button, table, type Row } from './admin-parts.js';
 
 /** Whether the signed-in administrator runs the whole platform (role admin) rather than one organization (org_admin). */
@@ -25,6 +26,7 @@ const ALL_SECTIONS: Array<[string, MessageKey, (root: HTMLElement) => Promise<vo
   ['audit', 'admin.nav.audit', audit, false],
   ['limits', 'admin.nav.limits', addressLimits, true],
   ['forward-auth', 'admin.nav.forward_auth', forwardAuthSection, true],
+  ['providers', 'admin.nav.providers', providersSection, true],
 ];
 let SECTIONS = ALL_SECTIONS;
 
