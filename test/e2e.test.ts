@@ -697,7 +697,7 @@ describe('pages in a real browser', { skip: await unmet('chromium') }, () => {
     // The signed-in pages: the account page in both languages, and every section of the console in
     // one of them, in turn (a section's structure — labels, roles, names, colours — is the same in
     // both; the words and the lang attribute are what differ, and the pages above check those).
-    const CONSOLE_TABS: Record<string, string[]> = { 'zh-CN': ['orgs', 'users', 'import', 'audit', 'forward-auth'], en: ['keys', 'apps', 'tasks', 'limits'] };
+    const CONSOLE_TABS: Record<string, string[]> = { 'zh-CN': ['orgs', 'users', 'import', 'audit', 'forward-auth'], en: ['keys', 'apps', 'tasks', 'limits', 'providers'] };
     const adminPhone = uniquePhone();
     assert.equal((await runCli(['admin', 'create', '--phone', adminPhone, '--name', 'Axe', '--password-stdin'], { DATA_DIR: server.dataDir }, PASSWORD)).code, 0);
     let totpSecret: string | undefined;
@@ -771,9 +771,26 @@ describe('pages in a real browser', { skip: await unmet('chromium') }, () => {
           await page.waitForSelector('.admin-body:not([aria-busy]) code.fa-host');
           assert.equal(await page.textContent('code.fa-host'), 'app.school.test');
         }
+        if (tab === 'providers') {
+          // A provider set up with the form shows as enabled in the table; its secret is shown nowhere.
+          await page.selectOption('#f-provider-name', 'wecom');
+          await page.fill('#f-provider-app-id', 'ww-corp-e2e');
+          await page.fill('#f-provider-secret', 'e2e-wecom-secret');
+          await page.fill('#f-provider-extra', 'agent_id=1000002');
+          await page.click('form.sign-in-provider button[type=submit]');
+          await page.waitForFunction(() => Array.from(document.querySelectorAll('.sign-in-providers tbody tr')).some((tr) => tr.textContent?.includes('ww-corp-e2e') && tr.textContent.includes('Enabled')));
+          assert.ok(!(await page.content()).includes('e2e-wecom-secret'), 'the secret is not on the page');
+          // An extra setting WeCom does not take: the reason, next to the form.
+          // "Change" fills the form with WeCom's settings, never its secret.
+          await page.click('.sign-in-providers tbody tr:has-text("ww-corp-e2e") >> button:text-is("Change")');
+          assert.deepEqual([await page.inputValue('#f-provider-name'), await page.inputValue('#f-provider-app-id'), await page.inputValue('#f-provider-secret')], ['wecom', 'ww-corp-e2e', '']);
+          await page.fill('#f-provider-extra', 'agent_id=1000002\nscopes=openid');
+          await page.click('form.sign-in-provider button[type=submit]');
+          await page.waitForFunction(() => /wecom takes only agent_id/.test(document.querySelector('form.sign-in-provider .form-error')?.textContent ?? ''));
+        }
         const violations = await axeViolations(page);
         assert.deepEqual(violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), [], `${locale} /admin#${tab}`);
-        if (locale === 'en' && (tab === 'keys' || tab === 'apps' || tab === 'tasks' || tab === 'limits')) await page.screenshot({ path: path.join(SCREENSHOTS, `admin-${tab}.png`), fullPage: true });
+        if (locale === 'en' && (tab === 'keys' || tab === 'apps' || tab === 'tasks' || tab === 'limits' || tab === 'providers')) await page.screenshot({ path: path.join(SCREENSHOTS, `admin-${tab}.png`), fullPage: true });
       }
       await context.close();
     }

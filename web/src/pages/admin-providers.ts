@@ -96,7 +96,9 @@ export async function providersSection(root: HTMLElement): Promise<void> {
         await load();
       };
       const actions = el('span', { class: 'actions' });
-      if (p.configured) {
+      if (!p.configured) {
+        actions.append(button('admin.providers.set_up', async () => edit(p), { 'aria-label': t('admin.providers.set_up_named', { name: nameOf(p.name) }) }));
+      } else {
         actions.append(
           button('admin.providers.edit', async () => edit(p), { 'aria-label': t('admin.providers.edit_named', { name: nameOf(p.name) }) }),
           p.enabled
