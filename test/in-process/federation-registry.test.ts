@@ -4,15 +4,24 @@
 // providers (setting one needs a recent re-authentication); identities link once, are never taken
 // from another account, and the last way to sign in is never unlinked; every change is audited.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { AuditLog } from '../../src/audit/service.js';
+import { openSqlite, type Database } from '../../src/db/database.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+import { openPostgres } from '../../src/db/postgres.js';
 import { Identities } from '../../src/federation/identities.js';
 import { PROVIDER_NAMES } from '../../src/federation/provider-rules.js';
 import { SignInProviders } from '../../src/federation/registry.js';
 import type { ExternalIdentity } from '../../src/federation/types.js';
+import { OrgService } from '../../src/orgs/service.js';
 import { OPERATOR } from '../../src/principal.js';
 import { adminSession, createApiKey, createTestApp, register, sessionCookie, TEST_SECRET, uniquePhone, type TestApp } from '../helpers/app.js';
+import { createTestDatabase } from '../helpers/postgres.js';
+import { unmet, type Need } from '../helpers/requirements.js';
 
 type Session = { cookie: string; userId: number };
 
@@ -245,3 +254,111 @@ describe('sign-in providers and linked identities', () => {
     refused(await as(admin, 'GET', '/api/admin/users/999999/identities'), 404, 'NOT_FOUND', 'nobody');
   });
 });
+
+// The same services on SQLite and on PostgreSQL: the statements (an upsert, a unique key, counts
+// PostgreSQL answers as text) and the foreign keys (an account's identities go with it; a deleted
+// organization's binding is lifted) behave alike.
+const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-federation-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const backends: Array<{ name: string; needs?: Need[]; open(): Promise<{ database: Database; close(): Promise<void> }> }> = [
+  {
+    name: 'SQLite',
+    async open() {
+      const database = openSqlite({ file: path.join(dir, 'federation.sqlite') });
+      return { database, close: () => database.close() };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    needs: ['postgres'],
+    async open() {
+      const testDb = await createTestDatabase('federation');
+      const database = openPostgres({ url: testDb.url, poolSize: 4 });
+      return {
+        database,
+        async close() {
+          await database.close();
+          await testDb.drop();
+        },
+      };
+    },
+  },
+];
+
+for (const backend of backends) {
+  describe(`sign-in providers and identities on ${backend.name}`, { skip: await unmet(...(backend.needs ?? [])) }, () => {
+    let database: Database;
+    let close: () => Promise<void>;
+    let registry: SignInProviders;
+    let identities: Identities;
+    let orgs: OrgService;
+    let school: number;
+    let people = 0;
+
+    async function account(organizationId: number, password: string | null = 'hash'): Promise<number> {
+      const now = Date.now();
+      people++;
+      const row = await database.db
+        .insertInto('users')
+        .values({ organization_id: organizationId, phone: `+861390000${String(people).padStart(4, '0')}`, name: '老师', password_hash: password, role: 'user', status: 'active', created_at: now, updated_at: now, subject: `subject-${backend.name}-${people}` })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return row.id;
+    }
+
+    before(async () => {
+      ({ database, close } = await backend.open());
+      await migrateToLatest(database.db);
+      orgs = new OrgService(database);
+      school = (await orgs.createOrganization('一中')).organization.id;
+      const audit = new AuditLog(database);
+      registry = new SignInProviders({ database, audit, secret: TEST_SECRET, orgs });
+      identities = new Identities({ database, audit, accounts: { findById: (id) => database.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst() } });
+    });
+    after(() => close());
+
+    it('sets, replaces, lists and unseals a provider; enabled() follows enable and disable', async () => {
+      const first = await registry.set(OPERATOR, 'dingtalk', { appId: 'ding-1', appSecret: 'ding-secret', boundOrganizationId: school });
+      assert.deepEqual([first.configured, first.enabled, first.boundOrganizationId, typeof first.createdAt], [true, true, school, 'number']);
+      const again = await registry.set(OPERATOR, 'dingtalk', { appId: 'ding-2', apiUrl: 'https://api.dingtalk.example/' });
+      assert.equal(again.createdAt, first.createdAt, 'a change keeps the creation time');
+      assert.equal(again.boundOrganizationId, null);
+      const settings = await registry.settings('dingtalk');
+      assert.deepEqual([settings.appId, settings.appSecret, settings.apiUrl], ['ding-2', 'ding-secret', 'https://api.dingtalk.example']);
+      assert.deepEqual(await registry.enabled(), ['dingtalk']);
+      await registry.disable(OPERATOR, 'dingtalk');
+      assert.deepEqual(await registry.enabled(), []);
+      await registry.enable(OPERATOR, 'dingtalk');
+      assert.deepEqual(await registry.enabled(), ['dingtalk']);
+      assert.deepEqual((await registry.list()).filter((p) => p.configured).map((p) => p.name), ['dingtalk']);
+    });
+
+    it("lifts a provider's organization binding when the organization is deleted", async () => {
+      const doomed = (await orgs.createOrganization('三中')).organization.id;
+      await registry.set(OPERATOR, 'feishu', { appId: 'cli_1', appSecret: 's', boundOrganizationId: doomed });
+      await database.write((trx) => trx.deleteFrom('invitation_codes').where('organization_id', '=', doomed).execute());
+      await database.write((trx) => trx.deleteFrom('organizations').where('id', '=', doomed).execute());
+      assert.equal((await registry.settings('feishu')).boundOrganizationId, null);
+    });
+
+    it('links, refuses another account, counts and unlinks; an account deleted takes its identities with it', async () => {
+      const owner = await account(school, null);
+      const other = await account(school);
+      const linked = await identities.link(undefined, owner, { provider: 'feishu', subject: `${backend.name}-u1`, displayName: null, avatarUrl: null, details: { tenant: 't1' } });
+      await assert.rejects(identities.link(undefined, other, { provider: 'feishu', subject: `${backend.name}-u1`, displayName: null, avatarUrl: null, details: {} }), (error: { code?: string }) => error.code === 'IDENTITY_TAKEN');
+      await assert.rejects(
+        database.write((trx) => identities.link(trx, other, { provider: 'feishu', subject: `${backend.name}-u1`, displayName: null, avatarUrl: null, details: {} })),
+        (error: { code?: string }) => error.code === 'IDENTITY_TAKEN',
+      );
+      await assert.rejects(identities.unlink(OPERATOR, owner, linked.id), (error: { code?: string }) => error.code === 'LAST_SIGN_IN_METHOD');
+      const second = await identities.link(undefined, owner, { provider: 'oidc', subject: `https://idp.example|${backend.name}`, displayName: '张', avatarUrl: null, details: {} });
+      await identities.unlink(OPERATOR, owner, linked.id);
+      assert.deepEqual((await identities.listFor(owner)).map((i) => i.id), [second.id]);
+      await identities.touch(second.id);
+      assert.equal(typeof (await identities.find('oidc', `https://idp.example|${backend.name}`))?.lastSignInAt, 'number');
+      await database.write((trx) => trx.deleteFrom('users').where('id', '=', owner).execute());
+      assert.equal(await identities.find('oidc', `https://idp.example|${backend.name}`), undefined);
+    });
+  });
+}
