@@ -786,7 +786,7 @@ describe('pages in a real browser', { skip: await unmet('chromium') }, () => {
           assert.deepEqual([await page.inputValue('#f-provider-name'), await page.inputValue('#f-provider-app-id'), await page.inputValue('#f-provider-secret')], ['wecom', 'ww-corp-e2e', '']);
           await page.fill('#f-provider-extra', 'agent_id=1000002\nscopes=openid');
           await page.click('form.sign-in-provider button[type=submit]');
-          await page.waitForFunction(() => /wecom takes only agent_id/.test(document.querySelector('form.sign-in-provider .form-error')?.textContent ?? ''));
+          await page.waitForFunction(() => /wecom takes only agent_id, corp_id/.test(document.querySelector('form.sign-in-provider .form-error')?.textContent ?? ''));
         }
         const violations = await axeViolations(page);
         assert.deepEqual(violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), [], `${locale} /admin#${tab}`);

@@ -67,7 +67,7 @@ export const providerCommands: Record<string, Command> = {
       '  --app-secret     sealed at rest, never shown again; --app-secret-stdin reads it from standard input; leave both out to keep the stored one\n' +
       "  --authorize-url  where browsers are sent to authorize; --api-url where the server calls the provider (default: the provider's own;\n" +
       '                   https, or http on localhost, 127.0.0.1 or [::1])\n' +
-      '  --extra          wecom: agent_id=…; oidc: issuer=… (required), scopes=…\n' +
+      '  --extra          wechat_mp: scope=snsapi_userinfo|snsapi_base; wecom: agent_id=… (required), corp_id=…; oidc: issuer=… (required), scopes=…\n' +
       '  --organization   accounts this provider registers join this organization without an invitation code\n' +
       'Settings left out go back to their defaults; a new provider starts enabled.',
     options: {

@@ -18,14 +18,17 @@ export const MAX_EXTRA_VALUE_LENGTH = 500;
 /** The extra settings each provider takes, and which of them it cannot work without. */
 export const PROVIDER_EXTRAS: Readonly<Record<ProviderName, { readonly keys: readonly string[]; readonly required: readonly string[] }>> = {
   wechat: { keys: [], required: [] },
-  wechat_mp: { keys: [], required: [] },
-  // WeCom's app id is the corp id; its web login also names the application (agentid).
-  wecom: { keys: ['agent_id'], required: ['agent_id'] },
+  // An Official Account's web authorization: snsapi_userinfo (the default) or snsapi_base.
+  wechat_mp: { keys: ['scope'], required: [] },
+  // WeCom's app id is the corp id (unless corp_id says otherwise); its web login also names the application (agentid).
+  wecom: { keys: ['agent_id', 'corp_id'], required: ['agent_id'] },
   dingtalk: { keys: [], required: [] },
   feishu: { keys: [], required: [] },
   // Discovery starts at the issuer; scopes default to "openid profile" in the adapter.
   oidc: { keys: ['issuer', 'scopes'], required: ['issuer'] },
 };
+
+const WECHAT_MP_SCOPES: readonly string[] = ['snsapi_userinfo', 'snsapi_base'];
 
 const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -89,6 +92,7 @@ export function extraSettings(name: ProviderName, raw: Readonly<Record<string, s
   }
   for (const key of required) if (!(key in extra)) throw invalid('extra', `${name} needs the extra setting ${key}.`);
   if (name === 'oidc') baseUrlOf(extra.issuer!, 'extra');
+  if (name === 'wechat_mp' && extra.scope !== undefined && !WECHAT_MP_SCOPES.includes(extra.scope)) throw invalid('extra', `wechat_mp's scope is ${WECHAT_MP_SCOPES.join(' or ')}.`);
   return extra;
 }
 

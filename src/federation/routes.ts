@@ -90,7 +90,7 @@ export const federationRoutes: FastifyPluginAsyncTypebox<FederationRouteDeps> = 
       schema: {
         tags: ['admin'],
         summary:
-          "Set a sign-in provider up, or replace its settings (new ones start enabled). The app secret is sealed at rest and never shown again; leave it out to keep the stored one (the first setup needs it). Extra settings: WeCom agent_id; OpenID Connect issuer (required) and scopes. 404 SIGN_IN_PROVIDER_NOT_FOUND for an unknown name; 400 INVALID_SIGN_IN_PROVIDER_SETTINGS. Needs a recent re-authentication by session (401 REAUTHENTICATION_REQUIRED)",
+          "Set a sign-in provider up, or replace its settings (new ones start enabled). The app secret is sealed at rest and never shown again; leave it out to keep the stored one (the first setup needs it). Extra settings: WeChat in-app scope (snsapi_userinfo or snsapi_base); WeCom agent_id (required) and corp_id; OpenID Connect issuer (required) and scopes. 404 SIGN_IN_PROVIDER_NOT_FOUND for an unknown name; 400 INVALID_SIGN_IN_PROVIDER_SETTINGS. Needs a recent re-authentication by session (401 REAUTHENTICATION_REQUIRED)",
         params: NameParams,
         body: Type.Object(
           {

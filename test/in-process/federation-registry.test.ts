@@ -119,10 +119,11 @@ describe('sign-in providers and linked identities', () => {
     refused(await as(admin, 'PUT', `${BASE}/feishu`, { app_id: 'cli_a', app_secret: 's', extra: { agent_id: '1' } }), 400, 'INVALID_SIGN_IN_PROVIDER_SETTINGS', 'feishu takes no extras');
     refused(await as(admin, 'PUT', `${BASE}/wecom`, { app_id: 'ww-corp', app_secret: 's' }), 400, 'INVALID_SIGN_IN_PROVIDER_SETTINGS', 'wecom needs agent_id');
     refused(await as(admin, 'PUT', `${BASE}/wecom`, { app_id: 'ww-corp', app_secret: 's', extra: { agent_id: '1000002', scopes: 'x' } }), 400, 'INVALID_SIGN_IN_PROVIDER_SETTINGS', 'wecom takes no scopes');
+    refused(await as(admin, 'PUT', `${BASE}/wechat_mp`, { app_id: 'wx-mp', app_secret: 's', extra: { scope: 'snsapi_login' } }), 400, 'INVALID_SIGN_IN_PROVIDER_SETTINGS', 'an Official Account has no snsapi_login');
     refused(await as(admin, 'PUT', `${BASE}/oidc`, { app_id: 'gatehouse', app_secret: 's', extra: { scopes: 'openid' } }), 400, 'INVALID_SIGN_IN_PROVIDER_SETTINGS', 'oidc needs an issuer');
     refused(await as(admin, 'PUT', `${BASE}/oidc`, { app_id: 'gatehouse', app_secret: 's', extra: { issuer: 'http://idp.example.edu' } }), 400, 'INVALID_SIGN_IN_PROVIDER_SETTINGS', 'an http issuer');
     refused(await as(admin, 'PUT', `${BASE}/dingtalk`, { app_id: 'ding', app_secret: 's', bound_organization_id: 999_999 }), 404, 'ORGANIZATION_NOT_FOUND', 'a bound organization that does not exist');
-    for (const name of ['feishu', 'oidc', 'dingtalk']) assert.equal(await storedRow(name), undefined, `${name} was not stored`);
+    for (const name of ['feishu', 'oidc', 'dingtalk', 'wechat_mp']) assert.equal(await storedRow(name), undefined, `${name} was not stored`);
 
     const wecom = await as(admin, 'PUT', `${BASE}/wecom`, { app_id: 'ww-corp', app_secret: 's', extra: { agent_id: ' 1000002 ' }, bound_organization_id: 1 });
     assert.equal(wecom.statusCode, 200, wecom.body);
