@@ -115,14 +115,15 @@ export class Identities {
    * sign in again).
    */
   async unlink(by: Principal, userId: number, identityId: number): Promise<LinkedIdentity> {
-    const user = await this.deps.accounts.findById(userId);
-    if (!user) throw new AppError('NOT_FOUND', { message: 'No such account.' });
     const removed = await this.deps.database.write(async (trx) => {
       const repo = createIdentityRepo(trx);
+      // The account's row is locked first, then its ways in counted, in the transaction of the delete:
+      // two unlinks at once cannot remove both of the last two.
+      const hasPassword = await repo.ownerHasPassword(userId, this.deps.database.dialect === 'postgres');
+      if (hasPassword === undefined) throw new AppError('NOT_FOUND', { message: 'No such account.' });
       const row = await repo.findById(identityId);
       if (!row || row.user_id !== userId) throw new AppError('IDENTITY_NOT_FOUND');
-      // Counted in the same transaction as the delete, so that two unlinks at once cannot remove both of the last two.
-      if (user.password_hash === null && (await repo.countFor(userId)) <= 1) throw new AppError('LAST_SIGN_IN_METHOD');
+      if (!hasPassword && (await repo.countFor(userId)) <= 1) throw new AppError('LAST_SIGN_IN_METHOD');
       const deleted = await repo.delete(identityId, userId);
       if (!deleted) throw new AppError('IDENTITY_NOT_FOUND');
       await this.deps.audit.insertWith(trx, {

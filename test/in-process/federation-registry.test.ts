@@ -361,5 +361,17 @@ for (const backend of backends) {
       await database.write((trx) => trx.deleteFrom('users').where('id', '=', owner).execute());
       assert.equal(await identities.find('oidc', `https://idp.example|${backend.name}`), undefined);
     });
+
+    it('two unlinks at once of the last two ways in: exactly one succeeds', async () => {
+      for (let round = 0; round < 5; round++) {
+        const owner = await account(school, null);
+        const [a, b] = await Promise.all(
+          ['dingtalk', 'feishu'].map((provider) => identities.link(undefined, owner, { provider: provider as 'dingtalk', subject: `${backend.name}-race-${round}-${provider}`, displayName: null, avatarUrl: null, details: {} })),
+        );
+        const outcomes = await Promise.allSettled([identities.unlink(OPERATOR, owner, a!.id), identities.unlink(OPERATOR, owner, b!.id)]);
+        assert.deepEqual(outcomes.map((o) => o.status).sort(), ['fulfilled', 'rejected'], `round ${round}`);
+        assert.equal((await identities.listFor(owner)).length, 1);
+      }
+    });
   });
 }
