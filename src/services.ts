@@ -153,6 +153,6 @@ export function createServices(deps: ServiceDeps): Services {
   };
   const forwardAuthRules = new ForwardAuthRules(database, { orgs, audit, metrics });
   const signInProviders = new SignInProviders({ database, audit, secret, orgs });
-  const identities = new Identities({ database, audit, accounts });
+  const identities = new Identities({ database, audit });
   return { captcha, orgs, accounts, registration, signIn, profile, twoFactor: twoFactorSettings, reauthentication, sessions, ownSessions, rateLimits, lockout, knownDevices, hashing, audit, apiKeys, tasks, smsCodes, sms, smsOutbox, imports, exports, clients, oidcGrants, signingKeys, admin, forwardAuthRules, signInProviders, identities };
 }

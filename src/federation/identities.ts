@@ -2,7 +2,6 @@
 // WeCom corp + user id…), never merged into an account by name or nickname. The sign-in flow finds
 // and links them; their owners list and unlink them from the account page, but never the last way
 // to sign in; administrators see them. Every link and unlink is audited.
-import type { AccountService } from '../accounts/service.js';
 import type { AuditLog } from '../audit/service.js';
 import type { Database, Db } from '../db/database.js';
 import type { IdentityRow } from '../db/schema.js';
@@ -27,8 +26,6 @@ export interface LinkedIdentity {
 export interface IdentitiesDeps {
   database: Database;
   audit: AuditLog;
-  /** Whether the account still has a password (the other way to sign in). */
-  accounts: Pick<AccountService, 'findById'>;
   now?: () => number;
 }
 

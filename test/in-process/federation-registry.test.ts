@@ -56,7 +56,7 @@ describe('sign-in providers and linked identities', () => {
     const audit = new AuditLog(t.database);
     const findOrganization = (id: number) => t.database.db.selectFrom('organizations').selectAll().where('id', '=', id).executeTakeFirst();
     registry = new SignInProviders({ database: t.database, audit, secret: TEST_SECRET, orgs: { findOrganization } });
-    identities = new Identities({ database: t.database, audit, accounts: { findById: (id) => t.database.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst() } });
+    identities = new Identities({ database: t.database, audit });
   });
   after(() => t.close());
 
@@ -315,7 +315,7 @@ for (const backend of backends) {
       school = (await orgs.createOrganization('一中')).organization.id;
       const audit = new AuditLog(database);
       registry = new SignInProviders({ database, audit, secret: TEST_SECRET, orgs });
-      identities = new Identities({ database, audit, accounts: { findById: (id) => database.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst() } });
+      identities = new Identities({ database, audit });
     });
     after(() => close());
 
