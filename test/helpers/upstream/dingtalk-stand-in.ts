@@ -1,7 +1,9 @@
 // DingTalk's current OAuth 2.0 as its documents describe it: login.dingtalk.com/oauth2/auth redirects
 // back with authCode + state (error + state when refused); api.dingtalk.com/v1.0/oauth2/userAccessToken
 // takes JSON {clientId, clientSecret, code, grantType}; /v1.0/contact/users/me reads the
-// x-acs-dingtalk-access-token header. Errors are HTTP 400 with {code, message, requestid}.
+// x-acs-dingtalk-access-token header. Errors are HTTP 400 with {code, message, requestid}; the shape and
+// InvalidAuthentication are DingTalk's, the authCode error code strings are this stand-in's own (the
+// adapter keys on the status and keeps whatever code DingTalk sends).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { json, parseJson, redirect, StandIn, type StandInUser } from './stand-in.js';
 

@@ -1,7 +1,8 @@
 // Feishu's web sign-in as its documents describe it: accounts.feishu.cn/open-apis/authen/v1/authorize
 // redirects back with code + state (error=access_denied when refused); open-apis/authen/v2/oauth/token
 // takes JSON {grant_type, client_id, client_secret, code, redirect_uri} and answers RFC 6749 fields
-// beside Feishu's `code` (errors: HTTP 400 {code, error, error_description}); open-apis/authen/v1/user_info
+// beside Feishu's `code` (errors: HTTP 400 {code, error, error_description}; the adapter keys on the RFC
+// 6749 `error`, invalid_grant, not on the numeric codes chosen here); open-apis/authen/v1/user_info
 // answers the {code, msg, data} envelope — an unknown token is code 99991668 with HTTP 200 here, as
 // Feishu sometimes does, so the adapter must read `code`, not the status.
 import { randomBytes } from 'node:crypto';
