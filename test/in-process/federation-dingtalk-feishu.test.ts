@@ -6,13 +6,14 @@ import { after, before, describe, it } from 'node:test';
 import { dingtalk } from '../../src/federation/dingtalk.js';
 import { feishu } from '../../src/federation/feishu.js';
 import { UpstreamError, type ProviderName, type ProviderSettings, type StartedFlow, type UpstreamProvider } from '../../src/federation/types.js';
-import { startDingTalkStandIn } from '../helpers/upstream/dingtalk-stand-in.js';
-import { startFeishuStandIn } from '../helpers/upstream/feishu-stand-in.js';
-import type { StandIn } from '../helpers/upstream/stand-in.js';
+import { startDingTalkStandIn, type DingTalkStandIn } from '../helpers/upstream/dingtalk-stand-in.js';
+import { startFeishuStandIn, type FeishuStandIn } from '../helpers/upstream/feishu-stand-in.js';
+
+type StandIn = DingTalkStandIn | FeishuStandIn;
 
 const CALLBACK = 'http://127.0.0.1:9/api/auth/providers/NAME/callback';
 
-function settings(name: ProviderName, standIn: StandIn & { clientId: string; clientSecret: string }, overrides: Partial<ProviderSettings> = {}): ProviderSettings {
+function settings(name: ProviderName, standIn: StandIn, overrides: Partial<ProviderSettings> = {}): ProviderSettings {
   return { name, appId: standIn.clientId, appSecret: standIn.clientSecret, authorizeUrl: standIn.url, apiUrl: standIn.url, extra: {}, boundOrganizationId: null, enabled: true, ...overrides };
 }
 
@@ -37,7 +38,7 @@ async function refusal(promise: Promise<unknown>): Promise<UpstreamError> {
 interface Case {
   name: 'dingtalk' | 'feishu';
   provider: UpstreamProvider;
-  start: () => Promise<StandIn & { clientId: string; clientSecret: string }>;
+  start: () => Promise<StandIn>;
   authorizePath: string;
   expectedParams: (s: { clientId: string }, state: string, callback: string) => Record<string, string>;
   codeParam: string;
@@ -45,7 +46,7 @@ interface Case {
   userInfoPath: string;
   /** A documented error the user info call can answer, and the code the adapter must keep. */
   userInfoError: { status: number; body: unknown; providerCode: string | number };
-  details: (s: StandIn) => Record<string, string>;
+  identity: (s: StandIn) => { subject: string; displayName: string; avatarUrl: string; details: Record<string, string> };
 }
 
 const cases: Case[] = [
@@ -59,7 +60,10 @@ const cases: Case[] = [
     tokenPath: '/v1.0/oauth2/userAccessToken',
     userInfoPath: '/v1.0/contact/users/me',
     userInfoError: { status: 403, body: { code: 'Forbidden.AccessDenied.AccessTokenPermissionDenied', message: '没有调用该接口的权限', requestid: 'X' }, providerCode: 'Forbidden.AccessDenied.AccessTokenPermissionDenied' },
-    details: (s) => ({ openId: s.user.openId }),
+    identity: (s) => {
+      const { user } = s as DingTalkStandIn;
+      return { subject: user.unionId, displayName: user.nick, avatarUrl: user.avatarUrl, details: { openId: user.openId } };
+    },
   },
   {
     name: 'feishu',
@@ -72,13 +76,16 @@ const cases: Case[] = [
     userInfoPath: '/open-apis/authen/v1/user_info',
     // Feishu answers some errors with HTTP 200 and only a non-zero code.
     userInfoError: { status: 200, body: { code: 99991672, msg: 'Access denied. One of the following scopes is required' }, providerCode: 99991672 },
-    details: (s) => ({ open_id: s.user.openId, tenant_key: '736588c92lxf175d' }),
+    identity: (s) => {
+      const { user, tenantKey } = s as FeishuStandIn;
+      return { subject: user.unionId, displayName: user.name, avatarUrl: user.avatarUrl, details: { open_id: user.openId, tenant_key: tenantKey } };
+    },
   },
 ];
 
 for (const c of cases) {
   describe(`${c.name} upstream adapter`, () => {
-    let standIn: StandIn & { clientId: string; clientSecret: string };
+    let standIn: StandIn;
     const callback = CALLBACK.replace('NAME', c.name);
     before(async () => {
       standIn = await c.start();
@@ -106,8 +113,8 @@ for (const c of cases) {
       assert.equal(query.get('state'), state);
       assert.ok(query.get(c.codeParam));
       const identity = await c.provider.finish(settings(c.name, standIn), query, flow, patientFetch);
-      assert.deepEqual(identity, { provider: c.name, subject: standIn.user.unionId, displayName: standIn.user.name, avatarUrl: standIn.user.avatarUrl, details: c.details(standIn) });
-      const tokenCall = standIn.requests.findLast((r) => r.path === c.tokenPath)!;
+      assert.deepEqual(identity, { provider: c.name, ...c.identity(standIn) });
+      const tokenCall = standIn.lastRequest(c.tokenPath)!;
       assert.match(String(tokenCall.headers['content-type']), /^application\/json/);
       const sent = JSON.parse(tokenCall.body) as Record<string, unknown>;
       if (c.name === 'dingtalk') assert.deepEqual(sent, { clientId: standIn.clientId, clientSecret: standIn.clientSecret, code: query.get('authCode'), grantType: 'authorization_code' });
@@ -125,7 +132,7 @@ for (const c of cases) {
     it('refuses a code older than its lifetime', async () => {
       const { flow } = await begin();
       const query = await authorize(flow);
-      standIn.expireCodes();
+      standIn.advance(5 * 60_000 + 1);
       const error = await refusal(c.provider.finish(settings(c.name, standIn), query, flow, patientFetch));
       assert.equal(error.code, 'UPSTREAM_CODE_INVALID');
       assert.match(String(error.providerCode), c.name === 'dingtalk' ? /expired/ : /^20004$/);
@@ -133,19 +140,19 @@ for (const c of cases) {
 
     it('reports a user who cancels as denied, without calling the provider', async () => {
       const { flow } = await begin();
-      standIn.deny = true;
-      const query = await authorize(flow).finally(() => (standIn.deny = false));
+      standIn.setCancelled(true);
+      const query = await authorize(flow).finally(() => standIn.setCancelled(false));
       assert.equal(query.get('error'), 'access_denied');
-      const before = standIn.requests.length;
+      const tokenCalls = standIn.calls(c.tokenPath);
       const error = await refusal(c.provider.finish(settings(c.name, standIn), query, flow, patientFetch));
       assert.equal(error.code, 'UPSTREAM_DENIED');
-      assert.equal(standIn.requests.length, before);
+      assert.equal(standIn.calls(c.tokenPath), tokenCalls);
     });
 
     it("reads the provider's error envelope: a refused user info call is a bad response carrying the provider's code", async () => {
       const { flow } = await begin();
       const query = await authorize(flow);
-      standIn.answerNext = { path: c.userInfoPath, ...c.userInfoError };
+      standIn.answerNext(c.userInfoPath, c.userInfoError.status, c.userInfoError.body);
       const error = await refusal(c.provider.finish(settings(c.name, standIn), query, flow, patientFetch));
       assert.equal(error.code, 'UPSTREAM_BAD_RESPONSE');
       assert.equal(error.providerCode, c.userInfoError.providerCode);
@@ -162,27 +169,27 @@ for (const c of cases) {
     it('gives up on a provider that hangs as unavailable (the injected fetch times out)', { timeout: 15_000 }, async () => {
       const { flow } = await begin();
       const query = await authorize(flow);
-      standIn.slow = true;
+      standIn.setOutage('hang');
       try {
         const error = await refusal(c.provider.finish(settings(c.name, standIn), query, flow, patientFetch));
         assert.equal(error.code, 'UPSTREAM_UNAVAILABLE');
       } finally {
-        standIn.slow = false;
+        standIn.setOutage('none');
       }
     });
 
-    it('reports a provider that is down (connection refused) or failing (HTTP 5xx) as unavailable', async () => {
+    // Last: it takes the stand-in down for good.
+    it('reports a provider that is failing (HTTP 5xx) or down (connection refused) as unavailable', async () => {
       const { flow } = await begin();
       const query = await authorize(flow);
-      standIn.answerNext = { path: c.tokenPath, status: 503, body: { code: 'ServiceUnavailable', message: 'busy' } };
+      standIn.answerNext(c.tokenPath, 503, { code: 'ServiceUnavailable', message: 'busy' });
       assert.equal((await refusal(c.provider.finish(settings(c.name, standIn), query, flow, patientFetch))).code, 'UPSTREAM_UNAVAILABLE');
-      await standIn.down();
-      try {
-        const error = await refusal(c.provider.finish(settings(c.name, standIn), query, flow, patientFetch));
-        assert.equal(error.code, 'UPSTREAM_UNAVAILABLE');
-      } finally {
-        await standIn.listen();
-      }
+      standIn.setOutage('http-502');
+      assert.equal((await refusal(c.provider.finish(settings(c.name, standIn), query, flow, patientFetch))).code, 'UPSTREAM_UNAVAILABLE');
+      standIn.setOutage('none');
+      await standIn.close();
+      const error = await refusal(c.provider.finish(settings(c.name, standIn), query, flow, patientFetch));
+      assert.equal(error.code, 'UPSTREAM_UNAVAILABLE');
     });
   });
 }

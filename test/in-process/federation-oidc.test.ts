@@ -8,7 +8,7 @@ import { createOidcProvider } from '../../src/federation/oidc.js';
 import { UpstreamError, type ProviderSettings, type StartedFlow } from '../../src/federation/types.js';
 import { adminSession, register, sessionCookie, type TestApp } from '../helpers/app.js';
 import { CookieJar, follow, listeningTestApp } from '../helpers/oidc.js';
-import { startDingTalkStandIn } from '../helpers/upstream/dingtalk-stand-in.js';
+import { startStandInServer } from '../helpers/upstream/stand-in-server.js';
 
 const CALLBACK = 'http://127.0.0.1:7/api/auth/providers/oidc/callback';
 const patientFetch: typeof fetch = (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(500) });
@@ -144,13 +144,13 @@ describe('generic OpenID Connect upstream (Gatehouse as the provider)', () => {
   });
 
   it('reports an issuer that hangs or is down as unavailable', { timeout: 15_000 }, async () => {
-    const stand = await startDingTalkStandIn(); // any loopback server that can be made to hang or vanish
+    const stand = await startStandInServer({}); // a loopback server that can be made to hang, then vanish
     try {
       const hanging = createOidcProvider({ fetch: patientFetch });
-      stand.slow = true;
+      stand.setOutage('hang');
       assert.equal((await refusal(hanging.start({ ...settings, extra: { issuer: stand.url } }, 's', CALLBACK))).code, 'UPSTREAM_UNAVAILABLE');
-      stand.slow = false;
-      await stand.down();
+      stand.setOutage('none');
+      await stand.close();
       assert.equal((await refusal(hanging.start({ ...settings, extra: { issuer: stand.url } }, 's', CALLBACK))).code, 'UPSTREAM_UNAVAILABLE');
       // And at the finish: the token endpoint unreachable through the injected fetch.
       const flow = await begin();
@@ -158,7 +158,7 @@ describe('generic OpenID Connect upstream (Gatehouse as the provider)', () => {
       const refused: typeof fetch = (input, init) => fetch(String(input instanceof Request ? input.url : input).replace(issuer, stand.url), init);
       assert.equal((await refusal(provider.finish(settings, callback, flow, refused))).code, 'UPSTREAM_UNAVAILABLE');
     } finally {
-      await stand.close().catch(() => {});
+      await stand.close();
     }
   });
 });
