@@ -1,5 +1,7 @@
-// One way to call a provider's API for the hand-written adapters (DingTalk, Feishu): the network and
-// the provider's availability are told apart from what it answered, so each adapter only reads bodies.
+// One way to call a provider's API for the hand-written adapters (DingTalk, Feishu, and under the
+// Tencent errcode check WeChat and WeCom): the network and the provider's availability are told apart
+// from what it answered, so each adapter only reads bodies. No URL goes into a message: some carry a
+// secret in their query.
 import { UpstreamError } from './types.js';
 
 export interface UpstreamAnswer {

@@ -3,6 +3,7 @@
 // so a 200 alone proves nothing: the body's errcode decides. A secret travels in some query strings
 // (appid&secret, corpid&corpsecret), so no URL ever goes into an error message.
 import { UpstreamError } from './types.js';
+import { callUpstream, text } from './upstream-http.js';
 
 /** A Tencent API answer that passed the errcode check: a plain object whose fields the caller reads. */
 export type WeixinBody = Readonly<Record<string, unknown>>;
@@ -20,30 +21,12 @@ export function joinUrl(base: string, path: string, query: Record<string, string
 }
 
 export async function getWeixinJson(fetch: typeof globalThis.fetch, url: string, what: string): Promise<WeixinBody> {
-  let response: Response;
-  let text: string;
-  try {
-    response = await fetch(url, { headers: { accept: 'application/json' } });
-    text = await response.text();
-  } catch {
-    // Connection refused, DNS failure, or the caller's AbortSignal timeout: the provider cannot be reached.
-    throw new UpstreamError('UPSTREAM_UNAVAILABLE', `${what}: the provider could not be reached`);
-  }
-  if (response.status >= 500) throw new UpstreamError('UPSTREAM_UNAVAILABLE', `${what}: the provider answered HTTP ${response.status}`);
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `${what}: the provider's answer (HTTP ${response.status}) is not JSON`);
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `${what}: the provider's answer is not a JSON object`);
-  }
-  const record = body as Record<string, unknown>;
-  const errcode = record.errcode;
-  if (errcode !== undefined && errcode !== 0) throw errcodeError(what, errcode, record.errmsg);
-  if (response.status !== 200) throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `${what}: the provider answered HTTP ${response.status}`);
-  return record;
+  // Reachability, 5xx and "not a JSON object" as for every provider; then Tencent's own errcode.
+  const { status, body } = await callUpstream(fetch, url, { headers: { accept: 'application/json' } }, what);
+  const errcode = body.errcode;
+  if (errcode !== undefined && errcode !== 0) throw errcodeError(what, errcode, body.errmsg);
+  if (status !== 200) throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `${what}: the provider answered HTTP ${status}`);
+  return body;
 }
 
 function errcodeError(what: string, errcode: unknown, errmsg: unknown): UpstreamError {
@@ -64,10 +47,7 @@ export function requiredString(body: WeixinBody, field: string, what: string): s
 }
 
 /** An optional string field: null when absent or empty (WeChat sends "" for "no avatar"). */
-export function optionalString(body: WeixinBody, field: string): string | null {
-  const value = body[field];
-  return typeof value === 'string' && value !== '' ? value : null;
-}
+export const optionalString = (body: WeixinBody, field: string): string | null => text(body, field);
 
 /** The authorization code of a callback, or UPSTREAM_DENIED: Tencent comes back with only `state` when the user cancels. */
 export function callbackCode(callback: URLSearchParams): string {
