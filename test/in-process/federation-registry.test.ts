@@ -4,15 +4,11 @@
 // providers (setting one needs a recent re-authentication); identities link once, are never taken
 // from another account, and the last way to sign in is never unlinked; every change is audited.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { AuditLog } from '../../src/audit/service.js';
-import { openSqlite, type Database } from '../../src/db/database.js';
+import type { Database } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
-import { openPostgres } from '../../src/db/postgres.js';
 import { Identities } from '../../src/federation/identities.js';
 import { PROVIDER_NAMES } from '../../src/federation/provider-rules.js';
 import { SignInProviders } from '../../src/federation/registry.js';
@@ -20,8 +16,8 @@ import type { ExternalIdentity } from '../../src/federation/types.js';
 import { OrgService } from '../../src/orgs/service.js';
 import { OPERATOR } from '../../src/principal.js';
 import { adminSession, createApiKey, createTestApp, register, sessionCookie, TEST_SECRET, uniquePhone, type TestApp } from '../helpers/app.js';
-import { createTestDatabase } from '../helpers/postgres.js';
-import { unmet, type Need } from '../helpers/requirements.js';
+import { bothBackends } from '../helpers/postgres.js';
+import { unmet } from '../helpers/requirements.js';
 
 type Session = { cookie: string; userId: number };
 
@@ -259,33 +255,7 @@ describe('sign-in providers and linked identities', () => {
 // The same services on SQLite and on PostgreSQL: the statements (an upsert, a unique key, counts
 // PostgreSQL answers as text) and the foreign keys (an account's identities go with it; a deleted
 // organization's binding is lifted) behave alike.
-const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-federation-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-const backends: Array<{ name: string; needs?: Need[]; open(): Promise<{ database: Database; close(): Promise<void> }> }> = [
-  {
-    name: 'SQLite',
-    async open() {
-      const database = openSqlite({ file: path.join(dir, 'federation.sqlite') });
-      return { database, close: () => database.close() };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    needs: ['postgres'],
-    async open() {
-      const testDb = await createTestDatabase('federation');
-      const database = openPostgres({ url: testDb.url, poolSize: 4 });
-      return {
-        database,
-        async close() {
-          await database.close();
-          await testDb.drop();
-        },
-      };
-    },
-  },
-];
+const backends = bothBackends('federation');
 
 for (const backend of backends) {
   describe(`sign-in providers and identities on ${backend.name}`, { skip: await unmet(...(backend.needs ?? [])) }, () => {

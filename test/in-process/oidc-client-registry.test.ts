@@ -4,48 +4,18 @@
 // and that a deletion whose revocation fails leaves the client disabled, not half gone.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AuditLog } from '../../src/audit/service.js';
-import { openSqlite, type Database } from '../../src/db/database.js';
+import type { Database } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
-import { openPostgres } from '../../src/db/postgres.js';
 import { ClientRegistry } from '../../src/oidc/clients/service.js';
 import type { ClientGrantRevoker } from '../../src/oidc/clients/types.js';
 import { OrgService } from '../../src/orgs/service.js';
 import { OPERATOR, type Principal } from '../../src/principal.js';
-import { createTestDatabase } from '../helpers/postgres.js';
-import { unmet, type Need } from '../helpers/requirements.js';
+import { bothBackends } from '../helpers/postgres.js';
+import { unmet } from '../helpers/requirements.js';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-clients-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-const backends: Array<{ name: string; needs?: Need[]; open(): Promise<{ database: Database; close(): Promise<void> }> }> = [
-  {
-    name: 'SQLite',
-    async open() {
-      const database = openSqlite({ file: path.join(dir, 'clients.sqlite') });
-      return { database, close: () => database.close() };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    needs: ['postgres'],
-    async open() {
-      const testDb = await createTestDatabase('clients');
-      const database = openPostgres({ url: testDb.url, poolSize: 4 });
-      return {
-        database,
-        async close() {
-          await database.close();
-          await testDb.drop();
-        },
-      };
-    },
-  },
-];
+const backends = bothBackends('clients');
 
 const CONTRACT_FIELDS = ['allowedOrganizationIds', 'allowedRoles', 'backchannelLogoutUri', 'clientId', 'createdAt', 'disabled', 'firstParty', 'grantTypes', 'name', 'postLogoutRedirectUris', 'redirectUris', 'secretHash', 'updatedAt'];
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
