@@ -1,4 +1,5 @@
 // In-process app for tests that need no second process: memory store, a fresh SQLite file.
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -203,4 +204,19 @@ export function testAppWithTasks(env: Record<string, string>, ready: (t: TestApp
     await consumer?.stop(1_000);
     await t?.close();
   });
+}
+
+/** Who makes a request in the admin-API tests: a signed-in account's cookie and id. */
+export type SignedInAs = { cookie: string; userId: number };
+
+/** A request as `who` (anonymous when undefined), with an optional JSON (or raw) payload and headers. */
+export function injectAs(t: Pick<TestApp, 'app'>, who: SignedInAs | undefined, method: string, url: string, payload?: unknown, headers: Record<string, string> = {}) {
+  return t.app.inject({ method: method as 'GET', url, headers: { ...(who ? { cookie: who.cookie } : {}), ...headers }, ...(payload === undefined ? {} : { payload: payload as object }) });
+}
+
+/** Asserts a refusal's status and stable error code (`what` names the case in the failure); returns the error body. */
+export function assertRefused(res: LightMyRequestResponse, status: number, code: string, what: string): Record<string, unknown> {
+  assert.equal(res.statusCode, status, `${what}: ${res.body}`);
+  assert.equal(res.json().error?.code, code, what);
+  return res.json().error;
 }

@@ -5,7 +5,6 @@
 // from another account, and the last way to sign in is never unlinked; every change is audited.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { LightMyRequestResponse } from 'fastify';
 import { AuditLog } from '../../src/audit/service.js';
 import type { Database } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
@@ -15,11 +14,11 @@ import { SignInProviders } from '../../src/federation/registry.js';
 import type { ExternalIdentity } from '../../src/federation/types.js';
 import { OrgService } from '../../src/orgs/service.js';
 import { OPERATOR } from '../../src/principal.js';
-import { adminSession, createApiKey, createTestApp, register, sessionCookie, TEST_SECRET, uniquePhone, type TestApp } from '../helpers/app.js';
+import { adminSession, assertRefused, createApiKey, createTestApp, injectAs, register, sessionCookie, type SignedInAs, TEST_SECRET, type TestApp, uniquePhone } from '../helpers/app.js';
 import { bothBackends } from '../helpers/postgres.js';
 import { unmet } from '../helpers/requirements.js';
 
-type Session = { cookie: string; userId: number };
+type Session = SignedInAs;
 
 const BASE = '/api/admin/sign-in-providers';
 const SECRET = 'wx-app-secret-0123456789abcdef';
@@ -30,13 +29,8 @@ describe('sign-in providers and linked identities', () => {
   let registry: SignInProviders;
   let identities: Identities;
 
-  const as = (who: Session | undefined, method: string, url: string, payload?: unknown) =>
-    t.app.inject({ method: method as 'GET', url, headers: who ? { cookie: who.cookie } : {}, ...(payload === undefined ? {} : { payload: payload as object }) });
-  function refused(res: LightMyRequestResponse, status: number, code: string, what: string): Record<string, unknown> {
-    assert.equal(res.statusCode, status, `${what}: ${res.body}`);
-    assert.equal(res.json().error.code, code, what);
-    return res.json().error;
-  }
+  const as = (who: Session | undefined, method: string, url: string, payload?: unknown) => injectAs(t, who, method, url, payload);
+  const refused = assertRefused;
   const auditAbout = (target: string) => t.database.db.selectFrom('audit_events').selectAll().where('target', '=', target).orderBy('id').execute();
   const storedRow = (name: string) => t.database.db.selectFrom('sign_in_providers').selectAll().where('name', '=', name).executeTakeFirst();
   async function member(): Promise<Session> {

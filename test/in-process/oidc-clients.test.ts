@@ -5,10 +5,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { LightMyRequestResponse } from 'fastify';
-import { adminSession, createApiKey, createTestApp, register, sessionCookie, type TestApp } from '../helpers/app.js';
+import { adminSession, assertRefused, createApiKey, createTestApp, injectAs, register, sessionCookie, type SignedInAs, type TestApp } from '../helpers/app.js';
 
-type Session = { cookie: string; userId: number };
+type Session = SignedInAs;
 
 const BASE = '/api/admin/oidc/clients';
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -17,13 +16,8 @@ describe('OpenID Connect clients in the admin API', () => {
   let t: TestApp;
   let admin: Session;
 
-  const as = (who: Session | undefined, method: string, url: string, payload?: unknown) =>
-    t.app.inject({ method: method as 'GET', url, headers: who ? { cookie: who.cookie } : {}, ...(payload === undefined ? {} : { payload: payload as object }) });
-  function refused(res: LightMyRequestResponse, status: number, code: string, what: string): Record<string, unknown> {
-    assert.equal(res.statusCode, status, `${what}: ${res.body}`);
-    assert.equal(res.json().error.code, code, what);
-    return res.json().error;
-  }
+  const as = (who: Session | undefined, method: string, url: string, payload?: unknown) => injectAs(t, who, method, url, payload);
+  const refused = assertRefused;
   async function create(payload: Record<string, unknown>): Promise<{ client: Record<string, any>; client_secret: string | null }> {
     const res = await as(admin, 'POST', BASE, payload);
     assert.equal(res.statusCode, 201, res.body);

@@ -5,13 +5,11 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import type { LightMyRequestResponse } from 'fastify';
-import { adminSession, createTestApp, register, sessionCookie, startTaskConsumer, uniquePhone, type TestApp } from '../helpers/app.js';
+import { adminSession, assertRefused, createTestApp, injectAs, register, sessionCookie, type SignedInAs, startTaskConsumer, type TestApp, uniquePhone } from '../helpers/app.js';
 import type { TaskConsumer } from '../../src/tasks/types.js';
 
-type Session = { cookie: string; userId: number };
+type Session = SignedInAs;
 
-const errorCode = (res: LightMyRequestResponse) => res.json().error?.code as string | undefined;
 
 describe('organization administrators', () => {
   let t: TestApp;
@@ -26,8 +24,7 @@ describe('organization administrators', () => {
   let stranger: Session;
   let platformInOwn: Session;
 
-  const as = (who: Session, method: string, url: string, payload?: unknown, headers: Record<string, string> = {}) =>
-    t.app.inject({ method: method as 'GET', url, headers: { cookie: who.cookie, ...headers }, ...(payload === undefined ? {} : { payload: payload as object }) });
+  const as = (who: Session, method: string, url: string, payload?: unknown, headers: Record<string, string> = {}) => injectAs(t, who, method, url, payload, headers);
   const upload = (who: Session, organizationId: number, roster: string) => as(who, 'POST', `/api/admin/organizations/${organizationId}/imports`, roster, { 'content-type': 'text/csv' });
 
   async function organization(name: string): Promise<{ id: number; code: string }> {
@@ -47,10 +44,7 @@ describe('organization administrators', () => {
     }
     throw new Error('export did not finish');
   }
-  function refused(res: LightMyRequestResponse, status: number, code: string, what: string) {
-    assert.equal(res.statusCode, status, `${what}: ${res.body}`);
-    assert.equal(errorCode(res), code, what);
-  }
+  const refused = assertRefused;
 
   before(async () => {
     t = await createTestApp();
