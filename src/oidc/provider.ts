@@ -10,7 +10,6 @@ import type { AuthContext } from '../http/auth.js';
 import { secretsEqual, sha256Hex } from '../security/tokens.js';
 import type { ProviderAdapter } from './adapter.js';
 import { ACR, SCOPES, SCOPE_CLAIMS, accountClaims, authenticationOf, clientAdmits, type AccountFacts } from './claims.js';
-import type { ClientLookup } from './clients/types.js';
 import { GATEHOUSE_METADATA, gatehouseFacts } from './client-metadata.js';
 import type { OidcGrants } from './grants.js';
 import { errorPage, logoutConfirmationPage, signedOutPage } from './pages.js';
@@ -35,7 +34,6 @@ export interface ProviderDeps {
   secret: string;
   adapter: (name: string) => ProviderAdapter;
   grants: OidcGrants;
-  clients: ClientLookup;
   accounts: {
     bySubject(subject: string): Promise<AccountFacts | undefined>;
     userIdOf(subject: string): Promise<number | undefined>;

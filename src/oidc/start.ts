@@ -47,7 +47,6 @@ export function startProvider(deps: { config: Config; secret: string; kv: KeyVal
           secret: deps.secret,
           adapter,
           grants: services.oidcGrants,
-          clients: services.clients,
           accounts,
           session: deps.credentials.session,
           endSession: async (token) => {
