@@ -49,6 +49,8 @@ import { signingKeyRoutes } from './oidc/keys-routes.js';
 import { startProvider } from './oidc/start.js';
 import { oidcClientRoutes } from './oidc/clients/routes.js';
 import { authzRoutes } from './authz/routes.js';
+import type { SessionCookieSettings } from './http/session-cookie.js';
+import { flowRoutes, PENDING_COOKIE } from './federation/flow-routes.js';
 import { federationRoutes } from './federation/routes.js';
 
 export interface AppDeps {
@@ -213,6 +215,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const services = createServices({ ...deps, metrics, hasher, tasks: queue, log: app.log });
   const credentials = credentialResolver(services);
   const requireSession = createSessionGuard({ credentials, cookieName: config.session.cookieName });
+  const sessionCookie: SessionCookieSettings = { name: config.session.cookieName, secure: config.session.secureCookie, domain: config.session.cookieDomain, maxAgeSeconds: config.session.maxAgeSeconds };
   const requireRecentAuthentication = createRecentAuthenticationGuard({ maxAgeSeconds: config.reauthMaxAgeSeconds });
   const guards = createApiKeyGuards({ credentials, rateLimits: services.rateLimits, requireSession, adminRequiresTwoFactor: config.adminRequiresTwoFactor, requireRecentAuthentication });
 
@@ -248,7 +251,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ownSessions: services.ownSessions,
     requireSession,
     requireRecentAuthentication,
-    cookie: { name: config.session.cookieName, secure: config.session.secureCookie, domain: config.session.cookieDomain, maxAgeSeconds: config.session.maxAgeSeconds },
+    cookie: sessionCookie,
   });
   await app.register(invitationRoutes, { orgs: services.orgs, rateLimits: services.rateLimits });
   await app.register(sessionRoutes, { sessions: services.sessions, ownSessions: services.ownSessions, requireSession });
@@ -259,6 +262,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(adminRoutes, { orgs: services.orgs, accounts: services.accounts, sessions: services.sessions, admin: services.admin, guards, publicOrigin: config.publicUrl });
   await app.register(oidcClientRoutes, { clients: services.clients, guards });
   await app.register(federationRoutes, { providers: services.signInProviders, identities: services.identities, users: services.admin.users, guards, requireSession });
+  await app.register(flowRoutes, {
+    flow: services.signInFlow,
+    requireSession,
+    requireRecentAuthentication,
+    cookie: sessionCookie,
+  });
   await app.register(rateLimitRoutes, { rateLimits: services.rateLimits, admin: services.admin.rateLimits, guards });
   await app.register(importRoutes, { imports: services.imports, guards, maxBytes: config.imports.maxBytes });
   await app.register(exportRoutes, { exports: services.exports, guards });
@@ -278,6 +287,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(signingKeyRoutes, { keys: services.signingKeys, guards });
   }
   await app.register(authzRoutes, { rules: services.forwardAuthRules, credentials, cookieName: config.session.cookieName, publicUrl: config.publicUrl, trustProxy: config.trustProxy, guards, metrics });
-  await app.register(smsRoutes, { sms: services.sms, outbox: services.smsOutbox, guards, requireSession, normalizePhone: (phone) => services.accounts.parsePhone(phone).e164 });
+  await app.register(smsRoutes, { sms: services.sms, outbox: services.smsOutbox, guards, requireSession, normalizePhone: (phone) => services.accounts.parsePhone(phone).e164,
+    waitsForPhone: (request) => services.signInFlow.waitsForPhone(request.cookies[PENDING_COOKIE]),
+  });
   return app;
 }

@@ -90,6 +90,8 @@ export interface Config {
   /** A finished member export can be downloaded for this long; then its CSV is deleted. */
   readonly exportRetentionHours: number;
   readonly oidc: OidcConfig;
+  /** Sign-in through upstream providers (WeChat, WeCom, DingTalk, Feishu, OpenID Connect): how long Gatehouse waits for one to answer. */
+  readonly signInProviders: { readonly timeoutMs: number };
 }
 
 /** The OpenID Connect provider (src/oidc/). */
@@ -464,6 +466,7 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
       refreshTokenReuseSeconds: int(merged, 'OIDC_REFRESH_TOKEN_REUSE_SECONDS', 10, 0, 300),
       keyRefreshSeconds: int(merged, 'OIDC_KEY_REFRESH_SECONDS', 10, 1, 3600),
     },
+    signInProviders: { timeoutMs: int(merged, 'SIGN_IN_PROVIDER_TIMEOUT_SECONDS', 10, 1, 60) * 1000 },
   };
   const cores = availableParallelism();
   // argon2id is memory-hard: more hashing threads than cores only thrash the caches. One pool per

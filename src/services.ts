@@ -22,6 +22,8 @@ import type { Database } from './db/database.js';
 import { ExportService } from './exports/service.js';
 import { Identities } from './federation/identities.js';
 import { SignInProviders } from './federation/registry.js';
+import { SignInFlow } from './federation/sign-in-flow.js';
+import { createUpstreams } from './federation/upstreams.js';
 import { ImportService } from './imports/service.js';
 import { instrumentStore } from './kv/instrumented.js';
 import { ClientRegistry } from './oidc/clients/service.js';
@@ -96,6 +98,8 @@ export interface Services {
   signInProviders: SignInProviders;
   /** External identities linked to accounts. */
   identities: Identities;
+  /** Signing in through those providers: start, callback, and a first sign-in's phone and registration. */
+  signInFlow: SignInFlow;
 }
 
 const SILENT_LOG = { info: () => undefined };
@@ -154,5 +158,27 @@ export function createServices(deps: ServiceDeps): Services {
   const forwardAuthRules = new ForwardAuthRules(database, { orgs, audit, metrics });
   const signInProviders = new SignInProviders({ database, audit, secret, orgs });
   const identities = new Identities({ database, audit });
-  return { captcha, orgs, accounts, registration, signIn, profile, twoFactor: twoFactorSettings, reauthentication, sessions, ownSessions, rateLimits, lockout, knownDevices, hashing, audit, apiKeys, tasks, smsCodes, sms, smsOutbox, imports, exports, clients, oidcGrants, signingKeys, admin, forwardAuthRules, signInProviders, identities };
+  const signInFlow = new SignInFlow({
+    kv,
+    providers: signInProviders,
+    identities,
+    upstreams: createUpstreams({ timeoutMs: config.signInProviders.timeoutMs }),
+    accounts: {
+      findById: (id) => accounts.findById(id),
+      findByPhone: (e164) => accounts.findByPhone(e164),
+      isTwoFactorOn: (user) => TwoFactor.isEnabled(user),
+      twoFactorChallenge: (user) => twoFactor.challenge(user, 'federated'),
+      proveOwnership: (user) => signIn.proveOwnership(user),
+      createSession: async (userId, client, proof) => (await sessions.create(userId, { ip: client.ip, userAgent: client.userAgent }, proof)).token,
+      consumeSmsCode: (e164, code) => smsCodes.consume(e164, 'link_identity', code),
+      registerProven: (input, client, within) => registration.registerProven(input, client, within),
+      organizationName: async (id) => (await orgs.findOrganization(id))?.name ?? null,
+    },
+    lockout,
+    rateLimits,
+    audit,
+    defaultRegion,
+    publicUrl: config.oidc.issuer,
+  });
+  return { captcha, orgs, accounts, registration, signIn, profile, twoFactor: twoFactorSettings, reauthentication, sessions, ownSessions, rateLimits, lockout, knownDevices, hashing, audit, apiKeys, tasks, smsCodes, sms, smsOutbox, imports, exports, clients, oidcGrants, signingKeys, admin, forwardAuthRules, signInProviders, identities, signInFlow };
 }

@@ -3,7 +3,7 @@
 import type { CountryCode } from 'libphonenumber-js';
 import type { AuditLog } from '../audit/service.js';
 import type { CaptchaService } from '../captcha/service.js';
-import type { Database } from '../db/database.js';
+import type { Database, Db } from '../db/database.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/store-errors.js';
 import type { Role, UserRow } from '../db/schema.js';
 import { AppError } from '../errors.js';
@@ -17,7 +17,7 @@ import type { SessionService } from '../sessions/service.js';
 import type { SmsCodes } from '../sms/codes.js';
 import { counted, type Passwords } from './passwords.js';
 import { createAccountRepo } from './repo.js';
-import { checkNewAccount } from './rules.js';
+import { checkNewAccount, personName } from './rules.js';
 
 export interface RegisterInput {
   phone: string;
@@ -116,6 +116,57 @@ export class Registration {
         throw error;
       }
     });
+  }
+
+  /**
+   * Registers an account whose phone number an SMS code has just proven, for a person who signed in
+   * through an upstream provider (WeChat, WeCom…): no password (the owner may set one later), the
+   * organization of an invitation code or of the provider's binding, and `within` (linking the
+   * identity) in the same transaction as the account and its first session: all or nothing.
+   */
+  async registerProven(
+    input: { phone: string; name: string; invitationCode: string | null; organizationId: number | null; via: string },
+    client: ClientContext,
+    within: (trx: Db, user: UserRow) => Promise<unknown>,
+  ): Promise<SignedIn> {
+    const name = personName(input.name);
+    const limits = this.deps.rateLimits;
+    await limits.enforceForClient(limits.registerPerIp, client);
+    let organizationId = input.organizationId;
+    let invitationCode: string | null = null;
+    if (organizationId === null) {
+      if (!input.invitationCode) throw new AppError('INVITATION_CODE_REQUIRED', { details: { field: 'body.invitation_code' } });
+      const invitation = await this.deps.orgs.resolveInvitation(input.invitationCode);
+      organizationId = invitation.organizationId;
+      invitationCode = invitation.code;
+    }
+    const now = this.deps.now();
+    try {
+      return await this.deps.database.write(async (trx) => {
+        const user = await createAccountRepo(trx).insertUser({
+          organization_id: organizationId,
+          phone: input.phone,
+          name,
+          password_hash: null,
+          role: 'user',
+          status: 'active',
+          created_at: now,
+          updated_at: now,
+          invitation_code: invitationCode,
+          phone_verified_at: now,
+        });
+        await within(trx, user);
+        const { token } = await this.deps.sessions.create(user.id, { ip: client.ip, userAgent: client.userAgent }, { federated: now }, trx);
+        await this.deps.audit.insertWith(trx, { event: 'register', actor: `user:${user.id}`, target: `user:${user.id}`, ip: client.ip, detail: { organization_id: organizationId, via: input.via } });
+        // The phone was proven, whatever the organization asks of registrations.
+        if (invitationCode !== null) await this.deps.orgs.takeInvitationUse(trx, invitationCode, true);
+        return { user, token };
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new AppError('PHONE_TAKEN');
+      if (isForeignKeyViolation(error)) throw new AppError(invitationCode === null ? 'ORGANIZATION_NOT_FOUND' : 'INVALID_INVITATION_CODE');
+      throw error;
+    }
   }
 
   /**

@@ -49,6 +49,8 @@ export async function smsContentFor(db: Db, e164: string, purpose: SmsPurpose): 
   const user = await createAccountRepo(db).findByPhone(e164);
   if (purpose === 'login' || purpose === 'reset_password') return user?.status === 'active' ? 'code' : 'nothing';
   if (purpose === 'register') return user ? 'taken_notice' : 'code';
+  // A first sign-in through a provider links to the number's account or registers one: either way a code, but never for a disabled account.
+  if (purpose === 'link_identity') return user && user.status !== 'active' ? 'nothing' : 'code';
   return user ? 'nothing' : 'code';
 }
 

@@ -149,7 +149,7 @@ export class SignIn {
    * without proof is removed and every other session ends, and the owner sets a new password (the
    * account page asks for one). An account without a password (a roster's) has nothing to remove.
    */
-  private async proveOwnership(user: UserRow): Promise<{ user: UserRow; passwordCleared: boolean }> {
+  async proveOwnership(user: UserRow): Promise<{ user: UserRow; passwordCleared: boolean }> {
     if (user.phone_verified_at !== null) return { user, passwordCleared: false };
     const clearPassword = user.password_hash !== null;
     const proven = await this.deps.database.write(async (trx) => {
@@ -176,7 +176,8 @@ export class SignIn {
     if (!user || user.status !== 'active') throw new AppError(user ? 'ACCOUNT_DISABLED' : 'TWO_FACTOR_EXPIRED');
     const lockout = this.deps.lockout;
     const onDevice = lockout.counter(user.phone, client);
-    const failures = method === 'sms' && !onDevice.ownCount ? lockout.counterForProof(user.phone, TwoFactor.challengeId(input.challenge)) : onDevice;
+    // After an SMS code or a provider's sign-in, the owner proved more than a password: the challenge's own count.
+    const failures = method !== 'password' && !onDevice.ownCount ? lockout.counterForProof(user.phone, TwoFactor.challengeId(input.challenge)) : onDevice;
     await failures.assertNotLocked();
     const verified = await this.deps.twoFactor.verify(user, input.code);
     if (!verified.ok) {

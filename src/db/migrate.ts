@@ -13,6 +13,7 @@ import { adminSessions } from './migrations/012_admin_sessions.js';
 import { importProgress } from './migrations/013_import_progress.js';
 import { singleSignOn } from './migrations/014_single_sign_on.js';
 import { signInProviders } from './migrations/015_sign_in_providers.js';
+import { federatedSignIn } from './migrations/016_federated_sign_in.js';
 
 // Migrations live in code (not read from a folder) so that the compiled build and tsx run the same list.
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -30,6 +31,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '013_import_progress': importProgress,
   '014_single_sign_on': singleSignOn,
   '015_sign_in_providers': signInProviders,
+  '016_federated_sign_in': federatedSignIn,
 };
 
 class InCodeMigrationProvider implements MigrationProvider {

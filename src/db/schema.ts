@@ -62,6 +62,8 @@ export interface SessionsTable {
   password_at: Generated<number | null>;
   sms_at: Generated<number | null>;
   second_factor_at: Generated<number | null>;
+  /** Signed in through an upstream provider (WeChat, WeCom, DingTalk, Feishu, OpenID Connect). */
+  federated_at: Generated<number | null>;
 }
 
 /** queued: waiting for its first run (or re-queued by an admin); failed: an attempt failed and a retry is scheduled; dead: out of attempts (or failed for good), kept as a dead letter. */

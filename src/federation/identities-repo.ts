@@ -5,6 +5,9 @@ import type { IdentityRow } from '../db/schema.js';
 export function createIdentityRepo(db: Db) {
   return {
     find: (provider: string, subject: string) => db.selectFrom('identities').selectAll().where('provider', '=', provider).where('subject', '=', subject).executeTakeFirst(),
+    /** The identity of `subject` under any of `providers` (WeChat's website and in-app logins share a unionid), oldest first. */
+    findAmong: (providers: readonly string[], subject: string) =>
+      db.selectFrom('identities').selectAll().where('provider', 'in', providers).where('subject', '=', subject).orderBy('id').executeTakeFirst(),
     findById: (id: number) => db.selectFrom('identities').selectAll().where('id', '=', id).executeTakeFirst(),
     insert: (row: Omit<IdentityRow, 'id'>) => db.insertInto('identities').values(row).returningAll().executeTakeFirstOrThrow(),
     /** Oldest first: the order they were linked in. */

@@ -45,6 +45,9 @@ function toLinked(row: IdentityRow): LinkedIdentity {
 
 const taken = () => new AppError('IDENTITY_TAKEN');
 
+/** WeChat's logins whose identities meet by unionid. */
+const WECHAT_FAMILY: readonly ProviderName[] = ['wechat', 'wechat_mp'];
+
 export class Identities {
   private readonly repo;
   private readonly now: () => number;
@@ -60,21 +63,36 @@ export class Identities {
   }
 
   /**
+   * The link of the identity that came back from a provider. A WeChat identity keyed by its unionid is
+   * the same person under WeChat's website and in-app logins (WeChat gives one unionid per person across
+   * the apps of one Open Platform account): found under the other, it is linked under this one too, to
+   * the same account (audited), so that each login shows its own record. Nothing is matched by name.
+   */
+  async findLinked(identity: ExternalIdentity): Promise<LinkedIdentity | undefined> {
+    const exact = await this.find(identity.provider, identity.subject);
+    if (exact) return exact;
+    if (!WECHAT_FAMILY.includes(identity.provider) || identity.details.unionid !== identity.subject) return undefined;
+    const sibling = await this.repo.findAmong(WECHAT_FAMILY, identity.subject);
+    if (!sibling) return undefined;
+    return this.link(undefined, sibling.user_id, identity, { via: 'unionid' });
+  }
+
+  /**
    * Links the identity to the account, inside the caller's transaction when given one (so that a
    * registration and its first identity commit together), else in its own; audited as the account's
    * own act. Linking it again to the same account answers with the existing link; IDENTITY_TAKEN
    * when another account has it (also when two links race: the unique key decides).
    */
-  async link(trx: Db | undefined, userId: number, identity: ExternalIdentity): Promise<LinkedIdentity> {
-    if (trx) return this.linkWith(trx, userId, identity);
+  async link(trx: Db | undefined, userId: number, identity: ExternalIdentity, how: Readonly<Record<string, string>> = {}): Promise<LinkedIdentity> {
+    if (trx) return this.linkWith(trx, userId, identity, how);
     try {
-      return await this.deps.database.write((own) => this.linkWith(own, userId, identity));
+      return await this.deps.database.write((own) => this.linkWith(own, userId, identity, how));
     } catch (error) {
       throw isUniqueViolation(error) ? taken() : error;
     }
   }
 
-  private async linkWith(trx: Db, userId: number, identity: ExternalIdentity): Promise<LinkedIdentity> {
+  private async linkWith(trx: Db, userId: number, identity: ExternalIdentity, how: Readonly<Record<string, string>>): Promise<LinkedIdentity> {
     const repo = createIdentityRepo(trx);
     // Looked up first: on PostgreSQL a failed insert would abort the caller's whole transaction.
     const existing = await repo.find(identity.provider, identity.subject);
@@ -101,7 +119,7 @@ export class Identities {
       event: 'identity.linked',
       actor: `user:${userId}`,
       target: `user:${userId}`,
-      detail: { identity_id: row.id, provider: row.provider, subject: row.subject },
+      detail: { identity_id: row.id, provider: row.provider, subject: row.subject, ...how },
     });
     return toLinked(row);
   }

@@ -24,8 +24,9 @@ export const PROVIDER_EXTRAS: Readonly<Record<ProviderName, { readonly keys: rea
   wecom: { keys: ['agent_id', 'corp_id'], required: ['agent_id'] },
   dingtalk: { keys: [], required: [] },
   feishu: { keys: [], required: [] },
-  // Discovery starts at the issuer; scopes default to "openid profile" in the adapter.
-  oidc: { keys: ['issuer', 'scopes'], required: ['issuer'] },
+  // Discovery starts at the issuer; scopes default to "openid profile" in the adapter;
+  // display_name labels its button on the login page (the school's name for its identity system).
+  oidc: { keys: ['issuer', 'scopes', 'display_name'], required: ['issuer'] },
 };
 
 const WECHAT_MP_SCOPES: readonly string[] = ['snsapi_userinfo', 'snsapi_base'];

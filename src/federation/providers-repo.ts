@@ -6,7 +6,7 @@ export function createSignInProviderRepo(db: Db) {
   return {
     find: (name: string) => db.selectFrom('sign_in_providers').selectAll().where('name', '=', name).executeTakeFirst(),
     list: () => db.selectFrom('sign_in_providers').selectAll().orderBy('name').execute(),
-    enabledNames: async () => (await db.selectFrom('sign_in_providers').select('name').where('enabled', '=', 1).orderBy('name').execute()).map((r) => r.name),
+    enabled: () => db.selectFrom('sign_in_providers').select(['name', 'extra']).where('enabled', '=', 1).orderBy('name').execute(),
     /** Inserts the row, or replaces every column of an existing one but its creation time. */
     upsert: (row: SignInProviderRow) =>
       db

@@ -17,6 +17,12 @@ import type { ProviderName, ProviderSettings } from './types.js';
 /** How long a process answers enabled() from memory: a change made on another worker or server shows on its login page within this. */
 export const ENABLED_TTL_MS = 5_000;
 
+/** A provider on the login page: its name, and the administrator's label for it (a generic OpenID Connect provider's). */
+export interface OfferedProvider {
+  name: ProviderName;
+  displayName: string | null;
+}
+
 export interface ProviderInput {
   appId: string;
   /** Required the first time; absent on a change, the stored secret stays. */
@@ -79,7 +85,7 @@ function toView(name: ProviderName, row: SignInProviderRow | undefined): Provide
 export class SignInProviders {
   private readonly repo;
   private readonly now: () => number;
-  private readonly enabledCache: ReadThroughCache<readonly ProviderName[]>;
+  private readonly enabledCache: ReadThroughCache<readonly OfferedProvider[]>;
 
   constructor(private readonly deps: SignInProvidersDeps) {
     this.repo = createSignInProviderRepo(deps.database.db);
@@ -90,8 +96,13 @@ export class SignInProviders {
       ttlMs: ENABLED_TTL_MS,
       maxEntries: 1,
       load: async () => {
-        const names = new Set(await this.repo.enabledNames());
-        return PROVIDER_NAMES.filter((name) => names.has(name));
+        const rows = new Map((await this.repo.enabled()).map((row) => [row.name, row]));
+        return PROVIDER_NAMES.flatMap((name) => {
+          const row = rows.get(name);
+          if (!row) return [];
+          const label = (JSON.parse(row.extra) as Record<string, string>).display_name;
+          return [{ name, displayName: label ?? null }];
+        });
       },
       now: this.now,
     });
@@ -138,7 +149,8 @@ export class SignInProviders {
       });
       return { row: saved, created: current === undefined };
     });
-    if (created) this.enabledCache.clear();
+    // A new provider starts enabled; a changed label shows on the login page.
+    this.enabledCache.clear();
     return toView(name, row);
   }
 
@@ -171,9 +183,14 @@ export class SignInProviders {
     };
   }
 
-  /** The providers the login page offers, at most ENABLED_TTL_MS old (this process's own changes show at once). */
-  enabled(): Promise<readonly ProviderName[]> {
+  /** The providers the login page offers, with the administrator's label where one was set; at most ENABLED_TTL_MS old (this process's own changes show at once). */
+  offered(): Promise<readonly OfferedProvider[]> {
     return this.enabledCache.get('enabled');
+  }
+
+  /** The names of the providers the login page offers. */
+  async enabled(): Promise<readonly ProviderName[]> {
+    return (await this.offered()).map((p) => p.name);
   }
 
   async disable(by: Principal, rawName: string): Promise<ProviderView> {

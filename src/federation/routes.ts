@@ -71,10 +71,10 @@ export const federationRoutes: FastifyPluginAsyncTypebox<FederationRouteDeps> = 
       schema: {
         tags: ['auth'],
         summary: 'The sign-in providers the login page offers (enabled by an administrator), in the order to show them; a change shows on every server within 5 seconds',
-        response: responses({ 200: Type.Object({ providers: Type.Array(Type.Object({ name: Name })) }) }),
+        response: responses({ 200: Type.Object({ providers: Type.Array(Type.Object({ name: Name, display_name: Type.Union([Type.String(), Type.Null()], { description: "The administrator's label (a generic OpenID Connect provider's display_name); null: the provider's own name" }) })) }) }),
       },
     },
-    async () => ({ providers: (await providers.enabled()).map((name) => ({ name })) }),
+    async () => ({ providers: (await providers.offered()).map((p) => ({ name: p.name, display_name: p.displayName })) }),
   );
 
   app.get(

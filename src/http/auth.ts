@@ -60,8 +60,8 @@ function bearer(request: FastifyRequest): string | undefined {
 }
 
 /** When the session's holder last proved anything (a sign-in or a re-authentication), ms; null for a session made before sessions recorded it. */
-function lastProofAt(session: SessionRow): number | null {
-  const times = [session.password_at, session.sms_at, session.second_factor_at].filter((at): at is number => at !== null);
+export function latestProofAt(session: Pick<SessionRow, 'password_at' | 'sms_at' | 'second_factor_at' | 'federated_at'>): number | null {
+  const times = [session.password_at, session.sms_at, session.second_factor_at, session.federated_at].filter((at): at is number => at !== null);
   return times.length === 0 ? null : Math.max(...times);
 }
 
@@ -77,7 +77,7 @@ export function createRecentAuthenticationGuard(deps: { maxAgeSeconds: number; n
   return async function requireRecentAuthentication(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     if (request.apiKey) return;
     if (!request.auth) throw new AppError('UNAUTHENTICATED');
-    const at = lastProofAt(request.auth.session);
+    const at = latestProofAt(request.auth.session);
     if (at === null || now() - at > deps.maxAgeSeconds * 1000) throw new AppError('REAUTHENTICATION_REQUIRED', { details: { max_age_seconds: deps.maxAgeSeconds } });
   };
 }

@@ -1,5 +1,6 @@
 // What the provider says about an account: the claims per scope, and how its session was authenticated.
 import type { SessionRow, UserRow } from '../db/schema.js';
+import { latestProofAt } from '../http/auth.js';
 
 /** The scopes a client may ask for, and the claims each releases (OpenID Connect Core §5.4, and Gatehouse's organization). */
 export const SCOPE_CLAIMS = {
@@ -38,10 +39,12 @@ export function authenticationOf(session: SessionRow): { amr: string[]; acr: str
   if (session.password_at !== null) amr.push('pwd');
   if (session.sms_at !== null) amr.push('sms');
   if (session.second_factor_at !== null) amr.push('otp');
+  // Not in RFC 8176's registry, but the value identity providers use for a sign-in through another one.
+  if (session.federated_at !== null) amr.push('fed');
   const factors = amr.length;
   if (factors > 1) amr.push('mfa');
-  const times = [session.password_at, session.sms_at, session.second_factor_at].filter((at): at is number => at !== null);
-  return { amr, acr: factors > 1 ? ACR.twoFactors : ACR.oneFactor, authTime: times.length ? Math.floor(Math.max(...times) / 1000) : undefined };
+  const latest = latestProofAt(session);
+  return { amr, acr: factors > 1 ? ACR.twoFactors : ACR.oneFactor, authTime: latest === null ? undefined : Math.floor(latest / 1000) };
 }
 
 /** Whether the client admits this account (a client may be limited to some organizations or roles). */

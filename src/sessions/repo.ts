@@ -1,6 +1,8 @@
 import type { Db } from '../db/database.js';
 import type { SessionRow } from '../db/schema.js';
 
+export type ProofColumn = 'password_at' | 'sms_at' | 'second_factor_at' | 'federated_at';
+
 export function createSessionRepo(db: Db) {
   return {
     insert(row: Omit<SessionRow, 'id'>): Promise<SessionRow> {
@@ -12,7 +14,7 @@ export function createSessionRepo(db: Db) {
     async touch(id: number, lastSeenAt: number, expiresAt: number): Promise<void> {
       await db.updateTable('sessions').set({ last_seen_at: lastSeenAt, expires_at: expiresAt }).where('id', '=', id).execute();
     },
-    async setProofTime(id: number, column: 'password_at' | 'sms_at' | 'second_factor_at', at: number): Promise<boolean> {
+    async setProofTime(id: number, column: ProofColumn, at: number): Promise<boolean> {
       const result = await db.updateTable('sessions').set({ [column]: at }).where('id', '=', id).executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;
     },

@@ -5,7 +5,7 @@ import { isForeignKeyViolation } from '../db/store-errors.js';
 import { AppError } from '../errors.js';
 import type { SessionRow } from '../db/schema.js';
 import { randomToken, sha256Hex } from '../security/tokens.js';
-import { createSessionRepo } from './repo.js';
+import { createSessionRepo, type ProofColumn } from './repo.js';
 
 export interface SessionOptions {
   ttlSeconds: number;
@@ -18,12 +18,12 @@ export interface ClientInfo {
 }
 
 /** A factor the holder of a session proved: at sign-in, or again later (re-authentication). */
-export type Factor = 'password' | 'sms' | 'second_factor';
+export type Factor = 'password' | 'sms' | 'second_factor' | 'federated';
 
 /** Which factors a sign-in proved, and when (ms): a second factor is usually a little after the first. */
 export type Proof = Partial<Record<Factor, number>>;
 
-const COLUMN = { password: 'password_at', sms: 'sms_at', second_factor: 'second_factor_at' } as const satisfies Record<Factor, keyof SessionRow>;
+const COLUMN = { password: 'password_at', sms: 'sms_at', second_factor: 'second_factor_at', federated: 'federated_at' } as const satisfies Record<Factor, ProofColumn>;
 
 /** Renewal writes at most this often per session, so that a busy client does not write on every request. */
 const RENEW_AFTER_MS = 60_000;
@@ -52,6 +52,7 @@ export class SessionService {
         password_at: proof.password ?? null,
         sms_at: proof.sms ?? null,
         second_factor_at: proof.second_factor ?? null,
+        federated_at: proof.federated ?? null,
       });
     try {
       const session = trx ? await insert(trx) : await this.database.batched(insert);

@@ -6,8 +6,11 @@ import { randomInt } from 'node:crypto';
 import type { KeyValueStore } from '../kv/store.js';
 import { hmacHex, secretsEqual } from '../security/tokens.js';
 
-/** register and change_phone go to a number without an account; login and reset_password to an account's. */
-export const SMS_PURPOSES = ['register', 'login', 'reset_password', 'change_phone'] as const;
+/**
+ * register and change_phone go to a number without an account; login and reset_password to an account's;
+ * link_identity to either (a first sign-in through WeChat, WeCom… proves the phone, then links or registers).
+ */
+export const SMS_PURPOSES = ['register', 'login', 'reset_password', 'change_phone', 'link_identity'] as const;
 export type SmsPurpose = (typeof SMS_PURPOSES)[number];
 
 export interface SmsCodeOptions {

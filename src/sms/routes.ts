@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { principalOf, type ApiKeyGuards, type SessionGuard } from '../http/auth.js';
 import { clientOf } from '../http/client-identity.js';
@@ -7,14 +8,24 @@ import { SMS_PURPOSES } from './codes.js';
 import type { SmsOutbox } from './outbox.js';
 import type { SmsService } from './service.js';
 
-export const smsRoutes: FastifyPluginAsyncTypebox<{ sms: SmsService; outbox: SmsOutbox; guards: ApiKeyGuards; requireSession: SessionGuard; normalizePhone: (phone: string) => string }> = async (app, deps) => {
+export interface SmsRouteDeps {
+  sms: SmsService;
+  outbox: SmsOutbox;
+  guards: ApiKeyGuards;
+  requireSession: SessionGuard;
+  normalizePhone: (phone: string) => string;
+  /** Whether the request's browser holds a sign-in through a provider that waits for its phone number (purpose link_identity). */
+  waitsForPhone: (request: FastifyRequest) => Promise<boolean>;
+}
+
+export const smsRoutes: FastifyPluginAsyncTypebox<SmsRouteDeps> = async (app, deps) => {
   app.post(
     '/api/auth/sms/send',
     {
       schema: {
         tags: ['auth'],
         summary:
-          'Send a 6-digit code by SMS (captcha with purpose sms) to a mobile number of an allowed region. 202 whether or not the phone has an account. Purpose register needs the invitation_code of an organization that checks phone numbers; change_phone a signed-in session.',
+          'Send a 6-digit code by SMS (captcha with purpose sms) to a mobile number of an allowed region. 202 whether or not the phone has an account. Purpose register needs the invitation_code of an organization that checks phone numbers; change_phone a signed-in session; link_identity a sign-in through a provider waiting for its phone number (404 SIGN_IN_PENDING_NOT_FOUND otherwise).',
         body: Type.Object(
           {
             phone: PhoneField,
@@ -33,7 +44,7 @@ export const smsRoutes: FastifyPluginAsyncTypebox<{ sms: SmsService; outbox: Sms
       // A new number's code is for an account already signed in (the session guard answers 401 otherwise).
       if (body.purpose === 'change_phone') await deps.requireSession(request, reply);
       const sent = await deps.sms.send(
-        { phone: body.phone, purpose: body.purpose, captchaId: body.captcha_id, captcha: body.captcha, invitationCode: body.invitation_code, signedIn: request.auth !== null },
+        { phone: body.phone, purpose: body.purpose, captchaId: body.captcha_id, captcha: body.captcha, invitationCode: body.invitation_code, signedIn: request.auth !== null, pendingSignIn: body.purpose === 'link_identity' && (await deps.waitsForPhone(request)) },
         clientOf(request),
       );
       return reply.code(202).send({ expires_in: sent.expiresInSeconds, resend_after: sent.resendAfterSeconds });

@@ -1,7 +1,8 @@
 // Sending SMS codes: POST /api/auth/sms/send. Every paid message is bounded before anything is
 // queued: only to mobile numbers of the regions the operator allows; a registration code only with
 // the invitation code of an organization that checks phone numbers, counted against that code's
-// places; a change-of-number code only for a signed-in account; and within the service's hourly and
+// places; a change-of-number code only for a signed-in account; a linking code only for a browser
+// with a provider's sign-in waiting for its phone number; and within the service's hourly and
 // daily caps. Past those checks the request does the same work whatever the number (a code issued, a
 // delivery task queued) and answers the same: the delivery task decides whether the message carries
 // the code, a notice or nothing (sms/delivery.ts), so that neither the answer nor its timing tells
@@ -32,6 +33,8 @@ export interface SmsSendInput {
   invitationCode?: string | undefined;
   /** Purpose change_phone: the request comes from a signed-in account. */
   signedIn: boolean;
+  /** Purpose link_identity: the browser has a sign-in through a provider waiting for its phone number. */
+  pendingSignIn: boolean;
 }
 
 /** What sms/ needs of the accounts feature (the composition root passes AccountService, so that sms/ does not import it). */
@@ -81,6 +84,7 @@ export class SmsService {
     const region = smsDestinationRegion(phone.e164, this.deps.config.allowedRegions);
     if (input.purpose === 'register' && !input.invitationCode) throw new AppError('SMS_INVITATION_REQUIRED');
     if (input.purpose === 'change_phone' && !input.signedIn) throw new AppError('UNAUTHENTICATED');
+    if (input.purpose === 'link_identity' && !input.pendingSignIn) throw new AppError('SIGN_IN_PENDING_NOT_FOUND');
     const limits = this.deps.rateLimits;
     await limits.enforceForClient(limits.smsPerIp, client);
     await this.deps.captcha.verify(input.captchaId, input.captcha, 'sms');

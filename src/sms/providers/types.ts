@@ -27,7 +27,7 @@ export class PermanentSmsError extends PermanentTaskError {
   override name = 'PermanentSmsError';
 }
 
-const PURPOSE_WORDS: Record<SmsPurpose, string> = { register: '注册', login: '登录', reset_password: '重置密码', change_phone: '更换手机号' };
+const PURPOSE_WORDS: Record<SmsPurpose, string> = { register: '注册', login: '登录', reset_password: '重置密码', change_phone: '更换手机号', link_identity: '绑定账号' };
 
 /** The text for providers that send free text (console, webhook); Tencent sends a template instead. */
 export function messageText(message: SmsMessage): string {
