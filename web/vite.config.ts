@@ -14,7 +14,7 @@ export default defineConfig({
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
     rollupOptions: {
-      input: { register: page('register'), login: page('login'), 'sms-login': page('sms-login'), reset: page('reset'), account: page('account'), admin: page('admin'), consent: page('consent') },
+      input: { register: page('register'), login: page('login'), 'sms-login': page('sms-login'), reset: page('reset'), account: page('account'), admin: page('admin'), consent: page('consent'), 'sign-in-continue': page('sign-in-continue') },
     },
   },
 });

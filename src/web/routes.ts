@@ -17,6 +17,7 @@ const PAGES: Record<string, string> = {
   '/reset-password': 'reset.html',
   '/account': 'account.html',
   '/admin': 'admin.html',
+  '/sign-in/continue': 'sign-in-continue.html',
 };
 
 const NOT_BUILT = 'The web pages are not built: run `npm run build` (npm start does it).';

@@ -96,6 +96,7 @@ const FIELD_OF: Record<string, string> = {
   CAPTCHA_INVALID: 'captcha',
   CAPTCHA_EXPIRED: 'captcha',
   INVALID_INVITATION_CODE: 'invitation_code',
+  INVITATION_CODE_REQUIRED: 'invitation_code',
   INVITATION_EXPIRED: 'invitation_code',
   INVITATION_EXHAUSTED: 'invitation_code',
   INVALID_CREDENTIALS: 'password',

@@ -1,6 +1,7 @@
 import { api } from '../api.js';
 import { dateTime, lang, t, timeAgo } from '../i18n.js';
 import { DEFAULT_RETURN_TO, returnToFrom, signInPath } from '../return-to.js';
+import { avatar, failureText, labelAmong, namedInUrl, offeredProviders, takeFromUrl, usableHere, type OfferedProvider } from '../providers.js';
 import { scopeLines } from '../scopes.js';
 import { signedInUser, type SignedInUser } from '../session.js';
 import { smsSender } from '../sms.js';
@@ -23,6 +24,16 @@ interface ConnectedApp {
   scopes: string[];
   /** Milliseconds since the epoch. */
   granted_at: number;
+}
+
+/** An account at a provider (WeChat, WeCom, …) linked to this one: it signs in here. */
+interface LinkedIdentity {
+  id: number;
+  provider: string;
+  display_name: string | null;
+  avatar_url: string | null;
+  created_at: string;
+  last_sign_in_at: string | null;
 }
 
 const section = frame('account.title');
@@ -97,7 +108,7 @@ async function render(): Promise<void> {
     form.prepend(el('p', { class: 'hint needs-password', role: 'status' }, t('account.password.needed')));
   }
 
-  section.append(profile, devices, apps, password, twoFactor(user.two_factor_enabled), phoneChange((phone) => (phoneShown.textContent = phone)));
+  section.append(profile, devices, apps, signInAccounts(), password, twoFactor(user.two_factor_enabled), phoneChange((phone) => (phoneShown.textContent = phone)));
   // An administrator's account is deleted by another administrator (the server refuses it too).
   if (user.role !== 'admin') section.append(deletion());
 }
@@ -153,6 +164,97 @@ function connectedApps(): HTMLElement {
   }
 
   void draw();
+  return block;
+}
+
+/**
+ * The accounts at providers that sign in here: each with a button that unlinks it, then a button per
+ * enabled provider not linked yet. Linking leaves for the provider (after confirming it is still you)
+ * and comes back with ?linked=NAME or ?link_error=CODE&provider=NAME, told here.
+ */
+function signInAccounts(): HTMLElement {
+  const heading = el('h2', { id: 'sign-in-accounts-h', tabindex: '-1' }, t('account.identities'));
+  const problem = formError();
+  const done = el('p', { class: 'success', role: 'status' });
+  const list = el('div', { class: 'identities' });
+  const links = el('div', { class: 'link-providers' });
+  const block = el('section', { id: 'sign-in-accounts', 'aria-labelledby': 'sign-in-accounts-h' }, heading, el('p', { class: 'hint' }, t('account.identities.explain')), problem, done, list, links);
+  const back = takeFromUrl('linked', 'link_error', 'provider');
+  let offered: OfferedProvider[] = [];
+
+  async function draw(): Promise<void> {
+    const [res, enabled] = await Promise.all([api<{ identities: LinkedIdentity[] }>('GET', '/api/account/identities'), offeredProviders()]);
+    offered = enabled;
+    if (!res.ok) {
+      problem.textContent = errorText(res.error);
+      list.replaceChildren();
+      return links.replaceChildren();
+    }
+    const linked = res.data.identities;
+    list.replaceChildren(linked.length ? el('ul', {}, ...linked.map(item)) : el('p', { class: 'hint identities-none' }, t('account.identities.none')));
+    const linkable = usableHere(offered, navigator.userAgent).filter((p) => !linked.some((i) => i.provider === p.name));
+    links.replaceChildren(...(linkable.length ? [el('h3', {}, t('account.identities.add')), el('div', { class: 'link-buttons' }, ...linkable.map(linkButton))] : []));
+  }
+
+  function item(identity: LinkedIdentity): HTMLElement {
+    const provider = labelAmong(identity.provider, offered);
+    const id = `identity-${identity.id}`;
+    const picture = avatar(identity.avatar_url, t('account.identities.avatar', { provider }));
+    const unlink = el('button', { type: 'button', class: 'secondary', 'aria-describedby': `${id}-h` }, t('account.identities.unlink'));
+    unlink.addEventListener('click', async () => {
+      problem.textContent = done.textContent = '';
+      if (!confirm(t('account.identities.confirm', { provider }))) return;
+      unlink.disabled = true;
+      const res = await api('DELETE', `/api/account/identities/${identity.id}`);
+      if (!res.ok) {
+        unlink.disabled = false;
+        // LAST_SIGN_IN_METHOD says what to do first: set a password, or link another account.
+        problem.textContent = errorText(res.error);
+        return unlink.focus();
+      }
+      done.textContent = t('account.identities.unlinked', { provider });
+      await draw();
+      // The button is gone with its account: the keyboard starts again from the section's heading.
+      heading.focus();
+    });
+    const used = identity.last_sign_in_at ? t('account.identities.last', { when: timeAgo(identity.last_sign_in_at) }) : t('account.identities.never');
+    return el(
+      'li',
+      {},
+      ...(picture ? [picture] : []),
+      el(
+        'div',
+        { class: 'identity-text' },
+        el('h3', { id: `${id}-h` }, provider),
+        ...(identity.display_name ? [el('p', {}, identity.display_name)] : []),
+        el('p', { class: 'hint' }, `${t('account.identities.since', { date: dateTime(identity.created_at) })} · ${used}`),
+      ),
+      unlink,
+    );
+  }
+
+  function linkButton(provider: OfferedProvider): HTMLElement {
+    const button = el('button', { type: 'button', class: 'secondary' }, t('account.identities.link', { provider: labelAmong(provider.name, offered) }));
+    button.addEventListener('click', async () => {
+      problem.textContent = done.textContent = '';
+      button.disabled = true;
+      const res = await withReauth(() => api<{ authorize_url: string }>('POST', `/api/account/identities/${encodeURIComponent(provider.name)}/link`, { return_to: '/account' }));
+      if (res.ok) return location.assign(res.data.authorize_url);
+      button.disabled = false;
+      problem.textContent = errorText(res.error);
+      button.focus();
+    });
+    return button;
+  }
+
+  void draw().then(() => {
+    const linked = namedInUrl(back.linked, offered);
+    if (linked) done.textContent = t('account.identities.linked', { provider: linked });
+    else if (back.link_error) problem.textContent = failureText(back.link_error, namedInUrl(back.provider, offered));
+    else return;
+    // Back from the provider: the news is down the page, where the keyboard and the eye go too.
+    heading.focus();
+  });
   return block;
 }
 

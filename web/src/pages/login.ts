@@ -1,5 +1,6 @@
 import { captchaWidget } from '../captcha.js';
 import { duration, t } from '../i18n.js';
+import { failureText, namedInUrl, offeredProviders, providerLabel, startPath, takeFromUrl, usableHere } from '../providers.js';
 import { returnToFrom } from '../return-to.js';
 import { signedInUser } from '../session.js';
 import { askSecondFactor } from '../two-factor.js';
@@ -24,7 +25,20 @@ const form = el('form', { novalidate: '' }, problem, fields.phone.row, fields.pa
 const smsWayIn = el('a', { href: '/login/sms' }, t('login.locked_sms'));
 const escape = el('p', { class: 'hint locked-escape', hidden: '' }, smsWayIn);
 if (freshSignIn) section.append(el('p', { class: 'hint' }, t('login.again')));
-section.append(form, escape, el('p', { class: 'hint' }, el('a', { href: '/reset-password' }, t('nav.reset'))));
+// The other ways in: the upstream providers an administrator enabled (shown once known).
+const providerList = el('ul', { class: 'provider-buttons' });
+const providers = el('section', { class: 'providers', 'aria-labelledby': 'providers-h', hidden: '' }, el('h2', { id: 'providers-h' }, t('provider.or')), providerList);
+section.append(form, providers, escape, el('p', { class: 'hint' }, el('a', { href: '/reset-password' }, t('nav.reset'))));
+
+// Back from a provider that did not sign the visitor in: the server names why in the URL.
+// (Said once the providers are known: an OpenID Connect system goes by its administrator's label.)
+const failed = takeFromUrl('sign_in_error', 'provider');
+void offeredProviders().then((offered) => {
+  if (failed.sign_in_error) problem.textContent = failureText(failed.sign_in_error, namedInUrl(failed.provider, offered));
+  const usable = usableHere(offered, navigator.userAgent);
+  providerList.replaceChildren(...usable.map((p) => el('li', {}, el('a', { class: 'provider-button', href: startPath(p.name, destination) }, providerLabel(p.name, p.display_name)))));
+  providers.hidden = usable.length === 0;
+});
 
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
