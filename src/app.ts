@@ -267,6 +267,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requireSession,
     requireRecentAuthentication,
     cookie: sessionCookie,
+    knownDevices: services.knownDevices,
   });
   await app.register(rateLimitRoutes, { rateLimits: services.rateLimits, admin: services.admin.rateLimits, guards });
   await app.register(importRoutes, { imports: services.imports, guards, maxBytes: config.imports.maxBytes });

@@ -3,9 +3,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { RecentAuthenticationGuard, SessionGuard } from '../http/auth.js';
 import { clientOf } from '../http/client-identity.js';
-import { clearSessionCookie, setSessionCookie, type SessionCookieSettings } from '../http/session-cookie.js';
+import { clearSessionCookie, setSignedInCookies, type SessionCookieSettings } from '../http/session-cookie.js';
 import { CaptchaAnswerField, CaptchaIdField, PasswordField, PhoneField, responses, SmsCodeField, UserEnvelope } from '../http/schemas.js';
-import { KNOWN_DEVICE_MAX_AGE_SECONDS, knownDeviceCookieName, type KnownDevices } from '../security/known-devices.js';
+import type { KnownDevices } from '../security/known-devices.js';
 import type { OwnSessions } from '../sessions/own-sessions.js';
 import { qrSvg } from '../text/qr.js';
 import type { Profile } from './profile.js';
@@ -52,16 +52,7 @@ const PersonalDataBody = Type.Object({
 export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async (app, deps) => {
   const { registration, signIn, profile, twoFactor, ownSessions, knownDevices, reauthentication, requireSession, requireRecentAuthentication, cookie } = deps;
 
-  /**
-   * A complete sign-in: the session cookie, and the known-device cookie renewed for the account, so
-   * that a stranger's wrong passwords elsewhere do not lock this browser out (security/lockout.ts).
-   * Signing out keeps the second: the browser stays one where the account has signed in.
-   */
-  function signedInCookies(request: FastifyRequest, reply: FastifyReply, { user, token }: SignedIn) {
-    setSessionCookie(reply, cookie, token);
-    const device = knownDevices.remember(user.phone, clientOf(request).deviceCookie);
-    reply.setCookie(knownDeviceCookieName(cookie.secure), device, { httpOnly: true, sameSite: 'lax', secure: cookie.secure, path: '/', maxAge: KNOWN_DEVICE_MAX_AGE_SECONDS });
-  }
+  const signedInCookies = (request: FastifyRequest, reply: FastifyReply, { user, token }: SignedIn) => setSignedInCookies(request, reply, cookie, knownDevices, { token, phone: user.phone });
 
   app.post(
     '/api/auth/register',

@@ -11,7 +11,8 @@ import type { RecentAuthenticationGuard, SessionGuard } from '../http/auth.js';
 import { clientOf } from '../http/client-identity.js';
 import { toAppError } from '../http/error-responses.js';
 import { PhoneField, responses, SmsCodeField, UserEnvelope } from '../http/schemas.js';
-import { setSessionCookie, type SessionCookieSettings } from '../http/session-cookie.js';
+import { setSignedInCookies, type SessionCookieSettings } from '../http/session-cookie.js';
+import type { KnownDevices } from '../security/known-devices.js';
 import { publicUser } from '../accounts/views.js';
 import { PENDING_TTL_MS, SignInFlow, STATE_TTL_MS, type FlowOutcome } from './sign-in-flow.js';
 
@@ -20,6 +21,7 @@ export interface FlowRouteDeps {
   requireSession: SessionGuard;
   requireRecentAuthentication: RecentAuthenticationGuard;
   cookie: SessionCookieSettings;
+  knownDevices: KnownDevices;
 }
 
 export const BROWSER_COOKIE = 'gatehouse_upstream';
@@ -39,7 +41,8 @@ function cookieOf(request: FastifyRequest, name: string): string | undefined {
   return request.cookies[name];
 }
 
-export const flowRoutes: FastifyPluginAsyncTypebox<FlowRouteDeps> = async (app, { flow, requireSession, requireRecentAuthentication, cookie }) => {
+export const flowRoutes: FastifyPluginAsyncTypebox<FlowRouteDeps> = async (app, { flow, requireSession, requireRecentAuthentication, cookie, knownDevices }) => {
+  const signedIn = (request: FastifyRequest, reply: FastifyReply, token: string, phone: string) => setSignedInCookies(request, reply, cookie, knownDevices, { token, phone });
   const cookieAttributes = (path: string, maxAgeMs: number) => ({ httpOnly: true, sameSite: 'lax' as const, secure: cookie.secure, path, maxAge: Math.floor(maxAgeMs / 1000) });
   const bind = (reply: FastifyReply, browserKey: string) => reply.setCookie(BROWSER_COOKIE, browserKey, cookieAttributes('/api/auth/providers', STATE_TTL_MS));
   const holdPending = (reply: FastifyReply, token: string) => reply.setCookie(PENDING_COOKIE, token, cookieAttributes('/api/auth', PENDING_TTL_MS));
@@ -54,10 +57,10 @@ export const flowRoutes: FastifyPluginAsyncTypebox<FlowRouteDeps> = async (app, 
     return reply.redirect(`${page}?${query}`);
   }
 
-  function arrived(reply: FastifyReply, outcome: FlowOutcome) {
+  function arrived(request: FastifyRequest, reply: FastifyReply, outcome: FlowOutcome) {
     switch (outcome.kind) {
       case 'signed_in':
-        setSessionCookie(reply, cookie, outcome.token);
+        signedIn(request, reply, outcome.token, outcome.phone);
         return reply.redirect(outcome.returnTo);
       case 'pending':
         holdPending(reply, outcome.pendingToken);
@@ -111,7 +114,7 @@ export const flowRoutes: FastifyPluginAsyncTypebox<FlowRouteDeps> = async (app, 
       const { name } = request.params;
       const query = new URLSearchParams(request.query);
       try {
-        return arrived(reply, await flow.finish(name, query, cookieOf(request, BROWSER_COOKIE), clientOf(request)));
+        return arrived(request, reply, await flow.finish(name, query, cookieOf(request, BROWSER_COOKIE), clientOf(request)));
       } catch (error) {
         // A link started on the account page fails back to it; its state (and so whether it was a link) may be gone.
         return failedNavigation(request, reply, error, name, SignInFlow.wasLinking(query) ? '/account' : '/login');
@@ -183,7 +186,7 @@ export const flowRoutes: FastifyPluginAsyncTypebox<FlowRouteDeps> = async (app, 
       });
       if (!outcome.signedIn) return { signed_in: false, step: 'register' as const, invitation_code_required: outcome.invitationCodeRequired, organization_name: outcome.organizationName };
       dropPending(reply);
-      setSessionCookie(reply, cookie, outcome.token);
+      signedIn(request, reply, outcome.token, outcome.user.phone);
       return { signed_in: true, user: publicUser(outcome.user), return_to: outcome.returnTo };
     },
   );
@@ -203,10 +206,10 @@ export const flowRoutes: FastifyPluginAsyncTypebox<FlowRouteDeps> = async (app, 
       },
     },
     async (request, reply) => {
-      const signedIn = await flow.register(cookieOf(request, PENDING_COOKIE), { name: request.body.name, invitationCode: request.body.invitation_code ?? null }, clientOf(request));
+      const registered = await flow.register(cookieOf(request, PENDING_COOKIE), { name: request.body.name, invitationCode: request.body.invitation_code ?? null }, clientOf(request));
       dropPending(reply);
-      setSessionCookie(reply, cookie, signedIn.token);
-      return reply.code(201).send({ user: publicUser(signedIn.user), return_to: signedIn.returnTo });
+      signedIn(request, reply, registered.token, registered.user.phone);
+      return reply.code(201).send({ user: publicUser(registered.user), return_to: registered.returnTo });
     },
   );
 

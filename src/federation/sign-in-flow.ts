@@ -96,7 +96,7 @@ interface PendingSignIn {
 
 /** Where the callback sends the browser. */
 export type FlowOutcome =
-  | { kind: 'signed_in'; token: string; returnTo: string }
+  | { kind: 'signed_in'; token: string; phone: string; returnTo: string }
   | { kind: 'pending'; pendingToken: string }
   | { kind: 'linked'; provider: ProviderName; returnTo: string };
 
@@ -290,7 +290,7 @@ export class SignInFlow {
       const challenge = await this.deps.accounts.twoFactorChallenge(user);
       return { kind: 'pending', pendingToken: await this.newPending({ identity, returnTo, step: 'two_factor', challenge: String(challenge.details?.challenge) }) };
     }
-    return { kind: 'signed_in', token: await this.signInAccount(user, identity, client), returnTo };
+    return { kind: 'signed_in', token: await this.signInAccount(user, identity, client), phone: user.phone, returnTo };
   }
 
   /** A complete sign-in through the provider: the lockout lifted (as any complete sign-in does), a session, the audit event. */

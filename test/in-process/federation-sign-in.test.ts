@@ -4,7 +4,7 @@
 // registers; later ones sign straight in; the negative cases (state replayed, forged or from another
 // browser, the provider refusing or not answering, a disabled account, an identity linked elsewhere)
 // end on a page with a stable code and create nothing. A second app on the same database and store
-// stands in for another worker: a flow started on one finishes on the other.
+// stands in for another worker: a flow started on one finishes on the other. On SQLite and PostgreSQL.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
@@ -13,6 +13,8 @@ import { CookieJar, listeningTestApp } from '../helpers/oidc.js';
 import { freePort } from '../helpers/cluster.js';
 import { buildApp } from '../../src/app.js';
 import { TEST_SECRET } from '../helpers/app.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
+import { unmet } from '../helpers/requirements.js';
 import { startWeChatStandIn, type WeChatStandIn, type WeChatUser } from '../helpers/upstream/wechat-stand-in.js';
 import type { TaskConsumer } from '../../src/tasks/types.js';
 
@@ -23,8 +25,9 @@ function newWeChatUser(nickname = '王老师', withUnionid = true): WeChatUser {
   return { openid: `o-${serial}-${process.pid}`, ...(withUnionid ? { unionid: `u-${serial}-${process.pid}` } : {}), nickname, headimgurl: `https://thirdwx.qlogo.cn/${serial}/132` };
 }
 
-describe('signing in through a provider (WeChat stand-in)', () => {
+for (const dialect of ['sqlite', 'postgres'] as const) describe(`signing in through a provider (WeChat stand-in, ${dialect})`, { skip: dialect === 'postgres' ? await unmet('postgres') : false }, () => {
   let t: TestApp;
+  let database: TestDatabase | undefined;
   let issuer: string;
   let other: { app: FastifyInstance; origin: string };
   let wechat: WeChatStandIn;
@@ -32,7 +35,8 @@ describe('signing in through a provider (WeChat stand-in)', () => {
   let admin: { cookie: string };
 
   before(async () => {
-    ({ t, issuer } = await listeningTestApp({ SIGN_IN_PROVIDER_TIMEOUT_SECONDS: '1' }));
+    database = dialect === 'postgres' ? await createTestDatabase('federation_flow') : undefined;
+    ({ t, issuer } = await listeningTestApp({ SIGN_IN_PROVIDER_TIMEOUT_SECONDS: '1', ...(database ? { DATABASE_URL: database.url } : {}) }));
     consumer = startTaskConsumer(t);
     // Another worker: its own app on the same database and shared store, listening on its own port.
     const port = await freePort();
@@ -56,6 +60,7 @@ describe('signing in through a provider (WeChat stand-in)', () => {
     await other?.app.close();
     await wechat?.close();
     await t?.close();
+    await database?.drop();
   });
 
   /**
@@ -144,6 +149,7 @@ describe('signing in through a provider (WeChat stand-in)', () => {
     const again = await signInThrough(fresh, { returnTo: '/account?x=1', startOrigin: other.origin, callbackOrigin: issuer });
     assert.equal(again.landed?.pathname + again.landed!.search, '/account?x=1');
     assert.equal((await sessionOf(fresh)).body.user.id, account.id);
+    assert.ok(fresh.has('gatehouse_device'), 'the browser is known to the account from now on (a stranger\'s lockout does not keep it out)');
     const session = await t.database.db.selectFrom('sessions').select(['federated_at', 'password_at', 'sms_at']).where('user_id', '=', account.id).orderBy('id', 'desc').executeTakeFirstOrThrow();
     assert.ok(session.federated_at !== null && session.password_at === null && session.sms_at === null, 'the session records a sign-in through a provider');
     const ok = (await auditOf('login.ok')).find((row) => row.target === `user:${account.id}`);

@@ -3,6 +3,7 @@
 // enforces the same bounds (src/principal.ts), the console only leaves out what would be refused.
 import { upload } from '../api.js';
 import { dateTime as when, duration, t, timeOfDay, tn, type MessageKey } from '../i18n.js';
+import { providerLabel } from '../providers.js';
 import { confirmIdentity } from '../reauth.js';
 import { signInPath } from '../return-to.js';
 import { signedInUser } from '../session.js';
@@ -350,6 +351,7 @@ async function users(root: HTMLElement): Promise<void> {
         button('admin.users.change_phone', async () => void (actions.querySelector('form.phone') ?? actions.append(correctionForm(u, 'phone', (phone) => change({ phone })())))),
         ...(allOrgs.length > 1 ? [button('admin.users.move', async () => void (actions.querySelector('form.move') ?? actions.append(moveForm(u, allOrgs, (id) => change({ organization_id: id })()))))] : []),
         button('admin.users.sessions', async () => showSessions(sessions, u.id)),
+        button('admin.users.identities', async () => showIdentities(sessions, u.id)),
         button('admin.users.delete', async () => {
           if (!confirm(t('admin.users.delete_confirm', { name: u.name, phone: u.phone }))) return;
           const res = await api('DELETE', `/api/admin/users/${u.id}`);
@@ -412,6 +414,18 @@ function correctionForm(user: AdminUser, what: 'name' | 'phone', save: (value: s
     void save(input.input.value.trim());
   });
   return form;
+}
+
+/** The accounts elsewhere (WeChat, WeCom…) that sign the user in: what the provider calls them, its key, when linked and last used. */
+async function showIdentities(target: HTMLElement, userId: number): Promise<void> {
+  type Identity = { id: number; provider: string; subject: string; display_name: string | null; created_at: string; last_sign_in_at: string | null };
+  const res = await api<{ identities: Identity[] }>('GET', `/api/admin/users/${userId}/identities`);
+  const identities = res.ok ? res.data.identities : [];
+  const items = identities.map((i) => {
+    const used = i.last_sign_in_at ? t('admin.identities.last_used', { at: when(i.last_sign_in_at) }) : t('admin.identities.never_used');
+    return el('li', { 'data-identity': String(i.id) }, [providerLabel(i.provider), i.display_name, i.subject, t('admin.identities.linked', { at: when(i.created_at) }), used].filter(Boolean).join(' · '));
+  });
+  target.replaceChildren(items.length ? el('ul', { class: 'identities' }, ...items) : el('p', { class: 'hint' }, res.ok ? t('admin.identities.none') : errorText(res.error)));
 }
 
 async function showSessions(target: HTMLElement, userId: number): Promise<void> {
