@@ -204,7 +204,8 @@ describe('signing in with WeChat, WeCom, DingTalk, Feishu and OpenID Connect in 
     const account = await newAccount(server.port, server.invitationCode, '张老师');
     const page = await newPage();
     assert.equal((await clickProvider(page, 'wechat')).pathname, '/sign-in/continue');
-    assert.match((await page.textContent('main')) ?? '', /张老师的微信/);
+    // The continue page names the WeChat account it came back with (once it has asked the server).
+    await page.locator('main').getByText('张老师的微信', { exact: false }).waitFor();
     await provePhone(page, account.phone);
     await page.waitForURL(`${origin}/account`);
     assert.equal(await signedInName(page), '张老师');
@@ -222,7 +223,7 @@ describe('signing in with WeChat, WeCom, DingTalk, Feishu and OpenID Connect in 
     await page.waitForFunction(() => (document.querySelector('.captcha-image') as HTMLImageElement | null)?.src.startsWith('data:image/png'));
     await page.fill('#f-captcha', 'TEST');
     await Promise.all([page.waitForURL(`${origin}/sign-in/continue`), page.click('button[type=submit]')]);
-    assert.match((await page.textContent('main')) ?? '', /赵老师/);
+    await page.locator('main').getByText('赵老师', { exact: false }).waitFor();
     await provePhone(page, uniquePhone());
     await page.fill('#f-invitation_code', server.invitationCode);
     await Promise.all([page.waitForURL(`${origin}/account`), page.click('button[type=submit]')]);

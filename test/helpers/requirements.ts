@@ -9,6 +9,9 @@ import { CHROMIUM } from './browser-path.js';
 import { POSTGRES_ADMIN_URL } from './postgres.js';
 import { TEST_REDIS_URL as REDIS_TEST_URL } from './redis.js';
 
+/** The Chinese font the browser tests need (Debian's fonts-wqy-microhei). */
+const CJK_FONT = '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc';
+
 export type Need = 'postgres' | 'postgres-binaries' | 'redis' | 'redis-binaries' | 'nginx' | 'openssl' | 'chromium' | 'docker-compose' | 'promtool' | 'root';
 
 interface NeedSpec {
@@ -90,7 +93,8 @@ export const NEEDS: Record<Need, NeedSpec> = {
   chromium: {
     what: `Chromium at ${CHROMIUM} (or GATEHOUSE_TEST_CHROMIUM), for the browser tests`,
     packages: ['chromium', 'fonts-wqy-microhei'],
-    present: () => existsSync(CHROMIUM),
+    // The font too: without it the pages' Chinese renders as empty boxes (and so would docs/screenshots).
+    present: () => existsSync(CHROMIUM) && existsSync(CJK_FONT),
   },
   'docker-compose': { what: 'docker-compose, to validate deploy/docker-compose.yml (no Docker engine needed)', packages: ['docker-compose'], present: () => onPath('docker-compose') },
   promtool: { what: "promtool, to check deploy/prometheus's configuration and alert rules", packages: ['prometheus'], present: () => onPath('promtool') },
