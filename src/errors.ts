@@ -35,7 +35,7 @@ export const ERROR_CATALOGUE = {
   INVALID_API_KEY: { status: 401, message: 'The API key is missing, unknown or revoked.' },
   TWO_FACTOR_REQUIRED: { status: 401, message: 'Enter the code from your authenticator app, or a recovery code, to finish signing in.' },
   TWO_FACTOR_EXPIRED: { status: 401, message: 'This sign-in has expired; sign in again.' },
-  SECOND_FACTOR_REQUIRED: { status: 401, message: 'The console needs a session that passed a second factor: confirm with a code from your authenticator app.' },
+  SECOND_FACTOR_REQUIRED: { status: 401, message: 'The console needs a session that passed a second factor: confirm with a code from your authenticator app, or with a passkey.' },
   REAUTHENTICATION_REQUIRED: { status: 401, message: 'Confirm it is you (your password or a code from your authenticator app) to do this.' },
   METRICS_TOKEN_REQUIRED: { status: 401, message: 'Send Authorization: Bearer <METRICS_TOKEN>.' },
   FORBIDDEN: { status: 403, message: 'You are not allowed to do this.' },

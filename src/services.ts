@@ -192,6 +192,7 @@ export function createServices(deps: ServiceDeps): Services {
       isTwoFactorOn: (user) => TwoFactor.isEnabled(user),
       twoFactorChallenge: (user) => twoFactor.challenge(user, 'passkey'),
       createSession: async (userId, client, proof) => (await sessions.create(userId, { ip: client.ip, userAgent: client.userAgent }, proof)).token,
+      recordProof: (sessionId, factor) => sessions.recordProof(sessionId, factor),
     },
     lockout,
     rateLimits,

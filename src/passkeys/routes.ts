@@ -159,6 +159,42 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<PasskeyRouteDeps> = async 
     },
   );
 
+  app.post(
+    '/api/auth/passkeys/reauthentication/options',
+    {
+      preHandler: requireSession,
+      schema: {
+        tags: ['auth'],
+        summary: "Start confirming it is still you with one of my passkeys (instead of POST /api/auth/reauth): request options naming my passkeys, valid 5 minutes and once; 404 PASSKEY_NOT_FOUND when the account has none",
+        body: Type.Object({}, { additionalProperties: false }),
+        response: responses({ 200: RequestOptions }),
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      return passkeys.reauthenticationOptions(request.auth!.user, clientOf(request));
+    },
+  );
+
+  app.post(
+    '/api/auth/passkeys/reauthentication',
+    {
+      preHandler: requireSession,
+      schema: {
+        tags: ['auth'],
+        summary:
+          "Confirm it is still you with one of my passkeys: the assertion's JSON. Renews this session's proof for sensitive actions (REAUTH_MAX_AGE_SECONDS); a passkey whose authenticator verified the user also gives the session the second factor the console needs. 401 PASSKEY_INVALID, 400 PASSKEY_CHALLENGE_INVALID",
+        body: AuthenticationCredential,
+        response: responses({ 200: Type.Object({ factor: Type.Literal('passkey'), user_verified: Type.Boolean(), authenticated_at: Type.String({ format: 'date-time' }) }) }),
+      },
+    },
+    async (request) => {
+      const { user, session } = request.auth!;
+      const { userVerified } = await passkeys.reauthenticate(user, session.id, request.body as unknown as AuthenticationResponseJSON, clientOf(request));
+      return { factor: 'passkey' as const, user_verified: userVerified, authenticated_at: new Date().toISOString() };
+    },
+  );
+
   app.get(
     '/api/auth/passkeys',
     { preHandler: requireSession, schema: { tags: ['auth'], summary: 'My passkeys, oldest first', response: responses({ 200: Type.Object({ passkeys: Type.Array(PasskeyBody) }) }) } },

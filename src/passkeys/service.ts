@@ -33,7 +33,7 @@ import type { ClientContext } from '../security/client-network.js';
 import type { Lockout } from '../security/lockout.js';
 import type { RateLimits } from '../security/rate-limits.js';
 import { hmacHex } from '../security/tokens.js';
-import type { Proof } from '../sessions/service.js';
+import type { Factor, Proof } from '../sessions/service.js';
 import { createPasskeyRepo } from './repo.js';
 
 /** How long a started ceremony waits for the authenticator (the browser's own timeout is the same). */
@@ -62,6 +62,8 @@ export interface PasskeyAccounts {
   /** The 401 TWO_FACTOR_REQUIRED error carrying a challenge whose first factor is this passkey. */
   twoFactorChallenge(user: UserRow): Promise<AppError>;
   createSession(userId: number, client: ClientContext, proof: Proof): Promise<string>;
+  /** The holder of a live session proved `factor` just now; false when the session is gone. */
+  recordProof(sessionId: number, factor: Factor): Promise<boolean>;
 }
 
 export interface PasskeyDeps {
@@ -77,8 +79,11 @@ export interface PasskeyDeps {
   now?: () => number;
 }
 
-/** A ceremony in progress: adding a passkey to an account, or signing in (by phone number: only that number's account, none when it has none). */
-type Ceremony = { kind: 'registration'; userId: number; name: string } | { kind: 'authentication'; byPhone: boolean; userId: number | null };
+/** A ceremony in progress: adding a passkey to an account, signing in (by phone number: only that number's account, none when it has none), or confirming it is still the owner. */
+type Ceremony =
+  | { kind: 'registration'; userId: number; name: string }
+  | { kind: 'authentication'; byPhone: boolean; userId: number | null }
+  | { kind: 'reauthentication'; userId: number };
 
 export interface PasskeyView {
   id: number;
@@ -220,23 +225,7 @@ export class Passkeys {
     const user = passkey ? await this.deps.accounts.findById(passkey.user_id) : undefined;
     // Started for one phone number's account, finished with another's passkey: refused like an unknown one.
     if (!passkey || !user || (ceremony.byPhone && ceremony.userId !== user.id) || !userHandleMatches(response, user)) return this.refused(client, passkey ? `user:${passkey.user_id}` : null, 'unknown_credential');
-    let verified;
-    try {
-      verified = await verifyAuthenticationResponse({
-        response,
-        expectedChallenge: () => true,
-        expectedOrigin: rp.origin,
-        expectedRPID: rp.id,
-        credential: { id: passkey.credential_id, publicKey: isoBase64URL.toBuffer(passkey.public_key), counter: passkey.counter, transports: transportsOf(passkey) },
-        requireUserVerification: false,
-      });
-    } catch (error) {
-      return this.refused(client, `user:${user.id}`, 'not_verified', (error as Error).message);
-    }
-    if (!verified.verified) return this.refused(client, `user:${user.id}`, 'not_verified');
-    const info = verified.authenticationInfo;
-    const now = this.now();
-    await this.deps.database.retrying(() => this.repo.used(passkey.id, { counter: info.newCounter, backed_up: info.credentialBackedUp ? 1 : 0, device_type: info.credentialDeviceType, last_used_at: now }));
+    const { info, now } = await this.verifyAssertion(rp, passkey, response, () => this.refused(client, `user:${user.id}`, 'not_verified'));
     if (user.status !== 'active') throw new AppError('ACCOUNT_DISABLED');
     const failures = this.deps.lockout.counter(user.phone, client);
     if (info.userVerified) {
@@ -249,6 +238,67 @@ export class Passkeys {
     const token = await this.deps.accounts.createSession(user.id, client, info.userVerified ? { passkey: now, passkey_verified: now } : { passkey: now });
     await this.deps.audit.record({ event: 'login.ok', actor: `user:${user.id}`, target: `user:${user.id}`, ip: client.ip, detail: { method: 'passkey', passkey_id: passkey.id, user_verified: info.userVerified } });
     return { user, token };
+  }
+
+  /** Request options for confirming it is still the owner, in a session that is signed in: the account's own passkeys. */
+  async reauthenticationOptions(user: UserRow, client: ClientContext): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    const rp = this.rp;
+    const limits = this.deps.rateLimits;
+    await limits.enforceForClient(limits.loginPerIp, client);
+    const rows = await this.repo.listFor(user.id);
+    if (rows.length === 0) throw new AppError('PASSKEY_NOT_FOUND', { message: 'This account has no passkey.' });
+    const options = await generateAuthenticationOptions({ rpID: rp.id, timeout: CEREMONY_TTL_MS, userVerification: 'preferred', allowCredentials: rows.map((row) => ({ id: row.credential_id, transports: transportsOf(row) })) });
+    const ceremony: Ceremony = { kind: 'reauthentication', userId: user.id };
+    await this.deps.kv.put(ceremonyKey(options.challenge), JSON.stringify(ceremony), CEREMONY_TTL_MS);
+    return options;
+  }
+
+  /**
+   * Confirms, in a signed-in session, that its holder still has one of the account's passkeys: the
+   * session's proof is renewed (sensitive actions need it recent), and with user verification it
+   * gains the second factor the console needs. Whether the authenticator verified the user.
+   */
+  async reauthenticate(user: UserRow, sessionId: number, response: AuthenticationResponseJSON, client: ClientContext): Promise<{ userVerified: boolean }> {
+    const rp = this.rp;
+    const limits = this.deps.rateLimits;
+    await limits.enforceForClient(limits.loginPerIp, client);
+    const ceremony = await this.takeCeremony(response.response.clientDataJSON);
+    if (ceremony?.kind !== 'reauthentication' || ceremony.userId !== user.id) throw new AppError('PASSKEY_CHALLENGE_INVALID');
+    const passkey = await this.repo.findByCredentialId(response.id);
+    const failed = (reason: string) => async (): Promise<never> => {
+      await this.deps.audit.record({ event: 'session.reauthentication_failed', actor: `user:${user.id}`, target: `user:${user.id}`, ip: client.ip, detail: { factor: 'passkey', reason } });
+      throw new AppError('PASSKEY_INVALID');
+    };
+    if (!passkey || passkey.user_id !== user.id) return failed('unknown_credential')();
+    await this.deps.lockout.counter(user.phone, client).assertNotLocked();
+    const { info } = await this.verifyAssertion(rp, passkey, response, failed('not_verified'));
+    const proved = (await this.deps.accounts.recordProof(sessionId, 'passkey')) && (!info.userVerified || (await this.deps.accounts.recordProof(sessionId, 'passkey_verified')));
+    if (!proved) throw new AppError('UNAUTHENTICATED');
+    await this.deps.audit.record({ event: 'session.reauthenticated', actor: `user:${user.id}`, target: `user:${user.id}`, ip: client.ip, detail: { factor: 'passkey', passkey_id: passkey.id, user_verified: info.userVerified } });
+    return { userVerified: info.userVerified };
+  }
+
+  /** Checks an assertion's signature, origin and RP ID against the stored key, and keeps what the authenticator said (counter, backup state). */
+  private async verifyAssertion(rp: RelyingParty, passkey: PasskeyRow, response: AuthenticationResponseJSON, refuse: () => Promise<never>) {
+    let verified;
+    try {
+      verified = await verifyAuthenticationResponse({
+        response,
+        // The challenge was just taken from the store, which only ever held challenges this server issued.
+        expectedChallenge: () => true,
+        expectedOrigin: rp.origin,
+        expectedRPID: rp.id,
+        credential: { id: passkey.credential_id, publicKey: isoBase64URL.toBuffer(passkey.public_key), counter: passkey.counter, transports: transportsOf(passkey) },
+        requireUserVerification: false,
+      });
+    } catch {
+      return refuse();
+    }
+    if (!verified.verified) return refuse();
+    const info = verified.authenticationInfo;
+    const now = this.now();
+    await this.deps.database.retrying(() => this.repo.used(passkey.id, { counter: info.newCounter, backed_up: info.credentialBackedUp ? 1 : 0, device_type: info.credentialDeviceType, last_used_at: now }));
+    return { info, now };
   }
 
   async rename(userId: number, id: number, name: string): Promise<PasskeyRow> {
@@ -276,8 +326,8 @@ export class Passkeys {
     return found === null ? null : (JSON.parse(found) as Ceremony);
   }
 
-  private async refused(client: ClientContext, target: string | null, reason: string, why?: string): Promise<never> {
-    await this.deps.audit.record({ event: 'login.failed', target, ip: client.ip, detail: { method: 'passkey', reason, ...(why ? { why: why.slice(0, 200) } : {}) } });
+  private async refused(client: ClientContext, target: string | null, reason: string): Promise<never> {
+    await this.deps.audit.record({ event: 'login.failed', target, ip: client.ip, detail: { method: 'passkey', reason } });
     throw new AppError('PASSKEY_INVALID');
   }
 

@@ -177,6 +177,28 @@ for (const dialect of ['sqlite', 'postgres'] as const) describe(`passkeys (${dia
     assertRefused(await t.app.inject({ method: 'GET', url: '/api/admin/organizations', headers: { cookie: sessionCookie(signedInWithoutUv) } }), 401, 'SECOND_FACTOR_REQUIRED', 'a passkey without user verification');
   });
 
+  it('confirms it is still you with a passkey: the session gains the second factor the console needs', async () => {
+    const admin = await adminSession(t, { twoFactor: false });
+    const authenticator = new SoftAuthenticator({ origin: ORIGIN });
+    const created = (await post(t, '/api/auth/passkeys/registration/options', {}, admin.cookie)).json();
+    assert.equal((await post(t, '/api/auth/passkeys/registration', authenticator.create(created), admin.cookie)).statusCode, 201);
+    assertRefused(await t.app.inject({ method: 'GET', url: '/api/admin/organizations', headers: { cookie: admin.cookie } }), 401, 'SECOND_FACTOR_REQUIRED', 'signed in with a password');
+    const options = await post(t, '/api/auth/passkeys/reauthentication/options', {}, admin.cookie);
+    assert.equal(options.statusCode, 200, options.body);
+    assert.deepEqual(options.json().allowCredentials.map((c: { id: string }) => c.id), [authenticator.credentials[0]!.id]);
+    const assertion = authenticator.get(options.json());
+    // Another account's session cannot use this ceremony.
+    const stranger = sessionCookie(await register(t));
+    assertRefused(await post(t, '/api/auth/passkeys/reauthentication', assertion, stranger), 400, 'PASSKEY_CHALLENGE_INVALID', "another account's ceremony");
+    const again = authenticator.get((await post(t, '/api/auth/passkeys/reauthentication/options', {}, admin.cookie)).json());
+    const confirmed = await post(other, '/api/auth/passkeys/reauthentication', again, admin.cookie);
+    assert.equal(confirmed.statusCode, 200, confirmed.body);
+    assert.equal(confirmed.json().user_verified, true);
+    const console = await t.app.inject({ method: 'GET', url: '/api/admin/organizations', headers: { cookie: admin.cookie } });
+    assert.equal(console.statusCode, 200, console.body);
+    assertRefused(await post(t, '/api/auth/passkeys/reauthentication/options', {}, stranger), 404, 'PASSKEY_NOT_FOUND', 'an account without passkeys');
+  });
+
   it('a passkey without user verification asks for the authenticator code when two-factor sign-in is on', async () => {
     const admin = await adminSession(t);
     const authenticator = new SoftAuthenticator({ origin: ORIGIN, userVerified: false });
