@@ -4,19 +4,23 @@
 // passkey store (discoverable credentials, user verification) and for a security key that keeps no
 // record of accounts. Added from the account page; signed in username-less with the login page's
 // button, and by phone number for the security key; a replayed assertion, another origin in the signed
-// client data and a deleted passkey are refused. WebAuthn needs a domain for its relying-party id:
+// client data and a deleted passkey are refused. On the embedded default and on PostgreSQL with Redis. WebAuthn needs a domain for its relying-party id:
 // PUBLIC_URL is http://localhost:PORT, never 127.0.0.1.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, CDPSession, Page } from 'playwright-core';
 import { axeViolations, launchBrowser } from './helpers/browser.js';
 import { freePort, registerThrough, request, startServer, uniquePhone, type ServerProcess } from './helpers/cluster.js';
+import { createTestDatabase, type TestDatabase } from './helpers/postgres.js';
+import { TEST_REDIS_URL, uniquePrefix } from './helpers/redis.js';
 import { unmet } from './helpers/requirements.js';
 
 /** What a browser logs of a signed-out visitor (the pages ask who is signed in: 401), of refusals the pages explain, and of a request the test held back. */
 const EXPECTED_CONSOLE = /status of (400|401|404)|net::ERR_FAILED/;
 
-describe('passkeys in Chromium with a virtual authenticator, across two workers', { skip: await unmet('chromium') }, () => {
+// The embedded default (SQLite files), and PostgreSQL with Redis as the shared store.
+for (const setup of ['SQLite', 'PostgreSQL + Redis'] as const) describe(`passkeys in Chromium with a virtual authenticator, across two workers (${setup})`, { skip: setup === 'SQLite' ? await unmet('chromium') : await unmet('chromium', 'postgres', 'redis') }, () => {
+  let database: TestDatabase | undefined;
   let server: ServerProcess;
   let origin: string;
   let browser: Browser;
@@ -26,12 +30,15 @@ describe('passkeys in Chromium with a virtual authenticator, across two workers'
   before(async () => {
     const port = await freePort();
     origin = `http://localhost:${port}`;
-    server = await startServer({ workers: 2, port, env: { PUBLIC_URL: origin } });
+    database = setup === 'SQLite' ? undefined : await createTestDatabase('passkeys_browser');
+    const scaledOut: Record<string, string> = database ? { DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: uniquePrefix('passkeys') } : {};
+    server = await startServer({ workers: 2, port, env: { PUBLIC_URL: origin, ...scaledOut } });
     ({ browser, close: closeBrowser } = await launchBrowser());
   });
   after(async () => {
     await closeBrowser?.();
     await server?.stop();
+    await database?.drop();
     assert.deepEqual(problems, [], 'no page threw or logged an unexpected error');
   });
 
