@@ -10,6 +10,8 @@ import { adminSession, anotherWorker, assertRefused, createTestApp, login, regis
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { unmet } from '../helpers/requirements.js';
 import { SoftAuthenticator } from '../helpers/webauthn.js';
+import { ACR, authenticationOf } from '../../src/oidc/claims.js';
+import type { SessionRow } from '../../src/db/schema.js';
 
 const ORIGIN = 'http://localhost:3000';
 
@@ -219,5 +221,24 @@ for (const dialect of ['sqlite', 'postgres'] as const) describe(`passkeys (${dia
     assert.equal(res.statusCode, 200, res.body);
     const after = await login(t, phone, TEST_PASSWORD);
     assert.equal(after.statusCode, 200, `the lock is lifted: ${after.body}`);
+  });
+});
+
+describe("how a passkey session is described to apps (OpenID Connect amr and acr)", () => {
+  const session = (proofs: Partial<SessionRow>): SessionRow =>
+    ({ password_at: null, sms_at: null, second_factor_at: null, federated_at: null, passkey_at: null, passkey_verified_at: null, ...proofs }) as SessionRow;
+  it('a user-verified passkey is hwk + user: two factors', () => {
+    const described = authenticationOf(session({ passkey_at: 1_700_000_000_000, passkey_verified_at: 1_700_000_000_000 }));
+    assert.deepEqual(described.amr, ['hwk', 'user', 'mfa']);
+    assert.equal(described.acr, ACR.twoFactors);
+    assert.equal(described.authTime, 1_700_000_000);
+  });
+  it('a passkey without user verification is hwk alone: one factor', () => {
+    const described = authenticationOf(session({ passkey_at: 1_700_000_000_000 }));
+    assert.deepEqual(described.amr, ['hwk']);
+    assert.equal(described.acr, ACR.oneFactor);
+  });
+  it('a passkey and an authenticator code: otp, hwk, mfa', () => {
+    assert.deepEqual(authenticationOf(session({ passkey_at: 1, second_factor_at: 2 })).amr, ['otp', 'hwk', 'mfa']);
   });
 });
