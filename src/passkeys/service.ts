@@ -198,8 +198,7 @@ export class Passkeys {
    */
   async authenticationOptions(phone: string | undefined, client: ClientContext): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const rp = this.rp;
-    const limits = this.deps.rateLimits;
-    await limits.enforceForClient(limits.loginPerIp, client);
+    await this.challengeIssued(client);
     let userId: number | null = null;
     let allowCredentials: { id: string; transports?: AuthenticatorTransportFuture[] }[] | undefined;
     if (phone !== undefined) {
@@ -243,8 +242,7 @@ export class Passkeys {
   /** Request options for confirming it is still the owner, in a session that is signed in: the account's own passkeys. */
   async reauthenticationOptions(user: UserRow, client: ClientContext): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const rp = this.rp;
-    const limits = this.deps.rateLimits;
-    await limits.enforceForClient(limits.loginPerIp, client);
+    await this.challengeIssued(client);
     const rows = await this.repo.listFor(user.id);
     if (rows.length === 0) throw new AppError('PASSKEY_NOT_FOUND', { message: 'This account has no passkey.' });
     const options = await generateAuthenticationOptions({ rpID: rp.id, timeout: CEREMONY_TTL_MS, userVerification: 'preferred', allowCredentials: rows.map((row) => ({ id: row.credential_id, transports: transportsOf(row) })) });
@@ -311,6 +309,16 @@ export class Passkeys {
     const row = await this.deps.database.retrying(() => this.repo.delete(id, userId));
     if (!row) throw new AppError('PASSKEY_NOT_FOUND');
     await this.deps.audit.record({ event: 'passkey.deleted', actor: `user:${userId}`, target: `user:${userId}`, ip: client.ip, detail: { passkey_id: id } });
+  }
+
+  /**
+   * A challenge costs the store an entry for 5 minutes, as a captcha does, and is counted like one
+   * (RATE_LIMIT_CAPTCHA_PER_IP): a login page arms the autofill on every visit, and that must not
+   * spend the address's sign-in budget, which the assertion itself is charged to.
+   */
+  private challengeIssued(client: ClientContext): Promise<unknown> {
+    const limits = this.deps.rateLimits;
+    return limits.enforceForClient(limits.captchaPerIp, client);
   }
 
   /** The ceremony a response's signed client data names, taken once; null for a challenge not issued, expired or used. */
