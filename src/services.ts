@@ -136,7 +136,8 @@ export function createServices(deps: ServiceDeps): Services {
   const passwords = new Passwords({ database, hasher: deps.hasher, hashing, lockout, sessions, metrics, now });
   const registration = new Registration({ database, captcha, orgs, sessions, rateLimits, hashing, passwords, audit, smsCodes, metrics, defaultRegion, now });
   const signIn = new SignIn({ database, captcha, sessions, rateLimits, lockout, hashing, passwords, twoFactor, audit, smsCodes, metrics, defaultRegion });
-  const profile = new Profile({ database, accounts, orgs, sessions, rateLimits, lockout, hashing, passwords, audit, smsCodes, defaultRegion, now });
+  // The passkeys are made further down; the download asks for them only once a request comes.
+  const profile = new Profile({ database, accounts, orgs, sessions, rateLimits, lockout, hashing, passwords, audit, smsCodes, defaultRegion, now, passkeysOf: (userId) => passkeys.list(userId) });
   const twoFactorSettings = new TwoFactorSettings({ twoFactor, passwords, sessions, rateLimits, audit });
   const reauthentication = new Reauthentication({ passwords, twoFactor, sessions, lockout, hashing, rateLimits, audit });
   const sms = new SmsService({ kv, secret, config: config.sms, codes: smsCodes, captcha, accounts, invitations: orgs, tasks, rateLimits, audit });

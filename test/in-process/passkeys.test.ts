@@ -72,6 +72,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) describe(`passkeys (${dia
     assert.equal(listed[0].last_used_at, null);
     const renamed = await t.app.inject({ method: 'PATCH', url: `/api/auth/passkeys/${listed[0].id}`, headers: { cookie }, payload: { name: 'Phone' } });
     assert.equal(renamed.json().passkey.name, 'Phone');
+    const download = (await t.app.inject({ method: 'GET', url: '/api/auth/account/data', headers: { cookie } })).json();
+    assert.deepEqual(download.passkeys.map((p: { name: string }) => p.name), ['Phone'], 'the personal data download lists it');
     // The next one's options exclude it, so the authenticator does not make a second one.
     const again = (await post(t, '/api/auth/passkeys/registration/options', {}, cookie)).json();
     assert.deepEqual(again.excludeCredentials.map((c: { id: string }) => c.id), [authenticator.credentials[0]!.id]);
