@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, CDPSession, Page } from 'playwright-core';
 import { axeViolations, launchBrowser } from './helpers/browser.js';
-import { freePort, registerThrough, request, startServer, uniquePhone, type ServerProcess } from './helpers/cluster.js';
+import { freePort, registerThrough, request, runCli, startServer, uniquePhone, type ServerProcess } from './helpers/cluster.js';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres.js';
 import { TEST_REDIS_URL, uniquePrefix } from './helpers/redis.js';
 import { unmet } from './helpers/requirements.js';
@@ -21,6 +21,8 @@ const EXPECTED_CONSOLE = /status of (400|401|404)|net::ERR_FAILED/;
 // The embedded default (SQLite files), and PostgreSQL with Redis as the shared store.
 for (const setup of ['SQLite', 'PostgreSQL + Redis'] as const) describe(`passkeys in Chromium with a virtual authenticator, across two workers (${setup})`, { skip: setup === 'SQLite' ? await unmet('chromium') : await unmet('chromium', 'postgres', 'redis') }, () => {
   let database: TestDatabase | undefined;
+  /** What the server and its command line are given besides DATA_DIR: the database and the shared store. */
+  let scaledOut: Record<string, string> = {};
   let server: ServerProcess;
   let origin: string;
   let browser: Browser;
@@ -31,7 +33,7 @@ for (const setup of ['SQLite', 'PostgreSQL + Redis'] as const) describe(`passkey
     const port = await freePort();
     origin = `http://localhost:${port}`;
     database = setup === 'SQLite' ? undefined : await createTestDatabase('passkeys_browser');
-    const scaledOut: Record<string, string> = database ? { DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: uniquePrefix('passkeys') } : {};
+    scaledOut = database ? { DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: uniquePrefix('passkeys') } : {};
     server = await startServer({ workers: 2, port, env: { PUBLIC_URL: origin, ...scaledOut } });
     ({ browser, close: closeBrowser } = await launchBrowser());
   });
@@ -198,6 +200,24 @@ for (const setup of ['SQLite', 'PostgreSQL + Redis'] as const) describe(`passkey
     assert.equal(await page.textContent('button.passkey-sign-in'), '使用通行密钥登录');
     await page.locator('.form-error', { hasText: '未登记' }).first().waitFor();
     assert.equal(await signedInPhone(page), null);
+    await page.context().close();
+  });
+
+  it('an administrator with a passkey and no authenticator app confirms with it when the console asks for a second factor', async () => {
+    const { page } = await newPage({ autofill: false });
+    const { e164 } = await signedInAccount(page);
+    await addPasskey(page, 'Admin laptop');
+    const promoted = await runCli(['user', 'set-role', '--phone', e164, '--role', 'admin'], { DATA_DIR: server.dataDir, ...scaledOut });
+    assert.equal(promoted.code, 0, promoted.stderr);
+    // Signed in with a password: the console asks for a second factor, and the dialog offers the passkey.
+    await page.goto(`${origin}/admin`);
+    const withPasskey = page.locator('dialog.reauth button', { hasText: 'Confirm with a passkey' });
+    await withPasskey.waitFor();
+    assert.deepEqual((await axeViolations(page)).map((v) => v.id), [], 'the dialog passes axe-core');
+    const opened = page.waitForResponse((res) => res.url().includes('/api/admin/audit?limit=1') && res.status() === 200);
+    await withPasskey.click();
+    await opened;
+    await page.locator('dialog.reauth').waitFor({ state: 'detached' });
     await page.context().close();
   });
 });
