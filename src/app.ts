@@ -51,6 +51,7 @@ import { oidcClientRoutes } from './oidc/clients/routes.js';
 import { authzRoutes } from './authz/routes.js';
 import type { SessionCookieSettings } from './http/session-cookie.js';
 import { flowRoutes, PENDING_COOKIE } from './federation/flow-routes.js';
+import { passkeyRoutes } from './passkeys/routes.js';
 import { federationRoutes } from './federation/routes.js';
 
 export interface AppDeps {
@@ -217,7 +218,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const requireSession = createSessionGuard({ credentials, cookieName: config.session.cookieName });
   const sessionCookie: SessionCookieSettings = { name: config.session.cookieName, secure: config.session.secureCookie, domain: config.session.cookieDomain, maxAgeSeconds: config.session.maxAgeSeconds };
   const requireRecentAuthentication = createRecentAuthenticationGuard({ maxAgeSeconds: config.reauthMaxAgeSeconds });
-  const guards = createApiKeyGuards({ credentials, rateLimits: services.rateLimits, requireSession, adminRequiresTwoFactor: config.adminRequiresTwoFactor, requireRecentAuthentication });
+  const guards = createApiKeyGuards({ credentials, rateLimits: services.rateLimits, requireSession, adminRequiresTwoFactor: config.adminRequiresTwoFactor, requireRecentAuthentication,
+    hasPasskey: (userId) => services.passkeys.hasAny(userId),
+  });
 
   if (deps.housekeeping) {
     const sweep = setInterval(() => {
@@ -269,6 +272,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     cookie: sessionCookie,
     knownDevices: services.knownDevices,
   });
+  await app.register(passkeyRoutes, { passkeys: services.passkeys, requireSession, requireRecentAuthentication, cookie: sessionCookie, knownDevices: services.knownDevices });
   await app.register(rateLimitRoutes, { rateLimits: services.rateLimits, admin: services.admin.rateLimits, guards });
   await app.register(importRoutes, { imports: services.imports, guards, maxBytes: config.imports.maxBytes });
   await app.register(exportRoutes, { exports: services.exports, guards });

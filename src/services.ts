@@ -38,6 +38,7 @@ import { Lockout } from './security/lockout.js';
 import type { PasswordHasher } from './security/password.js';
 import { RateLimits } from './security/rate-limits.js';
 import { OwnSessions } from './sessions/own-sessions.js';
+import { Passkeys, relyingPartyOf } from './passkeys/service.js';
 import { SessionService } from './sessions/service.js';
 import { SmsCodes } from './sms/codes.js';
 import { SmsOutbox } from './sms/outbox.js';
@@ -100,6 +101,8 @@ export interface Services {
   identities: Identities;
   /** Signing in through those providers: start, callback, and a first sign-in's phone and registration. */
   signInFlow: SignInFlow;
+  /** Passkeys (WebAuthn): adding them to an account, and signing in with one. */
+  passkeys: Passkeys;
 }
 
 const SILENT_LOG = { info: () => undefined };
@@ -133,7 +136,8 @@ export function createServices(deps: ServiceDeps): Services {
   const passwords = new Passwords({ database, hasher: deps.hasher, hashing, lockout, sessions, metrics, now });
   const registration = new Registration({ database, captcha, orgs, sessions, rateLimits, hashing, passwords, audit, smsCodes, metrics, defaultRegion, now });
   const signIn = new SignIn({ database, captcha, sessions, rateLimits, lockout, hashing, passwords, twoFactor, audit, smsCodes, metrics, defaultRegion });
-  const profile = new Profile({ database, accounts, orgs, sessions, rateLimits, lockout, hashing, passwords, audit, smsCodes, defaultRegion, now });
+  // The passkeys are made further down; the download asks for them only once a request comes.
+  const profile = new Profile({ database, accounts, orgs, sessions, rateLimits, lockout, hashing, passwords, audit, smsCodes, defaultRegion, now, passkeysOf: (userId) => passkeys.list(userId) });
   const twoFactorSettings = new TwoFactorSettings({ twoFactor, passwords, sessions, rateLimits, audit });
   const reauthentication = new Reauthentication({ passwords, twoFactor, sessions, lockout, hashing, rateLimits, audit });
   const sms = new SmsService({ kv, secret, config: config.sms, codes: smsCodes, captcha, accounts, invitations: orgs, tasks, rateLimits, audit });
@@ -180,5 +184,23 @@ export function createServices(deps: ServiceDeps): Services {
     defaultRegion,
     publicUrl: config.oidc.issuer,
   });
-  return { captcha, orgs, accounts, registration, signIn, profile, twoFactor: twoFactorSettings, reauthentication, sessions, ownSessions, rateLimits, lockout, knownDevices, hashing, audit, apiKeys, tasks, smsCodes, sms, smsOutbox, imports, exports, clients, oidcGrants, signingKeys, admin, forwardAuthRules, signInProviders, identities, signInFlow };
+  const passkeys = new Passkeys({
+    database,
+    kv,
+    accounts: {
+      findById: (id) => accounts.findById(id),
+      findByTypedPhone: (raw) => accounts.findByPhone(accounts.parsePhone(raw).e164),
+      isTwoFactorOn: (user) => TwoFactor.isEnabled(user),
+      twoFactorChallenge: (user) => twoFactor.challenge(user, 'passkey'),
+      createSession: async (userId, client, proof) => (await sessions.create(userId, { ip: client.ip, userAgent: client.userAgent }, proof)).token,
+      recordProof: (sessionId, factor) => sessions.recordProof(sessionId, factor),
+    },
+    lockout,
+    rateLimits,
+    audit,
+    secret,
+    // The issuer is PUBLIC_URL (outside production without it, http://localhost:PORT).
+    relyingParty: relyingPartyOf(config.oidc.issuer),
+  });
+  return { captcha, orgs, accounts, registration, signIn, profile, twoFactor: twoFactorSettings, reauthentication, sessions, ownSessions, rateLimits, lockout, knownDevices, hashing, audit, apiKeys, tasks, smsCodes, sms, smsOutbox, imports, exports, clients, oidcGrants, signingKeys, admin, forwardAuthRules, signInProviders, identities, signInFlow, passkeys };
 }

@@ -30,7 +30,7 @@ describe('gatehouse CLI', () => {
   it('migrate, org create and org list speak JSON for scripts', async () => {
     const migrated = await runCli(['migrate', '--json'], env);
     assert.equal(migrated.code, 0, migrated.stderr);
-    assert.deepEqual(JSON.parse(migrated.stdout), { applied: ['001_initial', '002_tasks_keys_audit', '003_sms_imports', '004_user_invitation', '005_roster_exports', '006_audit_by_subject', '007_two_factor', '008_instance_settings', '009_task_request_id', '010_sms_hardening', '012_admin_sessions', '013_import_progress', '014_single_sign_on', '015_sign_in_providers', '016_federated_sign_in'] });
+    assert.deepEqual(JSON.parse(migrated.stdout), { applied: ['001_initial', '002_tasks_keys_audit', '003_sms_imports', '004_user_invitation', '005_roster_exports', '006_audit_by_subject', '007_two_factor', '008_instance_settings', '009_task_request_id', '010_sms_hardening', '012_admin_sessions', '013_import_progress', '014_single_sign_on', '015_sign_in_providers', '016_federated_sign_in', '017_passkeys'] });
 
     const created = await runCli(['org', 'create', '--name', '北京第一中学', '--max-uses', '500', '--json'], env);
     assert.equal(created.code, 0, created.stderr);

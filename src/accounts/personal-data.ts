@@ -1,5 +1,5 @@
 // What Gatehouse holds about one person, as they download it from their account page: the account,
-// its organization, its live sessions and the security events it took part in (a copy of one's own
+// its organization, its live sessions, its passkeys and the security events it took part in (a copy of one's own
 // personal data, as data-protection law such as PIPL Art. 45 or GDPR Art. 15 gives the right to).
 import type { AuditLog } from '../audit/service.js';
 import type { UserRow } from '../db/schema.js';
@@ -24,6 +24,8 @@ export interface PersonalData {
   };
   organization: { id: number; name: string } | null;
   sessions: Array<{ created_at: string; last_seen_at: string; ip: string | null; user_agent: string | null }>;
+  /** Names and dates only: a passkey's public key and id say nothing more about the person. */
+  passkeys: Array<{ name: string; created_at: string; last_used_at: string | null }>;
   /** `by`: whether the person did it themselves, or an administrator (who is not named) did it to the account. */
   security_events: Array<{ at: string; event: string; by: 'you' | 'administrator'; ip: string | null }>;
 }
@@ -32,16 +34,19 @@ export interface PersonalDataDeps {
   orgs: Pick<OrgService, 'findOrganization'>;
   sessions: SessionService;
   audit?: AuditLog | undefined;
+  /** The account's passkeys (the passkeys feature, passed by the composition root). */
+  passkeysOf?: ((userId: number) => Promise<Array<{ name: string; created_at: number; last_used_at: number | null }>>) | undefined;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export async function personalData(deps: PersonalDataDeps, user: UserRow, now: number): Promise<PersonalData> {
   const self = `user:${user.id}`;
-  const [organization, sessions, events] = await Promise.all([
+  const [organization, sessions, events, passkeys] = await Promise.all([
     deps.orgs.findOrganization(user.organization_id),
     deps.sessions.list(user.id),
     deps.audit?.aboutUser(user.id, MAX_EVENTS) ?? [],
+    deps.passkeysOf?.(user.id) ?? [],
   ]);
   return {
     exported_at: iso(now),
@@ -59,6 +64,7 @@ export async function personalData(deps: PersonalDataDeps, user: UserRow, now: n
     },
     organization: organization ? { id: organization.id, name: organization.name } : null,
     sessions: sessions.map((s) => ({ created_at: iso(s.created_at), last_seen_at: iso(s.last_seen_at), ip: s.ip, user_agent: s.user_agent })),
+    passkeys: passkeys.map((p) => ({ name: p.name, created_at: iso(p.created_at), last_used_at: p.last_used_at === null ? null : iso(p.last_used_at) })),
     // An administrator's own events about the account show what was done, not which administrator.
     security_events: events.map((e) => ({ at: e.at, event: e.event, by: e.actor === self ? 'you' : 'administrator', ip: e.actor === self ? e.ip : null })),
   };

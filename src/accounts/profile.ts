@@ -14,7 +14,7 @@ import type { RateLimits } from '../security/rate-limits.js';
 import type { SessionService } from '../sessions/service.js';
 import type { SmsCodes } from '../sms/codes.js';
 import type { Passwords } from './passwords.js';
-import { personalData, type PersonalData } from './personal-data.js';
+import { personalData, type PersonalData, type PersonalDataDeps } from './personal-data.js';
 import { maskPhone } from '../text/phone.js';
 import { createAccountRepo } from './repo.js';
 import { checkNewPassword, parsePhone } from './rules.js';
@@ -47,6 +47,8 @@ export interface ProfileDeps {
   smsCodes: SmsCodes;
   defaultRegion: CountryCode;
   now: () => number;
+  /** The account's passkeys, for the personal data download. */
+  passkeysOf?: PersonalDataDeps['passkeysOf'];
 }
 
 export class Profile {
@@ -130,6 +132,6 @@ export class Profile {
 
   /** Everything held about the account, for its owner to download. */
   personalData(user: UserRow): Promise<PersonalData> {
-    return personalData({ orgs: this.deps.orgs, sessions: this.deps.sessions, audit: this.deps.audit }, user, this.deps.now());
+    return personalData({ orgs: this.deps.orgs, sessions: this.deps.sessions, audit: this.deps.audit, passkeysOf: this.deps.passkeysOf }, user, this.deps.now());
   }
 }

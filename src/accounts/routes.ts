@@ -46,6 +46,7 @@ const PersonalDataBody = Type.Object({
   }),
   organization: Type.Union([Type.Object({ id: Type.Integer(), name: Type.String() }), Type.Null()]),
   sessions: Type.Array(Type.Object({ created_at: Iso, last_seen_at: Iso, ip: NullableString, user_agent: NullableString })),
+  passkeys: Type.Array(Type.Object({ name: Type.String(), created_at: Iso, last_used_at: Type.Union([Iso, Type.Null()]) })),
   security_events: Type.Array(Type.Object({ at: Iso, event: Type.String(), by: Type.Union([Type.Literal('you'), Type.Literal('administrator')]), ip: NullableString })),
 });
 
@@ -275,7 +276,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
       preHandler: requireSession,
       schema: {
         tags: ['auth'],
-        summary: 'Download everything held about the signed-in account (JSON, as an attachment): the account, its organization, sessions and security events',
+        summary: 'Download everything held about the signed-in account (JSON, as an attachment): the account, its organization, sessions, passkeys and security events',
         response: responses({ 200: PersonalDataBody }),
       },
     },

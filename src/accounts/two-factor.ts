@@ -26,8 +26,8 @@ const RECOVERY_CODES = 10;
 // 10 characters from 31 without look-alikes (no i, l, o, 0, 1): ≈ 50 bits each.
 const RECOVERY_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 
-/** How the first factor was proven: a password, an SMS code, or an upstream provider (WeChat, WeCom…). */
-export type SignInMethod = 'password' | 'sms' | 'federated';
+/** How the first factor was proven: a password, an SMS code, an upstream provider (WeChat, WeCom…), or a passkey its authenticator did not verify the user of. */
+export type SignInMethod = 'password' | 'sms' | 'federated' | 'passkey';
 
 export interface TwoFactorDeps {
   database: Database;

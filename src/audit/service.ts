@@ -62,7 +62,9 @@ export type AuditEventName =
   | 'sign_in_provider.enabled'
   | 'sign_in_provider.disabled'
   | 'identity.linked'
-  | 'identity.unlinked';
+  | 'identity.unlinked'
+  | 'passkey.added'
+  | 'passkey.deleted';
 
 export interface AuditEntry {
   event: AuditEventName;

@@ -14,6 +14,7 @@ import { importProgress } from './migrations/013_import_progress.js';
 import { singleSignOn } from './migrations/014_single_sign_on.js';
 import { signInProviders } from './migrations/015_sign_in_providers.js';
 import { federatedSignIn } from './migrations/016_federated_sign_in.js';
+import { passkeys } from './migrations/017_passkeys.js';
 
 // Migrations live in code (not read from a folder) so that the compiled build and tsx run the same list.
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -32,6 +33,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '014_single_sign_on': singleSignOn,
   '015_sign_in_providers': signInProviders,
   '016_federated_sign_in': federatedSignIn,
+  '017_passkeys': passkeys,
 };
 
 class InCodeMigrationProvider implements MigrationProvider {

@@ -64,6 +64,10 @@ export interface SessionsTable {
   second_factor_at: Generated<number | null>;
   /** Signed in through an upstream provider (WeChat, WeCom, DingTalk, Feishu, OpenID Connect). */
   federated_at: Generated<number | null>;
+  /** Signed in (or re-authenticated) with a passkey. */
+  passkey_at: Generated<number | null>;
+  /** …and its authenticator verified the user (PIN or biometric): two factors in one. */
+  passkey_verified_at: Generated<number | null>;
 }
 
 /** queued: waiting for its first run (or re-queued by an admin); failed: an attempt failed and a retry is scheduled; dead: out of attempts (or failed for good), kept as a dead letter. */
@@ -286,6 +290,25 @@ export interface IdentitiesTable {
   last_sign_in_at: number | null;
 }
 
+/** A passkey (WebAuthn credential) of an account. */
+export interface PasskeysTable {
+  id: Generated<number>;
+  user_id: number;
+  /** base64url. */
+  credential_id: string;
+  /** The COSE public key, base64url. */
+  public_key: string;
+  counter: number;
+  /** JSON array of transports (internal, hybrid, usb, nfc, ble…). */
+  transports: string;
+  device_type: 'singleDevice' | 'multiDevice';
+  /** 0/1. */
+  backed_up: number;
+  name: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
 export interface DatabaseSchema {
   organizations: OrganizationsTable;
   invitation_codes: InvitationCodesTable;
@@ -306,6 +329,7 @@ export interface DatabaseSchema {
   forward_auth_rules: ForwardAuthRulesTable;
   sign_in_providers: SignInProvidersTable;
   identities: IdentitiesTable;
+  passkeys: PasskeysTable;
 }
 
 export type OrganizationRow = Selectable<OrganizationsTable>;
@@ -324,3 +348,4 @@ export type OidcSigningKeyRow = Selectable<OidcSigningKeysTable>;
 export type ForwardAuthRuleRow = Selectable<ForwardAuthRulesTable>;
 export type SignInProviderRow = Selectable<SignInProvidersTable>;
 export type IdentityRow = Selectable<IdentitiesTable>;
+export type PasskeyRow = Selectable<PasskeysTable>;

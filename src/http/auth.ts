@@ -60,8 +60,8 @@ function bearer(request: FastifyRequest): string | undefined {
 }
 
 /** When the session's holder last proved anything (a sign-in or a re-authentication), ms; null for a session made before sessions recorded it. */
-export function latestProofAt(session: Pick<SessionRow, 'password_at' | 'sms_at' | 'second_factor_at' | 'federated_at'>): number | null {
-  const times = [session.password_at, session.sms_at, session.second_factor_at, session.federated_at].filter((at): at is number => at !== null);
+export function latestProofAt(session: Pick<SessionRow, 'password_at' | 'sms_at' | 'second_factor_at' | 'federated_at' | 'passkey_at'>): number | null {
+  const times = [session.password_at, session.sms_at, session.second_factor_at, session.federated_at, session.passkey_at].filter((at): at is number => at !== null);
   return times.length === 0 ? null : Math.max(...times);
 }
 
@@ -84,7 +84,22 @@ export function createRecentAuthenticationGuard(deps: { maxAgeSeconds: number; n
 
 export type RecentAuthenticationGuard = ReturnType<typeof createRecentAuthenticationGuard>;
 
-export function createApiKeyGuards(deps: { credentials: Pick<CredentialResolver, 'apiKey'>; rateLimits: RateLimits; requireSession: SessionGuard; adminRequiresTwoFactor: boolean; requireRecentAuthentication: RecentAuthenticationGuard }) {
+export interface ApiKeyGuardDeps {
+  credentials: Pick<CredentialResolver, 'apiKey'>;
+  rateLimits: RateLimits;
+  requireSession: SessionGuard;
+  adminRequiresTwoFactor: boolean;
+  requireRecentAuthentication: RecentAuthenticationGuard;
+  /** Whether the account has a passkey: a second factor it has set up, besides the authenticator app. */
+  hasPasskey?: (userId: number) => Promise<boolean>;
+}
+
+/** Whether the session passed a second factor the account still has: a code from the authenticator app, or a passkey whose authenticator verified its user. */
+export function passedSecondFactor(user: Pick<UserRow, 'totp_enabled_at'>, session: Pick<SessionRow, 'second_factor_at' | 'passkey_verified_at'>): boolean {
+  return (user.totp_enabled_at !== null && session.second_factor_at !== null) || session.passkey_verified_at !== null;
+}
+
+export function createApiKeyGuards(deps: ApiKeyGuardDeps) {
   async function authenticateKey(request: FastifyRequest, presented: string): Promise<KeyHolder> {
     const key = presented ? await deps.credentials.apiKey(presented) : null;
     if (!key) throw new AppError('INVALID_API_KEY');
@@ -113,9 +128,10 @@ export function createApiKeyGuards(deps: { credentials: Pick<CredentialResolver,
       await deps.requireSession(request, reply);
       const { user, session } = request.auth!;
       if (!roles.includes(user.role)) throw new AppError('FORBIDDEN');
-      if (deps.adminRequiresTwoFactor) {
-        if (user.totp_enabled_at === null) throw new AppError('TWO_FACTOR_SETUP_REQUIRED');
-        if (session.second_factor_at === null) throw new AppError('SECOND_FACTOR_REQUIRED');
+      if (deps.adminRequiresTwoFactor && !passedSecondFactor(user, session)) {
+        // An administrator with a passkey has a second factor set up, even without the authenticator app: they sign in with it.
+        const hasSecondFactor = user.totp_enabled_at !== null || ((await deps.hasPasskey?.(user.id)) ?? false);
+        throw new AppError(hasSecondFactor ? 'SECOND_FACTOR_REQUIRED' : 'TWO_FACTOR_SETUP_REQUIRED');
       }
     };
   }

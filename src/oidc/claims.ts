@@ -41,7 +41,22 @@ export function authenticationOf(session: SessionRow): { amr: string[]; acr: str
   if (session.second_factor_at !== null) amr.push('otp');
   // Not in RFC 8176's registry, but the value identity providers use for a sign-in through another one.
   if (session.federated_at !== null) amr.push('fed');
-  const factors = amr.length;
+  // A passkey is proof of possession of a key its authenticator holds: 'hwk' (RFC 8176 §2), since the
+  // private key never leaves the authenticator — a security key, the phone's secure enclave, or a
+  // platform keychain that syncs it end to end; 'swk' would say the key sat in ordinary software,
+  // which no WebAuthn authenticator admits to. When the authenticator verified its user (a PIN or a
+  // biometric: WebAuthn does not say which, so neither 'pin' nor 'fpt'), 'user' records it, and the
+  // key and that verification are two factors: 'mfa' and the two-factor acr, as Gatehouse's
+  // console rule treats them.
+  let factors = amr.length;
+  if (session.passkey_at !== null) {
+    amr.push('hwk');
+    factors++;
+    if (session.passkey_verified_at !== null) {
+      amr.push('user');
+      factors++;
+    }
+  }
   if (factors > 1) amr.push('mfa');
   const latest = latestProofAt(session);
   return { amr, acr: factors > 1 ? ACR.twoFactors : ACR.oneFactor, authTime: latest === null ? undefined : Math.floor(latest / 1000) };

@@ -1,7 +1,7 @@
 import type { Db } from '../db/database.js';
 import type { SessionRow } from '../db/schema.js';
 
-export type ProofColumn = 'password_at' | 'sms_at' | 'second_factor_at' | 'federated_at';
+export type ProofColumn = 'password_at' | 'sms_at' | 'second_factor_at' | 'federated_at' | 'passkey_at' | 'passkey_verified_at';
 
 export function createSessionRepo(db: Db) {
   return {

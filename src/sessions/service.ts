@@ -17,13 +17,17 @@ export interface ClientInfo {
   userAgent: string | null;
 }
 
-/** A factor the holder of a session proved: at sign-in, or again later (re-authentication). */
-export type Factor = 'password' | 'sms' | 'second_factor' | 'federated';
+/**
+ * A factor the holder of a session proved: at sign-in, or again later (re-authentication). A passkey
+ * whose authenticator verified its user (PIN or biometric) proves `passkey` and `passkey_verified`
+ * together: possession of the key and the user's knowledge or body, two factors in one gesture.
+ */
+export type Factor = 'password' | 'sms' | 'second_factor' | 'federated' | 'passkey' | 'passkey_verified';
 
 /** Which factors a sign-in proved, and when (ms): a second factor is usually a little after the first. */
 export type Proof = Partial<Record<Factor, number>>;
 
-const COLUMN = { password: 'password_at', sms: 'sms_at', second_factor: 'second_factor_at', federated: 'federated_at' } as const satisfies Record<Factor, ProofColumn>;
+const COLUMN = { password: 'password_at', sms: 'sms_at', second_factor: 'second_factor_at', federated: 'federated_at', passkey: 'passkey_at', passkey_verified: 'passkey_verified_at' } as const satisfies Record<Factor, ProofColumn>;
 
 /** Renewal writes at most this often per session, so that a busy client does not write on every request. */
 const RENEW_AFTER_MS = 60_000;
@@ -53,6 +57,8 @@ export class SessionService {
         sms_at: proof.sms ?? null,
         second_factor_at: proof.second_factor ?? null,
         federated_at: proof.federated ?? null,
+        passkey_at: proof.passkey ?? null,
+        passkey_verified_at: proof.passkey_verified ?? null,
       });
     try {
       const session = trx ? await insert(trx) : await this.database.batched(insert);

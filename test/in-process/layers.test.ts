@@ -18,7 +18,7 @@ const LAYERS: ReadonlyArray<{ layer: string; units: readonly string[]; job: stri
   { layer: 'infrastructure', units: ['config.ts', 'db', 'kv', 'cache', 'security', 'observability', 'text'], job: 'configuration, stores, hashing and limits, logs and metrics, text helpers: no feature' },
   { layer: 'http', units: ['http'], job: 'cross-cutting HTTP pieces, on small interfaces (a credential resolver), no feature' },
   { layer: 'primitives', units: ['tasks', 'audit'], job: 'the task system and the audit log: used by features, knowing none' },
-  { layer: 'features', units: ['accounts', 'admin', 'apikeys', 'authz', 'captcha', 'exports', 'federation', 'health', 'imports', 'oidc', 'orgs', 'sessions', 'sms', 'web'], job: 'one folder per capability: routes, services, its repo' },
+  { layer: 'features', units: ['accounts', 'admin', 'apikeys', 'authz', 'captcha', 'exports', 'federation', 'health', 'imports', 'oidc', 'orgs', 'passkeys', 'sessions', 'sms', 'web'], job: 'one folder per capability: routes, services, its repo' },
   { layer: 'composition', units: ['services.ts', 'task-handlers.ts', 'app.ts'], job: 'the composition root: services, task handlers and the HTTP app wired from config' },
   { layer: 'processes', units: ['server'], job: 'the cluster primary, HTTP workers, task workers, first-run bootstrap' },
   { layer: 'entry', units: ['cli.ts', 'cli'], job: 'the command line: one file per command group' },

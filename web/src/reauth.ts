@@ -1,9 +1,10 @@
 // Confirming it is still you, in a session that is signed in: the server answers a sensitive action
 // with REAUTHENTICATION_REQUIRED (the password or an authenticator code will do), or the console with
-// SECOND_FACTOR_REQUIRED (only a code will); a small form asks, POST /api/auth/reauth renews the
-// session, and the action is sent again.
+// SECOND_FACTOR_REQUIRED (only a code will, or a passkey that verifies its user); a small form asks,
+// POST /api/auth/reauth (or a passkey) renews the session, and the action is sent again.
 import { api, type ApiResult } from './api.js';
 import { t } from './i18n.js';
+import { passkeyConfirmButton } from './passkey-reauth.js';
 import { secondFactorField } from './two-factor.js';
 import { clearErrors, el, field, formError, showError, submitButton } from './ui.js';
 
@@ -17,6 +18,8 @@ export function confirmIdentity(reason: ReauthReason): Promise<boolean> {
   code.input.removeAttribute('required');
   const problem = formError();
   const cancel = el('button', { type: 'button', class: 'secondary' }, t('reauth.cancel'));
+  // Set once the dialog's promise exists: every way out (an answer, a passkey, cancel) ends there.
+  let finish: (ok: boolean) => void = () => undefined;
   const form = el(
     'form',
     { method: 'dialog', novalidate: '' },
@@ -26,6 +29,7 @@ export function confirmIdentity(reason: ReauthReason): Promise<boolean> {
     ...(codeOnly ? [] : [password.row]),
     code.row,
     submitButton('reauth.submit'),
+    passkeyConfirmButton(problem, () => finish(true)),
     cancel,
   );
   const dialog = el('dialog', { class: 'reauth' }, form);
@@ -33,7 +37,7 @@ export function confirmIdentity(reason: ReauthReason): Promise<boolean> {
   dialog.showModal();
   (codeOnly ? code : password).input.focus();
   return new Promise((resolve) => {
-    const finish = (ok: boolean) => {
+    finish = (ok: boolean) => {
       dialog.close();
       dialog.remove();
       resolve(ok);

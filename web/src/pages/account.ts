@@ -6,6 +6,7 @@ import { scopeLines } from '../scopes.js';
 import { signedInUser, type SignedInUser } from '../session.js';
 import { smsSender } from '../sms.js';
 import { withReauth } from '../reauth.js';
+import { passkeysSection } from '../passkeys.js';
 import { secondFactorField } from '../two-factor.js';
 import { clearErrors, el, errorText, field, formError, frame, showError, submitButton } from '../ui.js';
 
@@ -108,7 +109,7 @@ async function render(): Promise<void> {
     form.prepend(el('p', { class: 'hint needs-password', role: 'status' }, t('account.password.needed')));
   }
 
-  section.append(profile, devices, apps, signInAccounts(), password, twoFactor(user.two_factor_enabled), phoneChange((phone) => (phoneShown.textContent = phone)));
+  section.append(profile, devices, apps, signInAccounts(), passkeysSection(), password, twoFactor(user.two_factor_enabled), phoneChange((phone) => (phoneShown.textContent = phone)));
   // An administrator's account is deleted by another administrator (the server refuses it too).
   if (user.role !== 'admin') section.append(deletion());
 }

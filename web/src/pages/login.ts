@@ -4,6 +4,7 @@ import { failureText, namedInUrl, offeredProviders, providerLabel, startPath, ta
 import { returnToFrom } from '../return-to.js';
 import { signedInUser } from '../session.js';
 import { askSecondFactor } from '../two-factor.js';
+import { passkeySignIn } from '../passkeys.js';
 import { clearErrors, el, field, formError, frame, showError, submitButton } from '../ui.js';
 
 const section = frame('login.title');
@@ -28,7 +29,7 @@ if (freshSignIn) section.append(el('p', { class: 'hint' }, t('login.again')));
 // The other ways in: the upstream providers an administrator enabled (shown once known).
 const providerList = el('ul', { class: 'provider-buttons' });
 const providers = el('section', { class: 'providers', 'aria-labelledby': 'providers-h', hidden: '' }, el('h2', { id: 'providers-h' }, t('provider.or')), providerList);
-section.append(form, providers, escape, el('p', { class: 'hint' }, el('a', { href: '/reset-password' }, t('nav.reset'))));
+section.append(form, passkeySignIn({ form, phone: fields.phone.input, problem, destination }), providers, escape, el('p', { class: 'hint' }, el('a', { href: '/reset-password' }, t('nav.reset'))));
 
 // Back from a provider that did not sign the visitor in: the server names why in the URL.
 // (Said once the providers are known: an OpenID Connect system goes by its administrator's label.)
