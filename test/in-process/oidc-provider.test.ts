@@ -243,6 +243,8 @@ describe('OpenID Connect provider', () => {
   });
 
   it('a key rotation is published before it signs, and the old key stays published for its grace period', async () => {
+    // Long enough that a loaded machine still signs in once before it (the sign-in is a few round trips).
+    const ACTIVATE_IN_S = 5;
     const app = await newClient({ first_party: true });
     const user = await signedInUser();
     const rp = await relyingParty(issuer, app.client_id, app.client_secret, APP_CALLBACK);
@@ -250,15 +252,17 @@ describe('OpenID Connect provider', () => {
     const published = async () => ((await (await fetch(`${issuer}/oidc/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid);
     const before = kidOf((await signInSilently(rp, user.jar, issuer)).tokens.id_token!);
 
-    const rotated = await t.app.inject({ method: 'POST', url: '/api/admin/oidc/keys/rotate', headers: { cookie: admin.cookie }, payload: { activate_in_seconds: 2, retire_after_seconds: 3600 } });
+    const rotatedAt = Date.now();
+    const rotated = await t.app.inject({ method: 'POST', url: '/api/admin/oidc/keys/rotate', headers: { cookie: admin.cookie }, payload: { activate_in_seconds: ACTIVATE_IN_S, retire_after_seconds: 3600 } });
     assert.equal(rotated.statusCode, 201, rotated.body);
     const next = rotated.json().key.kid as string;
-    // Every process re-reads the keys each second here: published, not yet signing.
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    // Every process re-reads the keys each second here: published within a refresh or two, not yet signing.
+    for (let i = 0; i < 30 && !(await published()).includes(next); i++) await new Promise((resolve) => setTimeout(resolve, 100));
     assert.deepEqual((await published()).sort(), [before, next].sort());
+    assert.ok(Date.now() - rotatedAt < ACTIVATE_IN_S * 1000 - 1000, 'this machine is too slow to see the key before it signs');
     assert.equal(kidOf((await signInSilently(rp, user.jar, issuer)).tokens.id_token!), before);
-    // Past its activation: it signs, and the old key is still published for tokens it signed.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Past its activation (and the next refresh): it signs, and the old key is still published for tokens it signed.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, rotatedAt + ACTIVATE_IN_S * 1000 + 1200 - Date.now())));
     const signedNow = kidOf((await signInSilently(rp, user.jar, issuer)).tokens.id_token!);
     assert.equal(signedNow, next);
     assert.ok((await published()).includes(before));
