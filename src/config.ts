@@ -4,6 +4,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import type { CountryCode } from 'libphonenumber-js';
+import { CAPTCHA_MODES, type CaptchaMode } from './captcha/mode.js';
 import { getCountries } from 'libphonenumber-js/max';
 import type { RedisTarget } from './kv/redis-connection.js';
 
@@ -47,7 +48,12 @@ export interface Config {
   /** Key for HMACs of captcha answers; shared by every worker and server. Unset: a file in DATA_DIR. */
   readonly secretKey: string | undefined;
   readonly testCaptcha: string | undefined;
-  readonly captcha: { readonly ttlSeconds: number; readonly length: number };
+  readonly captcha: {
+    readonly ttlSeconds: number;
+    readonly length: number;
+    /** CAPTCHA_MODE: which captcha the protected routes take: the picture, the proof of work, or either. */
+    readonly mode: CaptchaMode;
+  };
   readonly session: {
     readonly ttlSeconds: number;
     readonly maxAgeSeconds: number;
@@ -409,6 +415,7 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
     captcha: {
       ttlSeconds: int(merged, 'CAPTCHA_TTL_SECONDS', 300, 1, 3600),
       length: int(merged, 'CAPTCHA_LENGTH', 4, 4, 8),
+      mode: captchaMode(merged.CAPTCHA_MODE),
     },
     session: {
       ttlSeconds: sessionTtl,
@@ -583,4 +590,10 @@ function deepFreeze<T extends object>(value: T): T {
     if (child && typeof child === 'object') deepFreeze(child as object);
   }
   return Object.freeze(value);
+}
+
+function captchaMode(raw: string | undefined): CaptchaMode {
+  const mode = raw?.trim() || 'either';
+  if (!(CAPTCHA_MODES as readonly string[]).includes(mode)) throw new ConfigError(`CAPTCHA_MODE must be image, pow or either; got "${mode}"`);
+  return mode as CaptchaMode;
 }
