@@ -105,6 +105,11 @@ export class ProofOfWork {
     const limits = this.options.rateLimits;
     if (limits && client !== undefined) await limits.enforceForClient(limits.captchaPerIp, client);
     const level = Math.max(await this.addressLevel(client), phone === undefined ? 0 : await this.phoneLevel(phone));
+    return this.challengeAt(purpose, level);
+  }
+
+  /** A new challenge of a given difficulty level, registered in the store (the benchmark's way in). */
+  async challengeAt(purpose: CaptchaPurpose, level: number): Promise<Challenge> {
     const { min, max } = counterRange(level);
     const ttlMs = this.options.ttlSeconds * 1000;
     const challenge = await createChallenge({
