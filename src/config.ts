@@ -53,6 +53,8 @@ export interface Config {
     readonly length: number;
     /** CAPTCHA_MODE: which captcha the protected routes take: the picture, the proof of work, or either. */
     readonly mode: CaptchaMode;
+    /** CAPTCHA_POW_FREE_PER_ADDRESS: proof-of-work challenges per 10 minutes an address fetches before they get harder. */
+    readonly powFreePerAddress: number;
   };
   readonly session: {
     readonly ttlSeconds: number;
@@ -416,6 +418,7 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
       ttlSeconds: int(merged, 'CAPTCHA_TTL_SECONDS', 300, 1, 3600),
       length: int(merged, 'CAPTCHA_LENGTH', 4, 4, 8),
       mode: captchaMode(merged.CAPTCHA_MODE),
+      powFreePerAddress: int(merged, 'CAPTCHA_POW_FREE_PER_ADDRESS', 100, 1, 1_000_000),
     },
     session: {
       ttlSeconds: sessionTtl,

@@ -126,7 +126,7 @@ export function createServices(deps: ServiceDeps): Services {
     rateLimits,
     metrics,
   });
-  const pow = new ProofOfWork({ kv, secret, ttlSeconds: config.captcha.ttlSeconds, rateLimits });
+  const pow = new ProofOfWork({ kv, secret, ttlSeconds: config.captcha.ttlSeconds, freePerAddress: config.captcha.powFreePerAddress, rateLimits });
   const captcha = new CaptchaGate({ mode: config.captcha.mode, image: imageCaptcha, pow, defaultRegion: config.defaultRegion });
   const orgs = new OrgService(database, { metrics });
   const sessions = new SessionService(database, { ttlSeconds: config.session.ttlSeconds, maxAgeSeconds: config.session.maxAgeSeconds });

@@ -23,8 +23,13 @@ export const POW_COST = 1_000;
 export const POW_BASE_COUNTER = 150;
 export const POW_LEVEL_FACTOR = 4;
 export const POW_MAX_LEVEL = 4;
-/** Requests per window that an address or a phone number makes without the difficulty rising. */
-export const POW_FREE_REQUESTS = 20;
+/**
+ * Challenges per window an address fetches before the difficulty rises (CAPTCHA_POW_FREE_PER_ADDRESS): a
+ * school's room behind one address fetches many, so the default is generous.
+ */
+export const POW_FREE_PER_ADDRESS = 100;
+/** Solutions per window submitted with one phone number before the difficulty rises: one person needs few. */
+export const POW_FREE_PER_PHONE = 10;
 export const POW_WINDOW_MS = 10 * 60_000;
 
 export interface ProofOfWorkOptions {
@@ -32,6 +37,8 @@ export interface ProofOfWorkOptions {
   /** The service secret: the challenge and key signature secrets are derived from it. */
   secret: string;
   ttlSeconds: number;
+  /** Challenges per window an address fetches at level 0; default POW_FREE_PER_ADDRESS. */
+  freePerAddress?: number;
   rateLimits?: RateLimits;
 }
 
@@ -40,10 +47,10 @@ export interface PowPayload {
   solution: Solution;
 }
 
-/** The level a window's request count calls for: 0 up to the free requests, +1 for each doubling after. */
-export function levelForCount(count: number): number {
-  if (count <= POW_FREE_REQUESTS) return 0;
-  return Math.min(POW_MAX_LEVEL, Math.floor(Math.log2(count / POW_FREE_REQUESTS)) + 1);
+/** The level a window's request count calls for: 0 up to `free` requests, +1 for each doubling after. */
+export function levelForCount(count: number, free: number): number {
+  if (count <= free) return 0;
+  return Math.min(POW_MAX_LEVEL, Math.floor(Math.log2(count / free)) + 1);
 }
 
 /** The counter range [min, max) a level draws from: the expected number of guesses is about 1.5·min. */
@@ -88,13 +95,13 @@ export class ProofOfWork {
   private async addressLevel(client: LimitedClient | undefined): Promise<number> {
     if (client === undefined || client.exempt) return 0;
     const { value } = await this.options.kv.increment(`altcha:address:${client.network}`, POW_WINDOW_MS);
-    return levelForCount(value);
+    return levelForCount(value, this.options.freePerAddress ?? POW_FREE_PER_ADDRESS);
   }
 
   /** The level the phone number's requests of the window call for, without counting one. */
   private async phoneLevel(phone: string): Promise<number> {
     const stored = await this.options.kv.get(this.phoneKey(phone));
-    return levelForCount(stored === null ? 0 : Number(stored) || 0);
+    return levelForCount(stored === null ? 0 : Number(stored) || 0, POW_FREE_PER_PHONE);
   }
 
   /**
@@ -152,7 +159,7 @@ export class ProofOfWork {
     const data = payload.challenge.parameters.data ?? {};
     if (phone !== undefined) {
       const { value } = await this.options.kv.increment(this.phoneKey(phone), POW_WINDOW_MS);
-      if (Number(data.level ?? 0) < levelForCount(value)) return 'too_easy';
+      if (Number(data.level ?? 0) < levelForCount(value, POW_FREE_PER_PHONE)) return 'too_easy';
     }
     const stored = await this.options.kv.takeOnce(this.key(payload.challenge.parameters.nonce));
     if (stored === null) return 'expired';

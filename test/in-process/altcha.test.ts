@@ -2,7 +2,7 @@
 // purpose, adaptive difficulty, and the routes taking either kind of captcha as CAPTCHA_MODE allows.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ProofOfWork, counterRange, levelForCount, POW_FREE_REQUESTS } from '../../src/captcha/pow.js';
+import { ProofOfWork, counterRange, levelForCount, POW_FREE_PER_ADDRESS, POW_FREE_PER_PHONE } from '../../src/captcha/pow.js';
 import { createMemoryStore } from '../../src/kv/memory.js';
 import { fetchChallenge, newAltcha, solvePayload } from '../helpers/altcha.js';
 import { anotherWorker, createTestApp, newCaptcha, register, TEST_CAPTCHA, TEST_PASSWORD, uniquePhone, type TestApp } from '../helpers/app.js';
@@ -59,24 +59,24 @@ describe('altcha: the proof-of-work service', () => {
   it('raises the difficulty for an address flooding challenges, and not for its neighbour', async () => {
     const pow = new ProofOfWork({ kv: createMemoryStore(), secret: 's'.repeat(40), ttlSeconds: 300 });
     const levels: number[] = [];
-    for (let i = 0; i < POW_FREE_REQUESTS * 8; i++) levels.push(Number((await pow.issue('login', client('203.0.113.7'))).parameters.data!.level));
-    assert.deepEqual(levels.slice(0, POW_FREE_REQUESTS), Array(POW_FREE_REQUESTS).fill(0), 'ordinary use stays at level 0');
+    for (let i = 0; i < POW_FREE_PER_ADDRESS * 8; i++) levels.push(Number((await pow.issue('login', client('203.0.113.7'))).parameters.data!.level));
+    assert.deepEqual(levels.slice(0, POW_FREE_PER_ADDRESS), Array(POW_FREE_PER_ADDRESS).fill(0), 'ordinary use stays at level 0');
     assert.ok(levels.at(-1)! >= 3, `levels rise under a flood: ${levels.at(-1)}`);
     for (let i = 1; i < levels.length; i++) assert.ok(levels[i]! >= levels[i - 1]!, 'never falls within the window');
     assert.equal((await pow.issue('login', client('203.0.113.8'))).parameters.data!.level, 0);
     assert.equal((await pow.issue('login', { network: '203.0.113.7', exempt: true })).parameters.data!.level, 0, 'RATE_LIMIT_EXEMPT addresses are not counted');
     // The level sets the counter the solver must reach: the work grows by POW_LEVEL_FACTOR per level.
     assert.ok(counterRange(3).min >= 64 * counterRange(0).min);
-    assert.equal(levelForCount(POW_FREE_REQUESTS), 0);
-    assert.equal(levelForCount(POW_FREE_REQUESTS + 1), 1);
+    assert.equal(levelForCount(POW_FREE_PER_ADDRESS, POW_FREE_PER_ADDRESS), 0);
+    assert.equal(levelForCount(POW_FREE_PER_ADDRESS + 1, POW_FREE_PER_ADDRESS), 1);
   });
 
   it('raises the difficulty for a phone number used many times: an easy challenge is refused for it until asked with the phone', async () => {
     const pow = new ProofOfWork({ kv: createMemoryStore(), secret: 's'.repeat(40), ttlSeconds: 300 });
     const phone = '+8613900001111';
-    for (let i = 0; i < POW_FREE_REQUESTS; i++) assert.equal(await pow.check('bm90', 'sms', phone), 'wrong');
+    for (let i = 0; i < POW_FREE_PER_PHONE; i++) assert.equal(await pow.check('bm90', 'sms', phone), 'wrong');
     // Garbage counts nothing (it fails before the phone is counted); real uses do.
-    for (let i = 0; i < POW_FREE_REQUESTS; i++) {
+    for (let i = 0; i < POW_FREE_PER_PHONE; i++) {
       const challenge = await pow.issue('sms', client(`198.51.100.${i}`));
       assert.equal(await pow.check(await solvePayload(challenge), 'sms', phone), 'ok');
     }
@@ -149,8 +149,8 @@ describe('altcha: the routes', () => {
     try {
       const payload = await newAltcha(t.app, 'login');
       const attempts = await Promise.all(
-        // Fewer than POW_FREE_REQUESTS: each verified submission counts for the phone's difficulty.
-        Array.from({ length: POW_FREE_REQUESTS - 2 }, (_, i) =>
+        // No more than POW_FREE_PER_PHONE: each verified submission counts for the phone's difficulty.
+        Array.from({ length: POW_FREE_PER_PHONE }, (_, i) =>
           (i % 2 ? second.app : t.app).inject({ method: 'POST', url: '/api/auth/login', payload: { phone, password: TEST_PASSWORD, altcha: payload }, remoteAddress: `192.0.2.${i + 1}` }),
         ),
       );
@@ -164,7 +164,7 @@ describe('altcha: the routes', () => {
 
   it('difficulty rises under a flood of challenge requests from one address, through the route', async () => {
     const levels: number[] = [];
-    for (let i = 0; i < POW_FREE_REQUESTS * 4; i++) {
+    for (let i = 0; i < POW_FREE_PER_ADDRESS * 4; i++) {
       const challenge = await fetchChallenge(t.app, '?purpose=login', {});
       levels.push(Number(challenge.parameters.data!.level));
     }
