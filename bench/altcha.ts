@@ -10,8 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Challenge, Solution } from 'altcha-lib';
-import { counterRange, POW_ALGORITHM, POW_COST, POW_MAX_LEVEL, ProofOfWork } from '../src/captcha/pow.js';
+import { verifySolution, type Challenge, type Solution } from 'altcha-lib';
+import { deriveKey } from 'altcha-lib/algorithms/pbkdf2';
+import { counterRange, POW_ALGORITHM, POW_COST, POW_MAX_LEVEL, powSecrets, ProofOfWork } from '../src/captcha/pow.js';
 import { createSqliteStore } from '../src/kv/sqlite.js';
 import { launchBrowser } from '../test/helpers/browser.js';
 import { arg, machine, summarize } from './stats.js';
@@ -44,7 +45,8 @@ async function main() {
   if (!workerFile) throw new Error('no build/web/assets/pow-worker-*.js: run npm run build:web first');
   const dir = mkdtempSync(path.join(tmpdir(), 'altcha-bench-'));
   const kv = createSqliteStore({ file: path.join(dir, 'kv.sqlite') });
-  const pow = new ProofOfWork({ kv, secret: 'b'.repeat(40), ttlSeconds: 3600 });
+  const secret = 'b'.repeat(40);
+  const pow = new ProofOfWork({ kv, secret, ttlSeconds: 3600 });
   const server = await serveAssets();
   const { browser, close } = await launchBrowser();
   const page = await browser.newPage();
@@ -55,7 +57,7 @@ async function main() {
   console.log(`ALTCHA proof of work — ${POW_ALGORITHM}, ${POW_COST} iterations per guess, deterministic (counter chosen by the server)`);
   console.log(machine());
   console.log(`Chromium ${browser.version()}, ${workers} solver worker(s)\n`);
-  console.log('level | counter range | solve in Chromium p50 / max | server: issue p50 | verify p50 / p99 | n');
+  console.log('level | counter range | solve in Chromium p50 / max | server: issue p50 | signature + key check p50 | full check (+ SQLite take) p50 / p99 | n');
 
   try {
     // Warm-up: the first worker start compiles the bundle.
@@ -64,6 +66,7 @@ async function main() {
       const solveTimes: number[] = [];
       const issueTimes: number[] = [];
       const verifyTimes: number[] = [];
+      const hmacTimes: number[] = [];
       for (let i = 0; i < samplesFor(level); i++) {
         let started = performance.now();
         const challenge = await pow.challengeAt('login', level);
@@ -72,6 +75,10 @@ async function main() {
         solveTimes.push(ms);
         const payload = Buffer.from(JSON.stringify({ challenge, solution })).toString('base64');
         started = performance.now();
+        const hmacOnly = await verifySolution({ challenge, solution, deriveKey, ...powSecrets(secret) });
+        hmacTimes.push(performance.now() - started);
+        if (!hmacOnly.verified) throw new Error(`level ${level}: not verified`);
+        started = performance.now();
         const outcome = await pow.check(payload, 'login');
         verifyTimes.push(performance.now() - started);
         if (outcome !== 'ok') throw new Error(`level ${level}: verify said ${outcome}`);
@@ -79,9 +86,10 @@ async function main() {
       const solve = summarize(solveTimes);
       const issue = summarize(issueTimes);
       const verify = summarize(verifyTimes);
+      const hmac = summarize(hmacTimes);
       const { min, max } = counterRange(level);
       console.log(
-        `${level} | ${min}–${max - 1} | ${(solve.p50 / 1000).toFixed(2)} s / ${(solve.max / 1000).toFixed(2)} s | ${issue.p50.toFixed(2)} ms | ${verify.p50.toFixed(3)} ms / ${verify.p99.toFixed(3)} ms | ${solve.n}`,
+        `${level} | ${min}–${max - 1} | ${(solve.p50 / 1000).toFixed(2)} s / ${(solve.max / 1000).toFixed(2)} s | ${issue.p50.toFixed(2)} ms | ${hmac.p50.toFixed(3)} ms | ${verify.p50.toFixed(3)} ms / ${verify.p99.toFixed(3)} ms | ${solve.n}`,
       );
     }
   } finally {

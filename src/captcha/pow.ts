@@ -74,13 +74,19 @@ export function parsePowPayload(base64: string): PowPayload | null {
   }
 }
 
+/** altcha-lib's two HMAC secrets (the challenge's signature, the derived key's), derived from the service secret. */
+export function powSecrets(secret: string): { hmacSignatureSecret: string; hmacKeySignatureSecret: string } {
+  return { hmacSignatureSecret: hmacHex(secret, 'altcha-challenge'), hmacKeySignatureSecret: hmacHex(secret, 'altcha-key') };
+}
+
 export class ProofOfWork {
   private readonly signatureSecret: string;
   private readonly keySignatureSecret: string;
 
   constructor(private readonly options: ProofOfWorkOptions) {
-    this.signatureSecret = hmacHex(options.secret, 'altcha-challenge');
-    this.keySignatureSecret = hmacHex(options.secret, 'altcha-key');
+    const secrets = powSecrets(options.secret);
+    this.signatureSecret = secrets.hmacSignatureSecret;
+    this.keySignatureSecret = secrets.hmacKeySignatureSecret;
   }
 
   private key(nonce: string): string {
