@@ -106,6 +106,8 @@ export function captchaWidget(purpose: PowPurpose, withAlternative: boolean, nam
     if (!payload) payload = await startPow();
     pending = null;
     let res = await api<T>('POST', path, { ...body, altcha: payload ?? '' });
+    // Refused for overload (after the retries): the solution was not used and serves the next attempt.
+    if (!res.ok && res.error.code === 'OVERLOADED' && payload) pending = Promise.resolve(payload);
     // The server wants a harder challenge for this phone number, or this one expired while the form was
     // being filled in: solve a new one (as hard as the number's use calls for) and send once more.
     if (!res.ok && (res.error.code === 'CAPTCHA_TOO_EASY' || res.error.code === 'CAPTCHA_EXPIRED')) {
@@ -125,8 +127,11 @@ export function captchaWidget(purpose: PowPurpose, withAlternative: boolean, nam
     const res = kind === 'pow' ? await postWithPow<T>(path, body) : await api<T>('POST', path, { ...body, captcha_id: captchaId, captcha: input.input.value.trim() });
     // Refused for overload (after the retries): the captcha was not used and stays, answer and all.
     const unused = !res.ok && res.error.code === 'OVERLOADED';
-    if (unused && kind === 'pow') return res;
-    if (!unused && (!res.ok || options.newOnSuccess !== false)) await (kind === 'pow' ? Promise.resolve(void startPow()) : refreshImage());
+    if (!unused && (!res.ok || options.newOnSuccess !== false)) {
+      // The next proof of work is solved in the background while the visitor reads the answer.
+      if (kind === 'pow') void startPow();
+      else await refreshImage();
+    }
     return res;
   }
 
