@@ -4,7 +4,6 @@ import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import type { CountryCode } from 'libphonenumber-js';
-import { CAPTCHA_MODES, type CaptchaMode } from './captcha/mode.js';
 import { getCountries } from 'libphonenumber-js/max';
 import type { RedisTarget } from './kv/redis-connection.js';
 
@@ -594,6 +593,10 @@ function deepFreeze<T extends object>(value: T): T {
   }
   return Object.freeze(value);
 }
+
+/** CAPTCHA_MODE: which captcha the protected routes take — the picture, the proof of work, or either. */
+export const CAPTCHA_MODES = ['image', 'pow', 'either'] as const;
+export type CaptchaMode = (typeof CAPTCHA_MODES)[number];
 
 function captchaMode(raw: string | undefined): CaptchaMode {
   const mode = raw?.trim() || 'either';

@@ -4,7 +4,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import { AppError } from '../errors.js';
 import type { LimitedClient } from '../security/client-network.js';
 import { normalizePhone } from '../text/phone.js';
-import type { CaptchaMode } from './mode.js';
+import type { CaptchaMode } from '../config.js';
 import type { ProofOfWork } from './pow.js';
 import type { CaptchaPurpose, CaptchaService, CaptchaUse } from './service.js';
 
