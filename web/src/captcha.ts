@@ -43,7 +43,8 @@ export function captchaWidget(purpose: PowPurpose, withAlternative: boolean, nam
   const image = el('img', { alt: t('captcha.alt'), width: '120', height: '40', class: 'captcha-image' });
   const refreshButton = el('button', { type: 'button', class: 'link' }, t('captcha.refresh'));
   const imageRow = el('div', { class: 'captcha-row' }, image, refreshButton);
-  const powStatus = el('p', { class: 'pow-status', role: 'status', 'aria-live': 'polite', hidden: '' });
+  // Announced politely (aria-live) without the status role, which the SMS sender's countdown beside it has.
+  const powStatus = el('p', { class: 'pow-status', 'aria-live': 'polite', hidden: '' });
   const switchButton = el('button', { type: 'button', class: 'link captcha-switch', hidden: '' });
   let kind: Kind = 'image';
   let captchaId = '';
