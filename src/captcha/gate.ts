@@ -8,7 +8,6 @@ import type { CaptchaMode } from '../config.js';
 import type { ProofOfWork } from './pow.js';
 import type { CaptchaPurpose, CaptchaService, CaptchaUse } from './service.js';
 
-
 /** What a request submits to pass the captcha: one kind or the other. */
 export interface CaptchaProof {
   captchaId?: string | undefined;
