@@ -79,7 +79,7 @@ const SESSION_SWEEP_INTERVAL_MS = 10 * 60_000;
 const AUDIT_SWEEP_INTERVAL_MS = 6 * 3600_000;
 
 /** The paths of a workshop's burst: their schemas compile at start (the rest on first use). */
-const BURST_PATHS: ReadonlySet<string> = new Set(['/api/auth/captcha/generate', '/api/auth/register', '/api/auth/login']);
+const BURST_PATHS: ReadonlySet<string> = new Set(['/api/auth/captcha/generate', '/api/auth/altcha/challenge', '/api/auth/captcha/mode', '/api/auth/register', '/api/auth/login']);
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -47,7 +47,14 @@ export interface Config {
   /** Key for HMACs of captcha answers; shared by every worker and server. Unset: a file in DATA_DIR. */
   readonly secretKey: string | undefined;
   readonly testCaptcha: string | undefined;
-  readonly captcha: { readonly ttlSeconds: number; readonly length: number };
+  readonly captcha: {
+    readonly ttlSeconds: number;
+    readonly length: number;
+    /** CAPTCHA_MODE: which captcha the protected routes take: the picture, the proof of work, or either. */
+    readonly mode: CaptchaMode;
+    /** CAPTCHA_POW_FREE_PER_ADDRESS: proof-of-work challenges per 10 minutes an address fetches before they get harder. */
+    readonly powFreePerAddress: number;
+  };
   readonly session: {
     readonly ttlSeconds: number;
     readonly maxAgeSeconds: number;
@@ -409,6 +416,8 @@ export function loadConfig(overrides: Env = {}, env: Env = process.env): Config 
     captcha: {
       ttlSeconds: int(merged, 'CAPTCHA_TTL_SECONDS', 300, 1, 3600),
       length: int(merged, 'CAPTCHA_LENGTH', 4, 4, 8),
+      mode: captchaMode(merged.CAPTCHA_MODE),
+      powFreePerAddress: int(merged, 'CAPTCHA_POW_FREE_PER_ADDRESS', 100, 1, 1_000_000),
     },
     session: {
       ttlSeconds: sessionTtl,
@@ -583,4 +592,14 @@ function deepFreeze<T extends object>(value: T): T {
     if (child && typeof child === 'object') deepFreeze(child as object);
   }
   return Object.freeze(value);
+}
+
+/** CAPTCHA_MODE: which captcha the protected routes take — the picture, the proof of work, or either. */
+export const CAPTCHA_MODES = ['image', 'pow', 'either'] as const;
+export type CaptchaMode = (typeof CAPTCHA_MODES)[number];
+
+function captchaMode(raw: string | undefined): CaptchaMode {
+  const mode = raw?.trim() || 'either';
+  if (!(CAPTCHA_MODES as readonly string[]).includes(mode)) throw new ConfigError(`CAPTCHA_MODE must be image, pow or either; got "${mode}"`);
+  return mode as CaptchaMode;
 }

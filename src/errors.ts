@@ -10,6 +10,8 @@ export const ERROR_CATALOGUE = {
   INVALID_NAME: { status: 400, message: 'The name is not valid.' },
   CAPTCHA_INVALID: { status: 400, message: 'The captcha answer is wrong; request a new captcha.' },
   CAPTCHA_EXPIRED: { status: 400, message: 'The captcha has expired or was already used; request a new captcha.' },
+  CAPTCHA_KIND_NOT_ACCEPTED: { status: 400, message: 'This server does not take this kind of captcha (CAPTCHA_MODE); use the other kind.' },
+  CAPTCHA_TOO_EASY: { status: 400, message: 'This phone number is sending many requests: request a new proof-of-work challenge with its phone parameter and solve that.' },
   INVALID_INVITATION_CODE: { status: 400, message: 'The invitation code is not valid.' },
   INVALID_ROSTER: { status: 400, message: 'The roster file cannot be imported.' },
   SMS_REGION_NOT_ALLOWED: { status: 400, message: 'SMS messages are not sent to phone numbers of this country or region.' },

@@ -16,6 +16,8 @@ import { TwoFactor } from './accounts/two-factor.js';
 import { ApiKeyService } from './apikeys/service.js';
 import { AuditLog } from './audit/service.js';
 import { ForwardAuthRules } from './authz/rules.js';
+import { CaptchaGate } from './captcha/gate.js';
+import { ProofOfWork } from './captcha/pow.js';
 import { CaptchaService } from './captcha/service.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
@@ -61,7 +63,8 @@ export interface ServiceDeps {
 }
 
 export interface Services {
-  captcha: CaptchaService;
+  /** Both kinds of captcha, as CAPTCHA_MODE allows. */
+  captcha: CaptchaGate;
   orgs: OrgService;
   accounts: AccountService;
   registration: Registration;
@@ -117,7 +120,7 @@ export function createServices(deps: ServiceDeps): Services {
   const knownDevices = new KnownDevices(secret);
   const lockout = new Lockout(kv, config.lockout, knownDevices, metrics);
   const hashing = new HashAdmission(config.hashQueueMax, metrics);
-  const captcha = new CaptchaService({
+  const imageCaptcha = new CaptchaService({
     kv,
     secret,
     ttlSeconds: config.captcha.ttlSeconds,
@@ -126,6 +129,8 @@ export function createServices(deps: ServiceDeps): Services {
     rateLimits,
     metrics,
   });
+  const pow = new ProofOfWork({ kv, secret, ttlSeconds: config.captcha.ttlSeconds, freePerAddress: config.captcha.powFreePerAddress, rateLimits });
+  const captcha = new CaptchaGate({ mode: config.captcha.mode, image: imageCaptcha, pow, defaultRegion: config.defaultRegion });
   const orgs = new OrgService(database, { metrics });
   const sessions = new SessionService(database, { ttlSeconds: config.session.ttlSeconds, maxAgeSeconds: config.session.maxAgeSeconds });
   const smsCodes = new SmsCodes(kv, secret, { ttlSeconds: config.sms.codeTtlSeconds, maxTries: config.sms.maxTries });

@@ -2,7 +2,7 @@
 // transaction), and the command line's direct creation of an account (the first administrator).
 import type { CountryCode } from 'libphonenumber-js';
 import type { AuditLog } from '../audit/service.js';
-import type { CaptchaService } from '../captcha/service.js';
+import type { CaptchaGate, CaptchaProof } from '../captcha/gate.js';
 import type { Database, Db } from '../db/database.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/store-errors.js';
 import type { Role, UserRow } from '../db/schema.js';
@@ -19,13 +19,11 @@ import { counted, type Passwords } from './passwords.js';
 import { createAccountRepo } from './repo.js';
 import { checkNewAccount, personName } from './rules.js';
 
-export interface RegisterInput {
+export interface RegisterInput extends CaptchaProof {
   phone: string;
   password: string;
   name: string;
   invitationCode: string;
-  captchaId: string;
-  captcha: string;
   /** Needed when the organization requires an SMS code to register. */
   smsCode?: string | undefined;
 }
@@ -37,7 +35,7 @@ export interface SignedIn {
 
 export interface RegistrationDeps {
   database: Database;
-  captcha: CaptchaService;
+  captcha: CaptchaGate;
   orgs: OrgService;
   sessions: SessionService;
   rateLimits: RateLimits;
@@ -64,7 +62,7 @@ export class Registration {
 
     return this.deps.hashing.admitAfter(() => limits.enforceForClient(limits.registerPerIp, client), async () => {
       // The captcha gates everything that touches accounts (taken phones must not be enumerable).
-      await this.deps.captcha.verify(input.captchaId, input.captcha, 'register');
+      await this.deps.captcha.verify(input, 'register', phone.e164);
       let invitation = await this.deps.orgs.resolveInvitation(input.invitationCode);
       // A cached "needs an SMS code" may predate an admin turning it off: ask the database before refusing.
       if (invitation.requiresSms && !input.smsCode) invitation = await this.deps.orgs.resolveInvitation(input.invitationCode, { fresh: true });

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import type { RecentAuthenticationGuard, SessionGuard } from '../http/auth.js';
 import { clientOf } from '../http/client-identity.js';
 import { clearSessionCookie, setSignedInCookies, type SessionCookieSettings } from '../http/session-cookie.js';
-import { CaptchaAnswerField, CaptchaIdField, PasswordField, PhoneField, responses, SmsCodeField, UserEnvelope } from '../http/schemas.js';
+import { CaptchaFields, PasswordField, PhoneField, responses, SmsCodeField, UserEnvelope } from '../http/schemas.js';
 import type { KnownDevices } from '../security/known-devices.js';
 import type { OwnSessions } from '../sessions/own-sessions.js';
 import { qrSvg } from '../text/qr.js';
@@ -67,8 +67,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
             password: PasswordField,
             name: Type.String({ minLength: 1, maxLength: 256 }),
             invitation_code: Type.String({ minLength: 1, maxLength: 64 }),
-            captcha_id: CaptchaIdField,
-            captcha: CaptchaAnswerField,
+            ...CaptchaFields,
             sms_code: Type.Optional(SmsCodeField),
           },
           { additionalProperties: false },
@@ -79,7 +78,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
     async (request, reply) => {
       const body = request.body;
       const signedIn = await registration.register(
-        { phone: body.phone, password: body.password, name: body.name, invitationCode: body.invitation_code, captchaId: body.captcha_id, captcha: body.captcha, smsCode: body.sms_code },
+        { phone: body.phone, password: body.password, name: body.name, invitationCode: body.invitation_code, captchaId: body.captcha_id, captcha: body.captcha, altcha: body.altcha, smsCode: body.sms_code },
         clientOf(request),
       );
       signedInCookies(request, reply, signedIn);
@@ -94,7 +93,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
         tags: ['auth'],
         summary: 'Log in with phone number, password and captcha',
         body: Type.Object(
-          { phone: PhoneField, password: PasswordField, captcha_id: CaptchaIdField, captcha: CaptchaAnswerField },
+          { phone: PhoneField, password: PasswordField, ...CaptchaFields },
           { additionalProperties: false },
         ),
         response: responses({ 200: UserEnvelope }),
@@ -102,7 +101,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRouteDeps> = async 
     },
     async (request, reply) => {
       const body = request.body;
-      const signedIn = await signIn.login({ phone: body.phone, password: body.password, captchaId: body.captcha_id, captcha: body.captcha }, clientOf(request));
+      const signedIn = await signIn.login({ phone: body.phone, password: body.password, captchaId: body.captcha_id, captcha: body.captcha, altcha: body.altcha }, clientOf(request));
       signedInCookies(request, reply, signedIn);
       return { user: publicUser(signedIn.user) };
     },

@@ -2,7 +2,7 @@
 // sign-in is on. Each ends in a session, a lockout count and an audit event.
 import type { CountryCode } from 'libphonenumber-js';
 import type { AuditLog } from '../audit/service.js';
-import type { CaptchaService } from '../captcha/service.js';
+import type { CaptchaGate, CaptchaProof } from '../captcha/gate.js';
 import type { Database } from '../db/database.js';
 import type { UserRow } from '../db/schema.js';
 import { AppError } from '../errors.js';
@@ -20,11 +20,9 @@ import { createAccountRepo } from './repo.js';
 import { parsePhone } from './rules.js';
 import { TwoFactor, type SignInMethod } from './two-factor.js';
 
-export interface LoginInput {
+export interface LoginInput extends CaptchaProof {
   phone: string;
   password: string;
-  captchaId: string;
-  captcha: string;
 }
 
 export interface SmsLoginInput {
@@ -34,7 +32,7 @@ export interface SmsLoginInput {
 
 export interface SignInDeps {
   database: Database;
-  captcha: CaptchaService;
+  captcha: CaptchaGate;
   sessions: SessionService;
   rateLimits: RateLimits;
   lockout: Lockout;
@@ -90,7 +88,7 @@ export class SignIn {
     const limits = this.deps.rateLimits;
 
     return this.deps.hashing.admitAfter(() => limits.enforceForClient(limits.loginPerIp, client), async () => {
-      await this.deps.captcha.verify(input.captchaId, input.captcha, 'login');
+      await this.deps.captcha.verify(input, 'login', account);
       const failures = this.deps.lockout.counter(account, client);
       // The account's budgets are charged only after the captcha, so that requests which cost their
       // sender nothing cannot spend an account's budget and keep its owner out; and per account and

@@ -31,6 +31,14 @@ export function responses<T extends Record<number, TSchema>>(success: T) {
 export const PhoneField = Type.String({ minLength: 1, maxLength: 32, description: 'Mobile number; without a country code DEFAULT_REGION applies.' });
 export const CaptchaIdField = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
 export const CaptchaAnswerField = Type.String({ minLength: 1, maxLength: 16 });
+/** The ALTCHA widget's payload: base64 of {challenge, solution} for a challenge from GET /api/auth/altcha/challenge. */
+export const AltchaField = Type.String({ minLength: 1, maxLength: 4096, pattern: '^[A-Za-z0-9+/]+={0,2}$', description: 'Instead of captcha_id + captcha: the proof-of-work solution, as the ALTCHA widget submits it (base64 of {challenge, solution}).' });
+/** Every captcha-protected body: captcha_id + captcha (image) or altcha (proof of work), one of them. */
+export const CaptchaFields = {
+  captcha_id: Type.Optional(CaptchaIdField),
+  captcha: Type.Optional(CaptchaAnswerField),
+  altcha: Type.Optional(AltchaField),
+};
 export const SmsCodeField = Type.String({ minLength: 1, maxLength: 16, description: 'The 6-digit code from the SMS.' });
 export const PasswordField = Type.String({ minLength: 1, maxLength: 1024 });
 

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { principalOf, type ApiKeyGuards, type SessionGuard } from '../http/auth.js';
 import { clientOf } from '../http/client-identity.js';
-import { CaptchaAnswerField, CaptchaIdField, PhoneField, responses } from '../http/schemas.js';
+import { CaptchaFields, PhoneField, responses } from '../http/schemas.js';
 import { SMS_PURPOSES } from './codes.js';
 import type { SmsOutbox } from './outbox.js';
 import type { SmsService } from './service.js';
@@ -30,8 +30,7 @@ export const smsRoutes: FastifyPluginAsyncTypebox<SmsRouteDeps> = async (app, de
           {
             phone: PhoneField,
             purpose: Type.Union(SMS_PURPOSES.map((p) => Type.Literal(p))),
-            captcha_id: CaptchaIdField,
-            captcha: CaptchaAnswerField,
+            ...CaptchaFields,
             invitation_code: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Purpose register: the invitation code being registered with' })),
           },
           { additionalProperties: false },
@@ -44,7 +43,7 @@ export const smsRoutes: FastifyPluginAsyncTypebox<SmsRouteDeps> = async (app, de
       // A new number's code is for an account already signed in (the session guard answers 401 otherwise).
       if (body.purpose === 'change_phone') await deps.requireSession(request, reply);
       const sent = await deps.sms.send(
-        { phone: body.phone, purpose: body.purpose, captchaId: body.captcha_id, captcha: body.captcha, invitationCode: body.invitation_code, signedIn: request.auth !== null, pendingSignIn: body.purpose === 'link_identity' && (await deps.waitsForPhone(request)) },
+        { phone: body.phone, purpose: body.purpose, captchaId: body.captcha_id, captcha: body.captcha, altcha: body.altcha, invitationCode: body.invitation_code, signedIn: request.auth !== null, pendingSignIn: body.purpose === 'link_identity' && (await deps.waitsForPhone(request)) },
         clientOf(request),
       );
       return reply.code(202).send({ expires_in: sent.expiresInSeconds, resend_after: sent.resendAfterSeconds });

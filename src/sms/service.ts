@@ -11,7 +11,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import type { ClientContext } from '../security/client-network.js';
 import { maskPhone, type NormalizedPhone } from '../text/phone.js';
 import type { AuditLog } from '../audit/service.js';
-import type { CaptchaService } from '../captcha/service.js';
+import type { CaptchaGate, CaptchaProof } from '../captcha/gate.js';
 import type { SmsConfig } from '../config.js';
 import { AppError } from '../errors.js';
 import { createLimiter, type Limiter } from '../kv/rate-limiter.js';
@@ -24,11 +24,9 @@ import { SMS_DELIVERY_TASK, type SmsDeliveryPayload } from './delivery.js';
 import { smsDestinationRegion } from './destinations.js';
 import { seal } from '../security/seal.js';
 
-export interface SmsSendInput {
+export interface SmsSendInput extends CaptchaProof {
   phone: string;
   purpose: SmsPurpose;
-  captchaId: string;
-  captcha: string;
   /** Purpose register: the invitation code of the organization being registered into. */
   invitationCode?: string | undefined;
   /** Purpose change_phone: the request comes from a signed-in account. */
@@ -53,7 +51,7 @@ export interface SmsServiceDeps {
   secret: string;
   config: SmsConfig;
   codes: SmsCodes;
-  captcha: CaptchaService;
+  captcha: CaptchaGate;
   accounts: SmsRecipients;
   invitations: SmsInvitations;
   tasks: TaskService;
@@ -87,7 +85,7 @@ export class SmsService {
     if (input.purpose === 'link_identity' && !input.pendingSignIn) throw new AppError('SIGN_IN_PENDING_NOT_FOUND');
     const limits = this.deps.rateLimits;
     await limits.enforceForClient(limits.smsPerIp, client);
-    await this.deps.captcha.verify(input.captchaId, input.captcha, 'sms');
+    await this.deps.captcha.verify(input, 'sms', phone.e164);
     await limits.enforce(this.resend, `${phone.e164}|${input.purpose}`);
     await this.reserve(region, input);
 
