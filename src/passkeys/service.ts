@@ -11,6 +11,7 @@
 //   without the authenticator app's code, satisfies the console's second-factor rule, and, like an
 //   SMS code, lifts a lockout strangers caused. One without user verification is one factor: an
 //   account with two-factor sign-in then asks for the app's code, and a locked count stays locked.
+import { isIP } from 'node:net';
 import {
   generateAuthenticationOptions,
   generateRegistrationOptions,
@@ -50,6 +51,8 @@ export interface RelyingParty {
 export function relyingPartyOf(publicUrl: string | undefined): RelyingParty | undefined {
   if (!publicUrl) return undefined;
   const url = new URL(publicUrl);
+  // WebAuthn's relying-party id is a domain: browsers refuse an IP address (reach Gatehouse by name).
+  if (isIP(url.hostname.replace(/^\[|\]$/g, '')) !== 0) return undefined;
   return { id: url.hostname, origin: url.origin, name: 'Gatehouse' };
 }
 

@@ -11,6 +11,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { unmet } from '../helpers/requirements.js';
 import { SoftAuthenticator } from '../helpers/webauthn.js';
 import { ACR, authenticationOf } from '../../src/oidc/claims.js';
+import { relyingPartyOf } from '../../src/passkeys/service.js';
 import type { SessionRow } from '../../src/db/schema.js';
 
 const ORIGIN = 'http://localhost:3000';
@@ -242,5 +243,14 @@ describe("how a passkey session is described to apps (OpenID Connect amr and acr
   });
   it('a passkey and an authenticator code: otp, hwk, mfa', () => {
     assert.deepEqual(authenticationOf(session({ passkey_at: 1, second_factor_at: 2 })).amr, ['otp', 'hwk', 'mfa']);
+  });
+});
+
+describe('the relying party', () => {
+  it('is PUBLIC_URL: its host name the RP id, its origin the only origin; none for an IP address, which browsers refuse as an RP id', () => {
+    assert.deepEqual(relyingPartyOf('https://id.school.example/'), { id: 'id.school.example', origin: 'https://id.school.example', name: 'Gatehouse' });
+    assert.deepEqual(relyingPartyOf('http://localhost:3000'), { id: 'localhost', origin: 'http://localhost:3000', name: 'Gatehouse' });
+    for (const url of ['http://127.0.0.1:3000', 'https://[::1]:8443', 'https://10.0.0.5']) assert.equal(relyingPartyOf(url), undefined, url);
+    assert.equal(relyingPartyOf(undefined), undefined);
   });
 });

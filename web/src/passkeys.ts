@@ -60,10 +60,11 @@ export function passkeySignIn(options: { form: HTMLFormElement; phone: HTMLInput
     problem.textContent = errorText(res.error);
   }
 
-  async function requestOptions(body: object): Promise<PublicKeyCredentialRequestOptionsJSON | undefined> {
+  /** The request options; a refusal is shown unless `quiet` (the autofill is offered on the side: its failure is no one's error). */
+  async function requestOptions(body: object, quiet = false): Promise<PublicKeyCredentialRequestOptionsJSON | undefined> {
     const res = (await api('POST', '/api/auth/passkeys/authentication/options', body)) as ApiResult<PublicKeyCredentialRequestOptionsJSON>;
     if (res.ok) return res.data;
-    problem.textContent = errorText(res.error);
+    if (!quiet) problem.textContent = errorText(res.error);
     return undefined;
   }
 
@@ -72,17 +73,20 @@ export function passkeySignIn(options: { form: HTMLFormElement; phone: HTMLInput
   async function armAutofill(): Promise<void> {
     if (!(await browserSupportsWebAuthnAutofill())) return;
     clearTimeout(autofillTimer);
-    const optionsJSON = await requestOptions({});
+    const optionsJSON = await requestOptions({}, true);
     if (!optionsJSON) return;
     autofillTimer = setTimeout(() => void armAutofill(), 4 * 60_000);
+    let assertion: unknown;
     try {
-      const assertion = await startAuthentication({ optionsJSON, useBrowserAutofill: true });
-      clearTimeout(autofillTimer);
-      await finish(assertion);
+      assertion = await startAuthentication({ optionsJSON, useBrowserAutofill: true });
     } catch (error) {
-      // Aborted for the button's ceremony or a fresh challenge: that one goes on.
-      if (!cancelled(error)) problem.textContent = ceremonyFailure(error);
+      // Aborted for the button's ceremony or a fresh challenge (that one goes on), or this browser cannot
+      // offer passkeys here: the autofill stays quiet; the page's own message (a sign-in error) stays shown.
+      if (!cancelled(error)) clearTimeout(autofillTimer);
+      return;
     }
+    clearTimeout(autofillTimer);
+    await finish(assertion);
   }
 
   button.addEventListener('click', async () => {
