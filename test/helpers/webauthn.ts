@@ -61,14 +61,7 @@ export class SoftAuthenticator {
     const clientDataJSON = JSON.stringify({ type: 'webauthn.create', challenge: creationOptions.challenge, origin: overrides.origin ?? this.options.origin, crossOrigin: false });
     const credential: SoftCredential = { id: b64(credentialId), privateKey, userHandle: creationOptions.user.id, rpId, counter: 0 };
     this.credentials.push(credential);
-    return {
-      id: credential.id,
-      rawId: credential.id,
-      type: 'public-key',
-      authenticatorAttachment: 'platform',
-      clientExtensionResults: {},
-      response: { clientDataJSON: b64(Buffer.from(clientDataJSON)), attestationObject: b64(attestationObject), transports: ['internal'] },
-    };
+    return credentialJSON(credential.id, { clientDataJSON: b64(Buffer.from(clientDataJSON)), attestationObject: b64(attestationObject), transports: ['internal'] });
   }
 
   /** navigator.credentials.get(options) followed by toJSON(): the credential named in allowCredentials, or the newest (discoverable). */
@@ -80,13 +73,11 @@ export class SoftAuthenticator {
     const authData = Buffer.concat([sha256(credential.rpId), Buffer.of(flags({ userVerified: overrides.userVerified ?? this.options.userVerified ?? true, backedUp: this.options.backedUp })), counterBytes(credential.counter)]);
     const clientDataJSON = Buffer.from(JSON.stringify({ type: 'webauthn.get', challenge: requestOptions.challenge, origin: overrides.origin ?? this.options.origin, crossOrigin: false }));
     const signature = sign('sha256', Buffer.concat([authData, sha256(clientDataJSON)]), credential.privateKey);
-    return {
-      id: credential.id,
-      rawId: credential.id,
-      type: 'public-key',
-      authenticatorAttachment: 'platform',
-      clientExtensionResults: {},
-      response: { clientDataJSON: b64(clientDataJSON), authenticatorData: b64(authData), signature: b64(signature), userHandle: allowed ? undefined : credential.userHandle },
-    };
+    return credentialJSON(credential.id, { clientDataJSON: b64(clientDataJSON), authenticatorData: b64(authData), signature: b64(signature), userHandle: allowed ? undefined : credential.userHandle });
   }
+}
+
+/** A platform authenticator's credential as PublicKeyCredential.toJSON() gives it, around its response. */
+function credentialJSON<R extends object>(id: string, response: R) {
+  return { id, rawId: id, type: 'public-key' as const, authenticatorAttachment: 'platform' as const, clientExtensionResults: {}, response };
 }
