@@ -26,6 +26,11 @@ interface Passkey {
   last_used_at: string | null;
 }
 
+/** An IPv4 or IPv6 address in place of a host name (browsers refuse it as a passkey's relying party). */
+function isIpAddress(hostname: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname) || hostname.includes(':') || hostname.startsWith('[');
+}
+
 /** A ceremony the person cancelled (or the browser aborted) is not an error to show in red. */
 function cancelled(error: unknown): boolean {
   const name = (error as { name?: string; cause?: { name?: string } }).cause?.name ?? (error as { name?: string }).name;
@@ -46,7 +51,8 @@ export function passkeySignIn(options: { form: HTMLFormElement; phone: HTMLInput
   const { form, phone, problem, destination } = options;
   const button = el('button', { type: 'button', class: 'secondary passkey-sign-in' }, t('passkey.sign_in'));
   const block = el('div', { class: 'passkey' }, button, el('p', { class: 'hint' }, t('passkey.sign_in_hint')));
-  if (!browserSupportsWebAuthn()) {
+  // Passkeys are made for a host name: a site reached by IP address has none (the server says so with a 404).
+  if (!browserSupportsWebAuthn() || isIpAddress(location.hostname)) {
     block.hidden = true;
     return block;
   }
@@ -125,8 +131,13 @@ export function passkeysSection(): HTMLElement {
     problem.textContent = t('passkey.unsupported');
   }
 
+  // Only the latest drawing is shown: the page's first list, answered late by a busy worker, must not
+  // cover the list read after a passkey was added.
+  let drawing = 0;
   async function draw(): Promise<void> {
+    const mine = ++drawing;
     const res = await api<{ passkeys: Passkey[] }>('GET', '/api/auth/passkeys');
+    if (mine !== drawing) return;
     if (!res.ok) {
       problem.textContent = errorText(res.error);
       return void list.replaceChildren();
