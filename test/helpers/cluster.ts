@@ -117,7 +117,12 @@ export async function startServer(options: {
   child.stderr!.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in 30 s:\n${output}`)), 30_000);
+    const timer = setTimeout(() => {
+      // A server that never got ready is stopped, with its workers: left running, it would keep the
+      // test file's process (and so the whole suite) waiting on its pipes.
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start in 30 s:\n${output}`));
+    }, 30_000);
     // Stops looking once found: a server's log can grow long, and each chunk would scan all of it again.
     const check = () => {
       if (output.includes('Gatehouse listening on')) {
